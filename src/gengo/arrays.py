@@ -1,0 +1,51 @@
+"""Turning NumPy columns into typed Arrow arrays without per-row Python work."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def decimal_from_units(units: np.ndarray, precision: int, scale: int) -> pa.Array:
+    """Decimal128 array from integers counted in units of 10**-scale (cents for scale 2).
+
+    Built straight from the 16-byte little-endian two's-complement layout: no Python
+    Decimal objects, no per-value formatting.
+    """
+    units = np.ascontiguousarray(units, dtype=np.int64)
+    words = np.empty((len(units), 2), dtype=np.int64)
+    words[:, 0] = units
+    words[:, 1] = units >> 63  # sign extension
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(units), [None, pa.py_buffer(words)])
+
+
+def timestamp_from_seconds(seconds: np.ndarray) -> pa.Array:
+    """UTC timestamp (microsecond unit) from Unix seconds."""
+    us = np.asarray(seconds, dtype=np.int64) * 1_000_000
+    return pa.array(us, type=pa.timestamp("us", tz="UTC"))
+
+
+def date_from_days(days: np.ndarray) -> pa.Array:
+    """Date32 from days since 1970-01-01."""
+    return pa.array(np.asarray(days, dtype=np.int32), type=pa.date32())
+
+
+def take(vocab: pa.Array, indices: np.ndarray) -> pa.Array:
+    """Vocabulary values at ``indices``."""
+    return vocab.take(pa.array(indices, type=pa.int64()))
+
+
+def join(*parts: pa.Array | str) -> pa.Array:
+    """Concatenate string arrays (and literal strings) element-wise."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def to_text(values: np.ndarray) -> pa.Array:
+    """Integers rendered as decimal strings."""
+    return pc.cast(pa.array(values), pa.string())
+
+
+def zero_pad(values: np.ndarray, width: int) -> pa.Array:
+    """Non-negative integers as zero-padded strings of ``width`` characters."""
+    return pc.utf8_lpad(to_text(values), width=width, padding="0")

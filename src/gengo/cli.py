@@ -1,0 +1,255 @@
+"""The `gengo` command line: parses, prompts and prints; the work is in gengo.api."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from gengo import api
+from gengo._version import __version__
+from gengo.engine import TableResult
+from gengo.errors import GengoError
+from gengo.models import MODELS, model_names
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+SIZE_HELP = "Target size of the written files in GB (1 GB = 10^9 bytes), or with a unit: 500MB, 2GiB."
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.2f} {unit}"
+        n /= 1000
+    return f"{n:.2f} TB"
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask(value, flag: str, question: str, **prompt_kwargs):
+    """Use the flag's value, ask on a terminal, or fail naming the flag."""
+    if value is not None and value != "":
+        return value
+    if not _interactive():
+        raise GengoError(f"missing option {flag} (stdin is not a terminal, so gengo cannot ask for it)")
+    return click.prompt(question, **prompt_kwargs)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="gengo")
+def cli() -> None:
+    """Generate large synthetic relational datasets whose keys join."""
+
+
+@cli.command()
+@click.option("-m", "--model", help=f"Model: {', '.join(model_names())} (aliases such as ecom, fin, med).")
+@click.option("-s", "--size", help=SIZE_HELP)
+@click.option("-f", "--format", "fmt", help="Output format: csv, json (JSON Lines; alias jsonl) or parquet.")
+@click.option("-o", "--output", help="Output directory (created if missing).")
+@click.option(
+    "--seed", help="Random seed (0 to 2^63-1); the same seed gives the same bytes. Default: random."
+)
+@click.option("-w", "--workers", help="Worker processes. Default: the number of CPUs.")
+@click.option(
+    "--force", is_flag=True, help="Write into a non-empty directory, replacing only gengo's own files."
+)
+@click.option("--chunk-rows", hidden=True, help="Rows per chunk (tuning and tests; output does not change).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def gen(model, size, fmt, output, seed, workers, force, chunk_rows, quiet) -> None:
+    """Generate a dataset: one file per table in the output directory."""
+    # Validate what was given before asking for what is missing, so a typo fails fast.
+    seed_value = _parse_int(seed, "--seed") if seed is not None else None
+    workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
+    chunk_value = _parse_int(chunk_rows, "--chunk-rows") if chunk_rows is not None else None
+    if chunk_value is not None and chunk_value < 1:
+        raise GengoError("invalid --chunk-rows: it must be >= 1")
+    if model:
+        api.resolve_model(model)
+    if size:
+        api.parse_size(size)
+    if fmt:
+        api.resolve_format(fmt)
+
+    model = _ask(model, "--model", f"Model ({'/'.join(model_names())})")
+    api.resolve_model(model)
+    size = _ask(size, "--size", "Approximate size in GB")
+    api.parse_size(size)
+    fmt = _ask(fmt, "--format", "Format (csv/json/parquet)")
+    api.resolve_format(fmt)
+
+    started = time.perf_counter()
+    plan = api.plan(model, size, fmt, seed_value, chunk_value)
+    if not quiet:
+        _print_plan(plan)
+    output = _ask(output, "--output", "Output directory")
+    api.check_output(output, plan, force)
+
+    if quiet:
+        summary = api.run(plan, output, workers_value, force)
+    else:
+        with _progress(plan) as progress:
+            summary = api.run(plan, output, workers_value, force, progress)
+        _print_summary(summary, time.perf_counter() - started)
+
+
+@cli.command("models")
+def list_models() -> None:
+    """List the models, their aliases and tables."""
+    table = Table("model", "aliases", "tables", "description", box=None)
+    for name in model_names():
+        m = MODELS.get(name)
+        if m is None:
+            table.add_row(name, "", "-", "planned")
+        else:
+            table.add_row(m.name, ", ".join(m.aliases), ", ".join(m.table_names), m.description)
+    out.print(table)
+
+
+def _parse_int(value: str, flag: str) -> int:
+    try:
+        return int(str(value).strip().replace("_", ""))
+    except ValueError:
+        raise GengoError(f"invalid {flag} '{value}': expected a whole number") from None
+
+
+def _print_plan(plan) -> None:
+    table = Table(
+        title=f"Plan: {plan.model.name}, {plan.fmt.name}, target {_fmt_bytes(plan.target_bytes)}",
+        title_justify="left",
+    )
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("estimated size", justify="right")
+    for t in plan.tables:
+        table.add_row(t.name, f"{t.rows:,}", _fmt_bytes(t.estimated_bytes))
+    table.add_row("total", f"{plan.total_rows:,}", _fmt_bytes(plan.estimated_bytes), style="bold")
+    out.print(table)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        elapsed = task.elapsed or 0
+        nbytes = task.fields.get("bytes", 0)
+        rate = nbytes / elapsed / 1e6 if elapsed > 0 else 0.0
+        return Text(f"{_fmt_bytes(nbytes)} {rate:,.1f} MB/s", style="progress.data.speed")
+
+
+class _ProgressReporter:
+    """Adapts the engine's callbacks to a Rich progress bar over all rows of the plan."""
+
+    def __init__(self, plan) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("rows"),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=out,
+            transient=False,
+        )
+        self.task = self.progress.add_task("generating", total=plan.total_rows, bytes=0)
+        self.bytes = 0
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def advance(self, table: str, rows: int, nbytes: int) -> None:
+        self.bytes += nbytes
+        self.progress.update(self.task, advance=rows, bytes=self.bytes, description=table)
+
+    def table_done(self, result: TableResult) -> None:
+        pass
+
+
+def _progress(plan) -> _ProgressReporter:
+    return _ProgressReporter(plan)
+
+
+def _print_summary(summary: api.Summary, seconds: float) -> None:
+    table = Table(title=f"Wrote {summary.output}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("bytes", justify="right")
+    table.add_column("seconds", justify="right")
+    for r in summary.tables:
+        table.add_row(r.path.name, f"{r.rows:,}", _fmt_bytes(r.bytes), f"{r.seconds:.2f}")
+    table.add_row(
+        "total",
+        f"{summary.total_rows:,}",
+        _fmt_bytes(summary.total_bytes),
+        f"{summary.seconds:.2f}",
+        style="bold",
+    )
+    out.print(table)
+    ratio = summary.total_bytes / summary.target_bytes if summary.target_bytes else 0
+    out.print(
+        f"{summary.total_bytes / max(summary.seconds, 1e-9) / 1e6:,.1f} MB/s, "
+        f"{summary.total_rows / max(summary.seconds, 1e-9):,.0f} rows/s; "
+        f"size {ratio:.1%} of target; total {seconds:.1f} s"
+    )
+    out.print(
+        f"seed: {summary.seed} (repeat with --seed {summary.seed}); manifest: "
+        f"{Path(summary.output) / api.MANIFEST}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: every failure becomes one line on stderr and a non-zero exit."""
+    try:
+        cli.main(args=argv, prog_name="gengo", standalone_mode=False)
+    except click.exceptions.Abort:
+        err.print("gengo: aborted")
+        return 130
+    except KeyboardInterrupt:
+        err.print("gengo: interrupted")
+        return 130
+    except click.exceptions.UsageError as exc:
+        if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())) and exc.ctx:
+            click.echo(exc.ctx.get_help())
+            return 0
+        err.print(f"gengo: error: {exc.format_message()}", markup=False, soft_wrap=True)
+        return 2
+    except click.exceptions.ClickException as exc:
+        err.print(f"gengo: error: {exc.format_message()}", markup=False, soft_wrap=True)
+        return exc.exit_code or 1
+    except GengoError as exc:
+        err.print(f"gengo: error: {exc}", markup=False, soft_wrap=True)
+        return 1
+    except OSError as exc:
+        err.print(
+            f"gengo: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            markup=False,
+            soft_wrap=True,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The local executor: a pool of worker processes, results written in chunk order.
+
+Tasks are (table, chunk) pairs taken in plan order. At most ``2 * workers + 1`` results are
+in flight, so memory is bounded by a few chunks whatever the dataset size. Results are
+consumed in submission order and appended to one file per table, which is why the output
+does not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from gengo.engine.worker import ChunkResult, Job, init_worker, run_chunk
+from gengo.errors import GengoError
+from gengo.plan import Plan
+from gengo.writers import Sink
+
+Task = tuple[str, int, int]
+
+
+@dataclass(frozen=True)
+class TableResult:
+    name: str
+    path: Path
+    rows: int
+    bytes: int
+    seconds: float
+
+
+class Progress(Protocol):
+    def advance(self, table: str, rows: int, nbytes: int) -> None: ...
+
+    def table_done(self, result: TableResult) -> None: ...
+
+
+class _InProcess:
+    """``--workers 1``: no subprocess at all."""
+
+    def __init__(self) -> None:
+        init_worker()
+
+    def run(self, job: Job, tasks: Iterable[Task]) -> Iterator[tuple[ChunkResult, float]]:
+        for task in tasks:
+            submitted = time.perf_counter()
+            yield run_chunk(job, *task), submitted
+
+    def close(self, abort: bool) -> None:
+        pass
+
+
+class _ProcessPool:
+    def __init__(self, workers: int) -> None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["gengo.engine.worker"])
+        self.workers = workers
+        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker)
+
+    def run(self, job: Job, tasks: Iterable[Task]) -> Iterator[tuple[ChunkResult, float]]:
+        window: deque[tuple[Future, Task, float]] = deque()
+        limit = 2 * self.workers + 1
+        it = iter(tasks)
+        while True:
+            while len(window) < limit:
+                task = next(it, None)
+                if task is None:
+                    break
+                window.append((self.pool.submit(run_chunk, job, *task), task, time.perf_counter()))
+            if not window:
+                return
+            future, task, submitted = window.popleft()
+            try:
+                result = future.result()
+            except BrokenProcessPool as exc:
+                raise GengoError("a worker process died (killed by a signal or out of memory?)") from exc
+            except GengoError:
+                raise
+            except Exception as exc:
+                table, start, stop = task
+                raise GengoError(f"generating {table} rows {start}..{stop} failed: {exc!r}") from exc
+            yield result, submitted
+
+    def close(self, abort: bool) -> None:
+        if abort:
+            # Stop promptly: cancel queued work and end the workers instead of waiting for them.
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.terminate()
+        self.pool.shutdown(wait=True)
+
+
+def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None = None) -> list[TableResult]:
+    """Run every chunk of ``plan`` and write one file per table into ``out_dir``."""
+    job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows)
+    schemas = {t.name: t.schema for t in plan.model.tables}
+    remaining = {t.name: t.chunk_count for t in plan.tables}
+    sinks: dict[str, Sink] = {}
+    written: dict[str, int] = {}
+    first_submit: dict[str, float] = {}
+    results: list[TableResult] = []
+
+    def finish(name: str) -> None:
+        sink = sinks.pop(name)
+        size = sink.commit()
+        path = out_dir / plan.file_name(name)
+        result = TableResult(
+            name,
+            path,
+            plan.rows[name],
+            size,
+            time.perf_counter() - first_submit.get(name, time.perf_counter()),
+        )
+        results.append(result)
+        if progress:
+            progress.advance(name, 0, size - written.get(name, 0))
+            progress.table_done(result)
+
+    executor = _InProcess() if workers == 1 else _ProcessPool(workers)
+    ok = False
+    try:
+        for t in plan.tables:
+            if t.rows == 0:
+                sinks[t.name] = plan.fmt.open_sink(out_dir / plan.file_name(t.name), schemas[t.name])
+                finish(t.name)
+        tasks = [(t.name, a, b) for t in plan.tables for a, b in t.chunks()]
+        for result, submitted in executor.run(job, tasks):
+            name = result.table
+            first_submit.setdefault(name, submitted)
+            sink = sinks.get(name)
+            if sink is None:
+                sink = sinks[name] = plan.fmt.open_sink(out_dir / plan.file_name(name), schemas[name])
+            before = sink.bytes_written()
+            sink.add(result.payload)
+            delta = sink.bytes_written() - before
+            written[name] = written.get(name, 0) + delta
+            if progress:
+                progress.advance(name, result.rows, delta)
+            remaining[name] -= 1
+            if remaining[name] == 0:
+                finish(name)
+        ok = True
+    finally:
+        for sink in sinks.values():
+            sink.abort()
+        executor.close(abort=not ok)
+    return results

@@ -1,0 +1,58 @@
+"""What runs inside a worker process: one (table, chunk) -> encoded payload.
+
+Imported by the fork server before workers are forked, so every worker starts with the
+libraries loaded and the vocabularies built.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One thread per worker process: parallelism comes from processes, not nested pools.
+os.environ.setdefault("POLARS_MAX_THREADS", "1")
+
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+
+from gengo import vocab  # noqa: E402
+from gengo.models import MODELS  # noqa: E402
+from gengo.writers import FORMATS  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a chunk depends on, small enough to send with every task."""
+
+    model: str
+    format: str
+    seed: int
+    rows: dict[str, int]
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    table: str
+    start: int
+    rows: int
+    payload: Any
+    generate_seconds: float
+    encode_seconds: float
+
+
+def init_worker() -> None:
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    vocab.warm_up()
+
+
+def run_chunk(job: Job, table: str, start: int, stop: int) -> ChunkResult:
+    t0 = time.perf_counter()
+    data = MODELS[job.model].table(table).generate(job.seed, job.rows, np.arange(start, stop, dtype=np.int64))
+    t1 = time.perf_counter()
+    payload = FORMATS[job.format].encode(data, first=start == 0)
+    t2 = time.perf_counter()
+    return ChunkResult(table, start, stop - start, payload, t1 - t0, t2 - t1)

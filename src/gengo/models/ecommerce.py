@@ -1,0 +1,516 @@
+"""The `ecommerce` model: a simple star of 5 dimensions and 2 facts (MODELS.md section 2.1).
+
+Keys are 1-based int64. Popularity is a bounded Zipf-like law (``rand.power_law_rank``):
+exponent 0.8 for customers, 1.0 for products, 0.8 for suppliers of products, with ranks
+scattered over the key space by a per-table permutation. Fan-outs (1-3 addresses per
+customer, 1-10 items per order) use ``rand.PairedFanOut`` so that a fact finds the children
+of any parent in closed form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from gengo import rand, vocab
+from gengo.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
+from gengo.schema import ChunkContext, Column, Model, Table
+
+CUSTOMERS, ADDRESSES, SUPPLIERS = "dim_customers", "dim_customer_addresses", "dim_suppliers"
+CATEGORIES, PRODUCTS = "dim_product_categories", "dim_products"
+ORDERS, ITEMS = "fact_orders_header", "fact_order_items"
+
+ID = pa.int64()
+MONEY = pa.decimal128(12, 2)
+RATE = pa.decimal128(4, 2)
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+CUSTOMER_EXPONENT = 0.8
+PRODUCT_EXPONENT = 1.0
+SUPPLIER_EXPONENT = 0.8
+
+# Orders fall in [2020-01-01, 2025-01-01) UTC, growing over time.
+WINDOW_START = 1_577_836_800
+WINDOW_END = 1_735_689_600
+_GROWTH = 0.75  # time = span * fraction**_GROWTH: order density grows like t**(1/0.75 - 1)
+# Share of orders per hour of day (UTC), quiet at night and busiest in the evening.
+_HOUR_WEIGHTS = np.array([2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 8, 6, 4], float)
+
+CATEGORY_NAMES = (
+    "Electronics",
+    "Clothing",
+    "Home Goods",
+    "Books",
+    "Sports",
+    "Toys",
+    "Grocery",
+    "Automotive",
+    "Health",
+    "Beauty",
+)
+_CATEGORY_WEIGHTS = np.array([14, 18, 14, 9, 9, 7, 9, 6, 7, 7], float)
+# Median list price per category in dollars, and the spread of log prices.
+_CATEGORY_MEDIAN_PRICE = np.array([120, 35, 45, 15, 50, 25, 8, 60, 20, 22], float)
+_PRICE_SIGMA = 0.6
+_PRICE_ENDINGS = np.array([99, 99, 99, 95, 49, 0])  # cents
+
+_NOUNS = (
+    (
+        "Headphones",
+        "Monitor",
+        "Keyboard",
+        "Speaker",
+        "Smartwatch",
+        "Charger",
+        "Tablet",
+        "Webcam",
+        "Router",
+        "Power Bank",
+        "Earbuds",
+        "Drone",
+    ),
+    (
+        "T-Shirt",
+        "Jeans",
+        "Jacket",
+        "Sweater",
+        "Dress",
+        "Hoodie",
+        "Sneakers",
+        "Scarf",
+        "Boots",
+        "Cap",
+        "Shorts",
+        "Socks",
+    ),
+    (
+        "Lamp",
+        "Pillow",
+        "Blanket",
+        "Vase",
+        "Cookware Set",
+        "Towel Set",
+        "Rug",
+        "Shelf",
+        "Mirror",
+        "Candle",
+        "Curtains",
+        "Coffee Maker",
+    ),
+    (
+        "Novel",
+        "Cookbook",
+        "Biography",
+        "Atlas",
+        "Poetry Collection",
+        "Travel Guide",
+        "Notebook",
+        "Comic Collection",
+        "Workbook",
+        "Anthology",
+    ),
+    (
+        "Yoga Mat",
+        "Dumbbells",
+        "Tennis Racket",
+        "Football",
+        "Bike Helmet",
+        "Running Shoes",
+        "Tent",
+        "Water Bottle",
+        "Jump Rope",
+        "Backpack",
+    ),
+    (
+        "Puzzle",
+        "Building Blocks",
+        "Plush Bear",
+        "Board Game",
+        "Toy Car",
+        "Doll",
+        "Kite",
+        "Train Set",
+        "Card Game",
+    ),
+    (
+        "Coffee Beans",
+        "Olive Oil",
+        "Green Tea",
+        "Pasta",
+        "Granola",
+        "Honey",
+        "Hot Sauce",
+        "Dark Chocolate",
+        "Rice",
+        "Maple Syrup",
+    ),
+    (
+        "Floor Mats",
+        "Car Charger",
+        "Wiper Blades",
+        "Seat Covers",
+        "Tire Inflator",
+        "Dash Cam",
+        "Motor Oil",
+        "Car Wax",
+        "Jump Starter",
+    ),
+    (
+        "Vitamins",
+        "First Aid Kit",
+        "Thermometer",
+        "Heating Pad",
+        "Protein Powder",
+        "Hand Sanitizer",
+        "Massage Gun",
+        "Sleep Mask",
+    ),
+    (
+        "Face Cream",
+        "Shampoo",
+        "Lipstick",
+        "Perfume",
+        "Hair Dryer",
+        "Nail Polish",
+        "Sunscreen",
+        "Body Lotion",
+        "Face Mask",
+    ),
+)
+_ADJECTIVES = (
+    "Classic",
+    "Premium",
+    "Compact",
+    "Deluxe",
+    "Essential",
+    "Pro",
+    "Ultra",
+    "Eco",
+    "Smart",
+    "Portable",
+    "Vintage",
+    "Modern",
+    "Organic",
+    "Wireless",
+    "Heavy-Duty",
+    "Lightweight",
+    "Signature",
+    "Everyday",
+    "Travel",
+    "Family",
+)
+_EMAIL_DOMAINS = (
+    "gmail.com",
+    "yahoo.com",
+    "outlook.com",
+    "hotmail.com",
+    "icloud.com",
+    "aol.com",
+    "protonmail.com",
+    "comcast.net",
+)
+_EMAIL_WEIGHTS = np.array([45, 15, 12, 8, 10, 4, 3, 3], float)
+_SUPPLIER_COUNTRIES = (
+    "China",
+    "United States",
+    "Germany",
+    "Vietnam",
+    "India",
+    "Mexico",
+    "Japan",
+    "South Korea",
+    "Italy",
+    "Taiwan",
+    "Bangladesh",
+    "Turkey",
+    "Poland",
+    "Canada",
+)
+_SUPPLIER_COUNTRY_WEIGHTS = np.array([30, 16, 8, 7, 7, 6, 5, 4, 4, 4, 2, 2, 2, 3], float)
+_ADDRESS_TYPES = pa.array(["billing", "shipping", "both"])
+_STATUSES = pa.array(["Pending", "Processing", "Shipped", "Delivered", "Cancelled", "Returned"])
+
+_nouns_flat = pa.array([n for group in _NOUNS for n in group])
+_noun_count = np.array([len(g) for g in _NOUNS])
+_noun_offset = np.concatenate([[0], np.cumsum(_noun_count)[:-1]])
+
+
+# --- shared pure functions of (seed, key): dimensions and facts both call these -------------
+
+
+def _pick_in_group(u: np.ndarray, offset: np.ndarray, count: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Uniform index inside the slice ``[offset[g], offset[g] + count[g])`` of group ``g``."""
+    return offset[group] + np.minimum((u * count[group]).astype(np.int64), count[group] - 1)
+
+
+def address_fanout(seed: int, customers: int) -> rand.PairedFanOut:
+    """1-3 addresses per customer (uniform, mean 2), customer 1's addresses first."""
+    return rand.PairedFanOut(rand.stream_key(seed, ADDRESSES, "fanout"), 4, customers)
+
+
+def item_fanout(seed: int, orders: int) -> rand.PairedFanOut:
+    """1-10 items per order (uniform, mean 5.5), order 1's items first."""
+    return rand.PairedFanOut(rand.stream_key(seed, ITEMS, "fanout"), 11, orders)
+
+
+def product_category(seed: int, product_idx: np.ndarray) -> np.ndarray:
+    """0-based category of each product."""
+    return rand.weighted_choice(rand.stream_key(seed, PRODUCTS, "category"), product_idx, _CATEGORY_WEIGHTS)
+
+
+def product_price_cents(seed: int, product_idx: np.ndarray) -> np.ndarray:
+    """List price in cents: log-normal around the category median, ending in .99/.95/.49/.00."""
+    cat = product_category(seed, product_idx)
+    z = rand.normal(rand.stream_key(seed, PRODUCTS, "price"), product_idx)
+    dollars = np.maximum(1, np.rint(_CATEGORY_MEDIAN_PRICE[cat] * np.exp(_PRICE_SIGMA * z))).astype(np.int64)
+    ending = _PRICE_ENDINGS[rand.integers(rand.stream_key(seed, PRODUCTS, "price_end"), product_idx, 0, 5)]
+    return np.where(ending > 0, (dollars - 1) * 100 + ending, dollars * 100)
+
+
+def _popular(seed: int, table: str, column: str, idx: np.ndarray, n: int, exponent: float) -> np.ndarray:
+    """0-based keys of a parent with ``n`` rows drawn by popularity."""
+    rank = rand.power_law_rank(rand.stream_key(seed, table, column), idx, n, exponent)
+    return rand.Permutation(rand.stream_key(seed, table, column, "permutation"), n)(rank)
+
+
+# --- dimensions ----------------------------------------------------------------------------
+
+
+def _customers(ctx: ChunkContext) -> dict:
+    fn, ln = vocab.first_names(), vocab.last_names()
+    fi = rand.weighted_choice(ctx.key("first_name"), ctx.idx, fn.weights)
+    li = rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights)
+    domain = take(pa.array(_EMAIL_DOMAINS), rand.weighted_choice(ctx.key("email"), ctx.idx, _EMAIL_WEIGHTS))
+    return {
+        "customer_id": ctx.ids,
+        "first_name": take(fn.values, fi),
+        "last_name": take(ln.values, li),
+        # The customer id keeps every email unique.
+        "email": join(take(fn.lower, fi), ".", take(ln.lower, li), to_text(ctx.ids), "@", domain),
+    }
+
+
+def _addresses(ctx: ChunkContext) -> dict:
+    pools = vocab.address_pools()
+    fan = address_fanout(ctx.seed, ctx.rows[CUSTOMERS])
+    customer, position = fan.parent_of(ctx.idx)
+    count = fan.count(customer)
+    # One address serves both purposes; otherwise the first is for billing, the others shipping.
+    kind = np.where(count == 1, 2, np.minimum(position, 1))
+    # Country is an attribute of the customer, so all of a customer's addresses share it.
+    country = rand.weighted_choice(ctx.key("country"), customer, pools.country_weights)
+    loc = _pick_in_group(ctx.uniform("locality"), pools.locality_offset, pools.locality_count, country)
+    street = _pick_in_group(ctx.uniform("street"), pools.street_offset, pools.street_count, country)
+    number = ctx.integers(1, 19999, "number")
+    return {
+        "address_id": ctx.ids,
+        "customer_id": customer + 1,
+        "address_type": take(_ADDRESS_TYPES, kind),
+        "address": join(to_text(number), " ", take(pools.street_names, street), ", ", take(pools.tail, loc)),
+        "city": take(pools.city, loc),
+        "state": take(pools.region, loc),
+        "zip": take(pools.postcode, loc),
+        "country": take(pools.countries, country),
+    }
+
+
+def _suppliers(ctx: ChunkContext) -> dict:
+    names = vocab.company_names()
+    # A permutation of the pool keeps names distinct until the pool is exhausted.
+    name_idx = rand.Permutation(ctx.key("name"), len(names))(ctx.idx % len(names))
+    # 85% from the big manufacturing countries, the rest from anywhere in the world.
+    countries = pa.concat_arrays([pa.array(_SUPPLIER_COUNTRIES), vocab.countries()])
+    listed = rand.weighted_choice(ctx.key("country"), ctx.idx, _SUPPLIER_COUNTRY_WEIGHTS)
+    anywhere = len(_SUPPLIER_COUNTRIES) + ctx.integers(
+        0, len(countries) - len(_SUPPLIER_COUNTRIES) - 1, "world"
+    )
+    country = np.where(ctx.uniform("country_mix") < 0.85, listed, anywhere)
+    return {
+        "supplier_id": ctx.ids,
+        "supplier_name": take(names, name_idx),
+        "country": take(countries, country),
+    }
+
+
+def _categories(ctx: ChunkContext) -> dict:
+    return {"category_id": ctx.ids, "category_name": take(pa.array(CATEGORY_NAMES), ctx.idx % 10)}
+
+
+def _products(ctx: ChunkContext) -> dict:
+    cat = product_category(ctx.seed, ctx.idx)
+    ln = vocab.last_names()
+    brand = take(ln.values, rand.weighted_choice(ctx.key("brand"), ctx.idx, ln.weights))
+    adjective = take(pa.array(_ADJECTIVES), ctx.integers(0, len(_ADJECTIVES) - 1, "adjective"))
+    noun = take(_nouns_flat, _pick_in_group(ctx.uniform("noun"), _noun_offset, _noun_count, cat))
+    supplier = _popular(ctx.seed, PRODUCTS, "supplier", ctx.idx, ctx.rows[SUPPLIERS], SUPPLIER_EXPONENT)
+    return {
+        "product_id": ctx.ids,
+        "supplier_id": supplier + 1,
+        "product_name": join(brand, " ", adjective, " ", noun),
+        "category_id": cat + 1,
+        "base_price": decimal_from_units(product_price_cents(ctx.seed, ctx.idx), 12, 2),
+    }
+
+
+# --- facts ---------------------------------------------------------------------------------
+
+
+def _order_seconds(ctx: ChunkContext) -> np.ndarray:
+    n = ctx.rows[ORDERS]
+    frac = (ctx.idx + ctx.uniform("day")) / n
+    seconds = (WINDOW_END - WINDOW_START) * np.power(frac, _GROWTH)
+    day = (seconds // 86400).astype(np.int64)
+    hour = rand.weighted_choice(ctx.key("hour"), ctx.idx, _HOUR_WEIGHTS)
+    return WINDOW_START + day * 86400 + hour * 3600 + ctx.integers(0, 3599, "second")
+
+
+def _order_status(ctx: ChunkContext, seconds: np.ndarray) -> np.ndarray:
+    """Recent orders are still open; older ones are mostly delivered."""
+    age_days = (WINDOW_END - seconds) / 86400.0
+    u = ctx.uniform("status")
+    fresh = np.where(u < 0.4, 0, 1)  # Pending / Processing
+    moving = np.where(u < 0.2, 1, 2)  # Processing / Shipped
+    settled = np.select([u < 0.89, u < 0.95], [3, 4], 5)  # Delivered / Cancelled / Returned
+    return np.select([age_days < 3, age_days < 10], [fresh, moving], settled)
+
+
+def _orders(ctx: ChunkContext) -> dict:
+    customers = ctx.rows[CUSTOMERS]
+    customer = _popular(ctx.seed, ORDERS, "customer", ctx.idx, customers, CUSTOMER_EXPONENT)
+    fan = address_fanout(ctx.seed, customers)
+    first, count = fan.offset(customer), fan.count(customer)
+    # Billing: the customer's first address; shipping: one of the others (or the only one).
+    extra = np.minimum((ctx.uniform("shipping") * (count - 1)).astype(np.int64), count - 2)
+    shipping = first + np.where(count == 1, 0, 1 + extra)
+    seconds = _order_seconds(ctx)
+    return {
+        "order_id": ctx.ids,
+        "customer_id": customer + 1,
+        "shipping_address_id": shipping + 1,
+        "billing_address_id": first + 1,
+        "order_timestamp": timestamp_from_seconds(seconds),
+        "order_status": take(_STATUSES, _order_status(ctx, seconds)),
+    }
+
+
+def _items(ctx: ChunkContext) -> dict:
+    order, _ = item_fanout(ctx.seed, ctx.rows[ORDERS]).parent_of(ctx.idx)
+    product = _popular(ctx.seed, ITEMS, "product", ctx.idx, ctx.rows[PRODUCTS], PRODUCT_EXPONENT)
+    # Quantity: geometric, 1 for about 60% of lines, rarely above 5.
+    quantity = 1 + np.minimum((-np.log1p(-ctx.uniform("quantity")) / 0.9).astype(np.int64), 19)
+    discount = np.where(ctx.uniform("discounted") < 0.7, 0, 5 * ctx.integers(1, 5, "discount"))
+    return {
+        "order_item_id": ctx.ids,
+        "order_id": order + 1,
+        "product_id": product + 1,
+        "quantity": quantity.astype(np.int32),
+        "unit_price": decimal_from_units(product_price_cents(ctx.seed, product), 12, 2),
+        "discount": decimal_from_units(discount, 4, 2),
+    }
+
+
+def row_counts(orders: int, seed: int) -> dict[str, int]:
+    orders = max(1, int(orders))
+    customers = max(1, round(orders / 10))
+    suppliers = max(1, round(customers / 100))
+    products = max(1, round(customers / 4))
+    return {
+        CUSTOMERS: customers,
+        ADDRESSES: address_fanout(seed, customers).total(),
+        SUPPLIERS: suppliers,
+        CATEGORIES: len(CATEGORY_NAMES),
+        PRODUCTS: products,
+        ORDERS: orders,
+        ITEMS: item_fanout(seed, orders).total(),
+    }
+
+
+def _fk(table: str, column: str) -> str:
+    return f"{table}.{column}"
+
+
+MODEL = Model(
+    name="ecommerce",
+    aliases=("ecom", "e-commerce", "e"),
+    description="Online shop star schema: customers, addresses, suppliers, products, orders, items",
+    tables=(
+        Table(
+            CUSTOMERS,
+            (
+                Column("customer_id", ID, primary_key=True),
+                Column("first_name", pa.string()),
+                Column("last_name", pa.string()),
+                Column("email", pa.string()),
+            ),
+            _customers,
+        ),
+        Table(
+            ADDRESSES,
+            (
+                Column("address_id", ID, primary_key=True),
+                Column("customer_id", ID, references=_fk(CUSTOMERS, "customer_id")),
+                Column("address_type", pa.string(), doc="billing, shipping, or both for a single address"),
+                Column("address", pa.string()),
+                Column("city", pa.string()),
+                Column("state", pa.string()),
+                Column("zip", pa.string()),
+                Column("country", pa.string()),
+            ),
+            _addresses,
+        ),
+        Table(
+            SUPPLIERS,
+            (
+                Column("supplier_id", ID, primary_key=True),
+                Column("supplier_name", pa.string()),
+                Column("country", pa.string()),
+            ),
+            _suppliers,
+        ),
+        Table(
+            CATEGORIES,
+            (
+                Column("category_id", ID, primary_key=True),
+                Column("category_name", pa.string()),
+            ),
+            _categories,
+        ),
+        Table(
+            PRODUCTS,
+            (
+                Column("product_id", ID, primary_key=True),
+                Column("supplier_id", ID, references=_fk(SUPPLIERS, "supplier_id")),
+                Column("product_name", pa.string()),
+                Column("category_id", ID, references=_fk(CATEGORIES, "category_id")),
+                Column("base_price", MONEY),
+            ),
+            _products,
+        ),
+        Table(
+            ORDERS,
+            (
+                Column("order_id", ID, primary_key=True),
+                Column("customer_id", ID, references=_fk(CUSTOMERS, "customer_id")),
+                Column("shipping_address_id", ID, references=_fk(ADDRESSES, "address_id")),
+                Column("billing_address_id", ID, references=_fk(ADDRESSES, "address_id")),
+                Column("order_timestamp", TIMESTAMP),
+                Column("order_status", pa.string()),
+            ),
+            _orders,
+        ),
+        Table(
+            ITEMS,
+            (
+                Column("order_item_id", ID, primary_key=True),
+                Column("order_id", ID, references=_fk(ORDERS, "order_id")),
+                Column("product_id", ID, references=_fk(PRODUCTS, "product_id")),
+                Column("quantity", pa.int32()),
+                Column("unit_price", MONEY),
+                Column("discount", RATE),
+            ),
+            _items,
+        ),
+    ),
+    row_counts=row_counts,
+    bytes_per_scale_hint=300.0,
+)

@@ -1,0 +1,169 @@
+"""Counter-based randomness: every value is a pure function of (seed, stream, row index).
+
+A stream key is a 64-bit hash of the seed and a path of names (table, column, ...). The
+value for row ``i`` is SplitMix64's finaliser applied to ``key + i * golden``, so a row gets
+the same numbers whatever chunk it is generated in. All functions take and return whole
+NumPy arrays; none loops over rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
+_TWO_POW_M53 = 1.0 / (1 << 53)
+
+
+def stream_key(seed: int, *names: str) -> np.uint64:
+    """A 64-bit key for the stream named by ``names`` under ``seed``."""
+    h = hashlib.blake2b(digest_size=8)
+    h.update(int(seed).to_bytes(16, "little", signed=True))
+    for name in names:
+        h.update(name.encode())
+        h.update(b"\x00")
+    return np.uint64(int.from_bytes(h.digest(), "little"))
+
+
+def bits(key: np.uint64, idx: np.ndarray) -> np.ndarray:
+    """64 uniform random bits per index (uint64 array)."""
+    z = idx.astype(np.uint64, copy=True)
+    z *= _GOLDEN
+    z += key
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
+
+
+def uniform(key: np.uint64, idx: np.ndarray) -> np.ndarray:
+    """Uniform float64 in [0, 1), 53 bits of resolution."""
+    return (bits(key, idx) >> _S11).astype(np.float64) * _TWO_POW_M53
+
+
+def integers(key: np.uint64, idx: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Uniform int64 in [low, high], both ends inclusive."""
+    span = high - low + 1
+    if span <= 0:
+        raise ValueError(f"empty range [{low}, {high}]")
+    out = np.floor(uniform(key, idx) * span).astype(np.int64)
+    np.minimum(out, span - 1, out=out)
+    out += low
+    return out
+
+
+def bernoulli(key: np.uint64, idx: np.ndarray, p: float) -> np.ndarray:
+    """Boolean array, True with probability ``p``."""
+    return uniform(key, idx) < p
+
+
+def weighted_choice(key: np.uint64, idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Indices into ``weights`` drawn in proportion to them (for small vocabularies)."""
+    cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
+    cdf /= cdf[-1]
+    out = np.searchsorted(cdf, uniform(key, idx), side="right")
+    np.minimum(out, len(cdf) - 1, out=out)
+    return out
+
+
+def normal(key: np.uint64, idx: np.ndarray) -> np.ndarray:
+    """Standard normal draws (Box-Muller over two sub-streams of ``key``)."""
+    u1 = uniform(key, idx)
+    u2 = uniform(key ^ _GOLDEN, idx)
+    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def power_law_rank(key: np.uint64, idx: np.ndarray, n: int, exponent: float) -> np.ndarray:
+    """Popularity ranks in [0, n) from a bounded Zipf-like law.
+
+    Rank ``r`` has probability proportional to the integral of ``x**-exponent`` over
+    ``[r+1, r+2)``: close to Zipf(``exponent``) yet drawn by a closed-form inverse CDF (no
+    lookup table), and every rank keeps a non-zero probability.
+    """
+    u = uniform(key, idx)
+    if abs(exponent - 1.0) < 1e-12:
+        x = np.exp(u * math.log(n + 1.0))
+    else:
+        e = 1.0 - exponent
+        x = np.power(1.0 + u * ((n + 1.0) ** e - 1.0), 1.0 / e)
+    r = x.astype(np.int64) - 1
+    np.clip(r, 0, n - 1, out=r)
+    return r
+
+
+class Permutation:
+    """A bijection of [0, n) (affine map modulo n) that scatters popular ranks over the key space."""
+
+    def __init__(self, key: np.uint64, n: int) -> None:
+        self.n = n
+        k = int(key)
+        # Keep rank * mult below 2**63 so the map stays in int64 arithmetic.
+        limit = max(3, min(n, (1 << 63) // max(n, 1)))
+        mult = k % limit
+        # Walk to a multiplier coprime with n (runs once per table, not per row).
+        while n > 2 and (mult < 2 or math.gcd(mult, n) != 1):
+            mult = (mult + 1) % limit
+        self.mult = mult if n > 2 else 1
+        self.offset = (k >> 32) % n if n > 0 else 0
+
+    def __call__(self, rank: np.ndarray) -> np.ndarray:
+        if self.n <= 1:
+            return np.zeros_like(rank)
+        out = rank * self.mult
+        out %= self.n
+        out += self.offset
+        out %= self.n
+        return out
+
+
+class PairedFanOut:
+    """Children per parent in closed form: parents come in pairs that share ``per_pair`` children.
+
+    The first parent of pair ``j`` gets ``1 + floor(u_j * (per_pair - 1))`` children and the
+    second the rest, so each parent's count is uniform on ``1 .. per_pair - 1``, the mean is
+    ``per_pair / 2`` and both directions (parent -> child range, child -> parent) are
+    arithmetic: no chunk needs a prefix sum over other chunks.
+    """
+
+    def __init__(self, key: np.uint64, per_pair: int, parents: int) -> None:
+        if per_pair < 2:
+            raise ValueError("per_pair must be >= 2")
+        self.key = key
+        self.per_pair = per_pair
+        self.parents = parents
+
+    def _first(self, pair: np.ndarray) -> np.ndarray:
+        return integers(self.key, pair, 1, self.per_pair - 1)
+
+    def total(self) -> int:
+        pairs, odd = divmod(self.parents, 2)
+        total = pairs * self.per_pair
+        if odd:
+            total += int(self._first(np.array([pairs], dtype=np.int64))[0])
+        return total
+
+    def count(self, parent: np.ndarray) -> np.ndarray:
+        first = self._first(parent // 2)
+        return np.where(parent % 2 == 0, first, self.per_pair - first)
+
+    def offset(self, parent: np.ndarray) -> np.ndarray:
+        """Index of the parent's first child."""
+        pair = parent // 2
+        return pair * self.per_pair + np.where(parent % 2 == 0, 0, self._first(pair))
+
+    def parent_of(self, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(parent index, position of the child among its parent's children)."""
+        pair = child // self.per_pair
+        rest = child - pair * self.per_pair
+        first = self._first(pair)
+        second = rest >= first
+        parent = pair * 2 + second
+        position = rest - np.where(second, first, 0)
+        return parent, position

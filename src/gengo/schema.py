@@ -1,0 +1,121 @@
+"""Declarations shared by all models: columns, tables, models and the chunk context.
+
+A model declares *what* is generated: its tables in dependency order, each column's Arrow
+type and key role, one pure ``build`` function per table, and how row counts follow from a
+single scale number. It never opens files, spawns processes or prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from gengo import rand
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    primary_key: bool = False
+    references: str | None = None  # "table.column" of the parent key
+    nullable: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class ChunkContext:
+    """What a table's ``build`` function may depend on: seed, planned row counts, row indices."""
+
+    seed: int
+    rows: Mapping[str, int]
+    table: str
+    idx: np.ndarray  # 0-based row indices (int64), ascending
+
+    def key(self, *names: str) -> np.uint64:
+        """Stream key of a column (or sub-stream) of this table."""
+        return rand.stream_key(self.seed, self.table, *names)
+
+    def uniform(self, *names: str) -> np.ndarray:
+        return rand.uniform(self.key(*names), self.idx)
+
+    def integers(self, low: int, high: int, *names: str) -> np.ndarray:
+        return rand.integers(self.key(*names), self.idx, low, high)
+
+    @property
+    def ids(self) -> np.ndarray:
+        """1-based surrogate keys of the rows."""
+        return self.idx + 1
+
+
+BuildFn = Callable[[ChunkContext], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    build: BuildFn
+    doc: str = ""
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.primary_key)
+
+    @property
+    def foreign_keys(self) -> tuple[tuple[str, str, str], ...]:
+        """(column, parent table, parent column) for each reference."""
+        out = []
+        for c in self.columns:
+            if c.references:
+                parent, parent_col = c.references.split(".")
+                out.append((c.name, parent, parent_col))
+        return tuple(out)
+
+    def generate(self, seed: int, rows: Mapping[str, int], idx: np.ndarray) -> pa.Table:
+        """Build the rows ``idx`` of this table as an Arrow table with the declared schema."""
+        ctx = ChunkContext(seed=seed, rows=rows, table=self.name, idx=idx)
+        data = self.build(ctx)
+        arrays = []
+        for col in self.columns:
+            value = data[col.name]
+            if isinstance(value, pa.ChunkedArray):
+                value = value.combine_chunks()
+            arr = value if isinstance(value, pa.Array) else pa.array(value, type=col.type)
+            if arr.type != col.type:
+                arr = arr.cast(col.type)
+            if len(arr) != len(idx):
+                raise AssertionError(f"{self.name}.{col.name}: {len(arr)} values for {len(idx)} rows")
+            arrays.append(arr)
+        return pa.Table.from_arrays(arrays, schema=self.schema)
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    aliases: tuple[str, ...]
+    description: str
+    tables: tuple[Table, ...]
+    # scale (a positive int, the model's main fact count) and seed -> rows per table
+    row_counts: Callable[[int, int], dict[str, int]]
+    # rough bytes of CSV per unit of scale, only a starting point for calibration
+    bytes_per_scale_hint: float = 500.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def table(self, name: str) -> Table:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    @property
+    def table_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tables)

@@ -1,0 +1,216 @@
+"""Vocabularies taken once per process from the Faker library, then sampled by index.
+
+Faker is only called here, a few thousand times at start-up with a fixed seed, to fill
+pools (person names with their frequency weights, company names, street names, localities
+per country). Generators then pick pool entries with vectorised index arithmetic. The pools
+depend only on the Faker version (recorded in the manifest), never on the user's seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_POOL_SEED = 20240601
+
+
+@dataclass(frozen=True)
+class WeightedWords:
+    values: pa.Array
+    lower: pa.Array
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class AddressPools:
+    """Street names and localities for several countries, concatenated with offsets."""
+
+    countries: pa.Array  # country display names
+    country_weights: np.ndarray
+    street_names: pa.Array
+    street_offset: np.ndarray  # per country
+    street_count: np.ndarray
+    city: pa.Array
+    region: pa.Array  # state / province / county, full name
+    postcode: pa.Array
+    tail: pa.Array  # "City, ST 12345" as written in a one-line address
+    locality_offset: np.ndarray
+    locality_count: np.ndarray
+
+
+def _faker(locale: str):
+    from faker import Faker
+
+    f = Faker(locale)
+    f.seed_instance(_POOL_SEED)
+    return f
+
+
+def _unique(values, limit: int) -> list[str]:
+    seen: dict[str, None] = {}
+    for v in values:
+        seen.setdefault(v, None)
+        if len(seen) >= limit:
+            break
+    return list(seen)
+
+
+@lru_cache(maxsize=1)
+def first_names() -> WeightedWords:
+    from faker.providers.person.en_US import Provider
+
+    return _weighted(Provider.first_names)
+
+
+@lru_cache(maxsize=1)
+def last_names() -> WeightedWords:
+    from faker.providers.person.en_US import Provider
+
+    return _weighted(Provider.last_names)
+
+
+def _weighted(mapping) -> WeightedWords:
+    values = pa.array(list(mapping.keys()), pa.string())
+    weights = np.array(list(mapping.values()), dtype=np.float64)
+    return WeightedWords(values=values, lower=pc.utf8_lower(values), weights=weights)
+
+
+@lru_cache(maxsize=1)
+def company_names() -> pa.Array:
+    """About 4,000 distinct company names ("Hall, Reed and Stone", "Ortiz LLC", ...)."""
+    f = _faker("en_US")
+    return pa.array(_unique((f.company() for _ in range(20_000)), 4_000), pa.string())
+
+
+@lru_cache(maxsize=1)
+def countries() -> pa.Array:
+    from faker.providers.address.en_US import Provider
+
+    return pa.array(list(Provider.countries), pa.string())
+
+
+# (display name, Faker locale, share of addresses, localities in the pool)
+_ADDRESS_COUNTRIES = (
+    ("United States", "en_US", 0.85, 3000),
+    ("Canada", "en_CA", 0.07, 600),
+    ("United Kingdom", "en_GB", 0.05, 600),
+    ("Australia", "en_AU", 0.03, 400),
+)
+
+
+def _us_localities(f, n: int):
+    from faker.providers.address.en_US import Provider
+
+    abbrs = list(Provider.states_abbr[:50])
+    names = list(Provider.states[:50])
+    ranges = Provider.states_postcode
+    # Weight states by the width of their zip range: a rough stand-in for population.
+    weights = np.array([ranges[a][1] - ranges[a][0] + 1 for a in abbrs], dtype=np.float64)
+    rng = np.random.default_rng(_POOL_SEED)
+    picks = rng.choice(len(abbrs), size=n, p=weights / weights.sum())
+    rows = []
+    for i in picks:
+        city = f.city()
+        zip_code = f.zipcode_in_state(abbrs[i])
+        rows.append((city, names[i], zip_code, f"{city}, {abbrs[i]} {zip_code}"))
+    return rows
+
+
+def _ca_localities(f, n: int):
+    rows = []
+    for _ in range(n):
+        abbr = f.province_abbr()
+        city, post = f.city(), f.postcode_in_province(abbr)
+        rows.append((city, _CA_PROVINCES[abbr], post, f"{city}, {abbr} {post}"))
+    return rows
+
+
+_CA_PROVINCES = {
+    "AB": "Alberta",
+    "BC": "British Columbia",
+    "MB": "Manitoba",
+    "NB": "New Brunswick",
+    "NL": "Newfoundland and Labrador",
+    "NS": "Nova Scotia",
+    "NT": "Northwest Territories",
+    "NU": "Nunavut",
+    "ON": "Ontario",
+    "PE": "Prince Edward Island",
+    "QC": "Quebec",
+    "SK": "Saskatchewan",
+    "YT": "Yukon",
+}
+
+
+def _gb_localities(f, n: int):
+    rows = []
+    for _ in range(n):
+        city, county, post = f.city(), f.county(), f.postcode()
+        rows.append((city, county, post, f"{city}, {post}"))
+    return rows
+
+
+def _au_localities(f, n: int):
+    from faker.providers.address.en_AU import Provider
+
+    abbrs = list(Provider.states_abbr)
+    names = list(Provider.states)
+    rows = []
+    for _ in range(n):
+        k = f.random_int(0, len(abbrs) - 1)
+        city, post = f.city(), f.postcode()
+        rows.append((city, names[k], post, f"{city} {abbrs[k]} {post}"))
+    return rows
+
+
+_LOCALITY_BUILDERS = {
+    "en_US": _us_localities,
+    "en_CA": _ca_localities,
+    "en_GB": _gb_localities,
+    "en_AU": _au_localities,
+}
+
+
+@lru_cache(maxsize=1)
+def address_pools() -> AddressPools:
+    streets: list[str] = []
+    street_offset, street_count = [], []
+    localities: list[tuple[str, str, str, str]] = []
+    loc_offset, loc_count = [], []
+    for _name, locale, _share, n in _ADDRESS_COUNTRIES:
+        f = _faker(locale)
+        names = _unique((f.street_name() for _ in range(4 * n)), n)
+        street_offset.append(len(streets))
+        street_count.append(len(names))
+        streets.extend(names)
+        rows = _LOCALITY_BUILDERS[locale](f, n)
+        loc_offset.append(len(localities))
+        loc_count.append(len(rows))
+        localities.extend(rows)
+    city, region, post, tail = (pa.array(list(col), pa.string()) for col in zip(*localities, strict=True))
+    return AddressPools(
+        countries=pa.array([c[0] for c in _ADDRESS_COUNTRIES], pa.string()),
+        country_weights=np.array([c[2] for c in _ADDRESS_COUNTRIES]),
+        street_names=pa.array(streets, pa.string()),
+        street_offset=np.array(street_offset, dtype=np.int64),
+        street_count=np.array(street_count, dtype=np.int64),
+        city=city,
+        region=region,
+        postcode=post,
+        tail=tail,
+        locality_offset=np.array(loc_offset, dtype=np.int64),
+        locality_count=np.array(loc_count, dtype=np.int64),
+    )
+
+
+def warm_up() -> None:
+    """Build every pool now (worker start-up), not inside the first timed chunk."""
+    first_names()
+    last_names()
+    company_names()
+    countries()
+    address_pools()

@@ -1,0 +1,36 @@
+"""Output formats: how a chunk is encoded (in a worker) and how a table file is written (in the parent).
+
+Each format has two halves. ``encode`` runs in the worker that generated the chunk and turns
+an Arrow table into the payload handed to the parent (bytes for the text formats, the Arrow
+table itself for Parquet). ``open_sink`` runs in the parent and appends payloads, in chunk
+order, to one file per table under a temporary name that becomes the final name only on
+``commit``.
+"""
+
+from __future__ import annotations
+
+from gengo.errors import GengoError
+from gengo.writers.base import Format, Sink
+from gengo.writers.csv import CSV
+from gengo.writers.jsonl import JSONL
+from gengo.writers.parquet import PARQUET
+
+FORMATS: dict[str, Format] = {f.name: f for f in (CSV, JSONL, PARQUET)}
+_ALIASES = {
+    "csv": "csv",
+    "json": "json",
+    "jsonl": "json",
+    "ndjson": "json",
+    "parquet": "parquet",
+    "pq": "parquet",
+}
+
+
+def resolve_format(name: str) -> Format:
+    key = name.strip().lower()
+    if key not in _ALIASES:
+        raise GengoError(f"unknown format '{name}': choose csv, json (JSON Lines, alias jsonl) or parquet")
+    return FORMATS[_ALIASES[key]]
+
+
+__all__ = ["FORMATS", "Format", "Sink", "resolve_format"]
