@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -20,7 +21,7 @@ from gengo.errors import GengoError
 from gengo.models import resolve_model
 from gengo.plan import Plan, make_plan
 from gengo.sizing import GB
-from gengo.writers import resolve_format
+from gengo.writers import WriteOptions, resolve_format
 from gengo.writers.base import TEMP_SUFFIX
 
 MANIFEST = "manifest.json"
@@ -46,7 +47,7 @@ class Summary:
     format: str
     seed: int
     output: Path
-    target_bytes: int
+    target_bytes: int | None
     tables: tuple[TableResult, ...]
     seconds: float
 
@@ -103,23 +104,67 @@ def check_seed(seed: int | None) -> int:
     return seed
 
 
+def parse_rows(specs: Iterable[str] | Mapping[str, int] | None) -> dict[str, int]:
+    """``["customers=1000", ...]`` (or a mapping) -> ``{"customers": 1000}``."""
+    if not specs:
+        return {}
+    if isinstance(specs, Mapping):
+        items = list(specs.items())
+    else:
+        items = []
+        for spec in specs:
+            name, sep, value = str(spec).partition("=")
+            if not sep or not name.strip():
+                raise GengoError(f"invalid --rows '{spec}': expected TABLE=N, e.g. dim_customers=1000")
+            try:
+                count = int(value.strip().replace("_", ""))
+            except ValueError:
+                raise GengoError(f"invalid --rows '{spec}': '{value}' is not a whole number") from None
+            items.append((name.strip(), count))
+    out: dict[str, int] = {}
+    for name, count in items:
+        if name in out:
+            raise GengoError(f"--rows gives table '{name}' twice")
+        out[name] = count
+    return out
+
+
+def parse_tables(spec: str | Sequence[str] | None) -> list[str] | None:
+    if spec is None:
+        return None
+    names = spec.split(",") if isinstance(spec, str) else list(spec)
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        raise GengoError("--tables needs at least one table name")
+    return names
+
+
 def plan(
     model: str,
-    size: str | float | int,
+    size: str | float | int | None = None,
     format: str = "csv",
     seed: int | None = None,
     chunk_rows: int | None = None,
+    rows: Iterable[str] | Mapping[str, int] | None = None,
+    tables: str | Sequence[str] | None = None,
+    compression: str | None = None,
+    row_group_size: int | None = None,
 ) -> Plan:
     """Validate the request and work out the row counts, without writing anything."""
     m = resolve_model(model)
     fmt = resolve_format(format)
-    target = parse_size(size)
+    target = parse_size(size) if size is not None else None
+    pins = parse_rows(rows)
+    if target is None and not pins:
+        raise GengoError("missing size: give --size (or --rows TABLE=N)")
     if chunk_rows is not None and chunk_rows < 1:
         raise GengoError("chunk rows must be >= 1")
-    return make_plan(m, fmt, target, check_seed(seed), chunk_rows)
+    options = WriteOptions(compression.strip().lower() if compression else None, row_group_size)
+    return make_plan(m, fmt, target, check_seed(seed), chunk_rows, pins, parse_tables(tables), options)
 
 
 def _owned_files(p: Plan) -> set[str]:
+    """Every name a run writes. --force replaces these and nothing else."""
     return {p.file_name(t.name) for t in p.tables} | {MANIFEST}
 
 
@@ -178,6 +223,10 @@ def manifest_dict(p: Plan, results: list[TableResult] | tuple[TableResult, ...])
         "format": p.fmt.name,
         "seed": p.seed,
         "target_bytes": p.target_bytes,
+        "rows_overrides": p.pins,
+        "compression": p.options.codec(p.fmt),
+        "row_group_size": p.options.row_group_rows if p.fmt.name == "parquet" else None,
+        "planned_rows": p.rows,
         "total_rows": sum(r.rows for r in results),
         "total_bytes": sum(r.bytes for r in results),
         "complete": True,
@@ -211,14 +260,12 @@ def run(
     tmp = out / f".{MANIFEST}{TEMP_SUFFIX}"
     tmp.write_text(manifest)
     os.replace(tmp, out / MANIFEST)
-    return Summary(
-        p.model.name, p.fmt.name, p.seed, out, p.target_bytes, tuple(results), time.perf_counter() - started
-    )
+    return Summary(p.model.name, p.fmt.name, p.seed, out, p.target_bytes, tuple(results), time.perf_counter() - started)
 
 
 def generate(
     model: str,
-    size_gb: str | float | int,
+    size_gb: str | float | int | None = None,
     format: str = "csv",
     output: str | os.PathLike = ".",
     seed: int | None = None,
@@ -226,12 +273,19 @@ def generate(
     force: bool = False,
     chunk_rows: int | None = None,
     progress: Progress | None = None,
+    rows: Iterable[str] | Mapping[str, int] | None = None,
+    tables: str | Sequence[str] | None = None,
+    compression: str | None = None,
+    row_group_size: int | None = None,
 ) -> Summary:
     """Generate ``model`` at about ``size_gb`` GB (10**9 bytes) of ``format`` files in ``output``.
+
+    ``rows`` fixes table row counts ({"dim_customers": 1000} or ["dim_customers=1000"]),
+    ``tables`` restricts the tables written; the rest mirrors the ``gengo gen`` options.
 
     >>> summary = generate("ecommerce", 0.01, "parquet", "out", seed=1)  # doctest: +SKIP
     """
     n_workers = check_workers(workers)
-    p = plan(model, size_gb, format, seed, chunk_rows)
+    p = plan(model, size_gb, format, seed, chunk_rows, rows, tables, compression, row_group_size)
     check_output(output, p, force)
     return run(p, output, n_workers, force, progress)

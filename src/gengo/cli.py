@@ -60,55 +60,102 @@ def cli() -> None:
     """Generate large synthetic relational datasets whose keys join."""
 
 
-@cli.command()
-@click.option("-m", "--model", help=f"Model: {', '.join(model_names())} (aliases such as ecom, fin, med).")
-@click.option("-s", "--size", help=SIZE_HELP)
-@click.option("-f", "--format", "fmt", help="Output format: csv, json (JSON Lines; alias jsonl) or parquet.")
-@click.option("-o", "--output", help="Output directory (created if missing).")
-@click.option(
-    "--seed", help="Random seed (0 to 2^63-1); the same seed gives the same bytes. Default: random."
-)
-@click.option("-w", "--workers", help="Worker processes. Default: the number of CPUs.")
-@click.option(
-    "--force", is_flag=True, help="Write into a non-empty directory, replacing only gengo's own files."
-)
-@click.option("--chunk-rows", hidden=True, help="Rows per chunk (tuning and tests; output does not change).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
-def gen(model, size, fmt, output, seed, workers, force, chunk_rows, quiet) -> None:
-    """Generate a dataset: one file per table in the output directory."""
-    # Validate what was given before asking for what is missing, so a typo fails fast.
+def _dataset_options(func):
+    """Options shared by `gen` and `plan`: what to generate."""
+    options = [
+        click.option("-m", "--model", help=f"Model: {', '.join(model_names())} (aliases: ecom, eds, fin, med...)."),
+        click.option("-s", "--size", help=SIZE_HELP),
+        click.option("-f", "--format", "fmt", help="Output format: csv, json (JSON Lines; alias jsonl), parquet."),
+        click.option("--seed", help="Random seed (0 to 2^63-1); the same seed gives the same bytes. Default: random."),
+        click.option(
+            "--rows",
+            multiple=True,
+            metavar="TABLE=N",
+            help="Fix a table's row count (repeatable); dependent tables scale with it.",
+        ),
+        click.option("--tables", metavar="A,B", help="Write only these tables (keys still span the full parents)."),
+        click.option(
+            "--compression",
+            help="Parquet: snappy (default), zstd, gzip, lz4, none. CSV/JSON: none (default), gzip, zstd.",
+        ),
+        click.option("--row-group-size", metavar="ROWS", help="Rows per Parquet row group (default 1,048,576)."),
+        click.option("--chunk-rows", hidden=True, help="Rows per chunk (tuning and tests; output does not change)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows):
+    """Validate what was given, ask for what is missing (on a terminal), and plan."""
     seed_value = _parse_int(seed, "--seed") if seed is not None else None
-    workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
     chunk_value = _parse_int(chunk_rows, "--chunk-rows") if chunk_rows is not None else None
     if chunk_value is not None and chunk_value < 1:
         raise GengoError("invalid --chunk-rows: it must be >= 1")
+    group_value = _parse_int(row_group_size, "--row-group-size") if row_group_size is not None else None
+    pins = api.parse_rows(rows)
+    # Check every given value before asking for a missing one, so a typo fails fast.
     if model:
         api.resolve_model(model)
     if size:
         api.parse_size(size)
     if fmt:
         api.resolve_format(fmt)
-
     model = _ask(model, "--model", f"Model ({'/'.join(model_names())})")
     api.resolve_model(model)
-    size = _ask(size, "--size", "Approximate size in GB")
-    api.parse_size(size)
+    if not pins:
+        size = _ask(size, "--size", "Approximate size in GB")
+        api.parse_size(size)
     fmt = _ask(fmt, "--format", "Format (csv/json/parquet)")
-    api.resolve_format(fmt)
+    return api.plan(model, size or None, fmt, seed_value, chunk_value, pins, tables, compression, group_value)
 
+
+@cli.command()
+@_dataset_options
+@click.option("-o", "--output", help="Output directory (created if missing).")
+@click.option("-w", "--workers", help="Worker processes. Default: the number of CPUs.")
+@click.option("--force", is_flag=True, help="Write into a non-empty directory, replacing only gengo's own files.")
+@click.option("--dry-run", is_flag=True, help="Print the plan (tables, rows, estimated bytes) and write nothing.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def gen(
+    model,
+    size,
+    fmt,
+    seed,
+    rows,
+    tables,
+    compression,
+    row_group_size,
+    chunk_rows,
+    output,
+    workers,
+    force,
+    dry_run,
+    quiet,
+) -> None:
+    """Generate a dataset: one file per table in the output directory."""
+    workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
     started = time.perf_counter()
-    plan = api.plan(model, size, fmt, seed_value, chunk_value)
-    if not quiet:
+    plan = _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows)
+    if not quiet or dry_run:
         _print_plan(plan)
+    if dry_run:
+        return
     output = _ask(output, "--output", "Output directory")
     api.check_output(output, plan, force)
-
     if quiet:
         summary = api.run(plan, output, workers_value, force)
     else:
-        with _progress(plan) as progress:
+        with _ProgressReporter(plan) as progress:
             summary = api.run(plan, output, workers_value, force, progress)
         _print_summary(summary, time.perf_counter() - started)
+
+
+@cli.command("plan")
+@_dataset_options
+def plan_command(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows) -> None:
+    """Print the planned tables, rows and estimated bytes without writing anything."""
+    _print_plan(_build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows))
 
 
 @cli.command("models")
@@ -132,8 +179,9 @@ def _parse_int(value: str, flag: str) -> int:
 
 
 def _print_plan(plan) -> None:
+    target = f"target {_fmt_bytes(plan.target_bytes)}" if plan.target_bytes else "sized by --rows"
     table = Table(
-        title=f"Plan: {plan.model.name}, {plan.fmt.name}, target {_fmt_bytes(plan.target_bytes)}",
+        title=f"Plan: {plan.model.name}, {plan.fmt.name} ({plan.options.codec(plan.fmt)}), {target}, seed {plan.seed}",
         title_justify="left",
     )
     table.add_column("table")
@@ -141,6 +189,12 @@ def _print_plan(plan) -> None:
     table.add_column("estimated size", justify="right")
     for t in plan.tables:
         table.add_row(t.name, f"{t.rows:,}", _fmt_bytes(t.estimated_bytes))
+    for name, wanted in plan.pins.items():
+        if plan.rows[name] != wanted:
+            err.print(
+                f"note: {name} has {plan.rows[name]:,} rows, not {wanted:,}: its count follows from "
+                "its parent table, so the nearest reachable count was used"
+            )
     table.add_row("total", f"{plan.total_rows:,}", _fmt_bytes(plan.estimated_bytes), style="bold")
     out.print(table)
 
@@ -187,10 +241,6 @@ class _ProgressReporter:
         pass
 
 
-def _progress(plan) -> _ProgressReporter:
-    return _ProgressReporter(plan)
-
-
 def _print_summary(summary: api.Summary, seconds: float) -> None:
     table = Table(title=f"Wrote {summary.output}", title_justify="left")
     table.add_column("table")
@@ -207,15 +257,13 @@ def _print_summary(summary: api.Summary, seconds: float) -> None:
         style="bold",
     )
     out.print(table)
-    ratio = summary.total_bytes / summary.target_bytes if summary.target_bytes else 0
+    ratio = f"; size {summary.total_bytes / summary.target_bytes:.1%} of target" if summary.target_bytes else ""
     out.print(
         f"{summary.total_bytes / max(summary.seconds, 1e-9) / 1e6:,.1f} MB/s, "
-        f"{summary.total_rows / max(summary.seconds, 1e-9):,.0f} rows/s; "
-        f"size {ratio:.1%} of target; total {seconds:.1f} s"
+        f"{summary.total_rows / max(summary.seconds, 1e-9):,.0f} rows/s{ratio}; total {seconds:.1f} s"
     )
     out.print(
-        f"seed: {summary.seed} (repeat with --seed {summary.seed}); manifest: "
-        f"{Path(summary.output) / api.MANIFEST}"
+        f"seed: {summary.seed} (repeat with --seed {summary.seed}); manifest: {Path(summary.output) / api.MANIFEST}"
     )
 
 

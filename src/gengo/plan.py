@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gengo import sizing
+from gengo.errors import GengoError
 from gengo.schema import Model
-from gengo.writers import Format
+from gengo.writers import Format, WriteOptions
 
 CHUNK_BYTES = 24 * 10**6  # aim for encoded chunks of about this size
 MIN_CHUNK_ROWS = 16_384
@@ -35,32 +36,57 @@ class Plan:
     model: Model
     fmt: Format
     seed: int
-    target_bytes: int
-    tables: tuple[TablePlan, ...]
-    estimated_bytes: int
-    settings: dict = field(default_factory=dict)
-
-    @property
-    def rows(self) -> dict[str, int]:
-        return {t.name: t.rows for t in self.tables}
+    target_bytes: int | None
+    rows: dict[str, int]  # every table of the model: foreign keys refer to these ranges
+    tables: tuple[TablePlan, ...]  # the tables to write
+    options: WriteOptions = field(default_factory=WriteOptions)
+    pins: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
         return sum(t.rows for t in self.tables)
 
+    @property
+    def estimated_bytes(self) -> int:
+        return sum(t.estimated_bytes for t in self.tables)
+
     def file_name(self, table: str) -> str:
-        return f"{table}.{self.fmt.extension}"
+        return f"{table}.{self.fmt.extension}{self.options.suffix(self.fmt)}"
 
 
-def make_plan(model: Model, fmt: Format, target_bytes: int, seed: int, chunk_rows: int | None = None) -> Plan:
-    rows, est = sizing.rows_for_target(model, fmt, target_bytes, seed)
-    tables = []
-    for t in model.tables:
-        e = est[t.name]
+def select_tables(model: Model, names: Sequence[str] | None) -> tuple[str, ...]:
+    if not names:
+        return model.table_names
+    unknown = [n for n in names if n not in model.table_names]
+    if unknown:
+        raise GengoError(
+            f"unknown table '{unknown[0]}' in --tables: tables of {model.name} are {', '.join(model.table_names)}"
+        )
+    wanted = set(names)
+    return tuple(t for t in model.table_names if t in wanted)
+
+
+def make_plan(
+    model: Model,
+    fmt: Format,
+    target_bytes: int | None,
+    seed: int,
+    chunk_rows: int | None = None,
+    pins: Mapping[str, int] | None = None,
+    tables: Sequence[str] | None = None,
+    options: WriteOptions | None = None,
+) -> Plan:
+    options = options or WriteOptions()
+    options.check(fmt)
+    selected = select_tables(model, tables)
+    rows, est = sizing.resolve_rows(model, fmt, seed, target_bytes, pins, selected, options)
+    plans = []
+    for name in selected:
+        e = est[name]
         if chunk_rows:
             size = chunk_rows
         else:
             size = int(CHUNK_BYTES / max(e.bytes_per_row, 1.0))
             size = min(max(size, MIN_CHUNK_ROWS), MAX_CHUNK_ROWS)
-        tables.append(TablePlan(t.name, rows[t.name], max(1, size), e.total))
-    return Plan(model, fmt, seed, target_bytes, tuple(tables), sum(t.estimated_bytes for t in tables))
+        plans.append(TablePlan(name, rows[name], max(1, size), e.total))
+    return Plan(model, fmt, seed, target_bytes, rows, tuple(plans), options, dict(pins or {}))

@@ -109,6 +109,9 @@ class Model:
     # rough bytes of CSV per unit of scale, only a starting point for calibration
     bytes_per_scale_hint: float = 500.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Recomputes the counts that follow from other tables (fan-outs) once ``--rows`` has
+    # overridden some; None means overrides can only steer the scale.
+    derive: Callable[[dict[str, int], int], dict[str, int]] | None = None
 
     def table(self, name: str) -> Table:
         for t in self.tables:

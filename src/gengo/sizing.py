@@ -10,20 +10,23 @@ not depend on the user's seed (fan-out totals aside, which move by a few rows).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from gengo.errors import GengoError
 from gengo.schema import Model, Table
-from gengo.writers import Format
+from gengo.writers import Format, WriteOptions
 
 GB = 10**9  # --size is in decimal gigabytes
 SAMPLE_ROWS = 24_000  # rows encoded per table and estimate
 SAMPLE_BLOCKS = 3
 _CALIBRATION_SEED = 0
 _ITERATIONS = 4
+MAX_ROWS = 10**13
+MAX_SCALE = 10**13
 
 
 @dataclass(frozen=True)
@@ -45,40 +48,125 @@ def _sample_indices(rows: int) -> np.ndarray:
     return np.concatenate([np.arange(s, s + block, dtype=np.int64) for s in starts])
 
 
-def estimate_table(table: Table, rows: Mapping[str, int], fmt: Format, seed: int) -> TableEstimate:
+def estimate_table(
+    table: Table, rows: Mapping[str, int], fmt: Format, seed: int, options: WriteOptions
+) -> TableEstimate:
     n = rows[table.name]
-    fixed = fmt.file_bytes(table.schema.empty_table())
+    fixed = fmt.file_bytes(table.schema.empty_table(), options)
     idx = _sample_indices(n)
     if len(idx) == 0:
         return TableEstimate(0, fixed, 0.0)
     sample: pa.Table = table.generate(seed, rows, idx)
-    size = fmt.file_bytes(sample)
+    size = fmt.file_bytes(sample, options)
     return TableEstimate(n, fixed, max(size - fixed, 0) / len(idx))
 
 
-def estimate(model: Model, rows: Mapping[str, int], fmt: Format, seed: int) -> dict[str, TableEstimate]:
-    return {t.name: estimate_table(t, rows, fmt, seed) for t in model.tables}
+def estimate(
+    model: Model,
+    rows: Mapping[str, int],
+    fmt: Format,
+    seed: int,
+    tables: Sequence[str],
+    options: WriteOptions,
+) -> dict[str, TableEstimate]:
+    return {name: estimate_table(model.table(name), rows, fmt, seed, options) for name in tables}
 
 
-def rows_for_target(
-    model: Model, fmt: Format, target_bytes: int, seed: int
+def check_pins(model: Model, pins: Mapping[str, int]) -> None:
+    """Reject overrides naming unknown tables, non-positive counts or fixed-size tables."""
+    for name, n in pins.items():
+        if name not in model.table_names:
+            raise GengoError(
+                f"unknown table '{name}' in --rows: tables of {model.name} are {', '.join(model.table_names)}"
+            )
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise GengoError(f"invalid row count {name}={n}: it must be a whole number >= 1")
+        if n > MAX_ROWS:
+            raise GengoError(f"invalid row count {name}={n}: at most {MAX_ROWS:,}")
+        fixed = model.row_counts(1, 0)[name]
+        if fixed == model.row_counts(10**9, 0)[name] and n != fixed:
+            raise GengoError(f"table '{name}' always has {fixed} rows; it cannot be changed with --rows")
+
+
+def _counts(model: Model, scale: int, seed: int, pins: Mapping[str, int]) -> dict[str, int]:
+    rows = model.row_counts(scale, seed)
+    if pins and model.derive is not None:
+        rows.update(pins)
+        rows.update(model.derive(rows, seed))
+    return rows
+
+
+def _scale_for_pin(model: Model, table: str, n: int, seed: int) -> int:
+    """Smallest scale whose count for ``table`` is nearest to ``n`` (counts grow with scale)."""
+    lo, hi = 1, 1
+    while model.row_counts(hi, seed)[table] < n and hi < 2**50:
+        lo, hi = hi, hi * 2
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if model.row_counts(mid, seed)[table] < n:
+            lo = mid + 1
+        else:
+            hi = mid
+    below = max(1, lo - 1)
+    if abs(model.row_counts(below, seed)[table] - n) < abs(model.row_counts(lo, seed)[table] - n):
+        return below
+    return lo
+
+
+def resolve_rows(
+    model: Model,
+    fmt: Format,
+    seed: int,
+    target_bytes: int | None,
+    pins: Mapping[str, int] | None = None,
+    tables: Sequence[str] | None = None,
+    options: WriteOptions | None = None,
 ) -> tuple[dict[str, int], dict[str, TableEstimate]]:
-    """Row counts whose written size is closest to ``target_bytes``, with per-table estimates."""
+    """Row counts for a target size and/or ``--rows`` overrides, with per-table size estimates.
+
+    With a target, the scale is calibrated so the written files land on it (overridden tables
+    keep their counts). Without one, the largest overridden table sets the scale and the other
+    tables follow the model's ratios.
+    """
+    pins = dict(pins or {})
+    tables = tuple(tables or model.table_names)
+    options = options or WriteOptions()
+    check_pins(model, pins)
+    if target_bytes is None:
+        if not pins:
+            raise GengoError("give a target size or at least one --rows TABLE=N")
+        reference = model.row_counts(10**6, _CALIBRATION_SEED)
+        driver = max(pins, key=lambda t: (reference[t], pins[t]))
+        scale = _scale_for_pin(model, driver, pins[driver], _CALIBRATION_SEED)
+    else:
+        scale = _calibrate(model, fmt, target_bytes, pins, tables, options)
+    rows = _counts(model, scale, seed, pins)
+    return rows, estimate(model, rows, fmt, _CALIBRATION_SEED, tables, options)
+
+
+def _calibrate(
+    model: Model,
+    fmt: Format,
+    target_bytes: int,
+    pins: Mapping[str, int],
+    tables: Sequence[str],
+    options: WriteOptions,
+) -> int:
     if not math.isfinite(target_bytes) or target_bytes <= 0:
         raise ValueError("target size must be positive")
     scale = max(1, round(target_bytes / model.bytes_per_scale_hint))
     seen: set[int] = set()
     for _ in range(_ITERATIONS):
-        est = estimate(model, model.row_counts(scale, _CALIBRATION_SEED), fmt, _CALIBRATION_SEED)
+        counts = _counts(model, scale, _CALIBRATION_SEED, pins)
+        est = estimate(model, counts, fmt, _CALIBRATION_SEED, tables, options)
         fixed = sum(e.fixed_bytes for e in est.values())
         total = sum(e.total for e in est.values())
         variable = total - fixed
         if variable <= 0:
             break
-        new_scale = max(1, round(scale * (target_bytes - fixed) / variable))
+        new_scale = min(MAX_SCALE, max(1, round(scale * (target_bytes - fixed) / variable)))
         if new_scale == scale or new_scale in seen:
             break
         seen.add(scale)
         scale = new_scale
-    rows = model.row_counts(scale, seed)
-    return rows, estimate(model, rows, fmt, _CALIBRATION_SEED)
+    return scale

@@ -100,7 +100,7 @@ class _ProcessPool:
 
 def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None = None) -> list[TableResult]:
     """Run every chunk of ``plan`` and write one file per table into ``out_dir``."""
-    job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows)
+    job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options)
     schemas = {t.name: t.schema for t in plan.model.tables}
     remaining = {t.name: t.chunk_count for t in plan.tables}
     sinks: dict[str, Sink] = {}
@@ -129,7 +129,7 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
     try:
         for t in plan.tables:
             if t.rows == 0:
-                sinks[t.name] = plan.fmt.open_sink(out_dir / plan.file_name(t.name), schemas[t.name])
+                sinks[t.name] = plan.fmt.open_sink(out_dir / plan.file_name(t.name), schemas[t.name], plan.options)
                 finish(t.name)
         tasks = [(t.name, a, b) for t in plan.tables for a, b in t.chunks()]
         for result, submitted in executor.run(job, tasks):
@@ -137,7 +137,7 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
             first_submit.setdefault(name, submitted)
             sink = sinks.get(name)
             if sink is None:
-                sink = sinks[name] = plan.fmt.open_sink(out_dir / plan.file_name(name), schemas[name])
+                sink = sinks[name] = plan.fmt.open_sink(out_dir / plan.file_name(name), schemas[name], plan.options)
             before = sink.bytes_written()
             sink.add(result.payload)
             delta = sink.bytes_written() - before

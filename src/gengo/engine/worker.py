@@ -20,7 +20,7 @@ import pyarrow as pa  # noqa: E402
 
 from gengo import vocab  # noqa: E402
 from gengo.models import MODELS  # noqa: E402
-from gengo.writers import FORMATS  # noqa: E402
+from gengo.writers import FORMATS, WriteOptions  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Job:
     format: str
     seed: int
     rows: dict[str, int]
+    options: WriteOptions
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,6 @@ def run_chunk(job: Job, table: str, start: int, stop: int) -> ChunkResult:
     t0 = time.perf_counter()
     data = MODELS[job.model].table(table).generate(job.seed, job.rows, np.arange(start, stop, dtype=np.int64))
     t1 = time.perf_counter()
-    payload = FORMATS[job.format].encode(data, first=start == 0)
+    payload = FORMATS[job.format].encode(data, start == 0, job.options)
     t2 = time.perf_counter()
     return ChunkResult(table, start, stop - start, payload, t1 - t0, t2 - t1)

@@ -321,9 +321,7 @@ def _suppliers(ctx: ChunkContext) -> dict:
     # 85% from the big manufacturing countries, the rest from anywhere in the world.
     countries = pa.concat_arrays([pa.array(_SUPPLIER_COUNTRIES), vocab.countries()])
     listed = rand.weighted_choice(ctx.key("country"), ctx.idx, _SUPPLIER_COUNTRY_WEIGHTS)
-    anywhere = len(_SUPPLIER_COUNTRIES) + ctx.integers(
-        0, len(countries) - len(_SUPPLIER_COUNTRIES) - 1, "world"
-    )
+    anywhere = len(_SUPPLIER_COUNTRIES) + ctx.integers(0, len(countries) - len(_SUPPLIER_COUNTRIES) - 1, "world")
     country = np.where(ctx.uniform("country_mix") < 0.85, listed, anywhere)
     return {
         "supplier_id": ctx.ids,
@@ -409,20 +407,29 @@ def _items(ctx: ChunkContext) -> dict:
     }
 
 
+def derive(rows: dict[str, int], seed: int) -> dict[str, int]:
+    """Counts that follow from others: addresses from customers, items from orders."""
+    return {
+        ADDRESSES: address_fanout(seed, rows[CUSTOMERS]).total(),
+        ITEMS: item_fanout(seed, rows[ORDERS]).total(),
+    }
+
+
 def row_counts(orders: int, seed: int) -> dict[str, int]:
+    """Go tool ratios: 10 orders per customer, 100 customers per supplier, 4 per product."""
     orders = max(1, int(orders))
     customers = max(1, round(orders / 10))
-    suppliers = max(1, round(customers / 100))
-    products = max(1, round(customers / 4))
-    return {
+    rows = {
         CUSTOMERS: customers,
-        ADDRESSES: address_fanout(seed, customers).total(),
-        SUPPLIERS: suppliers,
+        ADDRESSES: 0,
+        SUPPLIERS: max(1, round(customers / 100)),
         CATEGORIES: len(CATEGORY_NAMES),
-        PRODUCTS: products,
+        PRODUCTS: max(1, round(customers / 4)),
         ORDERS: orders,
-        ITEMS: item_fanout(seed, orders).total(),
+        ITEMS: 0,
     }
+    rows.update(derive(rows, seed))
+    return rows
 
 
 def _fk(table: str, column: str) -> str:
@@ -513,4 +520,5 @@ MODEL = Model(
     ),
     row_counts=row_counts,
     bytes_per_scale_hint=300.0,
+    derive=derive,
 )

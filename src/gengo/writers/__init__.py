@@ -13,6 +13,7 @@ from gengo.errors import GengoError
 from gengo.writers.base import Format, Sink
 from gengo.writers.csv import CSV
 from gengo.writers.jsonl import JSONL
+from gengo.writers.options import WriteOptions
 from gengo.writers.parquet import PARQUET
 
 FORMATS: dict[str, Format] = {f.name: f for f in (CSV, JSONL, PARQUET)}
@@ -33,4 +34,4 @@ def resolve_format(name: str) -> Format:
     return FORMATS[_ALIASES[key]]
 
 
-__all__ = ["FORMATS", "Format", "Sink", "resolve_format"]
+__all__ = ["FORMATS", "Format", "Sink", "WriteOptions", "resolve_format"]

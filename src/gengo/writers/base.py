@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from gengo.writers.options import WriteOptions
+
 TEMP_SUFFIX = ".gengo-tmp"
 
 
@@ -32,15 +34,15 @@ class Format(Protocol):
     name: str
     extension: str
 
-    def encode(self, table: pa.Table, first: bool) -> Any:
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> Any:
         """Worker side: chunk -> payload. ``first`` is True for a table's first chunk."""
         ...
 
-    def open_sink(self, path: Path, schema: pa.Schema) -> Sink:
+    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> Sink:
         """Parent side: a sink writing ``path`` (through a temporary file)."""
         ...
 
-    def file_bytes(self, table: pa.Table) -> int:
+    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
         """Size of a file holding exactly ``table`` (used to calibrate sizing)."""
         ...
 

@@ -12,6 +12,7 @@ import polars as pl
 import pyarrow as pa
 
 from gengo.writers.base import ByteSink
+from gengo.writers.options import WriteOptions, compress_text
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -20,18 +21,18 @@ class CsvFormat:
     name = "csv"
     extension = "csv"
 
-    def encode(self, table: pa.Table, first: bool) -> bytes:
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> bytes:
         buf = io.BytesIO()
         pl.from_arrow(table).write_csv(
             buf, include_header=first, datetime_format=TIMESTAMP_FORMAT, quote_style="necessary"
         )
-        return buf.getvalue()
+        return compress_text(buf.getvalue(), options.codec(self))
 
-    def open_sink(self, path: Path, schema: pa.Schema) -> ByteSink:
-        return ByteSink(path, empty_payload=self.encode(schema.empty_table(), first=True))
+    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> ByteSink:
+        return ByteSink(path, empty_payload=self.encode(schema.empty_table(), True, options))
 
-    def file_bytes(self, table: pa.Table) -> int:
-        return len(self.encode(table, first=True))
+    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
+        return len(self.encode(table, True, options))
 
 
 CSV = CsvFormat()

@@ -12,13 +12,14 @@ import pyarrow as pa
 
 from gengo.writers.base import ByteSink
 from gengo.writers.csv import TIMESTAMP_FORMAT
+from gengo.writers.options import WriteOptions, compress_text
 
 
 class JsonLinesFormat:
     name = "json"
     extension = "jsonl"
 
-    def encode(self, table: pa.Table, first: bool) -> bytes:
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> bytes:
         df = pl.from_arrow(table)
         converted = []
         for name, dtype in df.schema.items():
@@ -30,13 +31,13 @@ class JsonLinesFormat:
             df = df.with_columns(converted)
         buf = io.BytesIO()
         df.write_ndjson(buf)
-        return buf.getvalue()
+        return compress_text(buf.getvalue(), options.codec(self)) if len(table) else b""
 
-    def open_sink(self, path: Path, schema: pa.Schema) -> ByteSink:
+    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> ByteSink:
         return ByteSink(path)
 
-    def file_bytes(self, table: pa.Table) -> int:
-        return len(self.encode(table, first=True))
+    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
+        return len(self.encode(table, True, options))
 
 
 JSONL = JsonLinesFormat()

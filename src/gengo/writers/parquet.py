@@ -14,22 +14,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gengo.writers.base import temp_path
+from gengo.writers.options import WriteOptions
 
 ROW_GROUP_ROWS = 1 << 20
-COMPRESSION = "snappy"
 
 
-def writer_options() -> dict:
-    return {"compression": COMPRESSION, "write_statistics": True, "use_dictionary": True}
+def writer_options(options: WriteOptions) -> dict:
+    return {"compression": options.codec(PARQUET), "write_statistics": True, "use_dictionary": True}
 
 
 class ParquetSink:
-    def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+    def __init__(self, path: Path, schema: pa.Schema, options: WriteOptions) -> None:
         self.path = path
         self.tmp = temp_path(path)
-        self.row_group_rows = row_group_rows
+        self.row_group_rows = options.row_group_rows or ROW_GROUP_ROWS
         self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
-        self._writer = pq.ParquetWriter(self._file, schema, **writer_options())
+        self._writer = pq.ParquetWriter(self._file, schema, **writer_options(options))
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
 
@@ -72,15 +72,16 @@ class ParquetFormat:
     name = "parquet"
     extension = "parquet"
 
-    def encode(self, table: pa.Table, first: bool) -> pa.Table:
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> pa.Table:
         return table
 
-    def open_sink(self, path: Path, schema: pa.Schema) -> ParquetSink:
-        return ParquetSink(path, schema)
+    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> ParquetSink:
+        return ParquetSink(path, schema, options)
 
-    def file_bytes(self, table: pa.Table) -> int:
+    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
         buf = pa.BufferOutputStream()
-        pq.write_table(table, buf, row_group_size=ROW_GROUP_ROWS, **writer_options())
+        rows = options.row_group_rows or ROW_GROUP_ROWS
+        pq.write_table(table, buf, row_group_size=rows, **writer_options(options))
         return buf.getvalue().size
 
 

@@ -1,0 +1,49 @@
+"""User-facing write options shared by every format: compression and Parquet row groups."""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from gengo.errors import GengoError
+
+PARQUET_CODECS = ("snappy", "zstd", "gzip", "lz4", "none")
+TEXT_CODECS = ("none", "gzip", "zstd")
+_TEXT_SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    compression: str | None = None  # None: the format's default (Snappy for Parquet, none for text)
+    row_group_rows: int | None = None  # Parquet only; None: the writer's default
+
+    def codec(self, fmt) -> str:
+        if self.compression is not None:
+            return self.compression
+        return "snappy" if fmt.name == "parquet" else "none"
+
+    def check(self, fmt) -> None:
+        allowed = PARQUET_CODECS if fmt.name == "parquet" else TEXT_CODECS
+        if self.compression is not None and self.compression not in allowed:
+            raise GengoError(f"invalid compression '{self.compression}' for {fmt.name}: choose {', '.join(allowed)}")
+        if self.row_group_rows is not None:
+            if fmt.name != "parquet":
+                raise GengoError("--row-group-size applies to Parquet only")
+            if self.row_group_rows < 1:
+                raise GengoError(f"invalid row group size {self.row_group_rows}: it must be >= 1")
+
+    def suffix(self, fmt) -> str:
+        return "" if fmt.name == "parquet" else _TEXT_SUFFIX[self.codec(fmt)]
+
+
+def compress_text(data: bytes, codec: str) -> bytes:
+    """Compress one chunk as a complete gzip member / zstd frame; concatenations stay valid files."""
+    if codec == "none":
+        return data
+    if codec == "gzip":
+        return gzip.compress(data, compresslevel=6, mtime=0)  # mtime=0: same bytes every run
+    if codec == "zstd":
+        return pa.Codec("zstd", compression_level=3).compress(data, asbytes=True)
+    raise ValueError(codec)

@@ -1,0 +1,110 @@
+"""Shared test helpers: run the real CLI, read datasets back with DuckDB, check integrity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from gengo.models import resolve_model
+
+GENGO = str(Path(sys.executable).parent / "gengo")
+EXT = {"csv": "csv", "json": "jsonl", "parquet": "parquet"}
+
+
+def run_gengo(*args: str, input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the installed `gengo` command (no terminal on stdin unless the caller gives one)."""
+    env = dict(os.environ, COLUMNS="120")
+    return subprocess.run([GENGO, *args], input=input if input is not None else "", capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+def gen(out: Path, model: str = "ecommerce", size: str = "0.02", fmt: str = "csv", seed: int = 1,
+        *extra: str) -> Path:
+    r = run_gengo("gen", "-m", model, "-s", size, "-f", fmt, "-o", str(out), "--seed", str(seed), *extra)
+    assert r.returncode == 0, r.stderr + r.stdout
+    return out
+
+
+def sha256_files(directory: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def manifest(directory: Path) -> dict:
+    return json.loads((directory / "manifest.json").read_text())
+
+
+def connect(directory: Path, fmt: str, model: str) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with one view per table of ``model`` over the files in ``directory``."""
+    con = duckdb.connect()
+    m = resolve_model(model)
+    for t in m.tables:
+        path = str(directory / f"{t.name}.{EXT[fmt]}")
+        if fmt == "csv":
+            # Types from the model, so CSV is read exactly as declared.
+            cols = ", ".join(f"'{c.name}': '{duck_type(c.type)}'" for c in t.columns)
+            src = f"read_csv('{path}', header=true, columns={{{cols}}})"
+        elif fmt == "json":
+            cols = ", ".join(f"'{c.name}': '{duck_type(c.type)}'" for c in t.columns)
+            src = f"read_json('{path}', format='newline_delimited', columns={{{cols}}})"
+        else:
+            src = f"read_parquet('{path}')"
+        con.execute(f'CREATE VIEW "{t.name}" AS SELECT * FROM {src}')
+    return con
+
+
+def duck_type(arrow_type) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_int64(arrow_type):
+        return "BIGINT"
+    if pa.types.is_int32(arrow_type):
+        return "INTEGER"
+    if pa.types.is_int16(arrow_type):
+        return "SMALLINT"
+    if pa.types.is_decimal(arrow_type):
+        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
+    if pa.types.is_floating(arrow_type):
+        return "DOUBLE"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
+    if pa.types.is_date(arrow_type):
+        return "DATE"
+    if pa.types.is_boolean(arrow_type):
+        return "BOOLEAN"
+    return "VARCHAR"
+
+
+def integrity_problems(con: duckdb.DuckDBPyConnection, model: str, check_constant: bool = True) -> list[str]:
+    """Primary keys unique and non-null, every non-null foreign key resolves, no constant column."""
+    problems = []
+    m = resolve_model(model)
+    for t in m.tables:
+        n = con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]
+        pk = ", ".join(f'"{c}"' for c in t.primary_key)
+        if pk:
+            dup = con.execute(f'SELECT count(*) FROM (SELECT {pk} FROM "{t.name}" GROUP BY ALL HAVING count(*) > 1)'
+                              ).fetchone()[0]
+            nulls = con.execute(
+                f'SELECT count(*) FROM "{t.name}" WHERE ' + " OR ".join(f'"{c}" IS NULL' for c in t.primary_key)
+            ).fetchone()[0]
+            if dup or nulls:
+                problems.append(f"{t.name}: {dup} duplicated and {nulls} null primary keys")
+        for col, parent, pcol in t.foreign_keys:
+            orphans = con.execute(
+                f'SELECT count(*) FROM "{t.name}" c WHERE c."{col}" IS NOT NULL AND NOT EXISTS '
+                f'(SELECT 1 FROM "{parent}" p WHERE p."{pcol}" = c."{col}")'
+            ).fetchone()[0]
+            if orphans:
+                problems.append(f"{t.name}.{col}: {orphans} values missing from {parent}.{pcol}")
+        if check_constant and n > 1:
+            for c in t.columns:
+                distinct = con.execute(f'SELECT count(DISTINCT "{c.name}") FROM "{t.name}"').fetchone()[0]
+                if distinct <= 1:
+                    problems.append(f"{t.name}.{c.name} is constant")
+    return problems

@@ -1,0 +1,144 @@
+"""End-to-end: the real `gengo` command writes the ecommerce model; DuckDB checks the data."""
+
+import pyarrow.parquet as pq
+import pytest
+
+from gengo.models import resolve_model
+from tests.helpers import connect, gen, integrity_problems, manifest, run_gengo
+
+FORMATS = ["csv", "json", "parquet"]
+MODEL = resolve_model("ecommerce")
+
+
+@pytest.fixture(scope="session")
+def datasets(tmp_path_factory):
+    """``-s 0.05 --seed 1`` in every format."""
+    return {fmt: gen(tmp_path_factory.mktemp(f"ecom-{fmt}"), "ecommerce", "0.05", fmt, 1) for fmt in FORMATS}
+
+
+@pytest.fixture(scope="session")
+def same_rows(tmp_path_factory, datasets):
+    """JSON and Parquet with the CSV run's row counts: sizing is per format, the data is not."""
+    rows = manifest(datasets["csv"])["planned_rows"]
+    pins = [f"--rows={t}={n}" for t, n in rows.items()]
+    out = {"csv": datasets["csv"]}
+    for fmt in ("json", "parquet"):
+        d = tmp_path_factory.mktemp(f"ecom-same-{fmt}")
+        r = run_gengo("gen", "-m", "ecommerce", "-f", fmt, "-o", str(d), "--seed", "1", "-q", *pins)
+        assert r.returncode == 0, r.stderr
+        out[fmt] = d
+    return out
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_files_and_manifest(datasets, fmt):
+    out = datasets[fmt]
+    m = manifest(out)
+    assert m["model"] == "ecommerce" and m["seed"] == 1 and m["complete"] is True
+    ext = {"csv": "csv", "json": "jsonl", "parquet": "parquet"}[fmt]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{t}.{ext}" for t in MODEL.table_names] + ["manifest.json"]
+    )
+    con = connect(out, fmt, "ecommerce")
+    for entry in m["tables"]:
+        assert (out / entry["file"]).stat().st_size == entry["bytes"]
+        assert con.execute(f'SELECT count(*) FROM "{entry["table"]}"').fetchone()[0] == entry["rows"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_keys_join_and_no_constant_column(datasets, fmt):
+    con = connect(datasets[fmt], fmt, "ecommerce")
+    assert integrity_problems(con, "ecommerce") == []
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_addresses_belong_to_the_ordering_customer(datasets, fmt):
+    con = connect(datasets[fmt], fmt, "ecommerce")
+    bad = con.execute("""
+        SELECT count(*) FROM fact_orders_header o
+        JOIN dim_customer_addresses s ON s.address_id = o.shipping_address_id
+        JOIN dim_customer_addresses b ON b.address_id = o.billing_address_id
+        WHERE s.customer_id <> o.customer_id OR b.customer_id <> o.customer_id
+           OR s.address_type NOT IN ('shipping', 'both') OR b.address_type NOT IN ('billing', 'both')
+    """).fetchone()[0]
+    assert bad == 0
+    # Every customer has 1-3 addresses.
+    lo, hi = con.execute("""SELECT min(n), max(n) FROM (SELECT count(*) n FROM dim_customer_addresses
+                            GROUP BY customer_id)""").fetchone()
+    assert (lo, hi) == (1, 3)
+    assert con.execute("SELECT count(DISTINCT customer_id) FROM dim_customer_addresses").fetchone()[0] == \
+        con.execute("SELECT count(*) FROM dim_customers").fetchone()[0]
+
+
+def test_three_formats_hold_the_same_values(same_rows):
+    cons = {fmt: connect(same_rows[fmt], fmt, "ecommerce") for fmt in FORMATS}
+    for table in MODEL.tables:
+        cols = ", ".join(
+            f'CAST("{c.name}" AS DOUBLE)' if "decimal" in str(c.type) else f'"{c.name}"' for c in table.columns
+        )
+        pk = table.primary_key[0]
+        ref = cons["parquet"].execute(f'SELECT {cols} FROM "{table.name}" ORDER BY "{pk}"').fetchall()
+        assert ref, table.name
+        for fmt in ("csv", "json"):
+            got = cons[fmt].execute(f'SELECT {cols} FROM "{table.name}" ORDER BY "{pk}"').fetchall()
+            assert got == ref, f"{table.name}: {fmt} differs from parquet"
+
+
+def test_rows_are_in_key_order(datasets):
+    con = connect(datasets["csv"], "csv", "ecommerce")
+    for table in MODEL.tables:
+        pk = table.primary_key[0]
+        unordered = con.execute(f"""SELECT count(*) FROM (SELECT "{pk}" - lag("{pk}") OVER () AS d
+                                   FROM "{table.name}") WHERE d <> 1""").fetchone()[0]
+        assert unordered == 0, table.name
+
+
+def test_unit_price_is_the_product_price_and_timestamps_are_real(datasets):
+    con = connect(datasets["parquet"], "parquet", "ecommerce")
+    mismatched = con.execute("""SELECT count(*) FROM fact_order_items i JOIN dim_products p USING (product_id)
+                                WHERE i.unit_price <> p.base_price""").fetchone()[0]
+    assert mismatched == 0
+    lo, hi = con.execute("SELECT min(order_timestamp), max(order_timestamp) FROM fact_orders_header").fetchone()
+    assert lo.year == 2020 and hi.year == 2024
+    assert con.execute("SELECT min(base_price) > 0 FROM dim_products").fetchone()[0]
+    # Orders grow over time: the last year has more orders than the first.
+    first, last = con.execute("""SELECT count(*) FILTER (WHERE year(order_timestamp) = 2020),
+                                        count(*) FILTER (WHERE year(order_timestamp) = 2024)
+                                 FROM fact_orders_header""").fetchone()
+    assert last > first
+
+
+def test_popularity_is_skewed_yet_broad(datasets):
+    con = connect(datasets["parquet"], "parquet", "ecommerce")
+    n_products = con.execute("SELECT count(*) FROM dim_products").fetchone()[0]
+    shares = con.execute("""SELECT count(*) / sum(count(*)) OVER () AS s FROM fact_order_items
+                            GROUP BY product_id ORDER BY s DESC""").fetchall()
+    top1 = sum(s for (s,) in shares[: max(1, n_products // 100)])
+    assert top1 > 0.3, f"top 1% of products carry only {top1:.1%} of items"
+    assert len(shares) > 0.5 * n_products, "most products should sell at least once"
+    customers = con.execute("SELECT count(*) FROM dim_customers").fetchone()[0]
+    ordering = con.execute("SELECT count(DISTINCT customer_id) FROM fact_orders_header").fetchone()[0]
+    assert ordering > 0.6 * customers
+
+
+def test_parquet_types(datasets):
+    schema = pq.read_schema(datasets["parquet"] / "fact_orders_header.parquet")
+    assert str(schema.field("order_id").type) == "int64"
+    assert str(schema.field("order_timestamp").type) == "timestamp[us, tz=UTC]"
+    meta = pq.ParquetFile(datasets["parquet"] / "fact_order_items.parquet").metadata
+    assert meta.row_group(0).column(0).compression == "SNAPPY"
+    assert str(pq.read_schema(datasets["parquet"] / "fact_order_items.parquet").field("unit_price").type) == \
+        "decimal128(12, 2)"
+
+
+def test_csv_is_rfc4180_with_iso_timestamps(datasets):
+    import csv
+
+    header_line = (datasets["csv"] / "fact_orders_header.csv").read_text().splitlines()[:2]
+    assert header_line[0] == ("order_id,customer_id,shipping_address_id,billing_address_id,"
+                              "order_timestamp,order_status")
+    assert header_line[1].split(",")[4].endswith("Z") and "T" in header_line[1].split(",")[4]
+    with open(datasets["csv"] / "dim_suppliers.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert all(len(r) == 3 for r in rows)
+    assert any("," in r[1] for r in rows[1:]), "company names with commas must be quoted"
