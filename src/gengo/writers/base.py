@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from gengo.writers.options import WriteOptions
+from gengo.writers.options import COMPRESSED_BLOCK_ROWS, WriteOptions, compress_text
 
 TEMP_SUFFIX = ".gengo-tmp"
 
@@ -82,3 +82,34 @@ class ByteSink:
             self._file.close()
         with contextlib.suppress(FileNotFoundError):
             self.tmp.unlink()
+
+
+class TextFormat:
+    """CSV and JSON Lines: chunks become bytes that are simply appended.
+
+    Compressed output is made of independent gzip members / zstd frames, one per block of
+    ``COMPRESSED_BLOCK_ROWS`` rows counted from the table's first row. Chunks start on block
+    boundaries (see ``plan``), so the bytes do not depend on the chunk size.
+    """
+
+    name: str
+    extension: str
+
+    def encode_plain(self, table: pa.Table, first: bool) -> bytes:
+        raise NotImplementedError
+
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> bytes:
+        codec = options.codec(self)
+        if codec == "none":
+            return self.encode_plain(table, first)
+        blocks = range(0, max(len(table), 1), COMPRESSED_BLOCK_ROWS)  # a loop over blocks, not rows
+        return b"".join(
+            compress_text(self.encode_plain(table.slice(at, COMPRESSED_BLOCK_ROWS), first and at == 0), codec)
+            for at in blocks
+        )
+
+    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> ByteSink:
+        return ByteSink(path, empty_payload=self.encode(schema.empty_table(), True, options))
+
+    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
+        return len(self.encode(table, True, options))

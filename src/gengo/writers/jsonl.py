@@ -5,21 +5,21 @@ decimals as JSON numbers, timestamps as ISO-8601 UTC strings, dates as ``YYYY-MM
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
 
-from gengo.writers.base import ByteSink
+from gengo.writers.base import TextFormat
 from gengo.writers.csv import TIMESTAMP_FORMAT
-from gengo.writers.options import WriteOptions, compress_text
 
 
-class JsonLinesFormat:
+class JsonLinesFormat(TextFormat):
     name = "json"
     extension = "jsonl"
 
-    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> bytes:
+    def encode_plain(self, table: pa.Table, first: bool) -> bytes:
+        if len(table) == 0:
+            return b""
         df = pl.from_arrow(table)
         converted = []
         for name, dtype in df.schema.items():
@@ -31,13 +31,7 @@ class JsonLinesFormat:
             df = df.with_columns(converted)
         buf = io.BytesIO()
         df.write_ndjson(buf)
-        return compress_text(buf.getvalue(), options.codec(self)) if len(table) else b""
-
-    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> ByteSink:
-        return ByteSink(path)
-
-    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
-        return len(self.encode(table, True, options))
+        return buf.getvalue()
 
 
 JSONL = JsonLinesFormat()

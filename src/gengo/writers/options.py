@@ -11,6 +11,7 @@ from gengo.errors import GengoError
 
 PARQUET_CODECS = ("snappy", "zstd", "gzip", "lz4", "none")
 TEXT_CODECS = ("none", "gzip", "zstd")
+COMPRESSED_BLOCK_ROWS = 1 << 16  # rows per gzip member / zstd frame in compressed text
 _TEXT_SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 
 

@@ -44,7 +44,8 @@ class ParquetSink:
 
     def _flush(self, rows: int) -> None:
         table = pa.concat_tables(self._pending)
-        self._writer.write_table(table.slice(0, rows), row_group_size=rows)
+        # One contiguous chunk per column: page boundaries must not depend on how chunks arrived.
+        self._writer.write_table(table.slice(0, rows).combine_chunks(), row_group_size=rows)
         rest = table.slice(rows)
         self._pending = [rest] if rest.num_rows else []
         self._pending_rows = rest.num_rows
