@@ -20,12 +20,17 @@ EXT = {"csv": "csv", "json": "jsonl", "parquet": "parquet"}
 def run_gengo(*args: str, input: str | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the installed `gengo` command (no terminal on stdin unless the caller gives one)."""
     env = dict(os.environ, COLUMNS="120")
-    return subprocess.run([GENGO, *args], input=input if input is not None else "", capture_output=True,
-                          text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [GENGO, *args],
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
-def gen(out: Path, model: str = "ecommerce", size: str = "0.02", fmt: str = "csv", seed: int = 1,
-        *extra: str) -> Path:
+def gen(out: Path, model: str = "ecommerce", size: str = "0.02", fmt: str = "csv", seed: int = 1, *extra: str) -> Path:
     r = run_gengo("gen", "-m", model, "-s", size, "-f", fmt, "-o", str(out), "--seed", str(seed), *extra)
     assert r.returncode == 0, r.stderr + r.stdout
     return out
@@ -88,8 +93,9 @@ def integrity_problems(con: duckdb.DuckDBPyConnection, model: str, check_constan
         n = con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]
         pk = ", ".join(f'"{c}"' for c in t.primary_key)
         if pk:
-            dup = con.execute(f'SELECT count(*) FROM (SELECT {pk} FROM "{t.name}" GROUP BY ALL HAVING count(*) > 1)'
-                              ).fetchone()[0]
+            dup = con.execute(
+                f'SELECT count(*) FROM (SELECT {pk} FROM "{t.name}" GROUP BY ALL HAVING count(*) > 1)'
+            ).fetchone()[0]
             nulls = con.execute(
                 f'SELECT count(*) FROM "{t.name}" WHERE ' + " OR ".join(f'"{c}" IS NULL' for c in t.primary_key)
             ).fetchone()[0]

@@ -66,8 +66,10 @@ def test_addresses_belong_to_the_ordering_customer(datasets, fmt):
     lo, hi = con.execute("""SELECT min(n), max(n) FROM (SELECT count(*) n FROM dim_customer_addresses
                             GROUP BY customer_id)""").fetchone()
     assert (lo, hi) == (1, 3)
-    assert con.execute("SELECT count(DISTINCT customer_id) FROM dim_customer_addresses").fetchone()[0] == \
-        con.execute("SELECT count(*) FROM dim_customers").fetchone()[0]
+    assert (
+        con.execute("SELECT count(DISTINCT customer_id) FROM dim_customer_addresses").fetchone()[0]
+        == con.execute("SELECT count(*) FROM dim_customers").fetchone()[0]
+    )
 
 
 def test_three_formats_hold_the_same_values(same_rows):
@@ -127,16 +129,19 @@ def test_parquet_types(datasets):
     assert str(schema.field("order_timestamp").type) == "timestamp[us, tz=UTC]"
     meta = pq.ParquetFile(datasets["parquet"] / "fact_order_items.parquet").metadata
     assert meta.row_group(0).column(0).compression == "SNAPPY"
-    assert str(pq.read_schema(datasets["parquet"] / "fact_order_items.parquet").field("unit_price").type) == \
-        "decimal128(12, 2)"
+    assert (
+        str(pq.read_schema(datasets["parquet"] / "fact_order_items.parquet").field("unit_price").type)
+        == "decimal128(12, 2)"
+    )
 
 
 def test_csv_is_rfc4180_with_iso_timestamps(datasets):
     import csv
 
     header_line = (datasets["csv"] / "fact_orders_header.csv").read_text().splitlines()[:2]
-    assert header_line[0] == ("order_id,customer_id,shipping_address_id,billing_address_id,"
-                              "order_timestamp,order_status")
+    assert header_line[0] == (
+        "order_id,customer_id,shipping_address_id,billing_address_id,order_timestamp,order_status"
+    )
     assert header_line[1].split(",")[4].endswith("Z") and "T" in header_line[1].split(",")[4]
     with open(datasets["csv"] / "dim_suppliers.csv", newline="") as f:
         rows = list(csv.reader(f))
