@@ -33,7 +33,10 @@ class TableResult:
     path: Path
     rows: int
     bytes: int
-    seconds: float
+    seconds: float  # wall clock from the first chunk's submission to the file's commit
+    generate_seconds: float = 0.0  # summed over chunks, in the workers
+    encode_seconds: float = 0.0  # summed over chunks, in the workers
+    write_seconds: float = 0.0  # in the parent: appending payloads, Parquet encoding, fsync
 
 
 class Progress(Protocol):
@@ -106,11 +109,14 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
     sinks: dict[str, Sink] = {}
     written: dict[str, int] = {}
     first_submit: dict[str, float] = {}
+    stages: dict[str, list[float]] = {t.name: [0.0, 0.0, 0.0] for t in plan.tables}
     results: list[TableResult] = []
 
     def finish(name: str) -> None:
         sink = sinks.pop(name)
+        t0 = time.perf_counter()
         size = sink.commit()
+        stages[name][2] += time.perf_counter() - t0
         path = out_dir / plan.file_name(name)
         result = TableResult(
             name,
@@ -118,6 +124,7 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
             plan.rows[name],
             size,
             time.perf_counter() - first_submit.get(name, time.perf_counter()),
+            *stages[name],
         )
         results.append(result)
         if progress:
@@ -138,9 +145,13 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
             sink = sinks.get(name)
             if sink is None:
                 sink = sinks[name] = plan.fmt.open_sink(out_dir / plan.file_name(name), schemas[name], plan.options)
-            before = sink.bytes_written()
+            before, t0 = sink.bytes_written(), time.perf_counter()
             sink.add(result.payload)
             delta = sink.bytes_written() - before
+            stage = stages[name]
+            stage[0] += result.generate_seconds
+            stage[1] += result.encode_seconds
+            stage[2] += time.perf_counter() - t0
             written[name] = written.get(name, 0) + delta
             if progress:
                 progress.advance(name, result.rows, delta)

@@ -1,0 +1,127 @@
+"""Throughput and memory benchmark: run by hand, never in CI.
+
+    .venv/bin/python benchmarks/bench.py                       # ecommerce, every format, 1 GB
+    .venv/bin/python benchmarks/bench.py -m ecommerce -f parquet -s 0.1 -s 1 --json out.json
+
+For each (model, format, size) it generates into a temporary directory (deleted afterwards)
+and reports wall seconds, MB/s, rows/s, peak RSS of the whole process tree (sampled from the
+OS every 20 ms, workers included) and the split of work between generation, encoding (both
+summed over worker processes) and writing (in the parent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+import gengo
+from gengo.models import MODELS
+
+
+class PeakRSS:
+    """Samples the summed RSS of this process and all its descendants."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for p in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += p.memory_info().rss
+            self.peak = max(self.peak, total)
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def bench_one(model: str, fmt: str, size: float, workers: int | None, seed: int, compression: str | None) -> dict:
+    out = Path(tempfile.mkdtemp(prefix="gengo-bench-"))
+    try:
+        plan = gengo.plan(model, size, fmt, seed=seed, compression=compression)
+        with PeakRSS() as rss:
+            t0 = time.perf_counter()
+            summary = gengo.run(plan, out / "data", workers=workers)
+            wall = time.perf_counter() - t0
+        stages = [sum(getattr(t, f"{k}_seconds") for t in summary.tables) for k in ("generate", "encode", "write")]
+        return {
+            "model": model,
+            "format": fmt,
+            "size_gb": size,
+            "workers": workers or gengo.api.default_workers(),
+            "rows": summary.total_rows,
+            "bytes": summary.total_bytes,
+            "wall_s": round(wall, 3),
+            "mb_per_s": round(summary.total_bytes / wall / 1e6, 1),
+            "rows_per_s": round(summary.total_rows / wall),
+            "peak_rss_mb": round(rss.peak / 1e6),
+            "generate_s": round(stages[0], 2),
+            "encode_s": round(stages[1], 2),
+            "write_s": round(stages[2], 2),
+            "size_ratio": round(summary.total_bytes / plan.target_bytes, 4),
+        }
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-m", "--model", action="append", help="model (repeatable); default: ecommerce")
+    ap.add_argument("-f", "--format", action="append", help="format (repeatable); default: csv, json, parquet")
+    ap.add_argument("-s", "--size", action="append", type=float, help="GB (repeatable); default 1")
+    ap.add_argument("-w", "--workers", type=int, action="append", help="workers (repeatable); default: CPUs")
+    ap.add_argument("--compression")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", help="also save the results to this JSON file")
+    args = ap.parse_args()
+    models = args.model or ["ecommerce"]
+    if models == ["all"]:
+        models = list(MODELS)
+    results = []
+    cols = [
+        "model",
+        "format",
+        "size_gb",
+        "workers",
+        "rows",
+        "bytes",
+        "wall_s",
+        "mb_per_s",
+        "rows_per_s",
+        "peak_rss_mb",
+        "generate_s",
+        "encode_s",
+        "write_s",
+        "size_ratio",
+    ]
+    print(" | ".join(cols))
+    for model in models:
+        for fmt in args.format or ["csv", "json", "parquet"]:
+            for size in args.size or [1.0]:
+                for workers in args.workers or [None]:
+                    r = bench_one(model, fmt, size, workers, args.seed, args.compression)
+                    results.append(r)
+                    print(" | ".join(str(r[c]) for c in cols), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
