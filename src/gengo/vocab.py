@@ -73,6 +73,14 @@ def last_names() -> WeightedWords:
     return _weighted(Provider.last_names)
 
 
+@lru_cache(maxsize=2)
+def gendered_first_names(female: bool) -> WeightedWords:
+    """First names of one gender, with their frequency weights."""
+    from faker.providers.person.en_US import Provider
+
+    return _weighted(Provider.first_names_female if female else Provider.first_names_male)
+
+
 def _weighted(mapping) -> WeightedWords:
     values = pa.array(list(mapping.keys()), pa.string())
     weights = np.array(list(mapping.values()), dtype=np.float64)
@@ -210,6 +218,8 @@ def address_pools() -> AddressPools:
 def warm_up() -> None:
     """Build every pool now (worker start-up), not inside the first timed chunk."""
     first_names()
+    gendered_first_names(True)
+    gendered_first_names(False)
     last_names()
     company_names()
     countries()

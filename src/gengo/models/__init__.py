@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 
 from gengo.errors import GengoError
-from gengo.models import ecommerce
+from gengo.models import ecommerce, ecommerce_ds, financial, medical
 from gengo.schema import Model
 
-MODELS: dict[str, Model] = {m.name: m for m in (ecommerce.MODEL,)}
+MODELS: dict[str, Model] = {m.name: m for m in (ecommerce.MODEL, ecommerce_ds.MODEL, financial.MODEL, medical.MODEL)}
 
 # Every model name users of the Go tool know, with the extra short forms we accept.
 _ALIASES: dict[str, tuple[str, ...]] = {

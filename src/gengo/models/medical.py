@@ -1,0 +1,553 @@
+"""The `medical` model: patients, doctors, clinics and appointments (MODELS.md section 2.4).
+
+Patients: gender 52 % female / 48 % male with a first name of that gender (Faker's weighted
+US name lists); date of birth a DATE, birth years 1930-2023 weighted like a population (few
+before 1950, flat after). Doctors: "Dr. First Last", 16 specializations assigned by exact
+quota over a permuted rank (roughly the US physician workforce: general practice 23 %,
+internal medicine 13 %, ...; every specialization has a doctor once there are 16 doctors),
+and a clinic (appended ``clinic_id``): doctor ``k < clinics`` opens clinic ``perm(k)`` so
+every clinic has a doctor, the others join clinics by a Zipf-like law (exponent 0.5), so
+clinic sizes vary. Clinics: a name built from a last name or the clinic's city, a US street
+address ("<number> <street>, <city>, <ST> <zip>"), plus an appended ``city``.
+
+Appointments. The patient is drawn by an activity law that does not grow with the size: the
+density of appointments over a patient's activity rank x in [0, 1) is proportional to
+1 / (x + 0.02), so the busiest patients have about 13x the mean (about 65 visits in five
+years at 5 appointments per patient), the top 10 % of patients about 46 % of appointments,
+and about one patient in ten none (ranks scattered over ids by a permutation). A Zipf law
+over ranks would give the top patient a share that grows with the size (thousands of visits). The day is
+uniform over the weekdays of 2020-01-01 .. 2024-12-31 that fall after the patient's birth
+(recomputed from the patient id); the time is on a 15-minute slot between 08:00 and 17:45,
+fewer around lunch. Clinic hours are taken as UTC and stored as TIMESTAMP(us, UTC), so every
+appointment reads 08:00-17:45 in the file whatever the reader's zone. The specialization
+visited depends on the patient's age band at the visit (under 18, 18-44, 45+) and gender
+(children see pediatrics, only women see obstetrics and gynecology, ...), the doctor is
+uniform among doctors of that specialization (a closed-form rank range, inverted through the
+doctor permutation), and the clinic is that doctor's clinic (the same pure function the
+doctors table uses). The diagnosis is a real ICD-10-CM code with its official description
+(appended ``diagnosis_code`` column), drawn from a curated list per specialization that
+respects age band and sex (no prostate cancer for women, no well-child visit for adults).
+
+Limitation: doctors are not scheduled, so one doctor can have two appointments in the same
+slot (about 2 per doctor over five years at 1 GB).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gengo import rand, vocab
+from gengo.arrays import date_from_days, join, take, timestamp_from_seconds, to_text
+from gengo.models._quota import group_of, invert, quota, starts
+from gengo.schema import ChunkContext, Column, Model, Table
+
+PATIENTS, DOCTORS, CLINICS, APPOINTMENTS = "dim_patients", "dim_doctors", "dim_clinics", "fact_appointments"
+
+ID = pa.int64()
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+PATIENT_FLOOR = 0.02  # activity density 1 / (x + PATIENT_FLOOR) over the activity rank x in [0, 1)
+CLINIC_EXPONENT = 0.5
+FEMALE_SHARE = 0.52
+WINDOW_START = int(np.datetime64("2020-01-01").astype(np.int64))  # days since 1970-01-01
+WINDOW_END = int(np.datetime64("2024-12-31").astype(np.int64))  # inclusive
+OPEN_HOUR = 8
+_HOUR_WEIGHTS = np.array([7, 10, 10, 9, 4, 7, 9, 9, 8, 6], dtype=np.float64)  # 08:00 .. 17:00
+
+_BIRTH_YEARS = np.arange(1930, 2024)
+_BIRTH_YEAR_WEIGHTS = np.interp(_BIRTH_YEARS, [1930, 1950, 2023], [0.15, 1.0, 0.95])
+_YEAR_START = np.array([np.datetime64(f"{y}-01-01") for y in (*_BIRTH_YEARS, 2024)]).astype(np.int64)
+_YEAR_LENGTH = np.diff(_YEAR_START)
+
+SPECIALIZATIONS = (
+    "General Practice",
+    "Internal Medicine",
+    "Pediatrics",
+    "Cardiology",
+    "Neurology",
+    "Oncology",
+    "Dermatology",
+    "Orthopedics",
+    "Obstetrics and Gynecology",
+    "Psychiatry",
+    "Ophthalmology",
+    "Otolaryngology",
+    "Gastroenterology",
+    "Endocrinology",
+    "Pulmonology",
+    "Urology",
+)
+_S = len(SPECIALIZATIONS)
+_DOCTOR_SHARES = np.array([22, 12, 9, 5, 3, 3, 4, 5, 6, 6, 4, 3, 4, 2, 3, 3], dtype=np.float64)
+# Share of visits per specialization for (age band, sex): rows child F, child M, 18-44 F, 18-44 M, 45+ F, 45+ M.
+_VISIT_WEIGHTS = np.array(
+    [
+        [0, 0, 85, 0, 1, 0, 4, 2, 0, 3, 3, 5, 0, 0, 0, 0],
+        [0, 0, 85, 0, 1, 0, 4, 2, 0, 3, 3, 5, 0, 0, 0, 0],
+        [30, 12, 0, 2, 4, 1, 6, 6, 14, 9, 3, 4, 4, 3, 2, 1],
+        [30, 12, 0, 3, 4, 1, 6, 7, 0, 8, 3, 4, 4, 3, 2, 3],
+        [25, 15, 0, 10, 4, 5, 5, 8, 5, 4, 6, 3, 6, 5, 5, 2],
+        [25, 15, 0, 12, 4, 5, 5, 7, 0, 3, 6, 3, 6, 5, 5, 7],
+    ],
+    dtype=np.float64,
+)
+
+# specialization key (_SPEC_KEYS) | ICD-10-CM code | official description | weight
+# | age bands allowed (0: under 18, 1: 18-44, 2: 45+) | sex (A any, F, M)
+_DIAGNOSES_TEXT = """
+GP|Z00.00|Encounter for general adult medical examination without abnormal findings|12|12|A
+GP|J06.9|Acute upper respiratory infection, unspecified|10|012|A
+GP|I10|Essential (primary) hypertension|9|12|A
+GP|E11.9|Type 2 diabetes mellitus without complications|6|12|A
+GP|E78.5|Hyperlipidemia, unspecified|6|12|A
+GP|J02.9|Acute pharyngitis, unspecified|4|012|A
+GP|M54.9|Dorsalgia, unspecified|5|12|A
+GP|J20.9|Acute bronchitis, unspecified|3|012|A
+GP|N39.0|Urinary tract infection, site not specified|3|012|A
+GP|R10.9|Unspecified abdominal pain|2|012|A
+GP|Z23|Encounter for immunization|4|012|A
+GP|F41.1|Generalized anxiety disorder|2|12|A
+GP|E66.9|Obesity, unspecified|2|12|A
+IM|I10|Essential (primary) hypertension|8|12|A
+IM|E11.9|Type 2 diabetes mellitus without complications|6|12|A
+IM|E78.5|Hyperlipidemia, unspecified|6|12|A
+IM|E03.9|Hypothyroidism, unspecified|3|12|A
+IM|D64.9|Anemia, unspecified|2|12|A
+IM|K21.9|Gastro-esophageal reflux disease without esophagitis|3|12|A
+IM|J45.909|Unspecified asthma, uncomplicated|2|12|A
+IM|E55.9|Vitamin D deficiency, unspecified|2|12|A
+IM|N18.30|Chronic kidney disease, stage 3 unspecified|2|2|A
+IM|Z00.00|Encounter for general adult medical examination without abnormal findings|6|12|A
+PED|Z00.129|Encounter for routine child health examination without abnormal findings|14|0|A
+PED|J06.9|Acute upper respiratory infection, unspecified|8|0|A
+PED|H66.90|Otitis media, unspecified, unspecified ear|6|0|A
+PED|J02.0|Streptococcal pharyngitis|3|0|A
+PED|Z23|Encounter for immunization|6|0|A
+PED|J45.909|Unspecified asthma, uncomplicated|2|0|A
+PED|L20.9|Atopic dermatitis, unspecified|2|0|A
+PED|F90.0|Attention-deficit hyperactivity disorder, predominantly inattentive type|1|0|A
+PED|R50.9|Fever, unspecified|3|0|A
+PED|A08.4|Viral intestinal infection, unspecified|2|0|A
+PED|B34.9|Viral infection, unspecified|2|0|A
+CAR|I10|Essential (primary) hypertension|6|12|A
+CAR|I25.10|Atherosclerotic heart disease of native coronary artery without angina pectoris|5|2|A
+CAR|I48.91|Unspecified atrial fibrillation|4|2|A
+CAR|I50.9|Heart failure, unspecified|3|2|A
+CAR|R07.9|Chest pain, unspecified|4|12|A
+CAR|E78.5|Hyperlipidemia, unspecified|3|12|A
+CAR|I49.9|Cardiac arrhythmia, unspecified|2|12|A
+CAR|R00.2|Palpitations|2|12|A
+CAR|I35.0|Nonrheumatic aortic (valve) stenosis|1|2|A
+NEU|G43.909|Migraine, unspecified, not intractable, without status migrainosus|6|012|A
+NEU|G40.909|Epilepsy, unspecified, not intractable, without status epilepticus|3|012|A
+NEU|G44.209|Tension-type headache, unspecified, not intractable|3|012|A
+NEU|G30.9|Alzheimer's disease, unspecified|2|2|A
+NEU|G35|Multiple sclerosis|1|12|A
+NEU|G47.00|Insomnia, unspecified|2|12|A
+NEU|G62.9|Polyneuropathy, unspecified|2|2|A
+NEU|G56.00|Carpal tunnel syndrome, unspecified upper limb|2|12|A
+NEU|R42|Dizziness and giddiness|2|12|A
+ONC|C50.911|Malignant neoplasm of unspecified site of right female breast|3|12|F
+ONC|C50.912|Malignant neoplasm of unspecified site of left female breast|3|12|F
+ONC|C34.90|Malignant neoplasm of unspecified part of unspecified bronchus or lung|3|2|A
+ONC|C61|Malignant neoplasm of prostate|4|2|M
+ONC|C18.9|Malignant neoplasm of colon, unspecified|2|2|A
+ONC|C43.9|Malignant melanoma of skin, unspecified|1|12|A
+ONC|C85.90|Non-Hodgkin lymphoma, unspecified, unspecified site|1|12|A
+ONC|C67.9|Malignant neoplasm of bladder, unspecified|1|2|A
+ONC|C25.9|Malignant neoplasm of pancreas, unspecified|1|2|A
+ONC|D50.9|Iron deficiency anemia, unspecified|1|12|A
+ONC|Z51.11|Encounter for antineoplastic chemotherapy|4|12|A
+DER|L70.0|Acne vulgaris|5|01|A
+DER|L20.9|Atopic dermatitis, unspecified|3|012|A
+DER|L40.0|Psoriasis vulgaris|3|12|A
+DER|L57.0|Actinic keratosis|3|2|A
+DER|L82.1|Other seborrheic keratosis|2|2|A
+DER|B07.9|Viral wart, unspecified|2|012|A
+DER|L30.9|Dermatitis, unspecified|2|012|A
+DER|C44.91|Basal cell carcinoma of skin, unspecified|1|2|A
+DER|L71.9|Rosacea, unspecified|1|12|A
+DER|D22.9|Melanocytic nevi, unspecified|2|012|A
+ORT|M17.11|Unilateral primary osteoarthritis, right knee|3|2|A
+ORT|M17.0|Bilateral primary osteoarthritis of knee|2|2|A
+ORT|M75.100|Unspecified rotator cuff tear or rupture of unspecified shoulder, not specified as traumatic|2|12|A
+ORT|M54.9|Dorsalgia, unspecified|3|12|A
+ORT|S93.401A|Sprain of unspecified ligament of right ankle, initial encounter|2|012|A
+ORT|S52.501A|Unspecified fracture of the lower end of right radius, initial encounter for closed fracture|1|012|A
+ORT|M25.561|Pain in right knee|3|012|A
+ORT|M81.0|Age-related osteoporosis without current pathological fracture|2|2|A
+OBG|Z34.90|Encounter for supervision of normal pregnancy, unspecified, unspecified trimester|5|1|F
+OBG|Z01.419|Encounter for gynecological examination (general) (routine) without abnormal findings|6|12|F
+OBG|N92.0|Excessive and frequent menstruation with regular cycle|2|1|F
+OBG|N95.1|Menopausal and female climacteric states|3|2|F
+OBG|N76.0|Acute vaginitis|2|12|F
+OBG|E28.2|Polycystic ovarian syndrome|2|1|F
+OBG|Z30.011|Encounter for initial prescription of contraceptive pills|2|1|F
+OBG|D25.9|Leiomyoma of uterus, unspecified|2|12|F
+PSY|F32.9|Major depressive disorder, single episode, unspecified|5|012|A
+PSY|F41.1|Generalized anxiety disorder|5|012|A
+PSY|F41.9|Anxiety disorder, unspecified|2|012|A
+PSY|F33.1|Major depressive disorder, recurrent, moderate|3|12|A
+PSY|F90.0|Attention-deficit hyperactivity disorder, predominantly inattentive type|2|012|A
+PSY|F31.9|Bipolar disorder, unspecified|2|12|A
+PSY|F43.10|Post-traumatic stress disorder, unspecified|2|12|A
+PSY|F20.9|Schizophrenia, unspecified|1|12|A
+PSY|F42.2|Mixed obsessional thoughts and acts|1|012|A
+PSY|F10.20|Alcohol dependence, uncomplicated|1|12|A
+OPH|H52.13|Myopia, bilateral|4|012|A
+OPH|H25.9|Unspecified age-related cataract|4|2|A
+OPH|H40.9|Unspecified glaucoma|2|2|A
+OPH|H35.30|Unspecified macular degeneration|2|2|A
+OPH|H04.123|Dry eye syndrome of bilateral lacrimal glands|3|12|A
+OPH|H10.9|Unspecified conjunctivitis|2|012|A
+OPH|H52.4|Presbyopia|3|2|A
+ENT|J01.90|Acute sinusitis, unspecified|4|012|A
+ENT|J32.9|Chronic sinusitis, unspecified|3|12|A
+ENT|H66.90|Otitis media, unspecified, unspecified ear|3|012|A
+ENT|J35.01|Chronic tonsillitis|2|012|A
+ENT|H61.23|Impacted cerumen, bilateral|3|012|A
+ENT|H90.3|Sensorineural hearing loss, bilateral|2|2|A
+ENT|J30.9|Allergic rhinitis, unspecified|3|012|A
+ENT|R42|Dizziness and giddiness|1|12|A
+ENT|H93.13|Tinnitus, bilateral|1|12|A
+GAS|K21.9|Gastro-esophageal reflux disease without esophagitis|5|12|A
+GAS|K58.9|Irritable bowel syndrome without diarrhea|3|12|A
+GAS|K57.30|Diverticulosis of large intestine without perforation or abscess without bleeding|2|2|A
+GAS|Z12.11|Encounter for screening for malignant neoplasm of colon|4|2|A
+GAS|K50.90|Crohn's disease, unspecified, without complications|1|12|A
+GAS|K51.90|Ulcerative colitis, unspecified, without complications|1|12|A
+GAS|K76.0|Fatty (change of) liver, not elsewhere classified|2|12|A
+GAS|K29.70|Gastritis, unspecified, without bleeding|2|12|A
+GAS|K59.00|Constipation, unspecified|2|12|A
+END|E11.9|Type 2 diabetes mellitus without complications|5|12|A
+END|E11.65|Type 2 diabetes mellitus with hyperglycemia|3|12|A
+END|E10.9|Type 1 diabetes mellitus without complications|2|12|A
+END|E03.9|Hypothyroidism, unspecified|4|12|A
+END|E05.90|Thyrotoxicosis, unspecified without thyrotoxic crisis or storm|1|12|A
+END|E04.1|Nontoxic single thyroid nodule|2|12|A
+END|E66.9|Obesity, unspecified|2|12|A
+END|E55.9|Vitamin D deficiency, unspecified|2|12|A
+END|M81.0|Age-related osteoporosis without current pathological fracture|1|2|A
+PUL|J44.9|Chronic obstructive pulmonary disease, unspecified|5|2|A
+PUL|J45.909|Unspecified asthma, uncomplicated|4|12|A
+PUL|G47.33|Obstructive sleep apnea (adult) (pediatric)|4|12|A
+PUL|J84.10|Pulmonary fibrosis, unspecified|1|2|A
+PUL|R06.02|Shortness of breath|2|12|A
+PUL|J18.9|Pneumonia, unspecified organism|2|12|A
+PUL|R91.8|Other nonspecific abnormal finding of lung field|1|12|A
+URO|N40.0|Benign prostatic hyperplasia without lower urinary tract symptoms|4|2|M
+URO|N39.0|Urinary tract infection, site not specified|4|12|A
+URO|N20.0|Calculus of kidney|3|12|A
+URO|N52.9|Male erectile dysfunction, unspecified|2|12|M
+URO|C61|Malignant neoplasm of prostate|2|2|M
+URO|R31.9|Hematuria, unspecified|2|12|A
+URO|N32.81|Overactive bladder|2|12|A
+URO|R39.15|Urgency of urination|1|12|A
+"""
+
+
+_SPEC_KEYS = (
+    "GP",
+    "IM",
+    "PED",
+    "CAR",
+    "NEU",
+    "ONC",
+    "DER",
+    "ORT",
+    "OBG",
+    "PSY",
+    "OPH",
+    "ENT",
+    "GAS",
+    "END",
+    "PUL",
+    "URO",
+)
+
+
+def _diagnosis_table():
+    rows = [line.split("|") for line in _DIAGNOSES_TEXT.strip().splitlines()]
+    spec = np.array([_SPEC_KEYS.index(r[0]) for r in rows])
+    weight = np.array([float(r[3]) for r in rows])
+    band_ok = np.array([[str(b) in r[4] for b in range(3)] for r in rows])  # D x 3
+    sex = np.array([r[5] for r in rows])
+    # Weights for every (specialization, band, male) group: G x D, G = S * 3 * 2.
+    g_spec = np.repeat(np.arange(_S), 6)
+    g_band = np.tile(np.repeat(np.arange(3), 2), _S)
+    g_male = np.tile(np.arange(2), 3 * _S)
+    same = spec[None, :] == g_spec[:, None]
+    sex_ok = (sex[None, :] == "A") | ((sex[None, :] == "M") == (g_male[:, None] == 1))
+    w = np.where(same & band_ok.T[g_band] & sex_ok, weight[None, :], 0.0)
+    # A group with no fitting code (reached only through fallbacks at tiny sizes) uses the whole list.
+    empty = w.sum(axis=1) == 0
+    w[empty] = np.where(same[empty], weight[None, :], 0.0)
+    codes = pa.array([r[1] for r in rows])
+    descriptions = pa.array([r[2] for r in rows])
+    return w, codes, descriptions
+
+
+_DIAGNOSIS_WEIGHTS, _DIAGNOSIS_CODES, _DIAGNOSIS_NAMES = _diagnosis_table()
+
+_CLINIC_KINDS = 6  # name patterns, see _clinics
+
+
+def _grouped_choice(u: np.ndarray, group: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Index into row ``group`` of ``weights`` (G x K) drawn in proportion, one searchsorted for all rows."""
+    g, k = weights.shape
+    cdf = np.cumsum(weights, axis=1)
+    cdf /= cdf[:, -1:]
+    flat = (np.arange(g)[:, None] + cdf).ravel()
+    pos = np.searchsorted(flat, group + u, side="right")
+    np.minimum(pos, group * k + k - 1, out=pos)
+    return pos - group * k
+
+
+# --- shared pure functions: dimensions and the fact both call these ------------------------
+
+
+def patient_female(seed: int, patient: np.ndarray) -> np.ndarray:
+    return rand.uniform(rand.stream_key(seed, PATIENTS, "gender"), patient) < FEMALE_SHARE
+
+
+def patient_birth_day(seed: int, patient: np.ndarray) -> np.ndarray:
+    """Date of birth in days since 1970-01-01 (1930-01-01 .. 2023-12-31)."""
+    year = rand.weighted_choice(rand.stream_key(seed, PATIENTS, "birth_year"), patient, _BIRTH_YEAR_WEIGHTS)
+    u = rand.uniform(rand.stream_key(seed, PATIENTS, "birth_day"), patient)
+    return _YEAR_START[year] + np.minimum((u * _YEAR_LENGTH[year]).astype(np.int64), _YEAR_LENGTH[year] - 1)
+
+
+def appointment_patient(seed: int, patients: int, appointment: np.ndarray) -> np.ndarray:
+    """0-based patient of each appointment, skewed but bounded whatever the size.
+
+    A patient's activity rank ``x`` in [0, 1) is drawn with density proportional to
+    ``1 / (x + 0.02)`` (closed-form inverse CDF), so the most active patients visit about
+    13 times as often as the average one and the top 10 % of patients have about 46 % of the
+    appointments at every size; ranks are scattered over the ids by a permutation.
+    """
+    u = rand.uniform(rand.stream_key(seed, APPOINTMENTS, "patient"), appointment)
+    e = PATIENT_FLOOR
+    x = e * np.expm1(u * np.log1p(1.0 / e))
+    rank = np.minimum((x * patients).astype(np.int64), patients - 1)
+    return rand.Permutation(rand.stream_key(seed, APPOINTMENTS, "patient", "permutation"), patients)(rank)
+
+
+def _doctor_permutation(seed: int, doctors: int) -> rand.Permutation:
+    return rand.Permutation(rand.stream_key(seed, DOCTORS, "specialization"), doctors)
+
+
+def _doctors_per_specialization(doctors: int) -> np.ndarray:
+    return quota(doctors, _DOCTOR_SHARES, minimum_one=True)
+
+
+def doctor_specialization(seed: int, doctors: int, doctor: np.ndarray) -> np.ndarray:
+    return group_of(_doctor_permutation(seed, doctors)(doctor), _doctors_per_specialization(doctors))
+
+
+def doctor_clinic(seed: int, clinics: int, doctor: np.ndarray) -> np.ndarray:
+    """0-based clinic of each doctor: the first ``clinics`` doctors open one clinic each."""
+    opener = rand.Permutation(rand.stream_key(seed, DOCTORS, "clinic_opener"), clinics)(np.minimum(doctor, clinics - 1))
+    rank = rand.power_law_rank(rand.stream_key(seed, DOCTORS, "clinic"), doctor, clinics, CLINIC_EXPONENT)
+    joined = rand.Permutation(rand.stream_key(seed, DOCTORS, "clinic", "permutation"), clinics)(rank)
+    return np.where(doctor < clinics, opener, joined)
+
+
+def _anniversary(birth: np.ndarray, years: int) -> np.ndarray:
+    """The day a person born on ``birth`` turns ``years`` (29 February -> 28 February)."""
+    born = birth.astype("datetime64[D]")
+    month = born.astype("datetime64[M]")
+    day_of_month = (born - month.astype("datetime64[D]")).astype(np.int64)
+    target = month + 12 * years
+    month_length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    return target.astype("datetime64[D]").astype(np.int64) + np.minimum(day_of_month, month_length - 1)
+
+
+# The 18th and 45th birthday of everyone born on each possible birth day (a table of ~34,000 days).
+_BIRTH_DAYS = np.arange(_YEAR_START[0], _YEAR_START[-1])
+_ADULT_DAY = _anniversary(_BIRTH_DAYS, 18)
+_MIDDLE_AGE_DAY = _anniversary(_BIRTH_DAYS, 45)
+
+
+def _weekday_index(day: np.ndarray) -> np.ndarray:
+    """Weekdays from Monday 1969-12-29 up to ``day`` (the index of ``day`` or of the next Monday)."""
+    m = day + 3
+    return 5 * (m // 7) + np.minimum(m % 7, 5)
+
+
+def _weekday_from_index(n: np.ndarray) -> np.ndarray:
+    return 7 * (n // 5) + n % 5 - 3
+
+
+# --- dimensions ------------------------------------------------------------------------------
+
+
+def _patients(ctx: ChunkContext) -> dict:
+    female = patient_female(ctx.seed, ctx.idx)
+    fem, mal, ln = vocab.gendered_first_names(True), vocab.gendered_first_names(False), vocab.last_names()
+    first = pc.if_else(
+        pa.array(female),
+        take(fem.values, rand.weighted_choice(ctx.key("first_name_f"), ctx.idx, fem.weights)),
+        take(mal.values, rand.weighted_choice(ctx.key("first_name_m"), ctx.idx, mal.weights)),
+    )
+    last = take(ln.values, rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights))
+    return {
+        "patient_id": ctx.ids,
+        "patient_name": join(first, " ", last),
+        "date_of_birth": date_from_days(patient_birth_day(ctx.seed, ctx.idx)),
+        "gender": take(pa.array(["male", "female"]), female.astype(np.int64)),
+    }
+
+
+def _doctors(ctx: ChunkContext) -> dict:
+    fn, ln = vocab.first_names(), vocab.last_names()
+    first = take(fn.values, rand.weighted_choice(ctx.key("first_name"), ctx.idx, fn.weights))
+    last = take(ln.values, rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights))
+    spec = doctor_specialization(ctx.seed, ctx.rows[DOCTORS], ctx.idx)
+    return {
+        "doctor_id": ctx.ids,
+        "doctor_name": join("Dr. ", first, " ", last),
+        "specialization": take(pa.array(SPECIALIZATIONS), spec),
+        "clinic_id": doctor_clinic(ctx.seed, ctx.rows[CLINICS], ctx.idx) + 1,
+    }
+
+
+def _clinics(ctx: ChunkContext) -> dict:
+    pools = vocab.address_pools()
+    us = 0  # United States slice of the pools
+    loc = pools.locality_offset[us] + ctx.integers(0, int(pools.locality_count[us]) - 1, "locality")
+    street = pools.street_offset[us] + ctx.integers(0, int(pools.street_count[us]) - 1, "street")
+    ln = vocab.last_names()
+    last = take(ln.values, rand.weighted_choice(ctx.key("name"), ctx.idx, ln.weights))
+    partner = take(ln.values, rand.weighted_choice(ctx.key("partner"), ctx.idx, ln.weights))
+    city = take(pools.city, loc)
+    kind = pa.array(ctx.integers(0, _CLINIC_KINDS - 1, "kind"), pa.int8())
+    name = pc.choose(
+        kind,
+        join(last, " Family Clinic"),
+        join(city, " Medical Center"),
+        join(last, " Medical Group"),
+        join(city, " Health Clinic"),
+        join(last, " & ", partner, " Medical Associates"),
+        join(city, " Community Health Center"),
+    )
+    number = ctx.integers(1, 9999, "number")
+    return {
+        "clinic_id": ctx.ids,
+        "clinic_name": name,
+        "address": join(to_text(number), " ", take(pools.street_names, street), ", ", take(pools.tail, loc)),
+        "city": city,
+    }
+
+
+# --- fact ------------------------------------------------------------------------------------
+
+
+def _appointments(ctx: ChunkContext) -> dict:
+    idx = ctx.idx
+    patients, doctors, clinics = ctx.rows[PATIENTS], ctx.rows[DOCTORS], ctx.rows[CLINICS]
+    patient = appointment_patient(ctx.seed, patients, idx)
+    birth = patient_birth_day(ctx.seed, patient)
+    male = (~patient_female(ctx.seed, patient)).astype(np.int64)
+    # A weekday after the birth day, inside the window.
+    lo = _weekday_index(np.maximum(WINDOW_START, birth + 1))
+    hi = _weekday_index(np.full_like(birth, WINDOW_END + 1))
+    n = lo + np.minimum((ctx.uniform("day") * (hi - lo)).astype(np.int64), hi - lo - 1)
+    day = _weekday_from_index(n)
+    hour = OPEN_HOUR + rand.weighted_choice(ctx.key("hour"), idx, _HOUR_WEIGHTS)
+    minute = 15 * ctx.integers(0, 3, "minute")
+    seconds = day * 86400 + hour * 3600 + minute * 60
+    offset = birth - _YEAR_START[0]
+    band = (day >= _ADULT_DAY[offset]).astype(np.int64) + (day >= _MIDDLE_AGE_DAY[offset])
+    # Specialization by age band and sex, among specializations that have doctors.
+    per_spec = _doctors_per_specialization(doctors)
+    visit = _VISIT_WEIGHTS * (per_spec > 0)
+    visit[visit.sum(axis=1) == 0] = (per_spec > 0).astype(np.float64)
+    spec = _grouped_choice(ctx.uniform("specialization"), band * 2 + male, visit)
+    # A doctor of that specialization: a rank inside its range, back through the permutation.
+    count = per_spec[spec]
+    doctor_rank = starts(per_spec)[spec] + np.minimum((ctx.uniform("doctor") * count).astype(np.int64), count - 1)
+    doctor = invert(_doctor_permutation(ctx.seed, doctors), doctor_rank)
+    diagnosis = _grouped_choice(ctx.uniform("diagnosis"), (spec * 3 + band) * 2 + male, _DIAGNOSIS_WEIGHTS)
+    return {
+        "appointment_id": ctx.ids,
+        "patient_id": patient + 1,
+        "doctor_id": doctor + 1,
+        "clinic_id": doctor_clinic(ctx.seed, clinics, doctor) + 1,
+        "appointment_date": timestamp_from_seconds(seconds),
+        "diagnosis": take(_DIAGNOSIS_NAMES, diagnosis),
+        "diagnosis_code": take(_DIAGNOSIS_CODES, diagnosis),
+    }
+
+
+def row_counts(appointments: int, seed: int) -> dict[str, int]:
+    """Go tool ratios: 5 appointments per patient, 100 patients per doctor, 20 doctors per clinic."""
+    appointments = max(1, int(appointments))
+    patients = max(1, round(appointments / 5))
+    doctors = max(1, round(patients / 100))
+    return {
+        PATIENTS: patients,
+        DOCTORS: doctors,
+        CLINICS: max(1, round(doctors / 20)),
+        APPOINTMENTS: appointments,
+    }
+
+
+def _fk(table: str, column: str) -> str:
+    return f"{table}.{column}"
+
+
+MODEL = Model(
+    name="medical",
+    aliases=("med", "m"),
+    description="Outpatient care: patients, doctors, clinics and appointments with ICD-10-CM diagnoses",
+    tables=(
+        Table(
+            PATIENTS,
+            (
+                Column("patient_id", ID, primary_key=True),
+                Column("patient_name", pa.string()),
+                Column("date_of_birth", pa.date32()),
+                Column("gender", pa.string()),
+            ),
+            _patients,
+        ),
+        Table(
+            DOCTORS,
+            (
+                Column("doctor_id", ID, primary_key=True),
+                Column("doctor_name", pa.string()),
+                Column("specialization", pa.string()),
+                Column("clinic_id", ID, references=_fk(CLINICS, "clinic_id"), doc="appended: where the doctor works"),
+            ),
+            _doctors,
+        ),
+        Table(
+            CLINICS,
+            (
+                Column("clinic_id", ID, primary_key=True),
+                Column("clinic_name", pa.string()),
+                Column("address", pa.string()),
+                Column("city", pa.string(), doc="appended"),
+            ),
+            _clinics,
+        ),
+        Table(
+            APPOINTMENTS,
+            (
+                Column("appointment_id", ID, primary_key=True),
+                Column("patient_id", ID, references=_fk(PATIENTS, "patient_id")),
+                Column("doctor_id", ID, references=_fk(DOCTORS, "doctor_id")),
+                Column("clinic_id", ID, references=_fk(CLINICS, "clinic_id"), doc="the doctor's clinic"),
+                Column("appointment_date", TIMESTAMP, doc="weekday, 08:00-17:45 UTC on 15-minute slots"),
+                Column("diagnosis", pa.string(), doc="ICD-10-CM description"),
+                Column("diagnosis_code", pa.string(), doc="appended: ICD-10-CM code"),
+            ),
+            _appointments,
+        ),
+    ),
+    row_counts=row_counts,
+    bytes_per_scale_hint=150.0,
+    notes=("Clinic hours are 08:00-18:00 UTC on weekdays; appointment timestamps are stored in UTC.",),
+)
