@@ -147,3 +147,16 @@ def test_csv_is_rfc4180_with_iso_timestamps(datasets):
         rows = list(csv.reader(f))
     assert all(len(r) == 3 for r in rows)
     assert any("," in r[1] for r in rows[1:]), "company names with commas must be quoted"
+
+
+def test_us_addresses_name_one_state_per_state_code(datasets):
+    con = connect(datasets["parquet"], "parquet", "ecommerce")
+    mixed = con.execute(r"""
+        SELECT count(*) FROM (
+            SELECT state FROM dim_customer_addresses WHERE country = 'United States'
+            GROUP BY state HAVING count(DISTINCT regexp_extract(address, ', ([A-Z]{2}) \d{5}$', 1)) <> 1)
+    """).fetchone()[0]
+    assert mixed == 0
+    zips = con.execute("""SELECT count(*) FILTER (WHERE NOT regexp_matches(zip, '^\\d{5}$'))
+                          FROM dim_customer_addresses WHERE country = 'United States'""").fetchone()[0]
+    assert zips == 0

@@ -65,19 +65,61 @@ def bernoulli(key: np.uint64, idx: np.ndarray, p: float) -> np.ndarray:
 
 
 def weighted_choice(key: np.uint64, idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Indices into ``weights`` drawn in proportion to them (for small vocabularies)."""
-    cdf = np.cumsum(np.asarray(weights, dtype=np.float64))
-    cdf /= cdf[-1]
-    out = np.searchsorted(cdf, uniform(key, idx), side="right")
-    np.minimum(out, len(cdf) - 1, out=out)
-    return out
+    """Indices into ``weights`` drawn in proportion to them (see ``WeightedTable``)."""
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    digest = hashlib.blake2b(w.tobytes(), digest_size=16).digest()
+    table = _TABLES.get(digest)
+    if table is None:
+        table = _TABLES[digest] = WeightedTable(w)
+    return table.sample(key, idx)
+
+
+_TABLES: dict[bytes, WeightedTable] = {}
+
+
+class WeightedTable:
+    """Weighted choice by table lookup: the top bits of a row's random word index a table.
+
+    Built once per vocabulary. Each entry's probability is rounded to a multiple of
+    1/size (size >= 64 entries per choice), far finer than anything a dataset shows, and a
+    draw costs one hash and one gather instead of a binary search.
+    """
+
+    def __init__(self, weights: np.ndarray | list[float]) -> None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.ndim != 1 or len(w) == 0 or (w < 0).any() or w.sum() <= 0:
+            raise ValueError("weights must be a non-empty vector of non-negative numbers")
+        bits = max(12, int(np.ceil(np.log2(len(w) * 64))))
+        self._shift = np.uint64(64 - bits)
+        cdf = np.cumsum(w) / w.sum()
+        points = (np.arange(1 << bits, dtype=np.float64) + 0.5) / (1 << bits)
+        table = np.minimum(np.searchsorted(cdf, points, side="right"), len(w) - 1)
+        self.table = table.astype(np.uint16 if len(w) < 1 << 16 else np.int64)
+        self.size = len(w)
+
+    def sample(self, key: np.uint64, idx: np.ndarray) -> np.ndarray:
+        slot = (bits(key, idx) >> self._shift).astype(np.intp)
+        return self.table[slot].astype(np.int64)
+
+
+def _normal_quantiles(points: int) -> np.ndarray:
+    from statistics import NormalDist
+
+    inv = NormalDist().inv_cdf
+    return np.array([inv((i + 0.5) / points) for i in range(points)])
+
+
+_NORMAL_BITS = 14
+_NORMAL_TABLE = _normal_quantiles(1 << _NORMAL_BITS)
+_NORMAL_STEP = np.append(np.diff(_NORMAL_TABLE), 0.0)
 
 
 def normal(key: np.uint64, idx: np.ndarray) -> np.ndarray:
-    """Standard normal draws (Box-Muller over two sub-streams of ``key``)."""
-    u1 = uniform(key, idx)
-    u2 = uniform(key ^ _GOLDEN, idx)
-    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+    """Standard normal draws by interpolating a quantile table (tails cut at about 4 sigma)."""
+    b = bits(key, idx)
+    i = (b >> np.uint64(64 - _NORMAL_BITS)).astype(np.intp)
+    frac = (b & np.uint64((1 << 50) - 1)).astype(np.float64) * (1.0 / (1 << 50))
+    return _NORMAL_TABLE[i] + frac * _NORMAL_STEP[i]
 
 
 def power_law_rank(key: np.uint64, idx: np.ndarray, n: int, exponent: float) -> np.ndarray:

@@ -113,8 +113,11 @@ _ADDRESS_COUNTRIES = (
 def _us_localities(f, n: int):
     from faker.providers.address.en_US import Provider
 
-    abbrs = list(Provider.states_abbr[:50])
-    names = list(Provider.states[:50])
+    # Faker's abbreviations include DC, its state names do not: pair them without it.
+    abbrs = [a for a in Provider.states_abbr if a != "DC"][: len(Provider.states)]
+    names = list(Provider.states)
+    if (abbrs[0], abbrs[-1], names[0], names[-1]) != ("AL", "WY", "Alabama", "Wyoming"):
+        raise RuntimeError("unexpected Faker US state lists")
     ranges = Provider.states_postcode
     # Weight states by the width of their zip range: a rough stand-in for population.
     weights = np.array([ranges[a][1] - ranges[a][0] + 1 for a in abbrs], dtype=np.float64)

@@ -33,7 +33,5 @@ def resolve_model(name: str) -> Model:
         hint = f"did you mean '{_LOOKUP[close[0]]}'? " if close else ""
         raise GengoError(f"unknown model '{name}': {hint}models are {', '.join(_ALIASES)}")
     if canonical not in MODELS:
-        raise GengoError(
-            f"model '{canonical}' is not implemented in this version yet; available: {', '.join(MODELS)}"
-        )
+        raise GengoError(f"model '{canonical}' is not implemented in this version yet; available: {', '.join(MODELS)}")
     return MODELS[canonical]
