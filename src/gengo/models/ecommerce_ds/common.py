@@ -65,8 +65,8 @@ HISTORY_SPLITS = (
     int(np.datetime64("2001-10-27", "D").astype(np.int64)),
 )
 
-NULL_BITS = 5  # a nullable fact column is NULL when 5 hash bits are all zero: 1/32 = 3.125%
-NULL_FRACTION = 1.0 / (1 << NULL_BITS)
+NULL_THRESHOLD = 8  # a nullable fact column is NULL when its hash byte is below 8: 8/256 = 3.125%
+NULL_FRACTION = NULL_THRESHOLD / 256
 
 
 def julian(days: np.ndarray) -> np.ndarray:
@@ -206,20 +206,21 @@ def fixed_width_strings(data: np.ndarray) -> pa.Array:
 
 
 class NullBits:
-    """Independent NULL masks for up to 12 columns per 64-bit hash, each NULL with p = 1/32."""
+    """Independent NULL masks, 8 columns per 64-bit hash: a column is NULL where its byte is < 8 (1/32)."""
 
-    per_hash = 64 // NULL_BITS
+    per_hash = 8
 
     def __init__(self, key: np.uint64, idx: np.ndarray, columns: int) -> None:
-        self.hashes = [
-            rand.bits(key ^ np.uint64(h * 0x9E3779B97F4A7C15 % (1 << 64)), idx)
+        self.bytes = [
+            np.asarray(rand.bits(key ^ np.uint64(h * 0x9E3779B97F4A7C15 % (1 << 64)), idx), "<u8")
+            .view(np.uint8)
+            .reshape(-1, 8)
             for h in range(-(-columns // self.per_hash))
         ]
 
     def mask(self, column: int) -> np.ndarray:
         h, slot = divmod(column, self.per_hash)
-        field = self.hashes[h] >> np.uint64(slot * NULL_BITS)
-        return (field & np.uint64((1 << NULL_BITS) - 1)) == 0
+        return self.bytes[h][:, slot] < NULL_THRESHOLD
 
 
 def _validity(mask: np.ndarray | None) -> pa.Buffer | None:
@@ -476,11 +477,12 @@ _EASTERN = [
     "PA",
     "RI",
     "SC",
+    "TN",
     "VT",
     "VA",
     "WV",
 ]
-_CENTRAL = ["AL", "AR", "IL", "IA", "KS", "LA", "MN", "MS", "MO", "NE", "ND", "OK", "SD", "TN", "TX", "WI"]
+_CENTRAL = ["AL", "AR", "IL", "IA", "KS", "LA", "MN", "MS", "MO", "NE", "ND", "OK", "SD", "TX", "WI"]
 _MOUNTAIN = ["AZ", "CO", "ID", "MT", "NM", "UT", "WY"]
 _PACIFIC = ["CA", "NV", "OR", "WA"]
 
