@@ -22,6 +22,7 @@ class TablePlan:
     rows: int
     chunk_rows: int
     estimated_bytes: int
+    hints: dict | None = None  # format-specific encoding choices (see Format.choose_hints)
 
     def chunks(self) -> Iterator[tuple[int, int]]:
         for start in range(0, self.rows, self.chunk_rows):
@@ -91,5 +92,5 @@ def make_plan(
             size = min(max(size, MIN_CHUNK_ROWS), MAX_CHUNK_ROWS)
         if fmt.name != "parquet" and options.codec(fmt) != "none":
             size = -(-size // COMPRESSED_BLOCK_ROWS) * COMPRESSED_BLOCK_ROWS  # chunks start on block boundaries
-        plans.append(TablePlan(name, rows[name], max(1, size), e.total))
+        plans.append(TablePlan(name, rows[name], max(1, size), e.total, e.hints))
     return Plan(model, fmt, seed, target_bytes, rows, tuple(plans), options, dict(pins or {}))

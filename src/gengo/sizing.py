@@ -21,8 +21,9 @@ from gengo.schema import Model, Table
 from gengo.writers import Format, WriteOptions
 
 GB = 10**9  # --size is in decimal gigabytes
-SAMPLE_ROWS = 24_000  # rows encoded per table and estimate
-SAMPLE_BLOCKS = 3
+SMALL_SAMPLE = 16_384  # rows per table in the small calibration sample
+LARGE_SAMPLE = 65_536  # ... and in the large one (a superset)
+SAMPLE_BLOCKS = 4
 _CALIBRATION_SEED = 0
 _ITERATIONS = 4
 MAX_ROWS = 10**13
@@ -31,19 +32,30 @@ MAX_SCALE = 10**13
 
 @dataclass(frozen=True)
 class TableEstimate:
+    """Bytes of one table file: ``fixed + per_unit * units + bytes_per_row * rows``.
+
+    A unit is what the writer pays a set-up cost for, again and again: a Parquet row group
+    (its dictionaries), a gzip member or zstd frame of compressed text.
+    """
+
     rows: int
     fixed_bytes: int  # header / footer, paid once per file
     bytes_per_row: float
+    per_unit_bytes: float = 0.0
+    unit_rows: int | None = None
+    hints: dict | None = None  # the format's per-table encoding choices, reused by the writer
 
     @property
     def total(self) -> int:
-        return int(round(self.fixed_bytes + self.rows * self.bytes_per_row))
+        units = -(-self.rows // self.unit_rows) if self.unit_rows and self.rows else 0
+        return int(round(self.fixed_bytes + units * self.per_unit_bytes + self.rows * self.bytes_per_row))
 
 
-def _sample_indices(rows: int) -> np.ndarray:
-    if rows <= SAMPLE_ROWS:
+def _sample_indices(rows: int, size: int) -> np.ndarray:
+    """``size`` rows as a few contiguous blocks spread over ``[0, rows)``."""
+    if rows <= size:
         return np.arange(rows, dtype=np.int64)
-    block = SAMPLE_ROWS // SAMPLE_BLOCKS
+    block = size // SAMPLE_BLOCKS
     starts = np.linspace(0, rows - block, SAMPLE_BLOCKS).astype(np.int64)
     return np.concatenate([np.arange(s, s + block, dtype=np.int64) for s in starts])
 
@@ -52,13 +64,25 @@ def estimate_table(
     table: Table, rows: Mapping[str, int], fmt: Format, seed: int, options: WriteOptions
 ) -> TableEstimate:
     n = rows[table.name]
-    fixed = fmt.file_bytes(table.schema.empty_table(), options)
-    idx = _sample_indices(n)
-    if len(idx) == 0:
-        return TableEstimate(0, fixed, 0.0)
-    sample: pa.Table = table.generate(seed, rows, idx)
-    size = fmt.file_bytes(sample, options)
-    return TableEstimate(n, fixed, max(size - fixed, 0) / len(idx))
+    large_idx = _sample_indices(n, LARGE_SAMPLE)
+    large = table.generate(seed, rows, large_idx)
+    hints = fmt.choose_hints(large, options) if n else None
+    fixed = fmt.file_bytes(table.schema.empty_table(), options, hints)
+    if n == 0:
+        return TableEstimate(0, fixed, 0.0, hints=hints)
+    large_bytes = fmt.file_bytes(large, options, hints)
+    if n <= LARGE_SAMPLE:  # small table: the sample is the table, the estimate exact
+        return TableEstimate(n, large_bytes, 0.0, hints=hints)
+    # Two sample sizes separate the per-row cost from per-unit set-up costs.
+    small_idx = _sample_indices(n, SMALL_SAMPLE)
+    pos = np.searchsorted(large_idx, small_idx)
+    small_bytes = fmt.file_bytes(large.take(pa.array(pos)), options, hints)
+    per_row = (large_bytes - small_bytes) / (len(large_idx) - len(small_idx))
+    per_unit = small_bytes - fixed - per_row * len(small_idx)
+    unit_rows = fmt.unit_rows(options)
+    if per_row <= 0 or per_unit < 0 or unit_rows is None:
+        return TableEstimate(n, fixed, max(large_bytes - fixed, 0) / len(large_idx), hints=hints)
+    return TableEstimate(n, fixed, per_row, per_unit, unit_rows, hints)
 
 
 def estimate(

@@ -105,6 +105,7 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
     """Run every chunk of ``plan`` and write one file per table into ``out_dir``."""
     job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options)
     schemas = {t.name: t.schema for t in plan.model.tables}
+    hints = {t.name: t.hints for t in plan.tables}
     remaining = {t.name: t.chunk_count for t in plan.tables}
     sinks: dict[str, Sink] = {}
     written: dict[str, int] = {}
@@ -136,7 +137,9 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
     try:
         for t in plan.tables:
             if t.rows == 0:
-                sinks[t.name] = plan.fmt.open_sink(out_dir / plan.file_name(t.name), schemas[t.name], plan.options)
+                sinks[t.name] = plan.fmt.open_sink(
+                    out_dir / plan.file_name(t.name), schemas[t.name], plan.options, hints[t.name]
+                )
                 finish(t.name)
         tasks = [(t.name, a, b) for t in plan.tables for a, b in t.chunks()]
         for result, submitted in executor.run(job, tasks):
@@ -144,7 +147,9 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
             first_submit.setdefault(name, submitted)
             sink = sinks.get(name)
             if sink is None:
-                sink = sinks[name] = plan.fmt.open_sink(out_dir / plan.file_name(name), schemas[name], plan.options)
+                sink = sinks[name] = plan.fmt.open_sink(
+                    out_dir / plan.file_name(name), schemas[name], plan.options, hints[name]
+                )
             before, t0 = sink.bytes_written(), time.perf_counter()
             sink.add(result.payload)
             delta = sink.bytes_written() - before

@@ -38,12 +38,20 @@ class Format(Protocol):
         """Worker side: chunk -> payload. ``first`` is True for a table's first chunk."""
         ...
 
-    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> Sink:
+    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> Sink:
         """Parent side: a sink writing ``path`` (through a temporary file)."""
         ...
 
-    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
+    def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
+        """Per-table encoding decisions made once from a sample (Parquet dictionaries)."""
+        ...
+
+    def file_bytes(self, table: pa.Table, options: WriteOptions, hints: dict | None) -> int:
         """Size of a file holding exactly ``table`` (used to calibrate sizing)."""
+        ...
+
+    def unit_rows(self, options: WriteOptions) -> int | None:
+        """Rows per independently encoded unit (row group, compressed block), None if one per file."""
         ...
 
 
@@ -108,8 +116,14 @@ class TextFormat:
             for at in blocks
         )
 
-    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> ByteSink:
+    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> ByteSink:
         return ByteSink(path, empty_payload=self.encode(schema.empty_table(), True, options))
 
-    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
+    def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
+        return None
+
+    def file_bytes(self, table: pa.Table, options: WriteOptions, hints: dict | None) -> int:
         return len(self.encode(table, True, options))
+
+    def unit_rows(self, options: WriteOptions) -> int | None:
+        return None if options.codec(self) == "none" else COMPRESSED_BLOCK_ROWS

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gengo.writers.base import temp_path
@@ -19,17 +20,42 @@ from gengo.writers.options import WriteOptions
 ROW_GROUP_ROWS = 1 << 20
 
 
-def writer_options(options: WriteOptions) -> dict:
-    return {"compression": options.codec(PARQUET), "write_statistics": True, "use_dictionary": True}
+DICTIONARY_BUDGET = 512 * 1024  # bytes of distinct values per row group worth a dictionary
+
+
+def writer_options(options: WriteOptions, hints: dict | None) -> dict:
+    dictionary = list(hints["dictionary"]) if hints else True
+    return {"compression": options.codec(PARQUET), "write_statistics": True, "use_dictionary": dictionary}
+
+
+def dictionary_columns(sample: pa.Table, row_group_rows: int) -> tuple[str, ...]:
+    """Columns whose distinct values in a full row group fit a small dictionary.
+
+    Decided once per table from the calibration sample. Without it, Arrow tries a dictionary
+    for every column and falls back to plain encoding once the dictionary page fills up:
+    time lost on keys and other near-unique columns, and file sizes that a sample cannot
+    predict.
+    """
+    n = max(len(sample), 1)
+    chosen = []
+    for name, column in zip(sample.column_names, sample.columns, strict=True):
+        distinct = pc.count_distinct(column).as_py()
+        projected = min(row_group_rows, distinct * max(1.0, row_group_rows / n))
+        if distinct == n and n > 1000:
+            continue  # unique in the sample: a key or free text
+        width = column.nbytes / n
+        if projected * width <= DICTIONARY_BUDGET:
+            chosen.append(name)
+    return tuple(chosen)
 
 
 class ParquetSink:
-    def __init__(self, path: Path, schema: pa.Schema, options: WriteOptions) -> None:
+    def __init__(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> None:
         self.path = path
         self.tmp = temp_path(path)
         self.row_group_rows = options.row_group_rows or ROW_GROUP_ROWS
         self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
-        self._writer = pq.ParquetWriter(self._file, schema, **writer_options(options))
+        self._writer = pq.ParquetWriter(self._file, schema, **writer_options(options, hints))
         self._pending: list[pa.Table] = []
         self._pending_rows = 0
 
@@ -76,13 +102,19 @@ class ParquetFormat:
     def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> pa.Table:
         return table
 
-    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions) -> ParquetSink:
-        return ParquetSink(path, schema, options)
+    def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> ParquetSink:
+        return ParquetSink(path, schema, options, hints)
 
-    def file_bytes(self, table: pa.Table, options: WriteOptions) -> int:
+    def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
+        return {"dictionary": dictionary_columns(sample, self.unit_rows(options))}
+
+    def unit_rows(self, options: WriteOptions) -> int | None:
+        return options.row_group_rows or ROW_GROUP_ROWS
+
+    def file_bytes(self, table: pa.Table, options: WriteOptions, hints: dict | None) -> int:
         buf = pa.BufferOutputStream()
         rows = options.row_group_rows or ROW_GROUP_ROWS
-        pq.write_table(table, buf, row_group_size=rows, **writer_options(options))
+        pq.write_table(table, buf, row_group_size=rows, **writer_options(options, hints))
         return buf.getvalue().size
 
 
