@@ -9,7 +9,6 @@ from gengo import sizing
 from gengo.errors import GengoError
 from gengo.schema import Model
 from gengo.writers import Format, WriteOptions
-from gengo.writers.options import COMPRESSED_BLOCK_ROWS
 
 CHUNK_BYTES = 24 * 10**6  # aim for encoded chunks of about this size
 MIN_CHUNK_ROWS = 16_384
@@ -90,7 +89,8 @@ def make_plan(
         else:
             size = int(CHUNK_BYTES / max(e.bytes_per_row, 1.0))
             size = min(max(size, MIN_CHUNK_ROWS), MAX_CHUNK_ROWS)
-        if fmt.name != "parquet" and options.codec(fmt) != "none":
-            size = -(-size // COMPRESSED_BLOCK_ROWS) * COMPRESSED_BLOCK_ROWS  # chunks start on block boundaries
+        unit = fmt.unit_rows(options, e.hints)
+        if unit:  # chunks start on unit boundaries (row groups, compressed blocks)
+            size = -(-size // unit) * unit if chunk_rows else unit * max(1, size // unit)
         plans.append(TablePlan(name, rows[name], max(1, size), e.total, e.hints))
     return Plan(model, fmt, seed, target_bytes, rows, tuple(plans), options, dict(pins or {}))

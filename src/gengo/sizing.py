@@ -79,7 +79,7 @@ def estimate_table(
     small_bytes = fmt.file_bytes(large.take(pa.array(pos)), options, hints)
     per_row = (large_bytes - small_bytes) / (len(large_idx) - len(small_idx))
     per_unit = small_bytes - fixed - per_row * len(small_idx)
-    unit_rows = fmt.unit_rows(options)
+    unit_rows = fmt.unit_rows(options, hints)
     if per_row <= 0 or per_unit < 0 or unit_rows is None:
         return TableEstimate(n, fixed, max(large_bytes - fixed, 0) / len(large_idx), hints=hints)
     return TableEstimate(n, fixed, per_row, per_unit, unit_rows, hints)

@@ -12,7 +12,7 @@ import contextlib
 import multiprocessing
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from gengo.engine.worker import ChunkResult, Job, init_worker, run_chunk
 from gengo.errors import GengoError
 from gengo.plan import Plan
 from gengo.writers import Sink
+from gengo.writers.base import file_sha256
 
 Task = tuple[str, int, int]
 
@@ -37,6 +38,7 @@ class TableResult:
     generate_seconds: float = 0.0  # summed over chunks, in the workers
     encode_seconds: float = 0.0  # summed over chunks, in the workers
     write_seconds: float = 0.0  # in the parent: appending payloads, Parquet encoding, fsync
+    sha256: str | None = None  # hex digest of the file (None for sinks that are not files)
 
 
 class Progress(Protocol):
@@ -101,24 +103,57 @@ class _ProcessPool:
         self.pool.shutdown(wait=True)
 
 
-def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None = None) -> list[TableResult]:
-    """Run every chunk of ``plan`` and write one file per table into ``out_dir``."""
-    job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options)
-    schemas = {t.name: t.schema for t in plan.model.tables}
+def execute(
+    plan: Plan,
+    out_dir: Path,
+    workers: int,
+    progress: Progress | None = None,
+    skip: Collection[str] = (),
+) -> list[TableResult]:
+    """Run every chunk of ``plan`` and write one file per table into ``out_dir``.
+
+    Tables in ``skip`` (already complete, when resuming) are neither generated nor written.
+    Raises unless every other planned table was written in full: never a silent gap.
+    """
+    todo = [t for t in plan.tables if t.name not in skip]
     hints = {t.name: t.hints for t in plan.tables}
-    remaining = {t.name: t.chunk_count for t in plan.tables}
+    job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options, hints)
+    schemas = {t.name: t.schema for t in plan.model.tables}
+    remaining = {t.name: t.chunk_count for t in todo}
+    rows_seen: dict[str, int] = {}
     sinks: dict[str, Sink] = {}
     written: dict[str, int] = {}
     first_submit: dict[str, float] = {}
     stages: dict[str, list[float]] = {t.name: [0.0, 0.0, 0.0] for t in plan.tables}
     results: list[TableResult] = []
 
+    def io_error(name: str, exc: OSError) -> GengoError:
+        path = exc.filename or (out_dir / plan.file_name(name))
+        return GengoError(f"cannot write {name} to '{path}': {exc.strerror or exc}")
+
+    def open_sink(name: str) -> Sink:
+        try:
+            return plan.fmt.open_sink(out_dir / plan.file_name(name), schemas[name], plan.options, hints[name])
+        except OSError as exc:
+            raise io_error(name, exc) from exc
+
     def finish(name: str) -> None:
+        if rows_seen.get(name, 0) != plan.rows[name]:
+            raise GengoError(f"{name}: {rows_seen.get(name, 0)} rows generated, {plan.rows[name]} planned")
         sink = sinks.pop(name)
         t0 = time.perf_counter()
-        size = sink.commit()
+        try:
+            size = sink.commit()
+        except OSError as exc:
+            sinks[name] = sink  # aborted below: its temporary file is removed
+            raise io_error(name, exc) from exc
         stages[name][2] += time.perf_counter() - t0
         path = out_dir / plan.file_name(name)
+        digest = getattr(sink, "sha256", None)
+        if callable(digest):
+            digest = digest()
+        if digest is None and path.is_file():
+            digest = file_sha256(path)
         result = TableResult(
             name,
             path,
@@ -126,6 +161,7 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
             size,
             time.perf_counter() - first_submit.get(name, time.perf_counter()),
             *stages[name],
+            sha256=digest,
         )
         results.append(result)
         if progress:
@@ -135,23 +171,23 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
     executor = _InProcess() if workers == 1 else _ProcessPool(workers)
     ok = False
     try:
-        for t in plan.tables:
+        for t in todo:
             if t.rows == 0:
-                sinks[t.name] = plan.fmt.open_sink(
-                    out_dir / plan.file_name(t.name), schemas[t.name], plan.options, hints[t.name]
-                )
+                sinks[t.name] = open_sink(t.name)
                 finish(t.name)
-        tasks = [(t.name, a, b) for t in plan.tables for a, b in t.chunks()]
+        tasks = [(t.name, a, b) for t in todo for a, b in t.chunks()]
         for result, submitted in executor.run(job, tasks):
             name = result.table
             first_submit.setdefault(name, submitted)
             sink = sinks.get(name)
             if sink is None:
-                sink = sinks[name] = plan.fmt.open_sink(
-                    out_dir / plan.file_name(name), schemas[name], plan.options, hints[name]
-                )
+                sink = sinks[name] = open_sink(name)
             before, t0 = sink.bytes_written(), time.perf_counter()
-            sink.add(result.payload)
+            try:
+                sink.add(result.payload)
+            except OSError as exc:
+                raise io_error(name, exc) from exc
+            rows_seen[name] = rows_seen.get(name, 0) + result.rows
             delta = sink.bytes_written() - before
             stage = stages[name]
             stage[0] += result.generate_seconds
@@ -163,6 +199,9 @@ def execute(plan: Plan, out_dir: Path, workers: int, progress: Progress | None =
             remaining[name] -= 1
             if remaining[name] == 0:
                 finish(name)
+        unfinished = [t.name for t in todo if remaining[t.name] > 0 or t.name in sinks]
+        if unfinished:
+            raise GengoError(f"internal error: tables {', '.join(unfinished)} were not written in full")
         ok = True
     finally:
         for sink in sinks.values():

@@ -11,6 +11,8 @@ import os
 # One thread per worker process: parallelism comes from processes, not nested pools.
 os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
+import multiprocessing  # noqa: E402
+import signal  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
@@ -32,6 +34,7 @@ class Job:
     seed: int
     rows: dict[str, int]
     options: WriteOptions
+    hints: dict[str, dict | None]  # per table, from the plan (Parquet dictionaries, row groups)
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class ChunkResult:
 
 
 def init_worker() -> None:
+    if multiprocessing.parent_process() is not None:  # a pool worker, not the parent running --workers 1
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent handles it
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
     vocab.warm_up()
@@ -54,6 +59,6 @@ def run_chunk(job: Job, table: str, start: int, stop: int) -> ChunkResult:
     t0 = time.perf_counter()
     data = MODELS[job.model].table(table).generate(job.seed, job.rows, np.arange(start, stop, dtype=np.int64))
     t1 = time.perf_counter()
-    payload = FORMATS[job.format].encode(data, start == 0, job.options)
+    payload = FORMATS[job.format].encode(data, start == 0, job.options, job.hints.get(table))
     t2 = time.perf_counter()
     return ChunkResult(table, start, stop - start, payload, t1 - t0, t2 - t1)

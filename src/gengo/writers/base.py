@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,6 +15,15 @@ from gengo.writers.options import COMPRESSED_BLOCK_ROWS, WriteOptions, compress_
 TEMP_SUFFIX = ".gengo-tmp"
 
 
+def file_sha256(path: Path, block: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while data := f.read(block):
+            digest.update(data)
+    return digest.hexdigest()
+
+
 class Sink(Protocol):
     """Receives one table's encoded chunks in order and owns its file."""
 
@@ -22,7 +32,10 @@ class Sink(Protocol):
     def bytes_written(self) -> int: ...
 
     def commit(self) -> int:
-        """Finish the file, move it to its final name, return its size in bytes."""
+        """Finish the file, move it to its final name, return its size in bytes.
+
+        File sinks also have ``sha256()``: the hex digest of the bytes written (of the file once committed).
+        """
         ...
 
     def abort(self) -> None:
@@ -34,7 +47,7 @@ class Format(Protocol):
     name: str
     extension: str
 
-    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> Any:
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> Any:
         """Worker side: chunk -> payload. ``first`` is True for a table's first chunk."""
         ...
 
@@ -50,8 +63,11 @@ class Format(Protocol):
         """Size of a file holding exactly ``table`` (used to calibrate sizing)."""
         ...
 
-    def unit_rows(self, options: WriteOptions) -> int | None:
-        """Rows per independently encoded unit (row group, compressed block), None if one per file."""
+    def unit_rows(self, options: WriteOptions, hints: dict | None = None) -> int | None:
+        """Rows per independently encoded unit (row group, compressed block), None if one per file.
+
+        Chunks always start on a unit boundary, which keeps the bytes independent of chunking.
+        """
         ...
 
 
@@ -60,25 +76,34 @@ def temp_path(path: Path) -> Path:
 
 
 class ByteSink:
-    """Appends byte payloads to a temporary file; renamed into place on commit."""
+    """Appends byte payloads to a temporary file; renamed into place on commit.
+
+    The SHA-256 of the file is computed as payloads are appended (no second read).
+    """
 
     def __init__(self, path: Path, empty_payload: bytes = b"") -> None:
         self.path = path
         self.tmp = temp_path(path)
         self._empty = empty_payload
         self._wrote = False
+        self._hash = hashlib.sha256()
         self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
 
     def add(self, payload: bytes) -> None:
         self._file.write(payload)
+        self._hash.update(payload)
         self._wrote = True
 
     def bytes_written(self) -> int:
         return self._file.tell()
 
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
     def commit(self) -> int:
         if not self._wrote and self._empty:
             self._file.write(self._empty)
+            self._hash.update(self._empty)
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
@@ -106,7 +131,7 @@ class TextFormat:
     def encode_plain(self, table: pa.Table, first: bool) -> bytes:
         raise NotImplementedError
 
-    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> bytes:
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> bytes:
         codec = options.codec(self)
         if codec == "none":
             return self.encode_plain(table, first)
@@ -125,5 +150,5 @@ class TextFormat:
     def file_bytes(self, table: pa.Table, options: WriteOptions, hints: dict | None) -> int:
         return len(self.encode(table, True, options))
 
-    def unit_rows(self, options: WriteOptions) -> int | None:
+    def unit_rows(self, options: WriteOptions, hints: dict | None = None) -> int | None:
         return None if options.codec(self) == "none" else COMPRESSED_BLOCK_ROWS

@@ -1,26 +1,39 @@
-"""Parquet through Arrow's C++ writer: Snappy, int64 keys, DECIMAL money, TIMESTAMP(us, UTC).
+"""Parquet: Snappy by default, int64 keys, DECIMAL money, TIMESTAMP(us, UTC), statistics.
 
-Row groups always hold ``ROW_GROUP_ROWS`` rows (the last one fewer), whatever the chunk
-size, so the file's bytes do not depend on how the work was split.
+Workers encode: each chunk is written by Arrow's C++ writer as a standalone Parquet file of
+whole row groups (chunks start on row-group boundaries). The parent appends the row groups'
+bytes to one file per table and writes a merged footer, shifting the file offsets recorded in
+the column chunks (``thrift``). Row groups have a fixed number of rows per table, so the bytes
+never depend on how the work was split, and the parent does no encoding at all.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import struct
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from gengo.writers import thrift
 from gengo.writers.base import temp_path
 from gengo.writers.options import WriteOptions
 
-ROW_GROUP_ROWS = 1 << 20
-
-
+MAGIC = b"PAR1"
+MAX_ROW_GROUP_ROWS = 1 << 20
+MIN_ROW_GROUP_ROWS = 1 << 16
+ROW_GROUP_ARROW_BYTES = 64 * 2**20  # aim for row groups of about this much data in memory
 DICTIONARY_BUDGET = 512 * 1024  # bytes of distinct values per row group worth a dictionary
+
+# FileMetaData / RowGroup / ColumnChunk / ColumnMetaData field ids (parquet.thrift).
+_FMD_NUM_ROWS, _FMD_ROW_GROUPS = 3, 4
+_RG_COLUMNS, _RG_FILE_OFFSET, _RG_ORDINAL = 1, 5, 7
+_CC_FILE_OFFSET, _CC_META, _CC_OFFSET_INDEX, _CC_COLUMN_INDEX = 2, 3, 4, 6
+_CMD_OFFSETS = (9, 10, 11, 14)  # data page, index page, dictionary page, bloom filter
 
 
 def writer_options(options: WriteOptions, hints: dict | None) -> dict:
@@ -28,7 +41,20 @@ def writer_options(options: WriteOptions, hints: dict | None) -> dict:
     return {"compression": options.codec(PARQUET), "write_statistics": True, "use_dictionary": dictionary}
 
 
-def dictionary_columns(sample: pa.Table, row_group_rows: int) -> tuple[str, ...]:
+def row_group_rows(options: WriteOptions, hints: dict | None) -> int:
+    if options.row_group_rows:
+        return options.row_group_rows
+    return hints["row_group_rows"] if hints else MAX_ROW_GROUP_ROWS
+
+
+def auto_row_group_rows(sample: pa.Table) -> int:
+    """A power of two giving row groups of about ``ROW_GROUP_ARROW_BYTES`` (64 Ki to 1 Mi rows)."""
+    width = max(sample.nbytes / max(len(sample), 1), 1.0)
+    rows = 1 << max(0, int(ROW_GROUP_ARROW_BYTES / width).bit_length() - 1)
+    return min(MAX_ROW_GROUP_ROWS, max(MIN_ROW_GROUP_ROWS, rows))
+
+
+def dictionary_columns(sample: pa.Table, group_rows: int) -> tuple[str, ...]:
     """Columns whose distinct values in a full row group fit a small dictionary.
 
     Decided once per table from the calibration sample. Without it, Arrow tries a dictionary
@@ -40,46 +66,88 @@ def dictionary_columns(sample: pa.Table, row_group_rows: int) -> tuple[str, ...]
     chosen = []
     for name, column in zip(sample.column_names, sample.columns, strict=True):
         distinct = pc.count_distinct(column).as_py()
-        projected = min(row_group_rows, distinct * max(1.0, row_group_rows / n))
         if distinct == n and n > 1000:
             continue  # unique in the sample: a key or free text
-        width = column.nbytes / n
-        if projected * width <= DICTIONARY_BUDGET:
+        projected = min(group_rows, distinct * max(1.0, group_rows / n))
+        if projected * column.nbytes / n <= DICTIONARY_BUDGET:
             chosen.append(name)
     return tuple(chosen)
 
 
+def _shift(s: thrift.Struct, field_id: int, by: int) -> None:
+    f = s.get(field_id)
+    if f is not None and f.value:  # 0 means "not set" for these offsets
+        f.value += by
+
+
+def _footer(data: bytes | memoryview) -> tuple[thrift.Struct, int]:
+    """The decoded FileMetaData of a whole Parquet file, and where it starts."""
+    (length,) = struct.unpack_from("<i", data, len(data) - 8)
+    start = len(data) - 8 - length
+    return thrift.decode_struct(bytes(data[start : len(data) - 8])), start
+
+
 class ParquetSink:
+    """Concatenates worker-encoded Parquet files (whole row groups) into one file."""
+
     def __init__(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> None:
         self.path = path
         self.tmp = temp_path(path)
-        self.row_group_rows = options.row_group_rows or ROW_GROUP_ROWS
+        self.schema, self.options, self.hints = schema, options, hints
         self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
-        self._writer = pq.ParquetWriter(self._file, schema, **writer_options(options, hints))
-        self._pending: list[pa.Table] = []
-        self._pending_rows = 0
+        self._hash = hashlib.sha256()
+        self._template: thrift.Struct | None = None
+        self._row_groups: list[thrift.Struct] = []
+        self._rows = 0
+        self._write(MAGIC)
 
-    def add(self, payload: pa.Table) -> None:
-        self._pending.append(payload)
-        self._pending_rows += payload.num_rows
-        while self._pending_rows >= self.row_group_rows:
-            self._flush(self.row_group_rows)
+    def _write(self, data: bytes | memoryview) -> None:
+        self._file.write(data)
+        self._hash.update(data)
 
     def bytes_written(self) -> int:
         return self._file.tell()
 
-    def _flush(self, rows: int) -> None:
-        table = pa.concat_tables(self._pending)
-        # One contiguous chunk per column: page boundaries must not depend on how chunks arrived.
-        self._writer.write_table(table.slice(0, rows).combine_chunks(), row_group_size=rows)
-        rest = table.slice(rows)
-        self._pending = [rest] if rest.num_rows else []
-        self._pending_rows = rest.num_rows
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def add(self, payload: bytes) -> None:
+        meta, footer_start = _footer(payload)
+        shift = self._file.tell() - len(MAGIC)  # the payload's row groups start right after its magic
+        for rg in meta.get(_FMD_ROW_GROUPS).value.values:
+            _shift(rg, _RG_FILE_OFFSET, shift)
+            for cc in rg.get(_RG_COLUMNS).value.values:
+                for fid in (_CC_FILE_OFFSET, _CC_OFFSET_INDEX, _CC_COLUMN_INDEX):
+                    _shift(cc, fid, shift)
+                cmd = cc.get(_CC_META)
+                if cmd is not None:
+                    for fid in _CMD_OFFSETS:
+                        _shift(cmd.value, fid, shift)
+            ordinal = rg.get(_RG_ORDINAL)
+            if ordinal is not None:
+                ordinal.value = len(self._row_groups)
+                if ordinal.value > 32767:  # an i16: beyond it, leave the optional field out
+                    rg.fields.remove(ordinal)
+            self._row_groups.append(rg)
+        self._rows += meta.get(_FMD_NUM_ROWS).value
+        if self._template is None:
+            self._template = meta
+        self._write(memoryview(payload)[len(MAGIC) : footer_start])
 
     def commit(self) -> int:
-        if self._pending_rows:
-            self._flush(self._pending_rows)
-        self._writer.close()
+        if self._template is None:  # no rows: an ordinary empty file with the schema
+            self._file.seek(0)
+            self._file.truncate()
+            self._hash = hashlib.sha256()
+            buf = pa.BufferOutputStream()
+            pq.write_table(self.schema.empty_table(), buf, **writer_options(self.options, self.hints))
+            self._write(buf.getvalue().to_pybytes())
+        else:
+            meta = self._template
+            meta.get(_FMD_NUM_ROWS).value = self._rows
+            meta.get(_FMD_ROW_GROUPS).value = thrift.ThriftList(thrift.STRUCT, self._row_groups)
+            footer = thrift.encode_struct(meta)
+            self._write(footer + struct.pack("<i", len(footer)) + MAGIC)
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
@@ -87,8 +155,6 @@ class ParquetSink:
         return self.path.stat().st_size
 
     def abort(self) -> None:
-        with contextlib.suppress(Exception):
-            self._writer.close()
         with contextlib.suppress(OSError):
             self._file.close()
         with contextlib.suppress(FileNotFoundError):
@@ -99,23 +165,24 @@ class ParquetFormat:
     name = "parquet"
     extension = "parquet"
 
-    def encode(self, table: pa.Table, first: bool, options: WriteOptions) -> pa.Table:
-        return table
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> bytes:
+        buf = pa.BufferOutputStream()
+        rows = row_group_rows(options, hints)
+        pq.write_table(table, buf, row_group_size=rows, **writer_options(options, hints))
+        return buf.getvalue().to_pybytes()
 
     def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> ParquetSink:
         return ParquetSink(path, schema, options, hints)
 
     def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
-        return {"dictionary": dictionary_columns(sample, self.unit_rows(options))}
+        rows = options.row_group_rows or auto_row_group_rows(sample)
+        return {"dictionary": dictionary_columns(sample, rows), "row_group_rows": rows}
 
-    def unit_rows(self, options: WriteOptions) -> int | None:
-        return options.row_group_rows or ROW_GROUP_ROWS
+    def unit_rows(self, options: WriteOptions, hints: dict | None = None) -> int | None:
+        return row_group_rows(options, hints)
 
     def file_bytes(self, table: pa.Table, options: WriteOptions, hints: dict | None) -> int:
-        buf = pa.BufferOutputStream()
-        rows = options.row_group_rows or ROW_GROUP_ROWS
-        pq.write_table(table, buf, row_group_size=rows, **writer_options(options, hints))
-        return buf.getvalue().size
+        return len(self.encode(table, True, options, hints))
 
 
 PARQUET = ParquetFormat()
