@@ -52,6 +52,8 @@ class Plan:
         return sum(t.estimated_bytes for t in self.tables)
 
     def file_name(self, table: str) -> str:
+        if getattr(self.fmt, "database", False):  # one database file holds every table
+            return f"{self.model.name}.{self.fmt.extension}"
         return f"{table}.{self.fmt.extension}{self.options.suffix(self.fmt)}"
 
 
@@ -80,6 +82,10 @@ def make_plan(
     options = options or WriteOptions()
     options.check(fmt)
     selected = select_tables(model, tables)
+    if getattr(fmt, "database", False):  # databases check foreign keys on load: parents first
+        from gengo.ddl import ordered_tables
+
+        selected = tuple(t.name for t in ordered_tables(model, selected))
     rows, est = sizing.resolve_rows(model, fmt, seed, target_bytes, pins, selected, options)
     plans = []
     for name in selected:

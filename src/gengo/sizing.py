@@ -60,6 +60,11 @@ def _sample_indices(rows: int, size: int) -> np.ndarray:
     return np.concatenate([np.arange(s, s + block, dtype=np.int64) for s in starts])
 
 
+def key_columns(table: Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(primary key columns, foreign key columns): what a database indexes."""
+    return table.primary_key, tuple(col for col, _, _ in table.foreign_keys)
+
+
 def estimate_table(
     table: Table, rows: Mapping[str, int], fmt: Format, seed: int, options: WriteOptions
 ) -> TableEstimate:
@@ -67,6 +72,8 @@ def estimate_table(
     large_idx = _sample_indices(n, LARGE_SAMPLE)
     large = table.generate(seed, rows, large_idx)
     hints = fmt.choose_hints(large, options) if n else None
+    if getattr(fmt, "database", False):  # a database's size includes its key indexes
+        hints = {**(hints or {}), "table": table.name, "keys": key_columns(table)}
     fixed = fmt.file_bytes(table.schema.empty_table(), options, hints)
     if n == 0:
         return TableEstimate(0, fixed, 0.0, hints=hints)

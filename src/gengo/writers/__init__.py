@@ -12,11 +12,13 @@ from __future__ import annotations
 from gengo.errors import GengoError
 from gengo.writers.base import Format, Sink
 from gengo.writers.csv import CSV
+from gengo.writers.duckdb import DUCKDB
 from gengo.writers.jsonl import JSONL
 from gengo.writers.options import WriteOptions
 from gengo.writers.parquet import PARQUET
+from gengo.writers.postgres import POSTGRES
 
-FORMATS: dict[str, Format] = {f.name: f for f in (CSV, JSONL, PARQUET)}
+FORMATS: dict[str, Format] = {f.name: f for f in (CSV, JSONL, PARQUET, DUCKDB, POSTGRES)}
 _ALIASES = {
     "csv": "csv",
     "json": "json",
@@ -24,13 +26,19 @@ _ALIASES = {
     "ndjson": "json",
     "parquet": "parquet",
     "pq": "parquet",
+    "duckdb": "duckdb",
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "pg": "postgres",
 }
 
 
 def resolve_format(name: str) -> Format:
     key = name.strip().lower()
     if key not in _ALIASES:
-        raise GengoError(f"unknown format '{name}': choose csv, json (JSON Lines, alias jsonl) or parquet")
+        raise GengoError(
+            f"unknown format '{name}': choose csv, json (JSON Lines, alias jsonl), parquet, duckdb, postgres (--db)"
+        )
     return FORMATS[_ALIASES[key]]
 
 

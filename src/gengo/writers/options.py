@@ -27,6 +27,8 @@ class WriteOptions:
 
     def check(self, fmt) -> None:
         allowed = PARQUET_CODECS if fmt.name == "parquet" else TEXT_CODECS
+        if getattr(fmt, "database", False):  # DuckDB / PostgreSQL compress on their own
+            allowed = ("none",)
         if self.compression is not None and self.compression not in allowed:
             raise GengoError(f"invalid compression '{self.compression}' for {fmt.name}: choose {', '.join(allowed)}")
         if self.row_group_rows is not None:
