@@ -52,13 +52,15 @@ class PeakRSS:
         self._thread.join()
 
 
-def bench_one(model: str, fmt: str, size: float, workers: int | None, seed: int, compression: str | None) -> dict:
-    out = Path(tempfile.mkdtemp(prefix="gengo-bench-"))
+def bench_one(
+    model: str, fmt: str, size: float, workers: int | None, seed: int, compression: str | None, where: str | None
+) -> dict:
+    out = Path(tempfile.mkdtemp(prefix="gengo-bench-", dir=where))
     try:
         plan = gengo.plan(model, size, fmt, seed=seed, compression=compression)
         with PeakRSS() as rss:
             t0 = time.perf_counter()
-            summary = gengo.run(plan, out / "data", workers=workers)
+            summary = gengo.run(plan, out / "data", workers=workers, fsync=False)
             wall = time.perf_counter() - t0
         stages = [sum(getattr(t, f"{k}_seconds") for t in summary.tables) for k in ("generate", "encode", "write")]
         return {
@@ -90,6 +92,7 @@ def main() -> None:
     ap.add_argument("--compression")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", help="also save the results to this JSON file")
+    ap.add_argument("--dir", help="where to write (default: the system temp dir); /dev/shm takes the disk out")
     args = ap.parse_args()
     models = args.model or ["ecommerce"]
     if models == ["all"]:
@@ -116,7 +119,7 @@ def main() -> None:
         for fmt in args.format or ["csv", "json", "parquet"]:
             for size in args.size or [1.0]:
                 for workers in args.workers or [None]:
-                    r = bench_one(model, fmt, size, workers, args.seed, args.compression)
+                    r = bench_one(model, fmt, size, workers, args.seed, args.compression, args.dir)
                     results.append(r)
                     print(" | ".join(str(r[c]) for c in cols), flush=True)
     if args.json:

@@ -10,21 +10,24 @@ import re
 import secrets
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
+from gengo import ddl
 from gengo._version import __version__
 from gengo.engine import TableResult, execute
 from gengo.engine.local import Progress
-from gengo.errors import GengoError
+from gengo.errors import GengoError, Interrupted
 from gengo.models import resolve_model
 from gengo.plan import Plan, make_plan
 from gengo.sizing import GB
 from gengo.writers import WriteOptions, resolve_format
-from gengo.writers.base import TEMP_SUFFIX
+from gengo.writers.base import TEMP_SUFFIX, file_sha256, temp_path
 
 MANIFEST = "manifest.json"
+SCHEMA_SQL = "schema.sql"  # CREATE TABLE statements with the keys (DuckDB / ANSI dialect)
+PROGRESS = ".gengo-progress.json"  # an unfinished run: its parameters and the files already complete
 MAX_SEED = 2**63 - 1
 _UNITS = {
     "": GB,
@@ -50,6 +53,7 @@ class Summary:
     target_bytes: int | None
     tables: tuple[TableResult, ...]
     seconds: float
+    reused: tuple[str, ...] = ()  # tables kept from the interrupted run (--resume)
 
     @property
     def total_rows(self) -> int:
@@ -165,11 +169,109 @@ def plan(
 
 def _owned_files(p: Plan) -> set[str]:
     """Every name a run writes. --force replaces these and nothing else."""
-    return {p.file_name(t.name) for t in p.tables} | {MANIFEST}
+    return {p.file_name(t.name) for t in p.tables} | {MANIFEST, PROGRESS, SCHEMA_SQL}
 
 
-def check_output(output: str | os.PathLike, p: Plan, force: bool) -> Path:
-    """Refuse an output path that is a file or a non-empty directory (unless ``force``)."""
+def run_parameters(p: Plan) -> dict:
+    """What the bytes of a run depend on; a resume must match them exactly (JSON types)."""
+    params = {
+        "gengo_version": __version__,
+        "model": p.model.name,
+        "format": p.fmt.name,
+        "seed": p.seed,
+        "target_bytes": p.target_bytes,
+        "rows_overrides": p.pins,
+        "tables": [t.name for t in p.tables],
+        "compression": p.options.codec(p.fmt),
+        "row_group_size": p.options.row_group_rows if p.fmt.name == "parquet" else None,
+        "planned_rows": p.rows,
+    }
+    return json.loads(json.dumps(params))
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def previous_run(output: str | os.PathLike) -> dict | None:
+    """The gengo run recorded in ``output``: ``{"complete", "run", "files"}``, or None.
+
+    An unfinished run is described by ``.gengo-progress.json`` (rewritten after each table
+    file is committed), a finished one by ``manifest.json`` with ``"complete": true``, which
+    is written last and wins if both exist.
+    """
+    out = Path(output).expanduser()
+    manifest = _read_json(out / MANIFEST)
+    if manifest and manifest.get("complete") is True and isinstance(manifest.get("tables"), list):
+        run = {k: manifest.get(k) for k in _PARAM_KEYS}
+        run["tables"] = [f.get("table") for f in manifest["tables"]]
+        return {"complete": True, "run": run, "files": manifest["tables"]}
+    progress = _read_json(out / PROGRESS)
+    if progress and isinstance(progress.get("run"), dict) and isinstance(progress.get("files"), list):
+        return {"complete": False, "run": progress["run"], "files": progress["files"]}
+    return None
+
+
+_PARAM_KEYS = (
+    "gengo_version",
+    "model",
+    "format",
+    "seed",
+    "target_bytes",
+    "rows_overrides",
+    "tables",
+    "compression",
+    "row_group_size",
+    "planned_rows",
+)
+
+
+def _describe_difference(before: dict, now: dict) -> str:
+    for key in _PARAM_KEYS:
+        a, b = before.get(key), now.get(key)
+        if a == b:
+            continue
+        if key == "planned_rows" and isinstance(a, dict):
+            for table in now[key]:
+                if a.get(table) != b.get(table):
+                    return f"planned {a.get(table)} rows of {table}, not {b.get(table)} (same --size and --rows?)"
+        label = key.replace("_", " ")
+        return f"used {label} {json.dumps(a)}, not {json.dumps(b)}"
+    return "was made differently"
+
+
+def resume_seed(output: str | os.PathLike) -> int | None:
+    """The seed of the run recorded in ``output`` (so ``--resume`` needs no ``--seed``)."""
+    prior = previous_run(output)
+    seed = prior["run"].get("seed") if prior else None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def check_resume(output: str | os.PathLike, p: Plan) -> dict | None:
+    """The previous run in ``output`` if ``p`` may resume it; raise if its parameters differ."""
+    prior = previous_run(output)
+    if prior is None:
+        return None
+    now = run_parameters(p)
+    if {k: prior["run"].get(k) for k in _PARAM_KEYS} != now:
+        hint = f" (add --seed {prior['run'].get('seed')})" if prior["run"].get("seed") != now["seed"] else ""
+        raise GengoError(
+            f"cannot resume in '{Path(output).expanduser()}': that run {_describe_difference(prior['run'], now)}"
+            f"{hint}; give the same options, or use --force instead of --resume to start over"
+        )
+    return prior
+
+
+def check_output(output: str | os.PathLike, p: Plan, force: bool, resume: bool = False) -> Path:
+    """Refuse an output path that is a file or a non-empty directory (unless ``force``).
+
+    With ``resume``, a directory holding a run of the same parameters is accepted (one with
+    other parameters is refused); a non-empty directory without a gengo run still needs ``force``.
+    """
     out = Path(output).expanduser()
     if out.exists() and not out.is_dir():
         raise GengoError(f"output path '{out}' exists and is not a directory")
@@ -178,10 +280,19 @@ def check_output(output: str | os.PathLike, p: Plan, force: bool) -> Path:
             entries = sorted(os.listdir(out))
         except OSError as exc:
             raise GengoError(f"cannot read output directory '{out}': {exc.strerror}") from exc
-        if entries and not force:
+        prior = check_resume(out, p) if resume else None
+        if entries and not force and prior is None:
+            interrupted = not resume and (out / PROGRESS).exists() and not (out / MANIFEST).exists()
+            if interrupted:
+                done = len((previous_run(out) or {}).get("files", []))
+                raise GengoError(
+                    f"output directory '{out}' holds an interrupted gengo run ({done} table files complete); "
+                    "use --resume to finish it, or --force to start over"
+                )
             raise GengoError(
                 f"output directory '{out}' is not empty ({len(entries)} entries); "
                 "use --force to replace the files gengo writes there"
+                + ("" if not resume else " (there is no gengo run to resume in it)")
             )
         for name in _owned_files(p):
             target = out / name
@@ -214,9 +325,16 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
+def _file_entry(r: TableResult) -> dict:
+    return {"table": r.name, "file": r.path.name, "rows": r.rows, "bytes": r.bytes, "sha256": r.sha256}
+
+
 def manifest_dict(p: Plan, results: list[TableResult] | tuple[TableResult, ...]) -> dict:
-    """What a run wrote; deterministic (no timings), so reruns produce the same manifest."""
-    files = [{"table": r.name, "file": r.path.name, "rows": r.rows, "bytes": r.bytes} for r in results]
+    """What a run wrote; deterministic (no timings), so reruns produce the same manifest.
+
+    The run is complete exactly when ``manifest.json`` exists and says ``"complete": true``.
+    """
+    files = [_file_entry(r) for r in results]
     return {
         "gengo_version": __version__,
         "model": p.model.name,
@@ -235,32 +353,174 @@ def manifest_dict(p: Plan, results: list[TableResult] | tuple[TableResult, ...])
     }
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary name, fsync, rename; on failure leave nothing behind."""
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+class _Recorder:
+    """Wraps the caller's progress: after each committed table file, rewrites the progress file."""
+
+    def __init__(self, out: Path, params: dict, files: list[dict], inner: Progress | None) -> None:
+        self.out, self.params, self.files, self.inner = out, params, files, inner
+
+    def save(self) -> None:
+        doc = {"complete": False, "run": self.params, "files": self.files}
+        _write_atomic(self.out / PROGRESS, json.dumps(doc, indent=2) + "\n")
+
+    def advance(self, table: str, rows: int, nbytes: int) -> None:
+        if self.inner:
+            self.inner.advance(table, rows, nbytes)
+
+    def table_done(self, result: TableResult) -> None:
+        self.files.append(_file_entry(result))
+        self.save()
+        if self.inner:
+            self.inner.table_done(result)
+
+
+def _remove_temporary_files(out: Path, p: Plan) -> None:
+    for name in _owned_files(p):
+        with contextlib.suppress(OSError):
+            temp_path(out / name).unlink()
+
+
+def _reusable(out: Path, p: Plan, prior: dict) -> list[TableResult]:
+    """Files of the previous run that are complete and unchanged (size and sha256 re-checked)."""
+    planned = {t.name for t in p.tables}
+    kept = []
+    for entry in prior["files"]:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("table")
+        if name not in planned or entry.get("file") != p.file_name(name) or entry.get("rows") != p.rows[name]:
+            continue
+        path = out / p.file_name(name)
+        try:
+            if not path.is_file() or path.stat().st_size != entry.get("bytes"):
+                continue
+            if not entry.get("sha256") or file_sha256(path) != entry["sha256"]:
+                continue
+        except OSError:
+            continue
+        kept.append(TableResult(name, path, p.rows[name], entry["bytes"], 0.0, sha256=entry["sha256"]))
+    return kept
+
+
+def _run_step(p: Plan, step: str, out: Path) -> None:
+    """A format's run-level step (``begin_run``, ``end_run``, ``abort_run``), if it has one."""
+    hook = getattr(p.fmt, step, None)
+    if hook is None:
+        return
+    if step == "abort_run":
+        with contextlib.suppress(Exception):
+            hook(out, p)
+    else:
+        hook(out, p)
+
+
 def run(
     p: Plan,
     output: str | os.PathLike,
     workers: int | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    resume: bool = False,
+    fsync: bool = True,
 ) -> Summary:
-    """Generate the planned dataset into ``output``."""
+    """Generate the planned dataset into ``output``.
+
+    ``fsync=False`` skips flushing each file to disk before it is renamed into place: faster,
+    but after a power loss a file could be incomplete (benchmarks measure without it).
+
+    With ``resume``, finish the run recorded in ``output`` (refused if its parameters differ):
+    table files that are complete and unchanged are kept, the others are written again; the
+    result is byte-identical to an uninterrupted run. Ctrl-C raises ``Interrupted`` (a
+    ``KeyboardInterrupt``) naming the tables complete on disk.
+    """
     n_workers = check_workers(workers)
-    out = check_output(output, p, force)
+    if not fsync:
+        p = replace(p, options=replace(p.options, fsync=False))
+    out = check_output(output, p, force, resume)
+    prior = check_resume(out, p) if resume and out.is_dir() else None
     created = _prepare_directory(out)
     started = time.perf_counter()
+    reused = _reusable(out, p, prior) if prior else []
+    _remove_temporary_files(out, p)  # leftovers of a killed run
+    recorder = _Recorder(out, run_parameters(p), [_file_entry(r) for r in reused], progress)
     try:
-        results = execute(p, out, n_workers, progress)
-    except BaseException:
-        if created:
+        recorder.save()
+        with contextlib.suppress(FileNotFoundError):
+            (out / MANIFEST).unlink()  # from here on the directory holds an unfinished run
+        for r in reused:
+            if progress:
+                progress.advance(r.name, r.rows, 0)
+                progress.table_done(r)
+        _run_step(p, "begin_run", out)  # database formats: create the database and its tables
+        results = execute(p, out, n_workers, recorder, skip={r.name for r in reused})
+        _run_step(p, "end_run", out)
+    except BaseException as exc:
+        _remove_temporary_files(out, p)  # sinks remove theirs; this also covers a signal between open and bookkeeping
+        _run_step(p, "abort_run", out)
+        finished = tuple(f["table"] for f in recorder.files)
+        if not finished:  # nothing to resume: leave the directory as it was
             with contextlib.suppress(OSError):
-                out.rmdir()  # only succeeds if we left nothing behind
-        raise
+                (out / PROGRESS).unlink()
+            if created:
+                with contextlib.suppress(OSError):
+                    out.rmdir()  # only succeeds if we left nothing behind
+        pending = tuple(t.name for t in p.tables if t.name not in finished)
+        if isinstance(exc, KeyboardInterrupt):
+            signum = getattr(exc, "signum", 2)
+            raise Interrupted(signum, finished, pending, str(out)) from exc
+        error = exc
+        if isinstance(exc, OSError):
+            error = GengoError(f"cannot write to '{exc.filename or out}': {exc.strerror or exc}")
+        if isinstance(error, GengoError) and finished:
+            error = GengoError(
+                f"{error} ({len(finished)} of {len(p.tables)} table files complete; "
+                "rerun with --resume to write the rest)"
+            )
+        if error is exc:
+            raise
+        raise error from exc
+    results = results + reused
     order = {name: i for i, name in enumerate(p.model.table_names)}
     results.sort(key=lambda r: order[r.name])
+    missing = [t.name for t in p.tables if t.name not in {r.name for r in results}]
+    if missing:  # never report success with a table missing
+        raise GengoError(f"internal error: tables {', '.join(missing)} were not written")
     manifest = json.dumps(manifest_dict(p, results), indent=2) + "\n"
-    tmp = out / f".{MANIFEST}{TEMP_SUFFIX}"
-    tmp.write_text(manifest)
-    os.replace(tmp, out / MANIFEST)
-    return Summary(p.model.name, p.fmt.name, p.seed, out, p.target_bytes, tuple(results), time.perf_counter() - started)
+    try:
+        _write_atomic(out / SCHEMA_SQL, ddl.ddl(p.model, "duckdb", [t.name for t in p.tables]))
+        _write_atomic(out / MANIFEST, manifest)
+    except OSError as exc:
+        raise GengoError(
+            f"cannot write '{out / MANIFEST}': {exc.strerror or exc} (all table files are complete; "
+            "rerun with --resume to write the manifest)"
+        ) from exc
+    with contextlib.suppress(FileNotFoundError):
+        (out / PROGRESS).unlink()
+    return Summary(
+        p.model.name,
+        p.fmt.name,
+        p.seed,
+        out,
+        p.target_bytes,
+        tuple(results),
+        time.perf_counter() - started,
+        tuple(r.name for r in reused),
+    )
 
 
 def generate(
@@ -277,15 +537,60 @@ def generate(
     tables: str | Sequence[str] | None = None,
     compression: str | None = None,
     row_group_size: int | None = None,
+    resume: bool = False,
 ) -> Summary:
     """Generate ``model`` at about ``size_gb`` GB (10**9 bytes) of ``format`` files in ``output``.
 
     ``rows`` fixes table row counts ({"dim_customers": 1000} or ["dim_customers=1000"]),
-    ``tables`` restricts the tables written; the rest mirrors the ``gengo gen`` options.
+    ``tables`` restricts the tables written; ``resume`` finishes an interrupted run in ``output``
+    (without ``seed``, the interrupted run's seed); the rest mirrors the ``gengo gen`` options.
 
     >>> summary = generate("ecommerce", 0.01, "parquet", "out", seed=1)  # doctest: +SKIP
     """
     n_workers = check_workers(workers)
+    if resume and seed is None:
+        seed = resume_seed(output)
     p = plan(model, size_gb, format, seed, chunk_rows, rows, tables, compression, row_group_size)
-    check_output(output, p, force)
-    return run(p, output, n_workers, force, progress)
+    check_output(output, p, force, resume)
+    return run(p, output, n_workers, force, progress, resume)
+
+
+def load(
+    p: Plan,
+    url: str,
+    schema: str | None = None,
+    workers: int | None = None,
+    force: bool = False,
+    keep_partial: bool = False,
+    progress: Progress | None = None,
+    connections: int | None = None,
+) -> Summary:
+    """Load the planned dataset into PostgreSQL at ``url``, in ``schema`` (default: the model's name).
+
+    The schema is created with bare tables, filled with COPY (several connections at once), then
+    given its primary and foreign keys. An existing schema is refused unless ``force`` (which
+    drops and recreates that schema only). On failure the schema is dropped unless ``keep_partial``.
+    """
+    import dataclasses
+
+    from gengo.writers.postgres import DEFAULT_CONNECTIONS, PostgresTarget, check_url, default_schema
+
+    n_workers = check_workers(workers)
+    check_url(url)
+    if p.fmt.name != "postgres":
+        raise GengoError(f"loading into PostgreSQL needs a plan for the postgres format, not {p.fmt.name}")
+    target = PostgresTarget(url, schema or default_schema(p.model.name), force, keep_partial)
+    target.connections = max(1, connections or DEFAULT_CONNECTIONS)
+    p = dataclasses.replace(p, fmt=target)
+    out = Path(target.schema)  # nothing is written there: table results are named <schema>/<table>
+    started = time.perf_counter()
+    try:
+        target.begin_run(out, p)
+        results = execute(p, out, n_workers, progress)
+        target.end_run(out, p)
+    except BaseException:
+        target.abort_run(out, p)
+        raise
+    order = {name: i for i, name in enumerate(p.model.table_names)}
+    results.sort(key=lambda r: order[r.name])
+    return Summary(p.model.name, "postgres", p.seed, out, p.target_bytes, tuple(results), time.perf_counter() - started)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,7 +26,7 @@ from rich.text import Text
 from gengo import api
 from gengo._version import __version__
 from gengo.engine import TableResult
-from gengo.errors import GengoError
+from gengo.errors import GengoError, Interrupted
 from gengo.models import MODELS, model_names
 
 out = Console(highlight=False)
@@ -115,8 +117,17 @@ def _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_siz
 @click.option("-o", "--output", help="Output directory (created if missing).")
 @click.option("-w", "--workers", help="Worker processes. Default: the number of CPUs.")
 @click.option("--force", is_flag=True, help="Write into a non-empty directory, replacing only gengo's own files.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Finish an interrupted run in the output directory (same options; its seed if --seed is not given).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan (tables, rows, estimated bytes) and write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("--db", metavar="URL", help="Load into PostgreSQL, not files: postgresql://user@host:port/database.")
+@click.option("--schema", "db_schema", metavar="NAME", help="PostgreSQL schema for --db (default: the model name).")
+@click.option("--keep-partial", is_flag=True, help="With --db: keep the schema if the load fails (default: drop it).")
+@click.option("--connections", metavar="N", help="With --db: COPY streams in parallel (default 2).")
 def gen(
     model,
     size,
@@ -130,25 +141,109 @@ def gen(
     output,
     workers,
     force,
+    resume,
     dry_run,
     quiet,
+    db,
+    db_schema,
+    keep_partial,
+    connections,
 ) -> None:
-    """Generate a dataset: one file per table in the output directory."""
+    """Generate a dataset: one file per table in the output directory (or one DuckDB file, or --db)."""
     workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
     started = time.perf_counter()
+    fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume)
+    if db and model and not dry_run:  # connection and schema checked before the (slower) planning
+        from gengo.writers.postgres import default_schema, preflight
+
+        preflight(db, db_schema or default_schema(api.resolve_model(model).name), force)
+    if resume and seed is None and output:
+        recorded = api.resume_seed(output)
+        seed = str(recorded) if recorded is not None else None
     plan = _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows)
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:
         return
+    if db:
+        _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started)
+        return
     output = _ask(output, "--output", "Output directory")
-    api.check_output(output, plan, force)
+    api.check_output(output, plan, force, resume)
     if quiet:
-        summary = api.run(plan, output, workers_value, force)
+        summary = api.run(plan, output, workers_value, force, resume=resume)
     else:
         with _ProgressReporter(plan) as progress:
-            summary = api.run(plan, output, workers_value, force, progress)
+            summary = api.run(plan, output, workers_value, force, progress, resume=resume)
         _print_summary(summary, time.perf_counter() - started)
+
+
+def _database_options(fmt, db, db_schema, keep_partial, connections, output, resume):
+    """Check the --db options against the others; with --db the format is postgres."""
+    named = api.resolve_format(fmt).name if fmt else None
+    if db is None:
+        if named == "postgres":
+            raise GengoError("--format postgres needs --db postgresql://user@host:port/database")
+        for flag, value in (("--schema", db_schema), ("--keep-partial", keep_partial), ("--connections", connections)):
+            if value:
+                raise GengoError(f"{flag} applies to --db only")
+        return fmt
+    if named not in (None, "postgres"):
+        raise GengoError(f"--db loads into PostgreSQL: leave out --format {fmt} (or use --format postgres)")
+    if output:
+        raise GengoError("--db loads into PostgreSQL and writes no files: leave out --output")
+    if resume:
+        raise GengoError("--resume applies to file output, not --db")
+    from gengo.writers.postgres import check_schema_name, check_url
+
+    check_url(db)
+    if db_schema is not None:
+        check_schema_name(db_schema)
+    if connections is not None and _parse_int(connections, "--connections") < 1:
+        raise GengoError("invalid --connections: it must be >= 1")
+    return "postgres"
+
+
+def _load_database(plan, db, db_schema, workers, force, keep_partial, connections, quiet, started) -> None:
+    n = _parse_int(connections, "--connections") if connections is not None else None
+    if quiet:
+        summary = api.load(plan, db, db_schema, workers, force, keep_partial, connections=n)
+        return
+    with _ProgressReporter(plan) as progress:
+        summary = api.load(plan, db, db_schema, workers, force, keep_partial, progress, connections=n)
+    from gengo.writers.postgres import describe_url
+
+    table = Table(title=f"Loaded {describe_url(db)}, schema {summary.output}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("CSV bytes", justify="right")
+    for r in summary.tables:
+        table.add_row(f"{summary.output}.{r.name}", f"{r.rows:,}", _fmt_bytes(r.bytes))
+    table.add_row("total", f"{summary.total_rows:,}", _fmt_bytes(summary.total_bytes), style="bold")
+    out.print(table)
+    out.print(
+        f"{summary.total_rows / max(summary.seconds, 1e-9):,.0f} rows/s in {summary.seconds:.1f} s "
+        f"(keys included); total {time.perf_counter() - started:.1f} s; seed {summary.seed}"
+    )
+
+
+@cli.command("ddl")
+@click.option("-m", "--model", help=f"Model: {', '.join(model_names())}.")
+@click.option("--dialect", default="duckdb", show_default=True, help="SQL dialect: duckdb, postgres or ansi.")
+@click.option("--schema", "db_schema", metavar="NAME", help="Qualify the tables with this schema (and create it).")
+@click.option("--tables", metavar="A,B", help="Only these tables (foreign keys to the others become comments).")
+def ddl_command(model, dialect, db_schema, tables) -> None:
+    """Print CREATE TABLE statements with primary and foreign keys."""
+    from gengo import ddl
+
+    model = _ask(model, "--model", f"Model ({'/'.join(model_names())})")
+    m = api.resolve_model(model)
+    names = api.parse_tables(tables)
+    if names:
+        from gengo.plan import select_tables
+
+        names = list(select_tables(m, names))
+    click.echo(ddl.ddl(m, ddl.resolve_dialect(dialect), names, db_schema), nl=False)
 
 
 @cli.command("plan")
@@ -171,6 +266,35 @@ def list_models() -> None:
     out.print(table)
 
 
+@cli.command("verify")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-keys", is_flag=True, help="Only check the files against manifest.json (skip reading the data).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the problems.")
+def verify_command(directory: Path, no_keys: bool, quiet: bool) -> int:
+    """Check a dataset: files against manifest.json (rows, bytes, sha256), then unique and resolving keys.
+
+    Exit code 0 when everything holds, 1 otherwise.
+    """
+    from gengo.verify import verify
+
+    report = verify(directory, keys=not no_keys)
+    if not quiet:
+        engine = "" if report.engine == "none" else f", keys checked with {report.engine}"
+        out.print(f"verify {directory}: {report.model}, {report.format}, {len(report.files)} files{engine}")
+        for line in report.checks:
+            out.print(f"  ok      {line}", markup=False)
+        for line in report.notes:
+            out.print(f"  note    {line}", markup=False)
+    for line in report.problems:
+        out.print(f"  FAILED  {line}", markup=False, soft_wrap=True)
+    if report.ok:
+        if not quiet:
+            out.print("verify: OK")
+        return 0
+    out.print(f"verify: FAILED ({len(report.problems)} problems)")
+    return 1
+
+
 def _parse_int(value: str, flag: str) -> int:
     try:
         return int(str(value).strip().replace("_", ""))
@@ -180,23 +304,28 @@ def _parse_int(value: str, flag: str) -> int:
 
 def _print_plan(plan) -> None:
     target = f"target {_fmt_bytes(plan.target_bytes)}" if plan.target_bytes else "sized by --rows"
-    table = Table(
-        title=f"Plan: {plan.model.name}, {plan.fmt.name} ({plan.options.codec(plan.fmt)}), {target}, seed {plan.seed}",
-        title_justify="left",
+    out.print(
+        f"[bold]Plan[/bold]: {plan.model.name}, {plan.fmt.name} ({plan.options.codec(plan.fmt)}), "
+        f"{target}, seed {plan.seed}",
+        soft_wrap=True,
     )
+    table = Table()
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("estimated size", justify="right")
     for t in plan.tables:
         table.add_row(t.name, f"{t.rows:,}", _fmt_bytes(t.estimated_bytes))
+    table.add_row("total", f"{plan.total_rows:,}", _fmt_bytes(plan.estimated_bytes), style="bold")
+    out.print(table)
+    if plan.model.describe:
+        out.print(plan.model.describe(plan.rows), soft_wrap=True)
     for name, wanted in plan.pins.items():
         if plan.rows[name] != wanted:
             err.print(
                 f"note: {name} has {plan.rows[name]:,} rows, not {wanted:,}: its count follows from "
-                "its parent table, so the nearest reachable count was used"
+                "its parent table, so the nearest reachable count was used",
+                soft_wrap=True,
             )
-    table.add_row("total", f"{plan.total_rows:,}", _fmt_bytes(plan.estimated_bytes), style="bold")
-    out.print(table)
 
 
 class _RateColumn(ProgressColumn):
@@ -258,6 +387,10 @@ def _print_summary(summary: api.Summary, seconds: float) -> None:
     )
     out.print(table)
     ratio = f"; size {summary.total_bytes / summary.target_bytes:.1%} of target" if summary.target_bytes else ""
+    if summary.reused:
+        out.print(
+            f"resumed: kept {len(summary.reused)} complete files of the previous run ({', '.join(summary.reused)})"
+        )
     out.print(
         f"{summary.total_bytes / max(summary.seconds, 1e-9) / 1e6:,.1f} MB/s, "
         f"{summary.total_rows / max(summary.seconds, 1e-9):,.0f} rows/s{ratio}; total {seconds:.1f} s"
@@ -267,16 +400,65 @@ def _print_summary(summary: api.Summary, seconds: float) -> None:
     )
 
 
+def _on_signal(signum: int, frame) -> None:
+    """SIGINT / SIGTERM: unwind (workers stop, temporary files go); a second signal exits at once."""
+    if getattr(_on_signal, "fired", False):
+        os._exit(128 + signum)
+    _on_signal.fired = True
+    raise Interrupted(signum)
+
+
+def _install_signal_handlers() -> dict:
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, _on_signal)
+        except ValueError:  # not the main thread: leave signals alone
+            break
+    _on_signal.fired = False
+    return previous
+
+
+def _report_interrupt(exc: KeyboardInterrupt) -> int:
+    code = exc.exit_code if isinstance(exc, Interrupted) else 130
+    name = signal.Signals(code - 128).name if code - 128 in signal.Signals._value2member_map_ else "signal"
+    finished = getattr(exc, "finished", ())
+    pending = getattr(exc, "pending", ())
+    if not finished and not pending:
+        err.print(f"gengo: interrupted ({name})", markup=False)
+        return code
+    err.print(f"gengo: interrupted ({name}); temporary files removed", markup=False)
+    err.print(
+        f"gengo: complete: {', '.join(finished) or 'no table'}; not written: {', '.join(pending) or 'none'}",
+        markup=False,
+        soft_wrap=True,
+    )
+    if finished:
+        err.print(f"gengo: finish with the same command plus --resume (output {exc.output})", markup=False)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: every failure becomes one line on stderr and a non-zero exit."""
+    previous = _install_signal_handlers()
     try:
-        cli.main(args=argv, prog_name="gengo", standalone_mode=False)
-    except click.exceptions.Abort:
+        return _main(argv)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        rv = cli.main(args=argv, prog_name="gengo", standalone_mode=False)
+    except click.exceptions.Abort as exc:
+        cause = exc.__cause__ or exc.__context__  # click turns KeyboardInterrupt into Abort
+        if isinstance(cause, KeyboardInterrupt):
+            return _report_interrupt(cause)
         err.print("gengo: aborted")
         return 130
-    except KeyboardInterrupt:
-        err.print("gengo: interrupted")
-        return 130
+    except KeyboardInterrupt as exc:
+        return _report_interrupt(exc)
     except click.exceptions.UsageError as exc:
         if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())) and exc.ctx:
             click.echo(exc.ctx.get_help())
@@ -296,7 +478,7 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return 1
-    return 0
+    return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
 
 
 if __name__ == "__main__":

@@ -10,9 +10,9 @@ from gengo.errors import GengoError
 from gengo.schema import Model
 from gengo.writers import Format, WriteOptions
 
-CHUNK_BYTES = 24 * 10**6  # aim for encoded chunks of about this size
+CHUNK_BYTES = 8 * 10**6  # encoded chunks of about this size keep NumPy's arrays near the CPU caches
 MIN_CHUNK_ROWS = 16_384
-MAX_CHUNK_ROWS = 1 << 20
+MAX_CHUNK_ROWS = 1 << 18
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,8 @@ class Model:
     # Recomputes the counts that follow from other tables (fan-outs) once ``--rows`` has
     # overridden some; None means overrides can only steer the scale.
     derive: Callable[[dict[str, int], int], dict[str, int]] | None = None
+    # One line about a plan's row counts worth printing (e.g. the TPC-DS scale factor).
+    describe: Callable[[Mapping[str, int]], str] | None = None
 
     def table(self, name: str) -> Table:
         for t in self.tables:

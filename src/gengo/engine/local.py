@@ -65,7 +65,7 @@ class _InProcess:
 class _ProcessPool:
     def __init__(self, workers: int) -> None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["gengo.engine.worker"])
+        ctx.set_forkserver_preload(["gengo.engine.preload"])
         self.workers = workers
         self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker)
 

@@ -12,7 +12,9 @@ import os
 os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
 import multiprocessing  # noqa: E402
+import multiprocessing.connection  # noqa: E402
 import signal  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
@@ -47,9 +49,17 @@ class ChunkResult:
     encode_seconds: float
 
 
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
+
+
 def init_worker() -> None:
-    if multiprocessing.parent_process() is not None:  # a pool worker, not the parent running --workers 1
+    parent = multiprocessing.parent_process()
+    if parent is not None:  # a pool worker, not the parent running --workers 1
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent handles it
+        # If the parent is killed (SIGKILL, OOM killer), exit instead of idling forever as an orphan.
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
     vocab.warm_up()

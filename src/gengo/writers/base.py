@@ -81,10 +81,11 @@ class ByteSink:
     The SHA-256 of the file is computed as payloads are appended (no second read).
     """
 
-    def __init__(self, path: Path, empty_payload: bytes = b"") -> None:
+    def __init__(self, path: Path, empty_payload: bytes = b"", fsync: bool = True) -> None:
         self.path = path
         self.tmp = temp_path(path)
         self._empty = empty_payload
+        self._fsync = fsync
         self._wrote = False
         self._hash = hashlib.sha256()
         self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
@@ -105,7 +106,8 @@ class ByteSink:
             self._file.write(self._empty)
             self._hash.update(self._empty)
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if self._fsync:
+            os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self.tmp, self.path)
         return self.path.stat().st_size
@@ -142,7 +144,7 @@ class TextFormat:
         )
 
     def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> ByteSink:
-        return ByteSink(path, empty_payload=self.encode(schema.empty_table(), True, options))
+        return ByteSink(path, empty_payload=self.encode(schema.empty_table(), True, options), fsync=options.fsync)
 
     def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
         return None

@@ -11,8 +11,7 @@ import polars as pl
 import pyarrow as pa
 
 from gengo.writers.base import TextFormat
-
-TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from gengo.writers.text import render_timestamps
 
 
 class CsvFormat(TextFormat):
@@ -21,9 +20,7 @@ class CsvFormat(TextFormat):
 
     def encode_plain(self, table: pa.Table, first: bool) -> bytes:
         buf = io.BytesIO()
-        pl.from_arrow(table).write_csv(
-            buf, include_header=first, datetime_format=TIMESTAMP_FORMAT, quote_style="necessary"
-        )
+        pl.from_arrow(render_timestamps(table)).write_csv(buf, include_header=first, quote_style="necessary")
         return buf.getvalue()
 
 

@@ -10,7 +10,7 @@ import polars as pl
 import pyarrow as pa
 
 from gengo.writers.base import TextFormat
-from gengo.writers.csv import TIMESTAMP_FORMAT
+from gengo.writers.text import render_timestamps
 
 
 class JsonLinesFormat(TextFormat):
@@ -20,13 +20,8 @@ class JsonLinesFormat(TextFormat):
     def encode_plain(self, table: pa.Table, first: bool) -> bytes:
         if len(table) == 0:
             return b""
-        df = pl.from_arrow(table)
-        converted = []
-        for name, dtype in df.schema.items():
-            if isinstance(dtype, pl.Decimal):
-                converted.append(pl.col(name).cast(pl.Float64))
-            elif isinstance(dtype, pl.Datetime):
-                converted.append(pl.col(name).dt.strftime(TIMESTAMP_FORMAT))
+        df = pl.from_arrow(render_timestamps(table))
+        converted = [pl.col(name).cast(pl.Float64) for name, t in df.schema.items() if isinstance(t, pl.Decimal)]
         if converted:
             df = df.with_columns(converted)
         buf = io.BytesIO()

@@ -19,6 +19,7 @@ _TEXT_SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 class WriteOptions:
     compression: str | None = None  # None: the format's default (Snappy for Parquet, none for text)
     row_group_rows: int | None = None  # Parquet only; None: the writer's default
+    fsync: bool = True  # flush each file to disk before renaming it into place
 
     def codec(self, fmt) -> str:
         if self.compression is not None:

@@ -149,7 +149,8 @@ class ParquetSink:
             footer = thrift.encode_struct(meta)
             self._write(footer + struct.pack("<i", len(footer)) + MAGIC)
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if self.options.fsync:
+            os.fsync(self._file.fileno())
         self._file.close()
         os.replace(self.tmp, self.path)
         return self.path.stat().st_size

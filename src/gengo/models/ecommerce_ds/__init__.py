@@ -120,6 +120,8 @@ MODEL = Model(
     tables=TABLES,
     row_counts=row_counts,
     bytes_per_scale_hint=420.0,
+    describe=lambda rows: f"TPC-DS-like data at about scale factor {scale_factor(dict(rows)):.3g} "
+    "(store_sales rows / 2,880,404); not dsdgen output",
     notes=(
         "TPC-DS-like data from gengo's own generator, not certified dsdgen output.",
         "scale = store_sales rows; TPC-DS scale factor = store_sales rows / 2,880,404.",
