@@ -284,7 +284,7 @@ def verify_command(directory: Path, no_keys: bool, quiet: bool) -> int:
         for line in report.checks:
             out.print(f"  ok      {line}", markup=False)
         for line in report.notes:
-            out.print(f"  note    {line}", markup=False)
+            out.print(f"  note    {line}", markup=False, soft_wrap=True)
     for line in report.problems:
         out.print(f"  FAILED  {line}", markup=False, soft_wrap=True)
     if report.ok:
@@ -400,6 +400,11 @@ def _print_summary(summary: api.Summary, seconds: float) -> None:
     )
 
 
+def _one_line(message: str) -> str:
+    """Escape line breaks and other control characters (from user input) so an error stays one line."""
+    return "".join(ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode() for ch in message)
+
+
 def _on_signal(signum: int, frame) -> None:
     """SIGINT / SIGTERM: unwind (workers stop, temporary files go); a second signal exits at once."""
     if getattr(_on_signal, "fired", False):
@@ -463,17 +468,17 @@ def _main(argv: list[str] | None) -> int:
         if isinstance(exc, getattr(click.exceptions, "NoArgsIsHelpError", ())) and exc.ctx:
             click.echo(exc.ctx.get_help())
             return 0
-        err.print(f"gengo: error: {exc.format_message()}", markup=False, soft_wrap=True)
+        err.print(f"gengo: error: {_one_line(exc.format_message())}", markup=False, soft_wrap=True)
         return 2
     except click.exceptions.ClickException as exc:
-        err.print(f"gengo: error: {exc.format_message()}", markup=False, soft_wrap=True)
+        err.print(f"gengo: error: {_one_line(exc.format_message())}", markup=False, soft_wrap=True)
         return exc.exit_code or 1
     except GengoError as exc:
-        err.print(f"gengo: error: {exc}", markup=False, soft_wrap=True)
+        err.print(f"gengo: error: {_one_line(str(exc))}", markup=False, soft_wrap=True)
         return 1
     except OSError as exc:
         err.print(
-            f"gengo: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            _one_line(f"gengo: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")),
             markup=False,
             soft_wrap=True,
         )

@@ -203,6 +203,8 @@ def execute(
         if unfinished:
             raise GengoError(f"internal error: tables {', '.join(unfinished)} were not written in full")
         ok = True
+    except BrokenProcessPool as exc:  # also raised by submit() once a worker has died
+        raise GengoError("a worker process died (killed by a signal or out of memory?)") from exc
     finally:
         for sink in sinks.values():
             sink.abort()
