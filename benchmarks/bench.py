@@ -27,20 +27,27 @@ from gengo.models import MODELS
 
 
 class PeakRSS:
-    """Samples the summed RSS of this process and all its descendants."""
+    """Samples the memory of this process and all its descendants (worker processes included).
+
+    ``peak`` is the summed RSS, which counts pages shared between processes (libraries, the
+    fork server's vocabularies) once per process; ``peak_pss`` shares them out (Linux PSS), the
+    honest total of what the process tree holds.
+    """
 
     def __init__(self, interval: float = 0.02) -> None:
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self.interval, self.peak, self.peak_pss, self._stop = interval, 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         me = psutil.Process()
         while not self._stop.is_set():
-            total = 0
+            rss = pss = 0
             for p in [me, *me.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
-                    total += p.memory_info().rss
-            self.peak = max(self.peak, total)
+                    info = p.memory_full_info()
+                    rss += info.rss
+                    pss += getattr(info, "pss", info.rss)
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             time.sleep(self.interval)
 
     def __enter__(self):
@@ -74,6 +81,7 @@ def bench_one(
             "mb_per_s": round(summary.total_bytes / wall / 1e6, 1),
             "rows_per_s": round(summary.total_rows / wall),
             "peak_rss_mb": round(rss.peak / 1e6),
+            "peak_pss_mb": round(rss.peak_pss / 1e6),
             "generate_s": round(stages[0], 2),
             "encode_s": round(stages[1], 2),
             "write_s": round(stages[2], 2),
@@ -109,6 +117,7 @@ def main() -> None:
         "mb_per_s",
         "rows_per_s",
         "peak_rss_mb",
+        "peak_pss_mb",
         "generate_s",
         "encode_s",
         "write_s",

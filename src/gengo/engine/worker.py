@@ -6,6 +6,7 @@ libraries loaded and the vocabularies built.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 # One thread per worker process: parallelism comes from processes, not nested pools.
@@ -62,12 +63,36 @@ def init_worker() -> None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        pa.jemalloc_set_decay_ms(0)  # hand freed chunk memory back to the OS at once
     vocab.warm_up()
+
+
+# Rows generated per call: NumPy's temporaries stay near the CPU caches and bounded in size even
+# when a chunk is a whole Parquet row group of a million rows.
+BLOCK_ROWS = 1 << 18
+
+
+def generate(job: Job, table: str, start: int, stop: int) -> pa.Table:
+    """Rows [start, stop) of ``table``, built block by block.
+
+    Blocks restart at every encoding unit (a Parquet row group): Arrow cuts data pages where
+    its input chunks end, so each row group must be assembled the same way whatever chunk it
+    belongs to.
+    """
+    t = MODELS[job.model].table(table)
+    unit = FORMATS[job.format].unit_rows(job.options, job.hints.get(table)) or (stop - start)
+    blocks = [
+        t.generate(job.seed, job.rows, np.arange(a, min(a + BLOCK_ROWS, u + unit, stop), dtype=np.int64))
+        for u in range(start, stop, unit)  # loops over row groups and blocks, not rows
+        for a in range(u, min(u + unit, stop), BLOCK_ROWS)
+    ]
+    return blocks[0] if len(blocks) == 1 else pa.concat_tables(blocks)
 
 
 def run_chunk(job: Job, table: str, start: int, stop: int) -> ChunkResult:
     t0 = time.perf_counter()
-    data = MODELS[job.model].table(table).generate(job.seed, job.rows, np.arange(start, stop, dtype=np.int64))
+    data = generate(job, table, start, stop)
     t1 = time.perf_counter()
     payload = FORMATS[job.format].encode(data, start == 0, job.options, job.hints.get(table))
     t2 = time.perf_counter()
