@@ -54,6 +54,7 @@ class Summary:
     tables: tuple[TableResult, ...]
     seconds: float
     reused: tuple[str, ...] = ()  # tables kept from the interrupted run (--resume)
+    parts: tuple = ()  # partitioned output: engine.parts.PartResult per part file
 
     @property
     def total_rows(self) -> int:
@@ -437,8 +438,16 @@ def run(
     progress: Progress | None = None,
     resume: bool = False,
     fsync: bool = True,
+    engine: str | None = None,
+    scheduler: str | None = None,
+    storage_options: dict | None = None,
 ) -> Summary:
     """Generate the planned dataset into ``output``.
+
+    ``engine`` is "local" (default) or "dask" (``scheduler``: a Dask scheduler address; none
+    starts a local cluster). A plan with a partitioning (``partition``), the dask engine or an
+    fsspec URL as ``output`` (``s3://bucket/prefix``; ``storage_options`` for fsspec) write
+    ``<table>/part-NNNNN.<ext>`` files (see ``gengo.partitioned``).
 
     ``fsync=False`` skips flushing each file to disk before it is renamed into place: faster,
     but after a power loss a file could be incomplete (benchmarks measure without it).
@@ -451,6 +460,10 @@ def run(
     n_workers = check_workers(workers)
     if not fsync:
         p = replace(p, options=replace(p.options, fsync=False))
+    from gengo import partitioned
+
+    if partitioned.wants_parts(p, output, engine, scheduler):
+        return partitioned.run(p, output, n_workers, force, progress, resume, engine, scheduler, storage_options)
     out = check_output(output, p, force, resume)
     prior = check_resume(out, p) if resume and out.is_dir() else None
     created = _prepare_directory(out)
@@ -538,8 +551,17 @@ def generate(
     compression: str | None = None,
     row_group_size: int | None = None,
     resume: bool = False,
+    parts: int | None = None,
+    part_size: str | int | float | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
+    storage_options: dict | None = None,
 ) -> Summary:
     """Generate ``model`` at about ``size_gb`` GB (10**9 bytes) of ``format`` files in ``output``.
+
+    ``parts`` (at most N per table) or ``part_size`` ("256MB") write ``<table>/part-NNNNN.<ext>``;
+    ``engine="dask"`` runs on a Dask cluster (``scheduler`` address, or a local cluster);
+    ``output`` may be an fsspec URL (``s3://bucket/prefix``).
 
     ``rows`` fixes table row counts ({"dim_customers": 1000} or ["dim_customers=1000"]),
     ``tables`` restricts the tables written; ``resume`` finishes an interrupted run in ``output``
@@ -550,9 +572,23 @@ def generate(
     n_workers = check_workers(workers)
     if resume and seed is None:
         seed = resume_seed(output)
-    p = plan(model, size_gb, format, seed, chunk_rows, rows, tables, compression, row_group_size)
-    check_output(output, p, force, resume)
-    return run(p, output, n_workers, force, progress, resume)
+    p = partition(
+        plan(model, size_gb, format, seed, chunk_rows, rows, tables, compression, row_group_size), parts, part_size
+    )
+    from gengo import partitioned
+
+    if not partitioned.wants_parts(p, output, engine, scheduler):
+        check_output(output, p, force, resume)
+    options = {"engine": engine, "scheduler": scheduler, "storage_options": storage_options}
+    return run(p, output, n_workers, force, progress, resume, **options)
+
+
+def partition(p: Plan, parts: int | str | None = None, part_size: str | int | float | None = None) -> Plan:
+    """``p`` writing at most ``parts`` files per table, or files of about ``part_size``; unchanged if neither."""
+    from gengo import partitioned
+
+    spec = partitioned.partitioning(parts, part_size)
+    return p if spec is None else replace(p, partitioning=spec)
 
 
 def load(

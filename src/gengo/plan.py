@@ -13,6 +13,21 @@ from gengo.writers import Format, WriteOptions
 CHUNK_BYTES = 8 * 10**6  # encoded chunks of about this size keep NumPy's arrays near the CPU caches
 MIN_CHUNK_ROWS = 16_384
 MAX_CHUNK_ROWS = 1 << 18
+PART_ALIGN_ROWS = 8192  # parts of formats without encoding units start on multiples of this
+
+
+@dataclass(frozen=True)
+class Partitioning:
+    """Partitioned output: ``<table>/part-00000.<ext>``, ... instead of one file per table.
+
+    ``parts``: at most this many parts per table; ``part_bytes``: parts of about this size
+    (from the plan's estimate). A part is a run of whole encoding units (Parquet row groups,
+    compressed-text blocks; multiples of ``PART_ALIGN_ROWS`` rows for plain text), so its bytes
+    depend only on its row range, never on chunking or workers. Small tables get fewer parts.
+    """
+
+    parts: int | None = None
+    part_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,7 @@ class Plan:
     tables: tuple[TablePlan, ...]  # the tables to write
     options: WriteOptions = field(default_factory=WriteOptions)
     pins: dict[str, int] = field(default_factory=dict)
+    partitioning: Partitioning | None = None  # None: one file per table
 
     @property
     def total_rows(self) -> int:
@@ -55,6 +71,20 @@ class Plan:
         if getattr(self.fmt, "database", False):  # one database file holds every table
             return f"{self.model.name}.{self.fmt.extension}"
         return f"{table}.{self.fmt.extension}{self.options.suffix(self.fmt)}"
+
+    def part_name(self, table: str, index: int) -> str:
+        """``<table>/part-00000.<ext>``: Hive/Spark-style, read back as one table by a glob."""
+        return f"{table}/part-{index:05d}.{self.fmt.extension}{self.options.suffix(self.fmt)}"
+
+    def part_ranges(self, t: TablePlan) -> list[tuple[int, int]]:
+        """Row ranges of ``t``'s parts: deterministic, from rows, units and the partitioning alone."""
+        spec = self.partitioning or Partitioning(parts=1)
+        align = self.fmt.unit_rows(self.options, t.hints) or PART_ALIGN_ROWS
+        units = max(1, -(-t.rows // align))
+        wanted = spec.parts if spec.parts else -(-t.estimated_bytes // max(spec.part_bytes or 1, 1))
+        n = min(max(1, wanted), units)
+        bounds = [min(t.rows, (k * units // n) * align) for k in range(n + 1)]
+        return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def select_tables(model: Model, names: Sequence[str] | None) -> tuple[str, ...]:

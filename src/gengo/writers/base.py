@@ -75,7 +75,38 @@ def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}{TEMP_SUFFIX}")
 
 
-class ByteSink:
+class LocalFile:
+    """Where a sink's bytes go on a local file system: a hidden temporary file beside ``path``,
+    flushed (fsync) and renamed into place on commit, removed on abort.
+
+    Sinks call ``_open`` once, ``_place`` to commit (returns the file's size) and ``_discard``
+    to abort; ``writers.remote.RemoteFile`` overrides the three for object stores.
+    """
+
+    path: Path
+    _file: Any
+    _fsync: bool = True
+
+    def _open(self):
+        self.tmp = temp_path(self.path)
+        return open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+
+    def _place(self) -> int:
+        self._file.flush()
+        if self._fsync:
+            os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self.tmp, self.path)
+        return self.path.stat().st_size
+
+    def _discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
+
+
+class ByteSink(LocalFile):
     """Appends byte payloads to a temporary file; renamed into place on commit.
 
     The SHA-256 of the file is computed as payloads are appended (no second read).
@@ -83,12 +114,11 @@ class ByteSink:
 
     def __init__(self, path: Path, empty_payload: bytes = b"", fsync: bool = True) -> None:
         self.path = path
-        self.tmp = temp_path(path)
         self._empty = empty_payload
         self._fsync = fsync
         self._wrote = False
         self._hash = hashlib.sha256()
-        self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        self._file = self._open()
 
     def add(self, payload: bytes) -> None:
         self._file.write(payload)
@@ -105,18 +135,10 @@ class ByteSink:
         if not self._wrote and self._empty:
             self._file.write(self._empty)
             self._hash.update(self._empty)
-        self._file.flush()
-        if self._fsync:
-            os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self.tmp, self.path)
-        return self.path.stat().st_size
+        return self._place()
 
     def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            self._file.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.tmp.unlink()
+        self._discard()
 
 
 class TextFormat:

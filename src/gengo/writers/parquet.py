@@ -9,9 +9,7 @@ never depend on how the work was split, and the parent does no encoding at all.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import struct
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gengo.writers import thrift
-from gengo.writers.base import temp_path
+from gengo.writers.base import LocalFile
 from gengo.writers.options import WriteOptions
 
 MAGIC = b"PAR1"
@@ -92,14 +90,14 @@ def _footer(data: bytes | memoryview) -> tuple[thrift.Struct, int]:
     return thrift.decode_struct(bytes(data[start : len(data) - 8])), start
 
 
-class ParquetSink:
+class ParquetSink(LocalFile):
     """Concatenates worker-encoded Parquet files (whole row groups) into one file."""
 
     def __init__(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> None:
         self.path = path
-        self.tmp = temp_path(path)
         self.schema, self.options, self.hints = schema, options, hints
-        self._file = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        self._fsync = options.fsync
+        self._file = self._open()
         self._hash = hashlib.sha256()
         self._template: thrift.Struct | None = None
         self._row_groups: list[thrift.Struct] = []
@@ -141,30 +139,19 @@ class ParquetSink:
 
     def commit(self) -> int:
         if self._template is None:  # no rows: an ordinary empty file with the schema
-            self._file.seek(0)
-            self._file.truncate()
-            self._hash = hashlib.sha256()
             buf = pa.BufferOutputStream()
             pq.write_table(self.schema.empty_table(), buf, **writer_options(self.options, self.hints))
-            self._write(buf.getvalue().to_pybytes())
+            self._write(memoryview(buf.getvalue())[len(MAGIC) :])  # its magic is already written
         else:
             meta = self._template
             meta.get(_FMD_NUM_ROWS).value = self._rows
             meta.get(_FMD_ROW_GROUPS).value = thrift.ThriftList(thrift.STRUCT, self._row_groups)
             footer = thrift.encode_struct(meta)
             self._write(footer + struct.pack("<i", len(footer)) + MAGIC)
-        self._file.flush()
-        if self.options.fsync:
-            os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self.tmp, self.path)
-        return self.path.stat().st_size
+        return self._place()
 
     def abort(self) -> None:
-        with contextlib.suppress(OSError):
-            self._file.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.tmp.unlink()
+        self._discard()
 
 
 class ParquetFormat:
