@@ -26,6 +26,7 @@ from rich.text import Text
 from gengo import api
 from gengo._version import __version__
 from gengo.engine import TableResult
+from gengo.engine.local import prewarm
 from gengo.errors import GengoError, Interrupted
 from gengo.models import MODELS, model_names
 
@@ -127,7 +128,19 @@ def _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_siz
 @click.option("--db", metavar="URL", help="Load into PostgreSQL, not files: postgresql://user@host:port/database.")
 @click.option("--schema", "db_schema", metavar="NAME", help="PostgreSQL schema for --db (default: the model name).")
 @click.option("--keep-partial", is_flag=True, help="With --db: keep the schema if the load fails (default: drop it).")
-@click.option("--connections", metavar="N", help="With --db: COPY streams in parallel (default 2).")
+@click.option("--connections", metavar="N", help="With --db: COPY streams at once (default: half the CPUs, 1 to 4).")
+@click.option("--parts", metavar="N", help="Partitioned output: at most N files per table, <table>/part-00000.<ext>...")
+@click.option("--part-size", metavar="SIZE", help="Partitioned output: files of about SIZE (e.g. 256MB).")
+@click.option(
+    "--engine",
+    metavar="local|dask",
+    help="local (default): processes on this machine; dask: a Dask cluster (writes parts, 256MB unless told).",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler (tcp://host:8786; default $DASK_SCHEDULER_ADDRESS, else a local cluster of --workers).",
+)
 def gen(
     model,
     size,
@@ -148,9 +161,25 @@ def gen(
     db_schema,
     keep_partial,
     connections,
+    parts,
+    part_size,
+    engine,
+    scheduler,
 ) -> None:
-    """Generate a dataset: one file per table in the output directory (or one DuckDB file, or --db)."""
+    """Generate a dataset: one file per table in the output directory (or one DuckDB file, or --db).
+
+    With --parts/--part-size, --engine dask or an fsspec URL as --output (s3://bucket/prefix),
+    each table is a directory of part files written by the workers.
+    """
+    from gengo import partitioned
+
+    engine = partitioned.check_engine(engine, scheduler)
+    partitioned.partitioning(parts, part_size)  # checked before planning: a typo fails fast
+    if db and (parts or part_size or engine != "local"):
+        raise GengoError("--db loads into PostgreSQL: --parts, --part-size and --engine apply to file output")
     workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
+    if not dry_run:
+        prewarm(workers_value)
     started = time.perf_counter()
     fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume)
     if db and model and not dry_run:  # connection and schema checked before the (slower) planning
@@ -169,13 +198,33 @@ def gen(
         _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started)
         return
     output = _ask(output, "--output", "Output directory")
-    api.check_output(output, plan, force, resume)
+    plan = api.partition(plan, parts, part_size)
+    scale = {"engine": engine, "scheduler": scheduler}
+    if partitioned.wants_parts(plan, output, engine, scheduler):
+        plan = partitioned.with_parts(plan)
+        if not quiet:
+            _print_parts(plan, engine, scheduler, workers_value)
+    else:
+        api.check_output(output, plan, force, resume)
     if quiet:
-        summary = api.run(plan, output, workers_value, force, resume=resume)
+        summary = api.run(plan, output, workers_value, force, resume=resume, **scale)
     else:
         with _ProgressReporter(plan) as progress:
-            summary = api.run(plan, output, workers_value, force, progress, resume=resume)
+            summary = api.run(plan, output, workers_value, force, progress, resume=resume, **scale)
         _print_summary(summary, time.perf_counter() - started)
+
+
+def _print_parts(plan, engine: str, scheduler: str | None, workers: int | None) -> None:
+    spec = plan.partitioning
+    count = sum(len(plan.part_ranges(t)) for t in plan.tables)
+    how = f"at most {spec.parts} per table" if spec.parts else f"about {_fmt_bytes(spec.part_bytes)} each"
+    where = "local processes"
+    if engine == "dask":
+        from gengo.engine.dask import scheduler_address
+
+        address = scheduler_address(scheduler)
+        where = f"Dask scheduler {address}" if address else f"local Dask cluster, {workers or api.default_workers()} workers"
+    out.print(f"{count} part files ({how}), <table>/part-NNNNN; engine: {where}", soft_wrap=True)
 
 
 def _database_options(fmt, db, db_schema, keep_partial, connections, output, resume):
@@ -396,8 +445,12 @@ def _print_summary(summary: api.Summary, seconds: float) -> None:
         f"{summary.total_rows / max(summary.seconds, 1e-9):,.0f} rows/s{ratio}; total {seconds:.1f} s"
     )
     out.print(
-        f"seed: {summary.seed} (repeat with --seed {summary.seed}); manifest: {Path(summary.output) / api.MANIFEST}"
+        f"seed: {summary.seed} (repeat with --seed {summary.seed}); manifest: {_manifest_location(summary.output)}"
     )
+
+
+def _manifest_location(output) -> str:
+    return f"{output}/{api.MANIFEST}" if isinstance(output, str) else str(Path(output) / api.MANIFEST)
 
 
 def _one_line(message: str) -> str:

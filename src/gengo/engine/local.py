@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
+import threading
 import time
 from collections import deque
 from collections.abc import Collection, Iterable, Iterator
@@ -62,10 +64,23 @@ class _InProcess:
         pass
 
 
+def _forkserver_context() -> multiprocessing.context.BaseContext:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["gengo.engine.preload"])
+    return ctx
+
+
+def prewarm(workers: int | None) -> None:
+    """Start the fork server (libraries, vocabularies) in the background while the parent plans."""
+    if workers == 1:
+        return
+    _forkserver_context()
+    threading.Thread(target=multiprocessing.forkserver.ensure_running, daemon=True).start()
+
+
 class _ProcessPool:
     def __init__(self, workers: int) -> None:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["gengo.engine.preload"])
+        ctx = _forkserver_context()
         self.workers = workers
         self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker)
 
