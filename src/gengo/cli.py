@@ -223,7 +223,8 @@ def _print_parts(plan, engine: str, scheduler: str | None, workers: int | None) 
         from gengo.engine.dask import scheduler_address
 
         address = scheduler_address(scheduler)
-        where = f"Dask scheduler {address}" if address else f"local Dask cluster, {workers or api.default_workers()} workers"
+        workers = workers or api.default_workers()
+        where = f"Dask scheduler {address}" if address else f"local Dask cluster, {workers} workers"
     out.print(f"{count} part files ({how}), <table>/part-NNNNN; engine: {where}", soft_wrap=True)
 
 
