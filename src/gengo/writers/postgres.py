@@ -19,6 +19,7 @@ Run steps (called by ``gengo.api.load``):
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from collections import deque
@@ -31,7 +32,10 @@ from gengo.errors import GengoError
 from gengo.writers.options import WriteOptions
 
 _SCHEMA_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
-DEFAULT_CONNECTIONS = 2
+# COPY streams at once. The server parses CSV in one process per stream; against a local server
+# those processes share the CPUs with gengo's workers, so half the CPUs (measured on 2 cores:
+# 1 stream 28 s, 2 streams 40 s for ecommerce at 1 GB).
+DEFAULT_CONNECTIONS = max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 def import_psycopg():
@@ -84,9 +88,12 @@ def check_url(url: str) -> str:
     if not re.match(r"^postgres(ql)?://", url or ""):
         raise GengoError(f"invalid --db URL '{url}': expected postgresql://user@host:port/database")
     try:
-        psycopg.conninfo.conninfo_to_dict(url)
+        params = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.Error as exc:
         raise GengoError(f"invalid --db URL: {_first_line(exc)}") from None
+    port = str(params.get("port") or "")
+    if port and not all(p.isdigit() for p in port.split(",")):
+        raise GengoError(f"invalid --db URL: port '{port}' is not a number")
     return url
 
 
