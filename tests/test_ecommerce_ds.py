@@ -403,7 +403,7 @@ def test_workers_and_chunk_rows_do_not_change_bytes(tmp_path):
         gen(tmp_path / "w1c", "ecommerce-ds", "0.03", "csv", 11, "--workers", "1", "--chunk-rows", "20000"),
     ]
     hashes = [sha256_files(d) for d in runs]
-    assert len(hashes[0]) == 25  # 24 tables + manifest
+    assert len(hashes[0]) == 26  # 24 tables + schema.sql + manifest
     assert hashes[0] == hashes[1] == hashes[2] == hashes[3]
 
 
