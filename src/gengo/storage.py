@@ -23,6 +23,7 @@ from typing import Any
 from gengo.errors import GengoError
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]+)://")
+ENV_PREFIXES = ("AWS_", "GOOGLE_", "GCE_", "AZURE_", "FSSPEC_")  # what object-store clients read
 EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "abfs": "azure", "az": "azure", "abfss": "azure"}
 
 
@@ -59,6 +60,7 @@ class Output:
 
     root: str
     storage_options: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # set in the workers before opening the file system
 
     @classmethod
     def of(cls, output: str | os.PathLike, storage_options: dict | None = None) -> Output:
@@ -82,6 +84,7 @@ class Output:
     def fs(self):
         """The fsspec file system and the root's path inside it (remote outputs only)."""
         fsspec = _fsspec()
+        os.environ.update(self.env)
         try:
             fs, root = fsspec.core.url_to_fs(self.root, **self.storage_options)
         except ImportError as exc:
@@ -93,12 +96,24 @@ class Output:
             raise GengoError(f"unsupported output URL '{self.root}': {exc}") from None
         return fs, root
 
+    def with_local_environment(self) -> Output:
+        """For workers on this machine: they get the client's credentials and endpoint variables.
+
+        Local worker processes are forked from a server started before the caller may have set
+        them. Dask workers use their own environment instead (credentials stay on their machines).
+        """
+        if not self.remote:
+            return self
+        env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
+        return Output(self.root, self.storage_options, env)
+
     def __getstate__(self):  # the file-system client is opened again where the object lands
-        return {"root": self.root, "storage_options": self.storage_options}
+        return {"root": self.root, "storage_options": self.storage_options, "env": self.env}
 
     def __setstate__(self, state) -> None:
         object.__setattr__(self, "root", state["root"])
         object.__setattr__(self, "storage_options", state["storage_options"])
+        object.__setattr__(self, "env", state.get("env", {}))
 
     def remote_path(self, relative: str) -> str:
         fs, root = self.fs

@@ -142,6 +142,7 @@ def _worker_init() -> None:
 
 def run_local(job, output: Output, parts: list[Part], workers: int) -> Iterator[PartResult]:
     """Parts on a local process pool (or in this process for one worker), yielded as they complete."""
+    output = output.with_local_environment()
     if workers == 1 or len(parts) <= 1:
         for part in parts:
             try:
