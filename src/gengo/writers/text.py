@@ -41,9 +41,7 @@ def iso_timestamps(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     first = int(days.min())
     span = np.arange(first, int(days.max()) + 1).astype("datetime64[D]")
     dates = pa.array(np.char.add(np.datetime_as_string(span), "T").tolist(), pa.string())
-    out = pc.binary_join_element_wise(
-        dates.take(pa.array(days - first)), _times_of_day().take(pa.array(seconds)), ""
-    )
+    out = pc.binary_join_element_wise(dates.take(pa.array(days - first)), _times_of_day().take(pa.array(seconds)), "")
     return pc.if_else(arr.is_valid(), out, pa.nulls(len(out), pa.string())) if arr.null_count else out
 
 

@@ -113,6 +113,7 @@ def row_counts(scale: int, seed: int) -> dict[str, int]:
 
 TABLES = DIMENSIONS + FACTS
 
+
 def _sf_text(sf: float) -> str:
     return f"{sf:,.0f}" if sf >= 100 else f"{sf:.3g}"
 
@@ -124,8 +125,10 @@ MODEL = Model(
     tables=TABLES,
     row_counts=row_counts,
     bytes_per_scale_hint=420.0,
-    describe=lambda rows: f"TPC-DS-like data at about scale factor {_sf_text(scale_factor(dict(rows)))} "
-    "(store_sales rows / 2,880,404); not dsdgen output",
+    describe=lambda rows: (
+        f"TPC-DS-like data at about scale factor {_sf_text(scale_factor(dict(rows)))} "
+        "(store_sales rows / 2,880,404); not dsdgen output"
+    ),
     notes=(
         "TPC-DS-like data from gengo's own generator, not certified dsdgen output.",
         "scale = store_sales rows; TPC-DS scale factor = store_sales rows / 2,880,404.",
