@@ -12,6 +12,7 @@ import gengo
 from gengo.cli import main
 from gengo.errors import GengoError
 from gengo.verify import verify
+from tests.helpers import run_gengo
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,16 @@ def test_not_a_dataset_or_unfinished(tmp_path, capsys):
     assert main(["verify", str(tmp_path / "nosuch")]) != 0
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_verify_checks_partitioned_output(tmp_path):
+    out = tmp_path / "parts"
+    r = run_gengo("gen", "-m", "ecom", "-s", "0.005", "-f", "csv", "-o", str(out), "--parts", "2", "--seed", "4")
+    assert r.returncode == 0, r.stderr
+    assert run_gengo("verify", str(out)).returncode == 0
+    part = sorted((out / "fact_order_items").glob("part-*.csv"))[-1]
+    lines = part.read_text().splitlines(keepends=True)
+    part.write_text("".join(lines[:1] + lines[2:]))  # drop one data row
+    r = run_gengo("verify", str(out))
+    assert r.returncode == 1
+    assert "fact_order_items (2 parts)" in r.stdout and "sha256" in r.stdout

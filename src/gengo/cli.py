@@ -178,7 +178,7 @@ def gen(
     if db and (parts or part_size or engine != "local"):
         raise GengoError("--db loads into PostgreSQL: --parts, --part-size and --engine apply to file output")
     workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
-    if not dry_run:
+    if not dry_run and engine == "local":
         prewarm(workers_value)
     started = time.perf_counter()
     fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume)

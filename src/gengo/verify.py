@@ -117,7 +117,7 @@ def verify(directory: str | Path, keys: bool = True, engine: str | None = None) 
         path = directory / check.file
         if check.table not in known:
             _fail(report, check, f"{check.file}: table '{check.table}' is not in model {model.name}")
-        elif "/" in check.file or not path.is_file():
+        elif not _inside(directory, path) or not path.is_file():
             _fail(report, check, f"{check.file}: missing")
         else:
             present.append((entry, check))
@@ -140,12 +140,29 @@ def verify(directory: str | Path, keys: bool = True, engine: str | None = None) 
         report.checks.append(f"{files_ok} of {len(checks)} files match the manifest (present, bytes, sha256)")
 
     if keys:
-        readable = {check.table: directory / check.file for entry, check in present}
-        expected = {check.table: entry.get("rows") for entry, check in present}
-        by_table = {c.table: c for c in checks}
+        # A table is one file, or a directory of part files (each listed in the manifest).
+        readable: dict[str, list[Path]] = {}
+        expected: dict[str, object] = {}
+        for entry, check in present:
+            readable.setdefault(check.table, []).append(directory / check.file)
+            rows = entry.get("rows")
+            previous = expected.get(check.table, 0)
+            expected[check.table] = previous + rows if isinstance(rows, int) and isinstance(previous, int) else rows
+        by_table: dict[str, FileCheck] = {}
+        for c in checks:
+            by_table.setdefault(c.table, c)
         reader = _DuckReader(model, fmt) if engine == "duckdb" else _ArrowReader(model, fmt)
         _check_data(report, model, reader, readable, expected, by_table)
     return report
+
+
+def _inside(directory: Path, path: Path) -> bool:
+    """Manifest names stay inside the dataset directory (``table/part-00000.csv`` is fine)."""
+    try:
+        path.resolve().relative_to(directory.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _default_engine() -> str:
@@ -179,7 +196,7 @@ def _check_data(
     report: Report,
     model: Model,
     reader: _Reader,
-    files: dict[str, Path],
+    files: dict[str, list[Path]],
     expected: dict[str, object],
     by_table: dict[str, FileCheck],
 ) -> None:
@@ -196,7 +213,8 @@ def _check_data(
         loaded.add(t.name)
         check.rows = rows
         if rows != expected[t.name]:
-            _fail(report, check, f"{check.file}: {rows:,} rows, the manifest says {_num(expected[t.name])}")
+            where = check.file if len(files[t.name]) == 1 else f"{t.name} ({len(files[t.name])} parts)"
+            _fail(report, check, f"{where}: {rows:,} rows, the manifest says {_num(expected[t.name])}")
     counted = [by_table[n] for n in loaded if by_table[n].rows == expected[n]]
     if counted:
         report.checks.append(f"{len(counted)} tables have the manifest's row counts")
@@ -249,7 +267,7 @@ def _guard(report: Report, check: FileCheck, fn: Callable[[], object]) -> tuple:
 
 
 class _Reader:
-    def load(self, table: Table, path: Path, columns: list[str]) -> int: ...
+    def load(self, table: Table, paths: list[Path], columns: list[str]) -> int: ...
 
     def key_problems(self, table: Table) -> tuple[int, int]: ...
 
@@ -289,16 +307,17 @@ class _DuckReader(_Reader):
         self.con = duckdb.connect()
         self.fmt = fmt
 
-    def load(self, table: Table, path: Path, columns: list[str]) -> int:
+    def load(self, table: Table, paths: list[Path], columns: list[str]) -> int:
+        files = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
         if self.fmt == "parquet":
-            src = f"read_parquet({_lit(str(path))})"
+            src = f"read_parquet({files})"
         else:
             # Every column with its declared type, so the file is parsed exactly as written.
             cols = ", ".join(f"{_lit(c.name)}: {_lit(_duck_type(c.type))}" for c in table.columns)
             if self.fmt == "csv":
-                src = f"read_csv({_lit(str(path))}, header=true, auto_detect=false, columns={{{cols}}})"
+                src = f"read_csv({files}, header=true, auto_detect=false, columns={{{cols}}})"
             else:
-                src = f"read_json({_lit(str(path))}, format='newline_delimited', columns={{{cols}}})"
+                src = f"read_json({files}, format='newline_delimited', columns={{{cols}}})"
         select = ", ".join(_q(c) for c in columns)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(table.name)} AS SELECT {select} FROM {src}")
         return self.con.execute(f"SELECT count(*) FROM {_q(table.name)}").fetchone()[0]
@@ -328,7 +347,12 @@ class _ArrowReader(_Reader):
         self.fmt = fmt
         self.tables: dict[str, pa.Table] = {}
 
-    def load(self, table: Table, path: Path, columns: list[str]) -> int:
+    def load(self, table: Table, paths: list[Path], columns: list[str]) -> int:
+        data = pa.concat_tables([self._read(table, p, columns) for p in paths])
+        self.tables[table.name] = data
+        return data.num_rows
+
+    def _read(self, table: Table, path: Path, columns: list[str]) -> pa.Table:
         types = {c.name: c.type for c in table.columns}
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
@@ -345,8 +369,7 @@ class _ArrowReader(_Reader):
             schema = pa.schema([pa.field(c, types[c]) for c in columns])
             parse = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
             data = pjson.read_json(_text_stream(path), parse_options=parse)
-        self.tables[table.name] = data
-        return data.num_rows
+        return data
 
     def key_problems(self, table: Table) -> tuple[int, int]:
         import pyarrow.compute as pc
