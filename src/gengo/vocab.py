@@ -8,14 +8,82 @@ depend only on the Faker version (recorded in the manifest), never on the user's
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 _POOL_SEED = 20240601
+_CACHE_VERSION = 1  # bump when a pool's construction changes
+
+
+def _cache_dir() -> Path | None:
+    """Where built pools are kept between runs (GENGO_NO_CACHE=1 turns the cache off)."""
+    if os.environ.get("GENGO_NO_CACHE"):
+        return None
+    root = os.environ.get("GENGO_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    return Path(root) / "gengo" if root else Path.home() / ".cache" / "gengo"
+
+
+def _disk_cached(name: str, build: Callable[[], object]) -> object:
+    """``build()``, or its copy saved by an earlier run with the same Faker version.
+
+    Building a few thousand Faker values costs most of a second per process; reading them
+    back is a few milliseconds. The file is an Arrow IPC table of one row, one list column
+    per field; any problem reading or writing it just means building again.
+    """
+    from importlib.metadata import version
+
+    folder = _cache_dir()
+    path = folder / f"{name}-faker{version('faker')}-v{_CACHE_VERSION}.arrow" if folder else None
+    if path is not None and path.is_file():
+        with contextlib.suppress(Exception):
+            return _from_table(pa.ipc.open_file(str(path)).read_all())
+    value = build()
+    if path is not None:
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with pa.OSFile(str(tmp), "wb") as sink:
+                table = _to_table(value)
+                with pa.ipc.new_file(sink, table.schema) as writer:
+                    writer.write_table(table)
+            os.replace(tmp, path)
+    return value
+
+
+def _to_table(value: object) -> pa.Table:
+    fields = (
+        {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        if dataclasses.is_dataclass(value)
+        else {"value": value}
+    )
+    columns, names, kinds = [], [], []
+    for key, item in fields.items():
+        arr = item if isinstance(item, pa.Array) else pa.array(item)
+        columns.append(pa.ListArray.from_arrays(pa.array([0, len(arr)], pa.int32()), arr))
+        names.append(key)
+        kinds.append("arrow" if isinstance(item, pa.Array) else "numpy")
+    meta = {"kinds": ",".join(kinds), "type": type(value).__name__ if dataclasses.is_dataclass(value) else ""}
+    return pa.table(columns, names=names).replace_schema_metadata(meta)
+
+
+def _from_table(table: pa.Table) -> object:
+    meta = table.schema.metadata
+    kinds = meta[b"kinds"].decode().split(",")
+    values = {}
+    for name, kind, column in zip(table.column_names, kinds, table.columns, strict=True):
+        arr = column.combine_chunks().values
+        values[name] = arr if kind == "arrow" else arr.to_numpy(zero_copy_only=False)
+    kind = meta[b"type"].decode()
+    return globals()[kind](**values) if kind else values["value"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +158,10 @@ def _weighted(mapping) -> WeightedWords:
 @lru_cache(maxsize=1)
 def company_names() -> pa.Array:
     """About 4,000 distinct company names ("Hall, Reed and Stone", "Ortiz LLC", ...)."""
+    return _disk_cached("company-names", _build_company_names)
+
+
+def _build_company_names() -> pa.Array:
     f = _faker("en_US")
     return pa.array(_unique((f.company() for _ in range(20_000)), 4_000), pa.string())
 
@@ -188,6 +260,10 @@ _LOCALITY_BUILDERS = {
 
 @lru_cache(maxsize=1)
 def address_pools() -> AddressPools:
+    return _disk_cached("address-pools", _build_address_pools)
+
+
+def _build_address_pools() -> AddressPools:
     streets: list[str] = []
     street_offset, street_count = [], []
     localities: list[tuple[str, str, str, str]] = []

@@ -1,0 +1,36 @@
+"""Vocabulary pools: the on-disk cache gives back exactly what Faker built."""
+
+import numpy as np
+
+from gengo import vocab
+
+
+def test_disk_cache_round_trips_pools(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENGO_CACHE_DIR", str(tmp_path))
+    built = vocab._build_address_pools()
+    first = vocab._disk_cached("address-pools", vocab._build_address_pools)  # builds and saves
+    assert list((tmp_path / "gengo").glob("address-pools-*.arrow"))
+    again = vocab._disk_cached("address-pools", lambda: None)  # must come from the file
+    for result in (first, again):
+        assert isinstance(result, vocab.AddressPools)
+        for field in ("city", "tail", "street_names", "countries"):
+            assert getattr(result, field).equals(getattr(built, field))
+        for field in ("country_weights", "street_offset", "locality_count"):
+            assert np.array_equal(getattr(result, field), getattr(built, field))
+    names = vocab._disk_cached("company-names", vocab._build_company_names)
+    assert vocab._disk_cached("company-names", lambda: None).equals(names)
+
+
+def test_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENGO_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("GENGO_NO_CACHE", "1")
+    vocab._disk_cached("company-names", vocab._build_company_names)
+    assert not (tmp_path / "gengo").exists()
+
+
+def test_unreadable_cache_file_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENGO_CACHE_DIR", str(tmp_path))
+    vocab._disk_cached("company-names", vocab._build_company_names)
+    (path,) = (tmp_path / "gengo").glob("company-names-*.arrow")
+    path.write_bytes(b"garbage")
+    assert len(vocab._disk_cached("company-names", vocab._build_company_names)) > 1000
