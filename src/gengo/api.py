@@ -23,7 +23,7 @@ from gengo.models import resolve_model
 from gengo.plan import Plan, make_plan
 from gengo.sizing import GB
 from gengo.writers import WriteOptions, resolve_format
-from gengo.writers.base import TEMP_SUFFIX, file_sha256, temp_path
+from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, file_sha256, temp_path
 
 MANIFEST = "manifest.json"
 SCHEMA_SQL = "schema.sql"  # CREATE TABLE statements with the keys (DuckDB / ANSI dialect)
@@ -394,6 +394,9 @@ def _remove_temporary_files(out: Path, p: Plan) -> None:
     for name in _owned_files(p):
         with contextlib.suppress(OSError):
             temp_path(out / name).unlink()
+    for spooled in out.glob(f"{SPOOL_PREFIX}*{TEMP_SUFFIX}"):  # chunks a killed run left behind
+        with contextlib.suppress(OSError):
+            spooled.unlink()
 
 
 def _reusable(out: Path, p: Plan, prior: dict) -> list[TableResult]:

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from gengo.engine.worker import ChunkResult, Job, init_worker, run_chunk
+from gengo.engine.worker import ChunkResult, Job, Spooled, init_worker, run_chunk
 from gengo.errors import GengoError
 from gengo.plan import Plan
 from gengo.writers import Sink
-from gengo.writers.base import file_sha256
+from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, add_spooled, file_sha256
+
+SPOOLED_FORMATS = ("csv", "json", "parquet")
 
 Task = tuple[str, int, int]
 
@@ -111,10 +113,15 @@ class _ProcessPool:
     def close(self, abort: bool) -> None:
         if abort:
             # Stop promptly: cancel queued work and end the workers instead of waiting for them.
+            # (shutdown() forgets the processes, so take them first.)
+            procs = list((getattr(self.pool, "_processes", None) or {}).values())
             self.pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list((getattr(self.pool, "_processes", None) or {}).values()):
+            for proc in procs:
                 with contextlib.suppress(Exception):
                     proc.terminate()
+            for proc in procs:  # dead before the caller cleans up what they were writing
+                with contextlib.suppress(Exception):
+                    proc.join(timeout=10)
         self.pool.shutdown(wait=True)
 
 
@@ -132,7 +139,11 @@ def execute(
     """
     todo = [t for t in plan.tables if t.name not in skip]
     hints = {t.name: t.hints for t in plan.tables}
-    job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options, hints)
+    # Workers hand files' chunks over as hidden spool files in the output directory.
+    spool = workers > 1 and plan.fmt.name in SPOOLED_FORMATS and out_dir.is_dir()
+    job = Job(
+        plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options, hints, str(out_dir) if spool else None
+    )
     schemas = {t.name: t.schema for t in plan.model.tables}
     remaining = {t.name: t.chunk_count for t in todo}
     rows_seen: dict[str, int] = {}
@@ -199,7 +210,10 @@ def execute(
                 sink = sinks[name] = open_sink(name)
             before, t0 = sink.bytes_written(), time.perf_counter()
             try:
-                sink.add(result.payload)
+                if isinstance(result.payload, Spooled):
+                    add_spooled(sink, result.payload.path)
+                else:
+                    sink.add(result.payload)
             except OSError as exc:
                 raise io_error(name, exc) from exc
             rows_seen[name] = rows_seen.get(name, 0) + result.rows
@@ -224,4 +238,8 @@ def execute(
         for sink in sinks.values():
             sink.abort()
         executor.close(abort=not ok)
+        if spool:  # chunks encoded but never appended (the run failed or was stopped)
+            for leftover in out_dir.glob(f"{SPOOL_PREFIX}*{TEMP_SUFFIX}"):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
     return results

@@ -26,6 +26,7 @@ import pyarrow as pa  # noqa: E402
 from gengo import vocab  # noqa: E402
 from gengo.models import MODELS  # noqa: E402
 from gengo.writers import FORMATS, WriteOptions  # noqa: E402
+from gengo.writers.base import spool_path  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,18 @@ class Job:
     rows: dict[str, int]
     options: WriteOptions
     hints: dict[str, dict | None]  # per table, from the plan (Parquet dictionaries, row groups)
+    spool_dir: str | None = None  # write byte payloads here rather than returning them
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """A chunk's payload left in a file (see ``writers.base.spool_path``) instead of a pipe."""
+
+    path: str
+    size: int
+
+
+SPOOL_MIN_BYTES = 1 << 16  # smaller payloads travel through the pipe
 
 
 @dataclass(frozen=True)
@@ -95,5 +108,10 @@ def run_chunk(job: Job, table: str, start: int, stop: int) -> ChunkResult:
     data = generate(job, table, start, stop)
     t1 = time.perf_counter()
     payload = FORMATS[job.format].encode(data, start == 0, job.options, job.hints.get(table))
+    if job.spool_dir and isinstance(payload, bytes) and len(payload) >= SPOOL_MIN_BYTES:
+        path = spool_path(job.spool_dir, table, start)
+        with open(path, "wb") as f:
+            f.write(payload)
+        payload = Spooled(str(path), len(payload))
     t2 = time.perf_counter()
     return ChunkResult(table, start, stop - start, payload, t1 - t0, t2 - t1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import mmap
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -73,6 +74,33 @@ class Format(Protocol):
 
 def temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}{TEMP_SUFFIX}")
+
+
+SPOOL_PREFIX = ".gengo-chunk-"
+
+
+def spool_path(directory: Path | str, table: str, start: int) -> Path:
+    """Where a worker leaves one encoded chunk for the parent (a hidden temporary file)."""
+    return Path(directory) / f"{SPOOL_PREFIX}{table}-{start}{TEMP_SUFFIX}"
+
+
+def add_spooled(sink: Sink, path: Path | str) -> None:
+    """Append a chunk that a worker wrote to ``path``, then delete the file.
+
+    The sink reads it through a memory map: the bytes go from page cache to page cache once
+    and are hashed in place, with no pickling and no pipe in between.
+    """
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            sink.add(b"")
+        else:
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                view = memoryview(mapped)
+                try:
+                    sink.add(view)
+                finally:
+                    view.release()
+    os.unlink(path)
 
 
 class LocalFile:
