@@ -6,7 +6,7 @@
 For each (model, format, size) it generates into a temporary directory (deleted afterwards)
 and reports wall seconds (planning included, as `gengo gen` runs), MB/s, rows/s, peak RSS of the
 whole process tree (sampled from the
-OS every 20 ms, workers included) and the split of work between generation, encoding (both
+OS every 50 ms, workers included) and the split of work between generation, encoding (both
 summed over worker processes) and writing (in the parent).
 """
 
@@ -36,20 +36,25 @@ class PeakRSS:
     honest total of what the process tree holds.
     """
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self, interval: float = 0.05) -> None:
         self.interval, self.peak, self.peak_pss, self._stop = interval, 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         me = psutil.Process()
+        tick = 0
         while not self._stop.is_set():
+            full = tick % 5 == 0  # PSS means reading smaps: costly, so only every 5th sample
             rss = pss = 0
             for p in [me, *me.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):
-                    info = p.memory_full_info()
+                    info = p.memory_full_info() if full else p.memory_info()
                     rss += info.rss
                     pss += getattr(info, "pss", info.rss)
-            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+            self.peak = max(self.peak, rss)
+            if full:
+                self.peak_pss = max(self.peak_pss, pss)
+            tick += 1
             time.sleep(self.interval)
 
     def __enter__(self):
