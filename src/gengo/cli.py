@@ -369,6 +369,12 @@ def _print_plan(plan) -> None:
     out.print(table)
     if plan.model.describe:
         out.print(plan.model.describe(plan.rows), soft_wrap=True)
+    if plan.target_bytes and not plan.pins and plan.estimated_bytes > 1.05 * plan.target_bytes:
+        err.print(
+            f"note: the smallest {plan.model.name} dataset in {plan.fmt.name} is about "
+            f"{_fmt_bytes(plan.estimated_bytes)} (its fixed-size tables alone exceed the target)",
+            soft_wrap=True,
+        )
     for name, wanted in plan.pins.items():
         if plan.rows[name] != wanted:
             err.print(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -78,8 +78,8 @@ def estimate_table(
     if n == 0:
         return TableEstimate(0, fixed, 0.0, hints=hints)
     large_bytes = fmt.file_bytes(large, options, hints)
-    if n <= LARGE_SAMPLE:  # small table: the sample is the table, the estimate exact
-        return TableEstimate(n, large_bytes, 0.0, hints=hints)
+    if n <= LARGE_SAMPLE:  # small table: the sample is the table (exact at this row count)
+        return TableEstimate(n, fixed, (large_bytes - fixed) / n, hints=hints)
     # Two sample sizes separate the per-row cost from per-unit set-up costs.
     small_idx = _sample_indices(n, SMALL_SAMPLE)
     pos = np.searchsorted(large_idx, small_idx)
@@ -99,8 +99,24 @@ def estimate(
     seed: int,
     tables: Sequence[str],
     options: WriteOptions,
+    cache: dict[tuple[str, int], TableEstimate] | None = None,
 ) -> dict[str, TableEstimate]:
-    return {name: estimate_table(model.table(name), rows, fmt, seed, options) for name in tables}
+    """Estimates per table; with ``cache``, a table whose row count is unchanged is not re-sampled."""
+    out = {}
+    for name in tables:
+        key = (name, rows[name])
+        if cache is not None and key in cache:
+            out[name] = cache[key]
+            continue
+        out[name] = estimate_table(model.table(name), rows, fmt, seed, options)
+        if cache is not None:
+            cache[key] = out[name]
+    return out
+
+
+def predict(est: Mapping[str, TableEstimate], rows: Mapping[str, int]) -> int:
+    """Total bytes of the tables in ``est`` at other row counts, from their fitted costs."""
+    return sum(replace(e, rows=rows[name]).total for name, e in est.items())
 
 
 def check_pins(model: Model, pins: Mapping[str, int]) -> None:
@@ -169,10 +185,11 @@ def resolve_rows(
         reference = model.row_counts(10**6, _CALIBRATION_SEED)
         driver = max(pins, key=lambda t: (reference[t], pins[t]))
         scale = _scale_for_pin(model, driver, pins[driver], _CALIBRATION_SEED)
-    else:
-        scale = _calibrate(model, fmt, target_bytes, pins, tables, options)
+        rows = _counts(model, scale, seed, pins)
+        return rows, estimate(model, rows, fmt, _CALIBRATION_SEED, tables, options)
+    scale, est = _calibrate(model, fmt, target_bytes, pins, tables, options)
     rows = _counts(model, scale, seed, pins)
-    return rows, estimate(model, rows, fmt, _CALIBRATION_SEED, tables, options)
+    return rows, {name: replace(e, rows=rows[name]) for name, e in est.items()}
 
 
 def _calibrate(
@@ -182,22 +199,44 @@ def _calibrate(
     pins: Mapping[str, int],
     tables: Sequence[str],
     options: WriteOptions,
-) -> int:
+) -> tuple[int, dict[str, TableEstimate]]:
+    """The scale whose predicted size is nearest the target, and the estimates behind it.
+
+    Each round samples the tables at the current scale, then solves for the scale with the
+    fitted per-table costs (cheap: row counts only). Sampling again at the solution corrects
+    what changes with scale (longer keys, dictionaries); two rounds usually agree.
+    """
     if not math.isfinite(target_bytes) or target_bytes <= 0:
         raise ValueError("target size must be positive")
     scale = max(1, round(target_bytes / model.bytes_per_scale_hint))
-    seen: set[int] = set()
+    cache: dict[tuple[str, int], TableEstimate] = {}
+    est: dict[str, TableEstimate] = {}
     for _ in range(_ITERATIONS):
-        counts = _counts(model, scale, _CALIBRATION_SEED, pins)
-        est = estimate(model, counts, fmt, _CALIBRATION_SEED, tables, options)
-        fixed = sum(e.fixed_bytes for e in est.values())
-        total = sum(e.total for e in est.values())
-        variable = total - fixed
-        if variable <= 0:
-            break
-        new_scale = min(MAX_SCALE, max(1, round(scale * (target_bytes - fixed) / variable)))
-        if new_scale == scale or new_scale in seen:
-            break
-        seen.add(scale)
+        est = estimate(
+            model, _counts(model, scale, _CALIBRATION_SEED, pins), fmt, _CALIBRATION_SEED, tables, options, cache
+        )
+        new_scale = _solve(model, est, target_bytes, pins)
+        settled = abs(new_scale - scale) <= max(1, scale // 200)
         scale = new_scale
-    return scale
+        if settled:
+            break
+    return scale, est
+
+
+def _solve(model: Model, est: Mapping[str, TableEstimate], target: int, pins: Mapping[str, int]) -> int:
+    """Smallest scale whose predicted size reaches ``target`` (or the nearer of it and the one below)."""
+
+    def size(s: int) -> int:
+        return predict(est, _counts(model, s, _CALIBRATION_SEED, pins))
+
+    lo, hi = 1, 1
+    while size(hi) < target and hi < MAX_SCALE:
+        lo, hi = hi, min(MAX_SCALE, hi * 2)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if size(mid) < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    below = max(1, lo - 1)
+    return below if abs(size(below) - target) < abs(size(lo) - target) else lo

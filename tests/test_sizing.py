@@ -1,0 +1,112 @@
+"""Sizing lands on the target; --rows, --tables, --compression, --row-group-size and --dry-run
+do what they say (the files are read back)."""
+
+import gzip
+import json
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from tests.helpers import gen, manifest, run_gengo
+
+MODELS = ["ecommerce", "ecommerce-ds", "financial", "medical"]
+FORMATS = ["csv", "json", "parquet"]
+
+
+def _sizes(model: str, fmt: str) -> list[str]:
+    # TPC-DS's fixed calendars (date_dim, time_dim) alone are ~60 MB of JSON Lines.
+    return ["100MB", "200MB"] if (model, fmt) == ("ecommerce-ds", "json") else ["20MB", "100MB"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("model", MODELS)
+def test_written_bytes_land_within_5_percent(tmp_path, model, fmt):
+    for size in _sizes(model, fmt):
+        out = gen(tmp_path / size, model, size, fmt, 1)
+        target = int(size.removesuffix("MB")) * 10**6
+        written = sum(p.stat().st_size for p in out.iterdir() if p.name not in ("manifest.json", "schema.sql"))
+        assert manifest(out)["total_bytes"] == written
+        assert abs(written / target - 1) <= 0.05, f"{model} {fmt} {size}: {written:,} bytes"
+
+
+def test_smallest_dataset_above_the_target_is_said(tmp_path):
+    r = run_gengo("plan", "-m", "ecommerce-ds", "-s", "5MB", "-f", "json")
+    assert r.returncode == 0
+    assert "smallest" in r.stderr
+
+
+def test_rows_fix_a_table_and_scale_its_dependents(tmp_path):
+    out = gen(tmp_path / "o", "ecommerce", "1MB", "parquet", 2, "--rows", "dim_customers=1234")
+    rows = {t["table"]: t["rows"] for t in manifest(out)["tables"]}
+    assert rows["dim_customers"] == 1234
+    assert pq.read_metadata(out / "dim_customers.parquet").num_rows == 1234
+    con = duckdb.connect()
+    per_customer = con.execute(
+        f"SELECT count(*) / count(DISTINCT customer_id) FROM '{out}/dim_customer_addresses.parquet'"
+    ).fetchone()[0]
+    assert 1.5 < per_customer < 2.5  # addresses follow their customers
+    assert con.execute(f"SELECT max(customer_id) FROM '{out}/fact_orders_header.parquet'").fetchone()[0] <= 1234
+
+
+def test_rows_alone_size_the_dataset(tmp_path):
+    out = tmp_path / "o"
+    r = run_gengo(
+        "gen", "-m", "ecommerce", "-f", "csv", "-o", str(out), "--seed", "1", "--rows", "fact_orders_header=5000", "-q"
+    )
+    assert r.returncode == 0, r.stderr
+    rows = {t["table"]: t["rows"] for t in manifest(out)["tables"]}
+    assert rows["fact_orders_header"] == 5000 and rows["dim_customers"] == 500
+
+
+def test_tables_writes_only_those_and_keys_span_the_full_parents(tmp_path):
+    full = gen(tmp_path / "full", "ecommerce", "5MB", "parquet", 3)
+    pins = [f"--rows={t}={n}" for t, n in manifest(full)["planned_rows"].items()]
+    part = tmp_path / "part"
+    tables = ["--tables", "fact_order_items,dim_products"]
+    r = run_gengo("gen", "-m", "ecommerce", "-f", "parquet", "-o", str(part), "--seed", "3", "-q", *tables, *pins)
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in part.iterdir())
+    assert names == ["dim_products.parquet", "fact_order_items.parquet", "manifest.json", "schema.sql"]
+    # The same rows as in the full dataset: the keys refer to the full parent ranges.
+    assert pq.read_table(full / "fact_order_items.parquet").equals(pq.read_table(part / "fact_order_items.parquet"))
+    n_orders = manifest(full)["planned_rows"]["fact_orders_header"]
+    top = duckdb.connect().execute(f"SELECT max(order_id) FROM '{part}/fact_order_items.parquet'").fetchone()[0]
+    assert top == n_orders
+
+
+@pytest.mark.parametrize(
+    "codec,expected", [("zstd", "ZSTD"), ("gzip", "GZIP"), ("none", "UNCOMPRESSED"), ("snappy", "SNAPPY")]
+)
+def test_parquet_compression_and_row_group_size(tmp_path, codec, expected):
+    out = gen(tmp_path / codec, "ecommerce", "5MB", "parquet", 1, "--compression", codec, "--row-group-size", "50000")
+    meta = pq.read_metadata(out / "fact_order_items.parquet")
+    assert meta.row_group(0).column(0).compression == expected
+    assert meta.row_group(0).num_rows == 50000 and meta.num_row_groups >= 2
+    assert all(meta.row_group(i).num_rows == 50000 for i in range(meta.num_row_groups - 1))
+    assert manifest(out)["compression"] == codec
+
+
+@pytest.mark.parametrize("codec,ext", [("gzip", "gz"), ("zstd", "zst")])
+def test_compressed_text_reads_back(tmp_path, codec, ext):
+    out = gen(tmp_path / codec, "ecommerce", "3MB", "csv", 1, "--compression", codec)
+    path = out / f"fact_order_items.csv.{ext}"
+    rows = duckdb.connect().execute(f"SELECT count(*) FROM read_csv('{path}')").fetchone()[0]
+    assert rows == manifest(out)["planned_rows"]["fact_order_items"]
+    if codec == "gzip":
+        with gzip.open(path, "rt") as f:
+            assert f.readline().startswith("order_item_id,")
+
+
+def test_dry_run_and_plan_print_the_plan_and_write_nothing(tmp_path):
+    out = tmp_path / "o"
+    r = run_gengo("gen", "-m", "medical", "-s", "50MB", "-f", "parquet", "-o", str(out), "--dry-run", "--seed", "1")
+    assert r.returncode == 0 and "fact_appointments" in r.stdout and not out.exists()
+    r2 = run_gengo("plan", "-m", "medical", "-s", "50MB", "-f", "parquet", "--seed", "1")
+    assert r2.stdout == r.stdout
+
+
+def test_manifest_records_the_options(tmp_path):
+    out = gen(tmp_path / "o", "ecommerce", "2MB", "json", 9, "--compression", "gzip", "--rows", "dim_customers=300")
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["compression"] == "gzip" and m["rows_overrides"] == {"dim_customers": 300}
