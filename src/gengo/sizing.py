@@ -23,6 +23,7 @@ from gengo.writers import Format, WriteOptions
 GB = 10**9  # --size is in decimal gigabytes
 SMALL_SAMPLE = 16_384  # rows per table in the small calibration sample
 LARGE_SAMPLE = 65_536  # ... and in the large one (a superset)
+PLAIN_SAMPLE = 32_768  # rows per table for plain text, which has no per-unit costs
 SAMPLE_BLOCKS = 4
 _CALIBRATION_SEED = 0
 _ITERATIONS = 4
@@ -56,7 +57,9 @@ def _sample_indices(rows: int, size: int) -> np.ndarray:
     if rows <= size:
         return np.arange(rows, dtype=np.int64)
     block = size // SAMPLE_BLOCKS
-    starts = np.linspace(0, rows - block, SAMPLE_BLOCKS).astype(np.int64)
+    # Blocks centred in equal slices of the key range: ids near 0 (short numbers) are not overweighted.
+    starts = ((np.arange(SAMPLE_BLOCKS) + 0.5) * rows / SAMPLE_BLOCKS - block / 2).astype(np.int64)
+    starts = np.clip(starts, 0, rows - block)
     return np.concatenate([np.arange(s, s + block, dtype=np.int64) for s in starts])
 
 
@@ -69,7 +72,9 @@ def estimate_table(
     table: Table, rows: Mapping[str, int], fmt: Format, seed: int, options: WriteOptions
 ) -> TableEstimate:
     n = rows[table.name]
-    large_idx = _sample_indices(n, LARGE_SAMPLE)
+    # Plain text has no per-unit costs: one smaller sample gives its bytes per row.
+    per_unit_costs = fmt.unit_rows(options, None) is not None
+    large_idx = _sample_indices(n, LARGE_SAMPLE if per_unit_costs else PLAIN_SAMPLE)
     large = table.generate(seed, rows, large_idx)
     hints = fmt.choose_hints(large, options) if n else None
     if getattr(fmt, "database", False):  # a database's size includes its key indexes
@@ -78,8 +83,10 @@ def estimate_table(
     if n == 0:
         return TableEstimate(0, fixed, 0.0, hints=hints)
     large_bytes = fmt.file_bytes(large, options, hints)
-    if n <= LARGE_SAMPLE:  # small table: the sample is the table (exact at this row count)
+    if n <= len(large_idx):  # small table: the sample is the table (exact at this row count)
         return TableEstimate(n, fixed, (large_bytes - fixed) / n, hints=hints)
+    if not per_unit_costs:
+        return TableEstimate(n, fixed, max(large_bytes - fixed, 0) / len(large_idx), hints=hints)
     # Two sample sizes separate the per-row cost from per-unit set-up costs.
     small_idx = _sample_indices(n, SMALL_SAMPLE)
     pos = np.searchsorted(large_idx, small_idx)
