@@ -11,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.forkserver
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections import deque
@@ -28,6 +31,54 @@ from gengo.writers import Sink
 from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, add_spooled, file_sha256
 
 SPOOLED_FORMATS = ("csv", "json", "parquet")
+SHARED_MEMORY = Path("/dev/shm")
+_SPOOL_DIR_PREFIX = "gengo-spool-"
+
+
+def spool_directory(out_dir: Path) -> Path:
+    """Where workers leave encoded chunks for the parent.
+
+    A private directory in /dev/shm when there is one: memory-backed files cost a fraction of
+    the CPU of the disk's page cache (on this project's machine 0.35 s against 2 s per GB), and
+    each chunk then reaches the disk once, written by the parent. Otherwise the output
+    directory itself. ``GENGO_SPOOL_DIR`` chooses another place. Directories left by runs
+    that were killed are removed first.
+    """
+    base = Path(os.environ["GENGO_SPOOL_DIR"]) if os.environ.get("GENGO_SPOOL_DIR") else SHARED_MEMORY
+    try:
+        if base.is_dir() and os.access(base, os.W_OK) and shutil.disk_usage(base).free > 2**30:
+            _remove_stale_spools(base)
+            return Path(tempfile.mkdtemp(prefix=f"{_SPOOL_DIR_PREFIX}{os.getpid()}-", dir=base))
+    except OSError:
+        pass
+    return out_dir
+
+
+def _remove_stale_spools(base: Path) -> None:
+    for d in base.glob(f"{_SPOOL_DIR_PREFIX}*-*"):
+        pid = d.name[len(_SPOOL_DIR_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_spool(spool: Path, out_dir: Path) -> None:
+    if spool != out_dir:
+        shutil.rmtree(spool, ignore_errors=True)
+        return
+    for leftover in out_dir.glob(f"{SPOOL_PREFIX}*{TEMP_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
 
 Task = tuple[str, int, int]
 
@@ -139,11 +190,9 @@ def execute(
     """
     todo = [t for t in plan.tables if t.name not in skip]
     hints = {t.name: t.hints for t in plan.tables}
-    # Workers hand files' chunks over as hidden spool files in the output directory.
-    spool = workers > 1 and plan.fmt.name in SPOOLED_FORMATS and out_dir.is_dir()
-    job = Job(
-        plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options, hints, str(out_dir) if spool else None
-    )
+    # Workers hand files' chunks over as spool files (see spool_directory).
+    spool = spool_directory(out_dir) if workers > 1 and plan.fmt.name in SPOOLED_FORMATS and out_dir.is_dir() else None
+    job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options, hints, str(spool) if spool else None)
     schemas = {t.name: t.schema for t in plan.model.tables}
     remaining = {t.name: t.chunk_count for t in todo}
     rows_seen: dict[str, int] = {}
@@ -238,8 +287,6 @@ def execute(
         for sink in sinks.values():
             sink.abort()
         executor.close(abort=not ok)
-        if spool:  # chunks encoded but never appended (the run failed or was stopped)
-            for leftover in out_dir.glob(f"{SPOOL_PREFIX}*{TEMP_SUFFIX}"):
-                with contextlib.suppress(OSError):
-                    leftover.unlink()
+        if spool is not None:  # chunks encoded but never appended (the run failed or was stopped)
+            _remove_spool(spool, out_dir)
     return results
