@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from gengo.ddl import column_type
 from gengo.models import resolve_model
 
 GENGO = str(Path(sys.executable).parent / "gengo")
@@ -64,25 +65,7 @@ def connect(directory: Path, fmt: str, model: str) -> duckdb.DuckDBPyConnection:
 
 
 def duck_type(arrow_type) -> str:
-    import pyarrow as pa
-
-    if pa.types.is_int64(arrow_type):
-        return "BIGINT"
-    if pa.types.is_int32(arrow_type):
-        return "INTEGER"
-    if pa.types.is_int16(arrow_type):
-        return "SMALLINT"
-    if pa.types.is_decimal(arrow_type):
-        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
-    if pa.types.is_floating(arrow_type):
-        return "DOUBLE"
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
-    if pa.types.is_date(arrow_type):
-        return "DATE"
-    if pa.types.is_boolean(arrow_type):
-        return "BOOLEAN"
-    return "VARCHAR"
+    return column_type(arrow_type, "duckdb")
 
 
 def integrity_problems(con: duckdb.DuckDBPyConnection, model: str, check_constant: bool = True) -> list[str]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from gengo.ddl import column_type
 from gengo.errors import GengoError
 from gengo.models import resolve_model
 from gengo.schema import Model, Table
@@ -275,19 +276,7 @@ class _Reader:
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:
-    if pa.types.is_integer(arrow_type):
-        return {8: "TINYINT", 16: "SMALLINT", 32: "INTEGER"}.get(arrow_type.bit_width, "BIGINT")
-    if pa.types.is_decimal(arrow_type):
-        return f"DECIMAL({arrow_type.precision},{arrow_type.scale})"
-    if pa.types.is_floating(arrow_type):
-        return "DOUBLE"
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
-    if pa.types.is_date(arrow_type):
-        return "DATE"
-    if pa.types.is_boolean(arrow_type):
-        return "BOOLEAN"
-    return "VARCHAR"
+    return column_type(arrow_type, "duckdb")
 
 
 def _q(name: str) -> str:
