@@ -306,14 +306,13 @@ def plan_command(model, size, fmt, seed, rows, tables, compression, row_group_si
 @cli.command("models")
 def list_models() -> None:
     """List the models, their aliases and tables."""
-    table = Table("model", "aliases", "tables", "description", box=None)
     for name in model_names():
         m = MODELS.get(name)
         if m is None:
-            table.add_row(name, "", "-", "planned")
-        else:
-            table.add_row(m.name, ", ".join(m.aliases), ", ".join(m.table_names), m.description)
-    out.print(table)
+            out.print(f"[bold]{name}[/bold]: planned", soft_wrap=True)
+            continue
+        out.print(f"[bold]{m.name}[/bold] (aliases: {', '.join(m.aliases)}): {m.description}", soft_wrap=True)
+        out.print(f"  {len(m.tables)} tables: {', '.join(m.table_names)}", soft_wrap=True)
 
 
 @cli.command("verify")
