@@ -175,3 +175,15 @@ def test_prompts_on_a_terminal_in_the_go_tool_order(tmp_path):
             proc.kill()
         os.close(master)
     assert manifest(out)["seed"] == 5
+
+
+def test_models_lists_every_model_with_its_tables():
+    r = run_gengo("models")
+    assert r.returncode == 0
+    for name, table in [
+        ("ecommerce", "fact_order_items"),
+        ("ecommerce-ds", "store_sales"),
+        ("financial", "fact_daily_stock_prices"),
+        ("medical", "fact_appointments"),
+    ]:
+        assert name in r.stdout and table in r.stdout
