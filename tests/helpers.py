@@ -31,6 +31,16 @@ def run_gengo(*args: str, input: str | None = None, timeout: float = 600) -> sub
     )
 
 
+def assert_one_line_error(r: subprocess.CompletedProcess, *fragments: str) -> None:
+    """A failed run: non-zero exit, one line on stderr naming ``fragments``, no traceback."""
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    for frag in fragments:
+        assert frag.lower() in r.stderr.lower(), r.stderr
+
+
 def gen(out: Path, model: str = "ecommerce", size: str = "0.02", fmt: str = "csv", seed: int = 1, *extra: str) -> Path:
     r = run_gengo("gen", "-m", model, "-s", size, "-f", fmt, "-o", str(out), "--seed", str(seed), *extra)
     assert r.returncode == 0, r.stderr + r.stdout

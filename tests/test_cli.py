@@ -9,17 +9,7 @@ import time
 
 import pytest
 
-from tests.helpers import GENGO, manifest, run_gengo
-
-
-def assert_clean_error(r, *fragments):
-    assert r.returncode != 0
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.stderr + r.stdout
-    for frag in fragments:
-        assert frag.lower() in r.stderr.lower(), r.stderr
-
+from tests.helpers import GENGO, assert_one_line_error, manifest, run_gengo
 
 BAD_INPUTS = [
     (["-s", "-1"], "size"),
@@ -53,7 +43,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, args, message):
         if flag not in args:
             argv += [flag, value]
     r = run_gengo(*argv, *args)
-    assert_clean_error(r, message)
+    assert_one_line_error(r, message)
     assert not (tmp_path / "out").exists()
 
 
@@ -61,13 +51,13 @@ def test_output_path_that_is_a_file(tmp_path):
     f = tmp_path / "file.txt"
     f.write_text("mine")
     r = run_gengo("gen", "-m", "ecom", "-s", "0.001", "-f", "csv", "-o", str(f))
-    assert_clean_error(r, "not a directory")
+    assert_one_line_error(r, "not a directory")
     assert f.read_text() == "mine"
 
 
 def test_unwritable_output_directory(tmp_path):
     r = run_gengo("gen", "-m", "ecom", "-s", "0.001", "-f", "csv", "-o", "/proc/gengo-cannot-write/out")
-    assert_clean_error(r, "cannot write")
+    assert_one_line_error(r, "cannot write")
 
 
 def test_non_empty_directory_needs_force_and_force_keeps_other_files(tmp_path):
@@ -76,7 +66,7 @@ def test_non_empty_directory_needs_force_and_force_keeps_other_files(tmp_path):
     (out / "notes.txt").write_text("keep me")
     (out / "dim_customers.csv").write_text("stale")
     r = run_gengo("gen", "-m", "ecom", "-s", "0.001", "-f", "csv", "-o", str(out), "--seed", "1")
-    assert_clean_error(r, "not empty", "--force")
+    assert_one_line_error(r, "not empty", "--force")
     assert (out / "dim_customers.csv").read_text() == "stale"
     assert sorted(p.name for p in out.iterdir()) == ["dim_customers.csv", "notes.txt"]
     r = run_gengo("gen", "-m", "ecom", "-s", "0.001", "-f", "csv", "-o", str(out), "--seed", "1", "--force")
@@ -92,7 +82,7 @@ def test_missing_flag_without_terminal_names_the_flag(tmp_path, missing):
     argv = ["gen"] + [x for flag, v in given.items() if flag != missing for x in (flag, v)]
     long = {"-m": "--model", "-s": "--size", "-f": "--format", "-o": "--output"}[missing]
     r = run_gengo(*argv)
-    assert_clean_error(r, long, "not a terminal")
+    assert_one_line_error(r, long, "not a terminal")
     assert not (tmp_path / "out").exists()
 
 
@@ -105,7 +95,7 @@ def test_model_names_are_case_insensitive_aliases(name):
 
 def test_unknown_model_lists_the_models():
     r = run_gengo("plan", "-m", "nosuch", "-s", "0.001", "-f", "csv")
-    assert_clean_error(r, "ecommerce", "ecommerce-ds", "financial", "medical")
+    assert_one_line_error(r, "ecommerce", "ecommerce-ds", "financial", "medical")
 
 
 def test_dry_run_and_plan_write_nothing(tmp_path):

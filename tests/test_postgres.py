@@ -13,19 +13,10 @@ import pytest
 from gengo import api
 from gengo.models import MODELS
 from tests.db_helpers import PG_URL, SMALL_ROWS, orphan_insert, rows_args
-from tests.helpers import run_gengo
+from tests.helpers import assert_one_line_error, run_gengo
 
 MODEL_NAMES = sorted(MODELS)
 needs_pg = pytest.mark.skipif(not PG_URL, reason="GENGO_TEST_PG_URL not set (see .ci/run)")
-
-
-def assert_one_line_error(r, *fragments):
-    assert r.returncode != 0
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1, r.stderr
-    assert "Traceback" not in r.stderr + r.stdout
-    for frag in fragments:
-        assert frag.lower() in r.stderr.lower(), r.stderr
 
 
 def _schema_exists(con, schema: str) -> bool:

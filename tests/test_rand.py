@@ -66,12 +66,12 @@ def test_permutation_is_a_bijection(n):
 
 
 @pytest.mark.parametrize("parents", [1, 2, 7, 1000, 1001])
-@pytest.mark.parametrize("per_pair", [4, 11])
-def test_paired_fanout_is_consistent_both_ways(parents, per_pair):
-    fan = rand.PairedFanOut(rand.stream_key(2, "fan"), per_pair, parents)
+@pytest.mark.parametrize("per_pair,low", [(4, 1), (11, 1), (20, 4)])
+def test_paired_fanout_is_consistent_both_ways(parents, per_pair, low):
+    fan = rand.PairedFanOut(rand.stream_key(2, "fan"), per_pair, parents, low=low)
     p = np.arange(parents)
     counts, offsets = fan.count(p), fan.offset(p)
-    assert counts.min() >= 1 and counts.max() <= per_pair - 1
+    assert counts.min() >= low and counts.max() <= per_pair - low
     assert offsets[0] == 0
     assert np.array_equal(offsets[1:], np.cumsum(counts)[:-1])
     total = fan.total()

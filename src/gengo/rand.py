@@ -168,21 +168,23 @@ class Permutation:
 class PairedFanOut:
     """Children per parent in closed form: parents come in pairs that share ``per_pair`` children.
 
-    The first parent of pair ``j`` gets ``1 + floor(u_j * (per_pair - 1))`` children and the
-    second the rest, so each parent's count is uniform on ``1 .. per_pair - 1``, the mean is
+    The first parent of pair ``j`` gets a uniform ``low .. per_pair - low`` children (``low``
+    is 1 unless given) and the second the rest, so each parent's count is uniform on that
+    range, the mean is
     ``per_pair / 2`` and both directions (parent -> child range, child -> parent) are
     arithmetic: no chunk needs a prefix sum over other chunks.
     """
 
-    def __init__(self, key: np.uint64, per_pair: int, parents: int) -> None:
-        if per_pair < 2:
-            raise ValueError("per_pair must be >= 2")
+    def __init__(self, key: np.uint64, per_pair: int, parents: int, low: int = 1) -> None:
+        if low < 1 or per_pair < 2 * low:
+            raise ValueError("need 1 <= low and 2 * low <= per_pair")
         self.key = key
         self.per_pair = per_pair
         self.parents = parents
+        self.low = low  # every parent gets low .. per_pair - low children
 
     def _first(self, pair: np.ndarray) -> np.ndarray:
-        return integers(self.key, pair, 1, self.per_pair - 1)
+        return integers(self.key, pair, self.low, self.per_pair - self.low)
 
     def total(self) -> int:
         pairs, odd = divmod(self.parents, 2)

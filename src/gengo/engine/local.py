@@ -117,23 +117,38 @@ class _InProcess:
         pass
 
 
-def _forkserver_context() -> multiprocessing.context.BaseContext:
+def forkserver_context() -> multiprocessing.context.BaseContext:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["gengo.engine.preload"])
     return ctx
+
+
+def close_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
+    """Shut a pool down; with ``abort``, cancel queued work and end the workers now."""
+    if abort:
+        # shutdown() forgets the processes, so take them first.
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                proc.terminate()
+        for proc in procs:  # dead before the caller cleans up what they were writing
+            with contextlib.suppress(Exception):
+                proc.join(timeout=10)
+    pool.shutdown(wait=True)
 
 
 def prewarm(workers: int | None) -> None:
     """Start the fork server (libraries, vocabularies) in the background while the parent plans."""
     if workers == 1:
         return
-    _forkserver_context()
+    forkserver_context()
     threading.Thread(target=multiprocessing.forkserver.ensure_running, daemon=True).start()
 
 
 class _ProcessPool:
     def __init__(self, workers: int) -> None:
-        ctx = _forkserver_context()
+        ctx = forkserver_context()
         self.workers = workers
         self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker)
 
@@ -162,18 +177,7 @@ class _ProcessPool:
             yield result, submitted
 
     def close(self, abort: bool) -> None:
-        if abort:
-            # Stop promptly: cancel queued work and end the workers instead of waiting for them.
-            # (shutdown() forgets the processes, so take them first.)
-            procs = list((getattr(self.pool, "_processes", None) or {}).values())
-            self.pool.shutdown(wait=False, cancel_futures=True)
-            for proc in procs:
-                with contextlib.suppress(Exception):
-                    proc.terminate()
-            for proc in procs:  # dead before the caller cleans up what they were writing
-                with contextlib.suppress(Exception):
-                    proc.join(timeout=10)
-        self.pool.shutdown(wait=True)
+        close_pool(self.pool, abort)
 
 
 def execute(

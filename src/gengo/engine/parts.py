@@ -11,7 +11,6 @@ the local process pool and on Dask workers, so both engines write identical byte
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import socket
 import time
@@ -21,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from gengo._version import __version__
+from gengo.engine.local import close_pool, forkserver_context
 from gengo.errors import GengoError
 from gengo.plan import Plan
 from gengo.storage import Output
@@ -172,9 +172,7 @@ def run_local(job, output: Output, parts: list[Part], workers: int) -> Iterator[
             except Exception as exc:
                 raise describe_failure(part, output, exc) from exc
         return
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["gengo.engine.preload"])
-    pool = ProcessPoolExecutor(min(workers, len(parts)), mp_context=ctx, initializer=_worker_init)
+    pool = ProcessPoolExecutor(min(workers, len(parts)), mp_context=forkserver_context(), initializer=_worker_init)
     ok = False
     try:
         pending: dict[Future, Part] = {pool.submit(write_part, job, output, p): p for p in parts}
@@ -191,9 +189,4 @@ def run_local(job, output: Output, parts: list[Part], workers: int) -> Iterator[
                 yield result
         ok = True
     finally:
-        if not ok:
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                with contextlib.suppress(Exception):
-                    proc.terminate()
-        pool.shutdown(wait=True)
+        close_pool(pool, abort=not ok)

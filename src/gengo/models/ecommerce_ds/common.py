@@ -95,34 +95,9 @@ def days_from_civil(year: np.ndarray, month: np.ndarray, dom: np.ndarray) -> np.
 # --- keys and fan-outs ---------------------------------------------------------------------
 
 
-class FanOut:
-    """Children per parent in closed form, each parent getting ``lo..hi`` children (uniform).
-
-    Parents come in pairs sharing ``lo + hi`` children, so both directions (parent -> child
-    range and child -> parent) are arithmetic, like ``rand.PairedFanOut`` with a lower bound.
-    """
-
-    def __init__(self, key: np.uint64, lo: int, hi: int, parents: int) -> None:
-        self.key, self.lo, self.hi, self.parents = key, lo, hi, parents
-        self.per_pair = lo + hi
-
-    def _first(self, pair: np.ndarray) -> np.ndarray:
-        return rand.integers(self.key, pair, self.lo, self.hi)
-
-    def total(self) -> int:
-        pairs, odd = divmod(self.parents, 2)
-        total = pairs * self.per_pair
-        if odd:
-            total += int(self._first(np.array([pairs], dtype=np.int64))[0])
-        return total
-
-    def parent_of(self, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(parent index, position of the child among its parent's children)."""
-        pair = child // self.per_pair
-        rest = child - pair * self.per_pair
-        first = self._first(pair)
-        second = rest >= first
-        return pair * 2 + second, rest - np.where(second, first, 0)
+def FanOut(key: np.uint64, lo: int, hi: int, parents: int) -> rand.PairedFanOut:  # noqa: N802 - reads as a type
+    """Children per parent in closed form, each parent getting ``lo..hi`` children (uniform)."""
+    return rand.PairedFanOut(key, lo + hi, parents, low=lo)
 
 
 def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
