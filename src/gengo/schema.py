@@ -106,8 +106,9 @@ class Model:
     tables: tuple[Table, ...]
     # scale (a positive int, the model's main fact count) and seed -> rows per table
     row_counts: Callable[[int, int], dict[str, int]]
-    # rough bytes of CSV per unit of scale, only a starting point for calibration
-    bytes_per_scale_hint: float = 500.0
+    # bytes per unit of scale of each format (uncompressed, every table): calibration starts
+    # there; formats not listed start from the CSV figure
+    bytes_per_scale: Mapping[str, float] = field(default_factory=lambda: {"csv": 500.0})
     notes: tuple[str, ...] = field(default_factory=tuple)
     # Recomputes the counts that follow from other tables (fan-outs) once ``--rows`` has
     # overridden some; None means overrides can only steer the scale.

@@ -25,6 +25,8 @@ SMALL_SAMPLE = 16_384  # rows per table in the small calibration sample
 LARGE_SAMPLE = 65_536  # ... and in the large one (a superset)
 PLAIN_SAMPLE = 32_768  # rows per table for plain text, which has no per-unit costs
 SAMPLE_BLOCKS = 4
+QUICK_DIVISOR = 4  # the first round only locates the scale: samples this many times smaller
+SETTLED = 0.02  # stop once a round moves the scale by at most this fraction
 _CALIBRATION_SEED = 0
 _ITERATIONS = 4
 MAX_ROWS = 10**13
@@ -69,12 +71,13 @@ def key_columns(table: Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def estimate_table(
-    table: Table, rows: Mapping[str, int], fmt: Format, seed: int, options: WriteOptions
+    table: Table, rows: Mapping[str, int], fmt: Format, seed: int, options: WriteOptions, divisor: int = 1
 ) -> TableEstimate:
+    """Fitted costs of one table at the row counts ``rows``; ``divisor`` shrinks the samples (rougher, faster)."""
     n = rows[table.name]
     # Plain text has no per-unit costs: one smaller sample gives its bytes per row.
     per_unit_costs = fmt.unit_rows(options, None) is not None
-    large_idx = _sample_indices(n, LARGE_SAMPLE if per_unit_costs else PLAIN_SAMPLE)
+    large_idx = _sample_indices(n, (LARGE_SAMPLE if per_unit_costs else PLAIN_SAMPLE) // divisor)
     large = table.generate(seed, rows, large_idx)
     hints = fmt.choose_hints(large, options) if n else None
     if getattr(fmt, "database", False):  # a database's size includes its key indexes
@@ -88,7 +91,7 @@ def estimate_table(
     if not per_unit_costs:
         return TableEstimate(n, fixed, max(large_bytes - fixed, 0) / len(large_idx), hints=hints)
     # Two sample sizes separate the per-row cost from per-unit set-up costs.
-    small_idx = _sample_indices(n, SMALL_SAMPLE)
+    small_idx = _sample_indices(n, SMALL_SAMPLE // divisor)
     pos = np.searchsorted(large_idx, small_idx)
     small_bytes = fmt.file_bytes(large.take(pa.array(pos)), options, hints)
     per_row = (large_bytes - small_bytes) / (len(large_idx) - len(small_idx))
@@ -106,16 +109,17 @@ def estimate(
     seed: int,
     tables: Sequence[str],
     options: WriteOptions,
-    cache: dict[tuple[str, int], TableEstimate] | None = None,
+    cache: dict[tuple[str, int, int], TableEstimate] | None = None,
+    divisor: int = 1,
 ) -> dict[str, TableEstimate]:
     """Estimates per table; with ``cache``, a table whose row count is unchanged is not re-sampled."""
     out = {}
     for name in tables:
-        key = (name, rows[name])
+        key = (name, rows[name], divisor)
         if cache is not None and key in cache:
             out[name] = cache[key]
             continue
-        out[name] = estimate_table(model.table(name), rows, fmt, seed, options)
+        out[name] = estimate_table(model.table(name), rows, fmt, seed, options, divisor)
         if cache is not None:
             cache[key] = out[name]
     return out
@@ -210,20 +214,30 @@ def _calibrate(
     """The scale whose predicted size is nearest the target, and the estimates behind it.
 
     Each round samples the tables at the current scale, then solves for the scale with the
-    fitted per-table costs (cheap: row counts only). Sampling again at the solution corrects
-    what changes with scale (longer keys, dictionaries); two rounds usually agree.
+    fitted per-table costs (cheap: row counts only). Once a round moves the scale by less than
+    ``SETTLED``, what changes with scale (longer keys, dictionaries) no longer matters. The
+    model's measured bytes per scale usually put the first round there already; when they do
+    not apply (compression, a subset of tables, --rows), a first round with small samples
+    finds the neighbourhood.
     """
     if not math.isfinite(target_bytes) or target_bytes <= 0:
         raise ValueError("target size must be positive")
-    scale = max(1, round(target_bytes / model.bytes_per_scale_hint))
-    cache: dict[tuple[str, int], TableEstimate] = {}
+    applies = options.compression is None and not pins and set(tables) == set(model.table_names)
+    known = model.bytes_per_scale.get(fmt.name) if applies else None
+    scale = max(1, round(target_bytes / (known or model.bytes_per_scale["csv"])))
+    cache: dict[tuple[str, int, int], TableEstimate] = {}
+
+    def round_at(scale: int, divisor: int) -> tuple[int, dict[str, TableEstimate]]:
+        rows = _counts(model, scale, _CALIBRATION_SEED, pins)
+        est = estimate(model, rows, fmt, _CALIBRATION_SEED, tables, options, cache, divisor)
+        return _solve(model, est, target_bytes, pins), est
+
+    if known is None:
+        scale, _ = round_at(scale, QUICK_DIVISOR)
     est: dict[str, TableEstimate] = {}
     for _ in range(_ITERATIONS):
-        est = estimate(
-            model, _counts(model, scale, _CALIBRATION_SEED, pins), fmt, _CALIBRATION_SEED, tables, options, cache
-        )
-        new_scale = _solve(model, est, target_bytes, pins)
-        settled = abs(new_scale - scale) <= max(1, scale // 200)
+        new_scale, est = round_at(scale, 1)
+        settled = abs(new_scale - scale) <= max(1, scale * SETTLED)
         scale = new_scale
         if settled:
             break
