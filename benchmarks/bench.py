@@ -25,6 +25,7 @@ import psutil
 
 import gengo
 from gengo.engine.local import prewarm
+from gengo.engine.memory import keep_freed_memory
 from gengo.models import MODELS
 
 
@@ -101,6 +102,7 @@ def bench_one(
 
 
 def main() -> None:
+    keep_freed_memory()  # as `gengo gen` does
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-m", "--model", action="append", help="model (repeatable); default: ecommerce")
     ap.add_argument("-f", "--format", action="append", help="format (repeatable); default: csv, json, parquet")

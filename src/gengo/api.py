@@ -14,12 +14,11 @@ from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
-import pyarrow as pa
-
 from gengo import ddl
 from gengo._version import __version__
 from gengo.engine import TableResult, execute
 from gengo.engine.local import Progress
+from gengo.engine.memory import release_free_memory
 from gengo.errors import GengoError, Interrupted
 from gengo.models import resolve_model
 from gengo.plan import Plan, make_plan
@@ -473,7 +472,7 @@ def run(
     prior = check_resume(out, p) if resume and out.is_dir() else None
     created = _prepare_directory(out)
     started = time.perf_counter()
-    pa.default_memory_pool().release_unused()  # planning's samples: ~100 MB the parent no longer needs
+    release_free_memory()  # planning's samples: ~100 MB the parent no longer needs
     reused = _reusable(out, p, prior) if prior else []
     _remove_temporary_files(out, p)  # leftovers of a killed run
     recorder = _Recorder(out, run_parameters(p), [_file_entry(r) for r in reused], progress)

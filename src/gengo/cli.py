@@ -27,6 +27,7 @@ from gengo import api
 from gengo._version import __version__
 from gengo.engine import TableResult
 from gengo.engine.local import prewarm
+from gengo.engine.memory import keep_freed_memory
 from gengo.errors import GengoError, Interrupted
 from gengo.models import MODELS, model_names
 
@@ -504,6 +505,7 @@ def _report_interrupt(exc: KeyboardInterrupt) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: every failure becomes one line on stderr and a non-zero exit."""
+    keep_freed_memory()  # planning (and --workers 1) build chunks in this process too
     previous = _install_signal_handlers()
     try:
         return _main(argv)

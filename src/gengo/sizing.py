@@ -26,7 +26,7 @@ LARGE_SAMPLE = 65_536  # ... and in the large one (a superset)
 PLAIN_SAMPLE = 32_768  # rows per table for plain text, which has no per-unit costs
 SAMPLE_BLOCKS = 4
 QUICK_DIVISOR = 4  # the first round only locates the scale: samples this many times smaller
-SETTLED = 0.02  # stop once a round moves the scale by at most this fraction
+SETTLED = 0.02  # with a measured starting point, stop once a round moves the scale by at most this fraction
 _CALIBRATION_SEED = 0
 _ITERATIONS = 4
 MAX_ROWS = 10**13
@@ -75,12 +75,14 @@ def estimate_table(
 ) -> TableEstimate:
     """Fitted costs of one table at the row counts ``rows``; ``divisor`` shrinks the samples (rougher, faster)."""
     n = rows[table.name]
-    # Plain text has no per-unit costs: one smaller sample gives its bytes per row.
-    per_unit_costs = fmt.unit_rows(options, None) is not None
+    database = getattr(fmt, "database", False)
+    # Plain text has no per-unit costs: one smaller sample gives its bytes per row. A database's
+    # table has a set-up cost of its own (blocks, index roots) that two samples separate out.
+    per_unit_costs = fmt.unit_rows(options, None) is not None or database
     large_idx = _sample_indices(n, (LARGE_SAMPLE if per_unit_costs else PLAIN_SAMPLE) // divisor)
     large = table.generate(seed, rows, large_idx)
     hints = fmt.choose_hints(large, options) if n else None
-    if getattr(fmt, "database", False):  # a database's size includes its key indexes
+    if database:  # a database's size includes its key indexes
         hints = {**(hints or {}), "table": table.name, "keys": key_columns(table)}
     fixed = fmt.file_bytes(table.schema.empty_table(), options, hints)
     if n == 0:
@@ -97,6 +99,8 @@ def estimate_table(
     per_row = (large_bytes - small_bytes) / (len(large_idx) - len(small_idx))
     per_unit = small_bytes - fixed - per_row * len(small_idx)
     unit_rows = fmt.unit_rows(options, hints)
+    if database and per_row > 0:  # one "unit" per table: the file's table set-up
+        return TableEstimate(n, fixed + max(per_unit, 0), per_row, hints=hints)
     if per_row <= 0 or per_unit < 0 or unit_rows is None:
         return TableEstimate(n, fixed, max(large_bytes - fixed, 0) / len(large_idx), hints=hints)
     return TableEstimate(n, fixed, per_row, per_unit, unit_rows, hints)
@@ -214,11 +218,13 @@ def _calibrate(
     """The scale whose predicted size is nearest the target, and the estimates behind it.
 
     Each round samples the tables at the current scale, then solves for the scale with the
-    fitted per-table costs (cheap: row counts only). Once a round moves the scale by less than
-    ``SETTLED``, what changes with scale (longer keys, dictionaries) no longer matters. The
-    model's measured bytes per scale usually put the first round there already; when they do
-    not apply (compression, a subset of tables, --rows), a first round with small samples
-    finds the neighbourhood.
+    fitted per-table costs (cheap: row counts only). Sampling again at the solution corrects what
+    changes with scale (longer keys, dictionaries, database blocks). The model's measured bytes
+    per scale of uncompressed files put the first round next to the answer, and text and
+    Parquet sizes barely depend on scale: there, a move under ``SETTLED`` ends the search.
+    Otherwise (compression, a subset of tables, --rows, databases) the rounds go on until the
+    scale moves by 0.5% or less, after a first round with small samples for compressed output,
+    whose size can be far from the starting point.
     """
     if not math.isfinite(target_bytes) or target_bytes <= 0:
         raise ValueError("target size must be positive")
@@ -232,12 +238,13 @@ def _calibrate(
         est = estimate(model, rows, fmt, _CALIBRATION_SEED, tables, options, cache, divisor)
         return _solve(model, est, target_bytes, pins), est
 
-    if known is None:
+    if options.compression is not None and options.codec(fmt) != "none":
         scale, _ = round_at(scale, QUICK_DIVISOR)
+    tolerance = SETTLED if known else 0.005
     est: dict[str, TableEstimate] = {}
     for _ in range(_ITERATIONS):
         new_scale, est = round_at(scale, 1)
-        settled = abs(new_scale - scale) <= max(1, scale * SETTLED)
+        settled = abs(new_scale - scale) <= max(1, scale * tolerance)
         scale = new_scale
         if settled:
             break

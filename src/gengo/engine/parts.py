@@ -10,8 +10,6 @@ the local process pool and on Dask workers, so both engines write identical byte
 
 from __future__ import annotations
 
-import contextlib
-import os
 import socket
 import time
 from collections.abc import Collection, Iterator
@@ -21,6 +19,7 @@ from dataclasses import dataclass
 
 from gengo._version import __version__
 from gengo.engine.local import close_pool, forkserver_context
+from gengo.engine.memory import keep_freed_memory
 from gengo.errors import GengoError
 from gengo.plan import Plan
 from gengo.storage import Output
@@ -62,26 +61,6 @@ def plan_parts(plan: Plan, skip: Collection[str] = ()) -> list[Part]:
 
 
 _ready = False
-MMAP_THRESHOLD = 4 * 2**20
-TRIM_THRESHOLD = 64 * 2**20
-
-
-def _relax_malloc_trimming() -> None:
-    """Undo a tiny ``MALLOC_TRIM_THRESHOLD_`` (Dask's nanny sets 65,536 for its workers).
-
-    With it glibc serves every large NumPy array by a fresh mmap and unmaps it on free, so each
-    chunk page-faults its memory in again: generation ran 5x slower on Dask workers. Large
-    allocations from the heap (up to 4 MiB) and trimming past 64 MiB restore the local speed.
-    """
-    import ctypes
-    import sys
-
-    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
-        return
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
-        libc.mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
 
 
 def _setup() -> None:
@@ -95,7 +74,7 @@ def _setup() -> None:
 
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
-    _relax_malloc_trimming()
+    keep_freed_memory()  # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536: generation ran 5x slower
     vocab.warm_up()
     _ready = True
 

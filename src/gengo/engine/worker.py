@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
 from gengo import vocab  # noqa: E402
+from gengo.engine.memory import keep_freed_memory  # noqa: E402
 from gengo.models import MODELS  # noqa: E402
 from gengo.writers import FORMATS, WriteOptions  # noqa: E402
 from gengo.writers.base import spool_path  # noqa: E402
@@ -76,8 +77,9 @@ def init_worker() -> None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
+    keep_freed_memory()  # reuse the heap chunk after chunk (see engine.memory)
     with contextlib.suppress(NotImplementedError, AttributeError):
-        pa.jemalloc_set_decay_ms(0)  # hand freed chunk memory back to the OS at once
+        pa.jemalloc_set_decay_ms(0)  # hand freed Arrow memory back to the OS at once
     vocab.warm_up()
 
 

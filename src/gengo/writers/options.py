@@ -11,6 +11,7 @@ from gengo.errors import GengoError
 
 PARQUET_CODECS = ("snappy", "zstd", "gzip", "lz4", "none")
 TEXT_CODECS = ("none", "gzip", "zstd")
+GZIP_LEVEL = 6  # zlib's default, for text and Parquet alike
 COMPRESSED_BLOCK_ROWS = 1 << 16  # rows per gzip member / zstd frame in compressed text
 _TEXT_SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 
@@ -47,7 +48,7 @@ def compress_text(data: bytes, codec: str) -> bytes:
     if codec == "none":
         return data
     if codec == "gzip":
-        return gzip.compress(data, compresslevel=6, mtime=0)  # mtime=0: same bytes every run
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)  # mtime=0: same bytes every run
     if codec == "zstd":
         return pa.Codec("zstd", compression_level=3).compress(data, asbytes=True)
     raise ValueError(codec)
