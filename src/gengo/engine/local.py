@@ -153,18 +153,20 @@ class _ProcessPool:
         self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker)
 
     def run(self, job: Job, tasks: Iterable[Task]) -> Iterator[tuple[ChunkResult, float]]:
-        window: deque[tuple[Future, Task, float]] = deque()
+        window: deque[tuple[Future, Task, float, int]] = deque()
         limit = 2 * self.workers + 1
+        slots = list(range(limit + 1))  # spool files: one per task in flight, one for the result being appended
         it = iter(tasks)
         while True:
             while len(window) < limit:
                 task = next(it, None)
                 if task is None:
                     break
-                window.append((self.pool.submit(run_chunk, job, *task), task, time.perf_counter()))
+                slot = slots.pop()
+                window.append((self.pool.submit(run_chunk, job, *task, slot), task, time.perf_counter(), slot))
             if not window:
                 return
-            future, task, submitted = window.popleft()
+            future, task, submitted, slot = window.popleft()
             try:
                 result = future.result()
             except BrokenProcessPool as exc:
@@ -175,6 +177,7 @@ class _ProcessPool:
                 table, start, stop = task
                 raise GengoError(f"generating {table} rows {start}..{stop} failed: {exc!r}") from exc
             yield result, submitted
+            slots.append(slot)  # the caller has appended the chunk: its spool file can be reused
 
     def close(self, abort: bool) -> None:
         close_pool(self.pool, abort)
@@ -264,7 +267,7 @@ def execute(
             before, t0 = sink.bytes_written(), time.perf_counter()
             try:
                 if isinstance(result.payload, Spooled):
-                    add_spooled(sink, result.payload.path)
+                    add_spooled(sink, result.payload.path, result.payload.size)
                 else:
                     sink.add(result.payload)
             except OSError as exc:
@@ -291,6 +294,6 @@ def execute(
         for sink in sinks.values():
             sink.abort()
         executor.close(abort=not ok)
-        if spool is not None:  # chunks encoded but never appended (the run failed or was stopped)
+        if spool is not None:  # the spool files (and chunks never appended, if the run failed or was stopped)
             _remove_spool(spool, out_dir)
     return results

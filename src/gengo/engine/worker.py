@@ -27,7 +27,7 @@ from gengo import vocab  # noqa: E402
 from gengo.engine.memory import keep_freed_memory  # noqa: E402
 from gengo.models import MODELS  # noqa: E402
 from gengo.writers import FORMATS, WriteOptions  # noqa: E402
-from gengo.writers.base import spool_path  # noqa: E402
+from gengo.writers.base import spool_path, write_spooled  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -105,15 +105,15 @@ def generate(job: Job, table: str, start: int, stop: int) -> pa.Table:
     return blocks[0] if len(blocks) == 1 else pa.concat_tables(blocks)
 
 
-def run_chunk(job: Job, table: str, start: int, stop: int) -> ChunkResult:
+def run_chunk(job: Job, table: str, start: int, stop: int, slot: int | None = None) -> ChunkResult:
+    """Generate and encode one chunk; a large payload goes to spool file ``slot`` when the job has a spool."""
     t0 = time.perf_counter()
     data = generate(job, table, start, stop)
     t1 = time.perf_counter()
     payload = FORMATS[job.format].encode(data, start == 0, job.options, job.hints.get(table))
-    if job.spool_dir and isinstance(payload, bytes) and len(payload) >= SPOOL_MIN_BYTES:
-        path = spool_path(job.spool_dir, table, start)
-        with open(path, "wb") as f:
-            f.write(payload)
+    if job.spool_dir and slot is not None and isinstance(payload, bytes) and len(payload) >= SPOOL_MIN_BYTES:
+        path = spool_path(job.spool_dir, slot)
+        write_spooled(path, payload)
         payload = Spooled(str(path), len(payload))
     t2 = time.perf_counter()
     return ChunkResult(table, start, stop - start, payload, t1 - t0, t2 - t1)

@@ -79,28 +79,37 @@ def temp_path(path: Path) -> Path:
 SPOOL_PREFIX = ".gengo-chunk-"
 
 
-def spool_path(directory: Path | str, table: str, start: int) -> Path:
-    """Where a worker leaves one encoded chunk for the parent (a hidden temporary file)."""
-    return Path(directory) / f"{SPOOL_PREFIX}{table}-{start}{TEMP_SUFFIX}"
+def spool_path(directory: Path | str, slot: int) -> Path:
+    """One of the files through which workers hand encoded chunks to the parent (hidden, temporary).
+
+    The parent lends a slot with each task and takes it back once it has appended the chunk;
+    the files are overwritten, never truncated or deleted during a run, so their memory pages
+    are reused instead of being allocated and faulted in again for every chunk.
+    """
+    return Path(directory) / f"{SPOOL_PREFIX}{slot}{TEMP_SUFFIX}"
 
 
-def add_spooled(sink: Sink, path: Path | str) -> None:
-    """Append a chunk that a worker wrote to ``path``, then delete the file.
+def write_spooled(path: Path | str, payload: bytes) -> None:
+    """Worker side: overwrite the start of a slot file with ``payload`` (no truncation)."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
+        f.write(payload)
 
-    The sink reads it through a memory map: the bytes go from page cache to page cache once
+
+def add_spooled(sink: Sink, path: Path | str, size: int) -> None:
+    """Append the ``size`` bytes a worker left at the start of ``path``.
+
+    The sink reads them through a memory map: the bytes go from page cache to page cache once
     and are hashed in place, with no pickling and no pipe in between.
     """
-    with open(path, "rb") as f:
-        if os.fstat(f.fileno()).st_size == 0:
-            sink.add(b"")
-        else:
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                view = memoryview(mapped)
-                try:
-                    sink.add(view)
-                finally:
-                    view.release()
-    os.unlink(path)
+    if size == 0:
+        sink.add(b"")
+        return
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ) as mapped:
+        view = memoryview(mapped)
+        try:
+            sink.add(view)
+        finally:
+            view.release()
 
 
 class LocalFile:
