@@ -26,7 +26,7 @@ from rich.text import Text
 from gengo import api
 from gengo._version import __version__
 from gengo.engine import TableResult
-from gengo.engine.local import prewarm
+from gengo.engine.local import finish_prewarm, prewarm
 from gengo.engine.memory import keep_freed_memory
 from gengo.errors import GengoError, Interrupted
 from gengo.models import MODELS, model_names
@@ -510,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     finally:
+        finish_prewarm()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

@@ -138,12 +138,26 @@ def close_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
     pool.shutdown(wait=True)
 
 
+_prewarming: threading.Thread | None = None
+
+
 def prewarm(workers: int | None) -> None:
     """Start the fork server (libraries, vocabularies) in the background while the parent plans."""
-    if workers == 1:
+    global _prewarming
+    if workers == 1 or _prewarming is not None:
         return
     forkserver_context()
-    threading.Thread(target=multiprocessing.forkserver.ensure_running, daemon=True).start()
+    # Python finds its temporary directory by creating and deleting a probe file: done here, in
+    # the main thread, a quick exit (bad input) cannot cut that short and leave the file behind.
+    tempfile.gettempdir()
+    _prewarming = threading.Thread(target=multiprocessing.forkserver.ensure_running, daemon=True)
+    _prewarming.start()
+
+
+def finish_prewarm(timeout: float = 10.0) -> None:
+    """Wait for a fork server start in progress, so that exiting never interrupts it half-way."""
+    if _prewarming is not None:
+        _prewarming.join(timeout)
 
 
 class _ProcessPool:
