@@ -34,6 +34,8 @@ slot (about 2 per doctor over five years at 1 GB).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -291,18 +293,22 @@ def _diagnosis_table():
 
 _DIAGNOSIS_WEIGHTS, _DIAGNOSIS_CODES, _DIAGNOSIS_NAMES = _diagnosis_table()
 
+
+@lru_cache(maxsize=1)
+def _diagnosis_choice() -> rand.GroupedWeightedTable:
+    return rand.GroupedWeightedTable(_DIAGNOSIS_WEIGHTS)
+
+
+@lru_cache(maxsize=8)
+def _specialization_choice(doctors: int) -> rand.GroupedWeightedTable:
+    """Visits by (age band, sex) over the specializations that have doctors at this size."""
+    per_spec = _doctors_per_specialization(doctors)
+    visit = _VISIT_WEIGHTS * (per_spec > 0)
+    visit[visit.sum(axis=1) == 0] = (per_spec > 0).astype(np.float64)
+    return rand.GroupedWeightedTable(visit)
+
+
 _CLINIC_KINDS = 6  # name patterns, see _clinics
-
-
-def _grouped_choice(u: np.ndarray, group: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Index into row ``group`` of ``weights`` (G x K) drawn in proportion, one searchsorted for all rows."""
-    g, k = weights.shape
-    cdf = np.cumsum(weights, axis=1)
-    cdf /= cdf[:, -1:]
-    flat = (np.arange(g)[:, None] + cdf).ravel()
-    pos = np.searchsorted(flat, group + u, side="right")
-    np.minimum(pos, group * k + k - 1, out=pos)
-    return pos - group * k
 
 
 # --- shared pure functions: dimensions and the fact both call these ------------------------
@@ -462,14 +468,12 @@ def _appointments(ctx: ChunkContext) -> dict:
     band = (day >= _ADULT_DAY[offset]).astype(np.int64) + (day >= _MIDDLE_AGE_DAY[offset])
     # Specialization by age band and sex, among specializations that have doctors.
     per_spec = _doctors_per_specialization(doctors)
-    visit = _VISIT_WEIGHTS * (per_spec > 0)
-    visit[visit.sum(axis=1) == 0] = (per_spec > 0).astype(np.float64)
-    spec = _grouped_choice(ctx.uniform("specialization"), band * 2 + male, visit)
+    spec = _specialization_choice(doctors).choose(ctx.uniform("specialization"), band * 2 + male)
     # A doctor of that specialization: a rank inside its range, back through the permutation.
     count = per_spec[spec]
     doctor_rank = starts(per_spec)[spec] + np.minimum((ctx.uniform("doctor") * count).astype(np.int64), count - 1)
     doctor = invert(_doctor_permutation(ctx.seed, doctors), doctor_rank)
-    diagnosis = _grouped_choice(ctx.uniform("diagnosis"), (spec * 3 + band) * 2 + male, _DIAGNOSIS_WEIGHTS)
+    diagnosis = _diagnosis_choice().choose(ctx.uniform("diagnosis"), (spec * 3 + band) * 2 + male)
     return {
         "appointment_id": ctx.ids,
         "patient_id": patient + 1,
