@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from gengo.writers.direct import open_for_writing
 from gengo.writers.options import COMPRESSED_BLOCK_ROWS, WriteOptions, compress_text
 
 TEMP_SUFFIX = ".gengo-tmp"
@@ -126,7 +127,7 @@ class LocalFile:
 
     def _open(self):
         self.tmp = temp_path(self.path)
-        return open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        return open_for_writing(self.tmp)  # closed in commit/abort
 
     def _place(self) -> int:
         self._file.flush()
@@ -138,7 +139,7 @@ class LocalFile:
 
     def _discard(self) -> None:
         with contextlib.suppress(OSError):
-            self._file.close()
+            getattr(self._file, "discard", self._file.close)()
         with contextlib.suppress(FileNotFoundError):
             self.tmp.unlink()
 

@@ -1,0 +1,70 @@
+"""Output files written around the page cache hold exactly the bytes given, in any piece sizes."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gengo.writers import direct
+from gengo.writers.direct import DirectFile, open_for_writing
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="no O_DIRECT on this platform")
+
+
+def _direct_file_or_skip(path: Path) -> DirectFile:
+    f = open_for_writing(path)
+    if not isinstance(f, DirectFile):
+        f.close()
+        pytest.skip(f"{path.parent} does not support O_DIRECT")
+    return f
+
+
+def test_pieces_across_block_and_buffer_boundaries(tmp_path, monkeypatch):
+    monkeypatch.setattr(direct, "BUFFER_BYTES", 3 * direct.ALIGN)  # many buffer refills
+    f = _direct_file_or_skip(tmp_path / "out.bin")
+    pieces = [os.urandom(n) for n in (1, 4095, 4096, 4097, 12288, 0, 30001, 7)]
+    for p in pieces:
+        f.write(p)
+        f.write(memoryview(p))
+    assert f.tell() == 2 * sum(map(len, pieces))
+    f.close()
+    assert (tmp_path / "out.bin").read_bytes() == b"".join(p + p for p in pieces)
+
+
+def test_empty_and_block_sized_files(tmp_path):
+    for name, data in (("empty", b""), ("block", b"x" * direct.ALIGN)):
+        f = _direct_file_or_skip(tmp_path / name)
+        f.write(data)
+        f.close()
+        assert (tmp_path / name).read_bytes() == data
+
+
+def test_no_write_after_the_end_and_discard_writes_nothing(tmp_path):
+    f = _direct_file_or_skip(tmp_path / "a")
+    f.write(b"abc")
+    f.flush()
+    with pytest.raises(ValueError):
+        f.write(b"more")
+    f.close()
+    assert (tmp_path / "a").read_bytes() == b"abc"
+    g = _direct_file_or_skip(tmp_path / "b")
+    g.write(b"never written")
+    g.discard()
+    assert (tmp_path / "b").read_bytes() == b""
+
+
+def test_switched_off_or_unsupported_gives_a_buffered_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENGO_DIRECT_IO", "0")
+    f = open_for_writing(tmp_path / "c")
+    assert not isinstance(f, DirectFile)
+    f.close()
+    if Path("/dev/shm").is_dir():  # tmpfs refuses O_DIRECT: buffered fallback, same interface
+        monkeypatch.delenv("GENGO_DIRECT_IO")
+        path = Path("/dev/shm") / f"gengo-test-{os.getpid()}"
+        try:
+            g = open_for_writing(path)
+            g.write(b"ok")
+            g.close()
+            assert path.read_bytes() == b"ok"
+        finally:
+            path.unlink(missing_ok=True)
