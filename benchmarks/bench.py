@@ -24,8 +24,8 @@ from pathlib import Path
 import psutil
 
 import gengo
-from gengo.engine.local import prewarm
 from gengo.engine.memory import keep_freed_memory
+from gengo.engine.warm import prewarm
 from gengo.models import MODELS
 
 

@@ -26,8 +26,8 @@ from rich.text import Text
 from gengo import api
 from gengo._version import __version__
 from gengo.engine import TableResult
-from gengo.engine.local import finish_prewarm, prewarm
 from gengo.engine.memory import keep_freed_memory
+from gengo.engine.warm import finish_prewarm, prewarm
 from gengo.errors import GengoError, Interrupted
 from gengo.models import MODELS, model_names
 

@@ -9,12 +9,9 @@ does not depend on the number of workers.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Collection, Iterable, Iterator
@@ -24,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from gengo.engine.warm import forkserver_context
 from gengo.engine.worker import ChunkResult, Job, Spooled, init_worker, run_chunk
 from gengo.errors import GengoError
 from gengo.plan import Plan
@@ -117,12 +115,6 @@ class _InProcess:
         pass
 
 
-def forkserver_context() -> multiprocessing.context.BaseContext:
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["gengo.engine.preload"])
-    return ctx
-
-
 def close_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
     """Shut a pool down; with ``abort``, cancel queued work and end the workers now."""
     if abort:
@@ -136,28 +128,6 @@ def close_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
             with contextlib.suppress(Exception):
                 proc.join(timeout=10)
     pool.shutdown(wait=True)
-
-
-_prewarming: threading.Thread | None = None
-
-
-def prewarm(workers: int | None) -> None:
-    """Start the fork server (libraries, vocabularies) in the background while the parent plans."""
-    global _prewarming
-    if workers == 1 or _prewarming is not None:
-        return
-    forkserver_context()
-    # Python finds its temporary directory by creating and deleting a probe file: done here, in
-    # the main thread, a quick exit (bad input) cannot cut that short and leave the file behind.
-    tempfile.gettempdir()
-    _prewarming = threading.Thread(target=multiprocessing.forkserver.ensure_running, daemon=True)
-    _prewarming.start()
-
-
-def finish_prewarm(timeout: float = 10.0) -> None:
-    """Wait for a fork server start in progress, so that exiting never interrupts it half-way."""
-    if _prewarming is not None:
-        _prewarming.join(timeout)
 
 
 class _ProcessPool:

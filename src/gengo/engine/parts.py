@@ -18,8 +18,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from gengo._version import __version__
-from gengo.engine.local import close_pool, forkserver_context
+from gengo.engine.local import close_pool
 from gengo.engine.memory import keep_freed_memory
+from gengo.engine.warm import forkserver_context
 from gengo.errors import GengoError
 from gengo.plan import Plan
 from gengo.storage import Output
