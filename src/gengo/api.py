@@ -21,7 +21,7 @@ from gengo.engine.local import Progress
 from gengo.engine.memory import release_free_memory
 from gengo.errors import GengoError, Interrupted
 from gengo.models import resolve_model
-from gengo.plan import Plan, make_plan
+from gengo.planning import Plan, make_plan
 from gengo.sizing import GB
 from gengo.writers import WriteOptions, resolve_format
 from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, file_sha256, temp_path

@@ -291,7 +291,7 @@ def ddl_command(model, dialect, db_schema, tables) -> None:
     m = api.resolve_model(model)
     names = api.parse_tables(tables)
     if names:
-        from gengo.plan import select_tables
+        from gengo.planning import select_tables
 
         names = list(select_tables(m, names))
     click.echo(ddl.ddl(m, ddl.resolve_dialect(dialect), names, db_schema), nl=False)

@@ -23,7 +23,7 @@ from gengo.engine import TableResult
 from gengo.engine.local import Progress
 from gengo.engine.parts import PartResult, plan_parts, run_local
 from gengo.errors import GengoError, Interrupted
-from gengo.plan import Partitioning, Plan
+from gengo.planning import Partitioning, Plan
 from gengo.storage import Output, is_url
 from gengo.writers.base import TEMP_SUFFIX, file_sha256
 

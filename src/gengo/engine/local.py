@@ -24,7 +24,7 @@ from typing import Protocol
 from gengo.engine.warm import forkserver_context
 from gengo.engine.worker import ChunkResult, Job, Spooled, init_worker, run_chunk
 from gengo.errors import GengoError
-from gengo.plan import Plan
+from gengo.planning import Plan
 from gengo.writers import Sink
 from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, add_spooled, file_sha256
 

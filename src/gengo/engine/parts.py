@@ -22,7 +22,7 @@ from gengo.engine.local import close_pool
 from gengo.engine.memory import keep_freed_memory
 from gengo.engine.warm import forkserver_context
 from gengo.errors import GengoError
-from gengo.plan import Plan
+from gengo.planning import Plan
 from gengo.storage import Output
 
 
