@@ -24,6 +24,7 @@ from pathlib import Path
 import psutil
 
 import gengo
+import gengo.api  # noqa: F401 - the library loaded before timing, as `gengo gen` has it when it plans
 from gengo.engine.memory import keep_freed_memory
 from gengo.engine.warm import prewarm
 from gengo.models import MODELS

@@ -17,6 +17,7 @@ import contextlib
 import errno
 import mmap
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,17 +43,22 @@ def open_for_writing(path: Path) -> BinaryIO | DirectFile:
 class DirectFile:
     """An append-only binary file written with ``O_DIRECT``.
 
-    Bytes gather in an aligned buffer that goes to the disk in whole blocks; ``close`` (or
-    ``flush``, which ends the file) writes the last partial block padded with zeros, then cuts
-    the file to its real length. Supports what the sinks use: write, tell, flush, fileno, close.
+    Bytes gather in one of two aligned buffers; a full buffer goes to the disk in whole blocks
+    from a background thread while the caller fills the other, so the caller does not wait for
+    the device. ``close`` (or ``flush``, which ends the file) writes the last partial block
+    padded with zeros, then cuts the file to its real length. Supports what the sinks use:
+    write, tell, flush, fileno, close (and ``discard``).
     """
 
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_DIRECT, 0o644)
-        self._buffer = mmap.mmap(-1, BUFFER_BYTES)  # anonymous maps are page-aligned
-        self._view = memoryview(self._buffer)
-        self._fill = 0  # bytes waiting in the buffer
+        self._buffers = [mmap.mmap(-1, BUFFER_BYTES) for _ in range(2)]  # anonymous maps are page-aligned
+        self._views = [memoryview(b) for b in self._buffers]
+        self._current = 0  # the buffer being filled
+        self._fill = 0  # bytes waiting in it
         self._size = 0  # bytes written by the caller
+        self._pending: Future | None = None  # the other buffer on its way to the disk
+        self._io: ThreadPoolExecutor | None = None
         self._ended = False
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
@@ -62,19 +68,32 @@ class DirectFile:
         n, at = len(data), 0
         while at < n:
             take = min(BUFFER_BYTES - self._fill, n - at)
-            self._view[self._fill : self._fill + take] = data[at : at + take]
+            self._views[self._current][self._fill : self._fill + take] = data[at : at + take]
             self._fill += take
             at += take
             if self._fill == BUFFER_BYTES:
-                self._drain(BUFFER_BYTES)
+                self._hand_over()
         self._size += n
         return n
 
-    def _drain(self, length: int) -> None:
+    def _hand_over(self) -> None:
+        """Send the full current buffer to the disk in the background and switch buffers."""
+        self._wait()
+        if self._io is None:
+            self._io = ThreadPoolExecutor(1, thread_name_prefix="gengo-direct-io")
+        self._pending = self._io.submit(self._write_all, self._views[self._current], BUFFER_BYTES)
+        self._current ^= 1
+        self._fill = 0
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()  # re-raises the write's error (ENOSPC, EIO) here
+
+    def _write_all(self, view: memoryview, length: int) -> None:
         done = 0
         while done < length:
-            done += os.write(self._fd, self._view[done:length])
-        self._fill = 0
+            done += os.write(self._fd, view[done:length])
 
     def tell(self) -> int:
         return self._size
@@ -87,10 +106,12 @@ class DirectFile:
         if self._ended:
             return
         self._ended = True
+        self._wait()
         if self._fill:
             padded = -(-self._fill // ALIGN) * ALIGN
-            self._view[self._fill : padded] = bytes(padded - self._fill)
-            self._drain(padded)
+            view = self._views[self._current]
+            view[self._fill : padded] = bytes(padded - self._fill)
+            self._write_all(view, padded)
             os.ftruncate(self._fd, self._size)
 
     def close(self) -> None:
@@ -99,14 +120,22 @@ class DirectFile:
         try:
             self.flush()
         finally:
-            os.close(self._fd)
-            self._fd = -1
-            self._view.release()
-            with contextlib.suppress(BufferError):
-                self._buffer.close()
+            self._release()
 
     def discard(self) -> None:
         """Close without writing what is still buffered (the file is about to be removed)."""
         self._ended = True
-        self._fill = 0
-        self.close()
+        with contextlib.suppress(OSError):
+            self._wait()
+        self._release()
+
+    def _release(self) -> None:
+        if self._io is not None:
+            self._io.shutdown(wait=True)
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        for view, buffer in zip(self._views, self._buffers, strict=True):
+            view.release()
+            with contextlib.suppress(BufferError):
+                buffer.close()
