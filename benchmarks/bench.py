@@ -77,7 +77,7 @@ def bench_one(
         with PeakRSS() as rss:
             t0 = time.perf_counter()
             prewarm(workers)
-            plan = gengo.plan(model, size, fmt, seed=seed, compression=compression)
+            plan = gengo.plan(model, size, fmt, seed=seed, compression=compression, workers=workers)
             summary = gengo.run(plan, out / "data", workers=workers, fsync=False)
             wall = time.perf_counter() - t0
         stages = [sum(getattr(t, f"{k}_seconds") for t in summary.tables) for k in ("generate", "encode", "write")]

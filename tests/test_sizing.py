@@ -8,6 +8,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+import gengo
 from tests.helpers import gen, manifest, run_gengo
 
 MODELS = ["ecommerce", "ecommerce-ds", "financial", "medical"]
@@ -110,3 +111,13 @@ def test_manifest_records_the_options(tmp_path):
     out = gen(tmp_path / "o", "ecommerce", "2MB", "json", 9, "--compression", "gzip", "--rows", "dim_customers=300")
     m = json.loads((out / "manifest.json").read_text())
     assert m["compression"] == "gzip" and m["rows_overrides"] == {"dim_customers": 300}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_planning_threads_do_not_change_the_plan(fmt):
+    one = gengo.plan("ecommerce-ds", "0.05", fmt, seed=3, workers=1)
+    two = gengo.plan("ecommerce-ds", "0.05", fmt, seed=3, workers=2)
+    assert one.rows == two.rows
+    assert [(t.chunk_rows, t.estimated_bytes, t.hints) for t in one.tables] == [
+        (t.chunk_rows, t.estimated_bytes, t.hints) for t in two.tables
+    ]

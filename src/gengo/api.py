@@ -155,8 +155,12 @@ def plan(
     tables: str | Sequence[str] | None = None,
     compression: str | None = None,
     row_group_size: int | None = None,
+    workers: int | None = None,
 ) -> Plan:
-    """Validate the request and work out the row counts, without writing anything."""
+    """Validate the request and work out the row counts, without writing anything.
+
+    ``workers`` (default: one per CPU) is also how many threads sample the tables for sizing.
+    """
     m = resolve_model(model)
     fmt = resolve_format(format)
     target = parse_size(size) if size is not None else None
@@ -166,7 +170,8 @@ def plan(
     if chunk_rows is not None and chunk_rows < 1:
         raise GengoError("chunk rows must be >= 1")
     options = WriteOptions(compression.strip().lower() if compression else None, row_group_size)
-    return make_plan(m, fmt, target, check_seed(seed), chunk_rows, pins, parse_tables(tables), options)
+    threads = check_workers(workers)
+    return make_plan(m, fmt, target, check_seed(seed), chunk_rows, pins, parse_tables(tables), options, threads)
 
 
 def _owned_files(p: Plan) -> set[str]:

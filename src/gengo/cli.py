@@ -90,7 +90,7 @@ def _dataset_options(func):
     return func
 
 
-def _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows):
+def _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows, workers=None):
     """Validate what was given, ask for what is missing (on a terminal), and plan."""
     seed_value = _parse_int(seed, "--seed") if seed is not None else None
     chunk_value = _parse_int(chunk_rows, "--chunk-rows") if chunk_rows is not None else None
@@ -111,7 +111,7 @@ def _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_siz
         size = _ask(size, "--size", "Approximate size in GB")
         api.parse_size(size)
     fmt = _ask(fmt, "--format", "Format (csv/json/parquet)")
-    return api.plan(model, size or None, fmt, seed_value, chunk_value, pins, tables, compression, group_value)
+    return api.plan(model, size or None, fmt, seed_value, chunk_value, pins, tables, compression, group_value, workers)
 
 
 @cli.command()
@@ -190,7 +190,7 @@ def gen(
     if resume and seed is None and output:
         recorded = api.resume_seed(output)
         seed = str(recorded) if recorded is not None else None
-    plan = _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows)
+    plan = _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows, workers_value)
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:

@@ -108,6 +108,7 @@ def make_plan(
     pins: Mapping[str, int] | None = None,
     tables: Sequence[str] | None = None,
     options: WriteOptions | None = None,
+    threads: int = 1,
 ) -> Plan:
     options = options or WriteOptions()
     options.check(fmt)
@@ -116,7 +117,7 @@ def make_plan(
         from gengo.ddl import ordered_tables
 
         selected = tuple(t.name for t in ordered_tables(model, selected))
-    rows, est = sizing.resolve_rows(model, fmt, seed, target_bytes, pins, selected, options)
+    rows, est = sizing.resolve_rows(model, fmt, seed, target_bytes, pins, selected, options, threads)
     plans = []
     for name in selected:
         e = est[name]
