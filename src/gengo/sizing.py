@@ -130,6 +130,10 @@ def estimate(
         return estimate_table(model.table(name), rows, fmt, seed, options, divisor)
 
     if threads > 1 and len(todo) > 1:
+        # A few rows of each table first, in this thread: what models load or build on first
+        # use (imports, vocabularies, caches) must not happen in two threads at once.
+        for name in todo:
+            model.table(name).generate(seed, rows, np.arange(min(rows[name], 8), dtype=np.int64))
         with ThreadPoolExecutor(min(threads, len(todo))) as pool:
             found = dict(zip(todo, pool.map(one, todo), strict=True))
     else:

@@ -190,10 +190,10 @@ class TextFormat:
     name: str
     extension: str
 
-    def encode_plain(self, table: pa.Table, first: bool) -> bytes:
+    def encode_plain(self, table: pa.Table, first: bool) -> bytes | memoryview:
         raise NotImplementedError
 
-    def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> bytes:
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> bytes | memoryview:
         codec = options.codec(self)
         if codec == "none":
             return self.encode_plain(table, first)

@@ -18,10 +18,10 @@ class CsvFormat(TextFormat):
     name = "csv"
     extension = "csv"
 
-    def encode_plain(self, table: pa.Table, first: bool) -> bytes:
+    def encode_plain(self, table: pa.Table, first: bool) -> bytes | memoryview:
         buf = io.BytesIO()
         pl.from_arrow(render_timestamps(table)).write_csv(buf, include_header=first, quote_style="necessary")
-        return buf.getvalue()
+        return buf.getbuffer()  # a view: no copy of the encoded chunk
 
 
 CSV = CsvFormat()

@@ -161,11 +161,12 @@ class ParquetFormat:
     name = "parquet"
     extension = "parquet"
 
-    def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> bytes:
+    def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> memoryview:
+        """A standalone Parquet file of whole row groups, as a view of Arrow's buffer (not copied)."""
         buf = pa.BufferOutputStream()
         rows = row_group_rows(options, hints)
         pq.write_table(table, buf, row_group_size=rows, **writer_options(options, hints))
-        return buf.getvalue().to_pybytes()
+        return memoryview(buf.getvalue())
 
     def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> ParquetSink:
         return ParquetSink(path, schema, options, hints)
