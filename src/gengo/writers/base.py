@@ -193,7 +193,9 @@ class TextFormat:
     def encode_plain(self, table: pa.Table, first: bool) -> bytes | memoryview:
         raise NotImplementedError
 
-    def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> bytes | memoryview:
+    def encode(
+        self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None
+    ) -> bytes | memoryview:
         codec = options.codec(self)
         if codec == "none":
             return self.encode_plain(table, first)
