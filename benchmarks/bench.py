@@ -16,6 +16,8 @@ import argparse
 import contextlib
 import json
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -102,8 +104,23 @@ def bench_one(
         shutil.rmtree(out, ignore_errors=True)
 
 
+def run_fresh(model: str, fmt: str, size: float, workers: int | None, args: argparse.Namespace) -> dict:
+    """One measurement in a new Python process, as `gengo gen` runs: a cold fork server, and no
+    memory or vocabularies left over from the configurations measured before."""
+    spec = [model, fmt, size, workers, args.seed, args.compression, args.dir]
+    r = subprocess.run(
+        [sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True, check=False
+    )
+    if r.returncode != 0:
+        raise SystemExit(f"benchmark run {spec} failed:\n{r.stderr}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
-    keep_freed_memory()  # as `gengo gen` does
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":  # a single measurement (see run_fresh)
+        keep_freed_memory()  # as `gengo gen` does
+        print(json.dumps(bench_one(*json.loads(sys.argv[2]))))
+        return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("-m", "--model", action="append", help="model (repeatable); default: ecommerce")
     ap.add_argument("-f", "--format", action="append", help="format (repeatable); default: csv, json, parquet")
@@ -141,10 +158,7 @@ def main() -> None:
         for fmt in args.format or ["csv", "json", "parquet"]:
             for size in args.size or [1.0]:
                 for workers in args.workers or [None]:
-                    runs = [
-                        bench_one(model, fmt, size, workers, args.seed, args.compression, args.dir)
-                        for _ in range(args.repeat)
-                    ]
+                    runs = [run_fresh(model, fmt, size, workers, args) for _ in range(args.repeat)]
                     r = sorted(runs, key=lambda x: x["wall_s"])[len(runs) // 2]  # the median run
                     r["runs"] = len(runs)
                     results.append(r)

@@ -24,7 +24,7 @@ from gengo.writers.options import GZIP_LEVEL, WriteOptions
 MAGIC = b"PAR1"
 MAX_ROW_GROUP_ROWS = 1 << 20
 MIN_ROW_GROUP_ROWS = 1 << 16
-ROW_GROUP_ARROW_BYTES = 64 * 2**20  # aim for row groups of about this much data in memory
+ROW_GROUP_ARROW_BYTES = 32 * 2**20  # aim for row groups of about this much data in memory
 DICTIONARY_BUDGET = 512 * 1024  # bytes of distinct values per row group worth a dictionary
 
 # FileMetaData / RowGroup / ColumnChunk / ColumnMetaData field ids (parquet.thrift).
