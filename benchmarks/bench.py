@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/bench.py -m ecommerce -f parquet -s 0.1 -s 1 --json out.json
 
 For each (model, format, size) it generates into a temporary directory (deleted afterwards)
-and reports wall seconds (planning included, as `gengo gen` runs), MB/s, rows/s, peak RSS of the
+in a new Python process and reports wall seconds (from the process start: imports, fork server,
+planning and generation, as `gengo gen` runs), MB/s, rows/s, peak RSS of the
 whole process tree (sampled from the
 OS every 50 ms, workers included) and the split of work between generation, encoding (both
 summed over worker processes) and writing (in the parent).
@@ -12,24 +13,21 @@ summed over worker processes) and writing (in the parent).
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import json
-import shutil
-import subprocess
-import sys
-import tempfile
-import threading
 import time
-from pathlib import Path
 
-import psutil
+STARTED = time.perf_counter()  # a measurement's wall clock starts with its process, as `gengo gen`'s does
 
-import gengo
-import gengo.api  # noqa: F401 - the library loaded before timing, as `gengo gen` has it when it plans
-from gengo.engine.memory import keep_freed_memory
-from gengo.engine.warm import prewarm
-from gengo.models import MODELS
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import psutil  # noqa: E402
 
 
 class PeakRSS:
@@ -73,12 +71,20 @@ class PeakRSS:
 def bench_one(
     model: str, fmt: str, size: float, workers: int | None, seed: int, compression: str | None, where: str | None
 ) -> dict:
+    """Generate once in this (new) process, timed from the process's start like `gengo gen`:
+    imports, the fork server starting meanwhile (see gengo.launch), planning, generation."""
+    from gengo.engine.warm import prewarm
+
+    prewarm(workers)  # before the heavy imports, as gengo.launch does
+    import gengo
+    import gengo.api
+    from gengo.engine.memory import keep_freed_memory
+
+    keep_freed_memory()  # as `gengo gen` does
     out = Path(tempfile.mkdtemp(prefix="gengo-bench-", dir=where))
     try:
-        # What `gengo gen` does: the fork server warms up while the parent plans; wall covers both.
         with PeakRSS() as rss:
-            t0 = time.perf_counter()
-            prewarm(workers)
+            t0 = STARTED
             plan = gengo.plan(model, size, fmt, seed=seed, compression=compression, workers=workers)
             summary = gengo.run(plan, out / "data", workers=workers, fsync=False)
             wall = time.perf_counter() - t0
@@ -118,7 +124,6 @@ def run_fresh(model: str, fmt: str, size: float, workers: int | None, args: argp
 
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--one":  # a single measurement (see run_fresh)
-        keep_freed_memory()  # as `gengo gen` does
         print(json.dumps(bench_one(*json.loads(sys.argv[2]))))
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -134,6 +139,8 @@ def main() -> None:
     args = ap.parse_args()
     models = args.model or ["ecommerce"]
     if models == ["all"]:
+        from gengo.models import MODELS
+
         models = list(MODELS)
     results = []
     cols = [
