@@ -68,3 +68,24 @@ def test_switched_off_or_unsupported_gives_a_buffered_file(tmp_path, monkeypatch
             assert path.read_bytes() == b"ok"
         finally:
             path.unlink(missing_ok=True)
+
+
+def test_write_from_a_file_matches_write_and_hashes_the_same(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.setattr(direct, "BUFFER_BYTES", 2 * direct.ALIGN)
+    src = tmp_path / "src.bin"
+    data = os.urandom(3 * direct.ALIGN + 123) + b"stale tail not to copy"
+    src.write_bytes(data)
+    f = _direct_file_or_skip(tmp_path / "out.bin")
+    f.write(b"head")
+    h = hashlib.sha256()
+    fd = os.open(src, os.O_RDONLY)
+    try:
+        f.write_from(fd, 3 * direct.ALIGN + 123, 0, h)
+    finally:
+        os.close(fd)
+    assert f.tell() == 4 + 3 * direct.ALIGN + 123
+    f.close()
+    assert (tmp_path / "out.bin").read_bytes() == b"head" + data[: 3 * direct.ALIGN + 123]
+    assert h.hexdigest() == hashlib.sha256(data[: 3 * direct.ALIGN + 123]).hexdigest()

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from gengo.writers.direct import open_for_writing
+from gengo.writers.direct import DirectFile, open_for_writing
 from gengo.writers.options import COMPRESSED_BLOCK_ROWS, WriteOptions, compress_text
 
 TEMP_SUFFIX = ".gengo-tmp"
@@ -105,6 +105,8 @@ def add_spooled(sink: Sink, path: Path | str, size: int) -> None:
     if size == 0:
         sink.add(b"")
         return
+    if getattr(sink, "add_from_file", None) is not None and sink.add_from_file(path, size):
+        return
     with open(path, "rb") as f, mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ) as mapped:
         view = memoryview(mapped)
         try:
@@ -162,6 +164,18 @@ class ByteSink(LocalFile):
         self._file.write(payload)
         self._hash.update(payload)
         self._wrote = True
+
+    def add_from_file(self, path: Path | str, size: int) -> bool:
+        """Append the first ``size`` bytes of ``path`` if the file can take them directly (O_DIRECT)."""
+        if not isinstance(self._file, DirectFile):
+            return False
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            self._file.write_from(fd, size, 0, self._hash)
+        finally:
+            os.close(fd)
+        self._wrote = True
+        return True
 
     def bytes_written(self) -> int:
         return self._file.tell()

@@ -76,6 +76,27 @@ class DirectFile:
         self._size += n
         return n
 
+    def write_from(self, fd: int, size: int, offset: int = 0, hasher=None) -> int:
+        """Append ``size`` bytes read from file ``fd`` at ``offset`` straight into the buffers
+        (no memory map, no intermediate copy); ``hasher`` sees the bytes as they arrive."""
+        if self._ended:
+            raise ValueError("write to a finished DirectFile")
+        done = 0
+        while done < size:
+            view = self._views[self._current][self._fill : min(BUFFER_BYTES, self._fill + size - done)]
+            n = os.preadv(fd, [view], offset + done)
+            if n <= 0:
+                raise OSError(errno.EIO, f"spool file ended after {done} of {size} bytes")
+            if hasher is not None:
+                hasher.update(view[:n])
+            view.release()
+            self._fill += n
+            done += n
+            if self._fill == BUFFER_BYTES:
+                self._hand_over()
+        self._size += size
+        return size
+
     def _hand_over(self) -> None:
         """Send the full current buffer to the disk in the background and switch buffers."""
         self._wait()
