@@ -61,40 +61,41 @@ class DirectFile:
         self._io: ThreadPoolExecutor | None = None
         self._ended = False
 
-    def write(self, data: bytes | bytearray | memoryview) -> int:
+    def _room(self, wanted: int) -> memoryview:
+        """Where the next bytes go: up to ``wanted`` bytes of the current buffer."""
         if self._ended:
             raise ValueError("write to a finished DirectFile")
-        data = memoryview(data).cast("B")
-        n, at = len(data), 0
-        while at < n:
-            take = min(BUFFER_BYTES - self._fill, n - at)
-            self._views[self._current][self._fill : self._fill + take] = data[at : at + take]
-            self._fill += take
-            at += take
-            if self._fill == BUFFER_BYTES:
-                self._hand_over()
+        return self._views[self._current][self._fill : min(BUFFER_BYTES, self._fill + wanted)]
+
+    def _filled(self, n: int) -> None:
+        self._fill += n
         self._size += n
-        return n
+        if self._fill == BUFFER_BYTES:
+            self._hand_over()
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        data = memoryview(data).cast("B")
+        at = 0
+        while at < len(data):
+            room = self._room(len(data) - at)
+            room[:] = data[at : at + len(room)]
+            at += len(room)
+            self._filled(len(room))
+        return len(data)
 
     def write_from(self, fd: int, size: int, offset: int = 0, hasher=None) -> int:
         """Append ``size`` bytes read from file ``fd`` at ``offset`` straight into the buffers
         (no memory map, no intermediate copy); ``hasher`` sees the bytes as they arrive."""
-        if self._ended:
-            raise ValueError("write to a finished DirectFile")
         done = 0
         while done < size:
-            view = self._views[self._current][self._fill : min(BUFFER_BYTES, self._fill + size - done)]
-            n = os.preadv(fd, [view], offset + done)
+            room = self._room(size - done)
+            n = os.preadv(fd, [room], offset + done)
             if n <= 0:
                 raise OSError(errno.EIO, f"spool file ended after {done} of {size} bytes")
             if hasher is not None:
-                hasher.update(view[:n])
-            view.release()
-            self._fill += n
+                hasher.update(room[:n])
             done += n
-            if self._fill == BUFFER_BYTES:
-                self._hand_over()
-        self._size += size
+            self._filled(n)
         return size
 
     def _hand_over(self) -> None:
