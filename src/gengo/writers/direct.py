@@ -61,41 +61,40 @@ class DirectFile:
         self._io: ThreadPoolExecutor | None = None
         self._ended = False
 
-    def _room(self, wanted: int) -> memoryview:
-        """Where the next bytes go: up to ``wanted`` bytes of the current buffer."""
+    def write(self, data: bytes | bytearray | memoryview) -> int:
         if self._ended:
             raise ValueError("write to a finished DirectFile")
-        return self._views[self._current][self._fill : min(BUFFER_BYTES, self._fill + wanted)]
-
-    def _filled(self, n: int) -> None:
-        self._fill += n
-        self._size += n
-        if self._fill == BUFFER_BYTES:
-            self._hand_over()
-
-    def write(self, data: bytes | bytearray | memoryview) -> int:
         data = memoryview(data).cast("B")
-        at = 0
-        while at < len(data):
-            room = self._room(len(data) - at)
-            room[:] = data[at : at + len(room)]
-            at += len(room)
-            self._filled(len(room))
-        return len(data)
+        n, at = len(data), 0
+        while at < n:
+            take = min(BUFFER_BYTES - self._fill, n - at)
+            self._views[self._current][self._fill : self._fill + take] = data[at : at + take]
+            self._fill += take
+            at += take
+            if self._fill == BUFFER_BYTES:
+                self._hand_over()
+        self._size += n
+        return n
 
     def write_from(self, fd: int, size: int, offset: int = 0, hasher=None) -> int:
         """Append ``size`` bytes read from file ``fd`` at ``offset`` straight into the buffers
         (no memory map, no intermediate copy); ``hasher`` sees the bytes as they arrive."""
+        if self._ended:
+            raise ValueError("write to a finished DirectFile")
         done = 0
         while done < size:
-            room = self._room(size - done)
-            n = os.preadv(fd, [room], offset + done)
+            view = self._views[self._current][self._fill : min(BUFFER_BYTES, self._fill + size - done)]
+            n = os.preadv(fd, [view], offset + done)
             if n <= 0:
                 raise OSError(errno.EIO, f"spool file ended after {done} of {size} bytes")
             if hasher is not None:
-                hasher.update(room[:n])
+                hasher.update(view[:n])
+            view.release()
+            self._fill += n
             done += n
-            self._filled(n)
+            if self._fill == BUFFER_BYTES:
+                self._hand_over()
+        self._size += size
         return size
 
     def _hand_over(self) -> None:
