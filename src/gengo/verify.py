@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from gengo.ddl import column_type
+from gengo.ddl import column_type, quote
 from gengo.errors import GengoError
 from gengo.models import resolve_model
 from gengo.schema import Model, Table
@@ -279,10 +279,6 @@ def _duck_type(arrow_type: pa.DataType) -> str:
     return column_type(arrow_type, "duckdb")
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -307,25 +303,25 @@ class _DuckReader(_Reader):
                 src = f"read_csv({files}, header=true, auto_detect=false, columns={{{cols}}})"
             else:
                 src = f"read_json({files}, format='newline_delimited', columns={{{cols}}})"
-        select = ", ".join(_q(c) for c in columns)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_q(table.name)} AS SELECT {select} FROM {src}")
-        return self.con.execute(f"SELECT count(*) FROM {_q(table.name)}").fetchone()[0]
+        select = ", ".join(quote(c) for c in columns)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(table.name)} AS SELECT {select} FROM {src}")
+        return self.con.execute(f"SELECT count(*) FROM {quote(table.name)}").fetchone()[0]
 
     def key_problems(self, table: Table) -> tuple[int, int]:
-        pk = ", ".join(_q(c) for c in table.primary_key)
-        name = _q(table.name)
+        pk = ", ".join(quote(c) for c in table.primary_key)
+        name = quote(table.name)
         dup = self.con.execute(
             f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {name} GROUP BY {pk} HAVING n > 1)"
         ).fetchone()[0]
         nulls = self.con.execute(
-            f"SELECT count(*) FROM {name} WHERE " + " OR ".join(f"{_q(c)} IS NULL" for c in table.primary_key)
+            f"SELECT count(*) FROM {name} WHERE " + " OR ".join(f"{quote(c)} IS NULL" for c in table.primary_key)
         ).fetchone()[0]
         return int(dup), int(nulls)
 
     def orphans(self, table: Table, col: str, parent: str, pcol: str) -> int:
         return self.con.execute(
-            f"SELECT count(*) FROM {_q(table.name)} c WHERE c.{_q(col)} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {_q(parent)} p WHERE p.{_q(pcol)} = c.{_q(col)})"
+            f"SELECT count(*) FROM {quote(table.name)} c WHERE c.{quote(col)} IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM {quote(parent)} p WHERE p.{quote(pcol)} = c.{quote(col)})"
         ).fetchone()[0]
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from gengo.ddl import quote
 from gengo.errors import GengoError
 from gengo.writers.base import temp_path
 from gengo.writers.options import WriteOptions
@@ -36,10 +37,6 @@ def import_duckdb():
     except ImportError:
         raise GengoError("the duckdb format needs the duckdb package: pip install 'gengo[duckdb]'") from None
     return duckdb
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _remove_database(path: Path) -> None:
@@ -68,7 +65,7 @@ class DuckDBSink:
             self._con = duckdb.connect(str(self.tmp))
         except duckdb.Error as exc:
             raise GengoError(f"cannot open DuckDB database '{self.tmp}': {exc}") from exc
-        self._insert = f"INSERT INTO {_quote(table)} SELECT * FROM {_CHUNK_VIEW}"
+        self._insert = f"INSERT INTO {quote(table)} SELECT * FROM {_CHUNK_VIEW}"
 
     def add(self, payload: pa.Table) -> None:
         duckdb = import_duckdb()
@@ -134,9 +131,9 @@ class DuckDBFormat:
                 con.register(_CHUNK_VIEW, table)
                 con.execute(f"CREATE TABLE sample AS SELECT * FROM {_CHUNK_VIEW}")
                 if pk:
-                    con.execute(f"ALTER TABLE sample ADD PRIMARY KEY ({', '.join(_quote(c) for c in pk)})")
+                    con.execute(f"ALTER TABLE sample ADD PRIMARY KEY ({', '.join(quote(c) for c in pk)})")
                 for i, col in enumerate(fks):
-                    con.execute(f"CREATE INDEX fk{i} ON sample ({_quote(col)})")
+                    con.execute(f"CREATE INDEX fk{i} ON sample ({quote(col)})")
                 con.execute("CHECKPOINT")
             finally:
                 con.close()

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from gengo.ddl import quote
 from gengo.errors import GengoError
 from gengo.writers.options import WriteOptions
 
@@ -45,10 +46,6 @@ def import_psycopg():
     except ImportError:
         raise GengoError("loading into PostgreSQL needs psycopg 3: pip install 'gengo[postgres]'") from None
     return psycopg
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _first_line(exc: BaseException) -> str:
@@ -217,7 +214,7 @@ class PostgresTarget:
         if not payload:
             return
         psycopg = import_psycopg()
-        sql = f"COPY {_quote(self.schema)}.{_quote(table)} ({self._columns[table]}) FROM STDIN (FORMAT csv)"
+        sql = f"COPY {quote(self.schema)}.{quote(table)} ({self._columns[table]}) FROM STDIN (FORMAT csv)"
         try:
             with self._connection().cursor() as cur, cur.copy(sql) as copy:
                 copy.write(payload)
@@ -265,7 +262,7 @@ class PostgresTarget:
         psycopg = import_psycopg()
         names = [t.name for t in plan.tables]
         self._columns = {
-            t.name: ", ".join(_quote(c.name) for c in plan.model.table(t.name).columns) for t in plan.tables
+            t.name: ", ".join(quote(c.name) for c in plan.model.table(t.name).columns) for t in plan.tables
         }
         con = connect(self.url)
         try:
@@ -274,8 +271,8 @@ class PostgresTarget:
                 raise GengoError(_exists_message(self.url, self.schema))
             with con.transaction():
                 if exists:
-                    con.execute(f"DROP SCHEMA {_quote(self.schema)} CASCADE")
-                con.execute(f"CREATE SCHEMA {_quote(self.schema)}")
+                    con.execute(f"DROP SCHEMA {quote(self.schema)} CASCADE")
+                con.execute(f"CREATE SCHEMA {quote(self.schema)}")
                 for statement in ddl.create_tables(plan.model, "postgres", names, self.schema, inline_keys=False):
                     con.execute(statement)
             self._created = True
@@ -295,7 +292,7 @@ class PostgresTarget:
         for s in ddl.foreign_key_statements(plan.model, names, self.schema):
             by_child.setdefault(s.split(" ADD ")[0], []).append(s)
         self._parallel(list(by_child.values()))
-        self._parallel([[f"ANALYZE {_quote(self.schema)}.{_quote(n)}"] for n in names])
+        self._parallel([[f"ANALYZE {quote(self.schema)}.{quote(n)}"] for n in names])
         self._close()
 
     def abort_run(self, out: Path, plan) -> None:
@@ -307,7 +304,7 @@ class PostgresTarget:
         self._close()
         if self._created and not self.keep_partial:
             with contextlib.suppress(Exception), connect(self.url) as con:
-                con.execute(f"DROP SCHEMA IF EXISTS {_quote(self.schema)} CASCADE")
+                con.execute(f"DROP SCHEMA IF EXISTS {quote(self.schema)} CASCADE")
             self._created = False
 
     def _close(self) -> None:
