@@ -179,20 +179,24 @@ def _owned_files(p: Plan) -> set[str]:
     return {p.file_name(t.name) for t in p.tables} | {MANIFEST, PROGRESS, SCHEMA_SQL}
 
 
-def run_parameters(p: Plan) -> dict:
-    """What the bytes of a run depend on; a resume must match them exactly (JSON types)."""
-    params = {
+def _identity(p: Plan) -> dict:
+    """The plan's settings that the bytes depend on, as both the manifest and a resume record them."""
+    return {
         "gengo_version": __version__,
         "model": p.model.name,
         "format": p.fmt.name,
         "seed": p.seed,
         "target_bytes": p.target_bytes,
         "rows_overrides": p.pins,
-        "tables": [t.name for t in p.tables],
         "compression": p.options.codec(p.fmt),
         "row_group_size": p.options.row_group_rows if p.fmt.name == "parquet" else None,
         "planned_rows": p.rows,
     }
+
+
+def run_parameters(p: Plan) -> dict:
+    """What the bytes of a run depend on; a resume must match them exactly (JSON types)."""
+    params = {**_identity(p), "tables": [t.name for t in p.tables]}
     return json.loads(json.dumps(params))
 
 
@@ -343,15 +347,7 @@ def manifest_dict(p: Plan, results: list[TableResult] | tuple[TableResult, ...])
     """
     files = [_file_entry(r) for r in results]
     return {
-        "gengo_version": __version__,
-        "model": p.model.name,
-        "format": p.fmt.name,
-        "seed": p.seed,
-        "target_bytes": p.target_bytes,
-        "rows_overrides": p.pins,
-        "compression": p.options.codec(p.fmt),
-        "row_group_size": p.options.row_group_rows if p.fmt.name == "parquet" else None,
-        "planned_rows": p.rows,
+        **_identity(p),
         "total_rows": sum(r.rows for r in results),
         "total_bytes": sum(r.bytes for r in results),
         "complete": True,
