@@ -1,5 +1,7 @@
 """Chunks travel from workers to the parent through reusable spool files, which never outlive a run."""
 
+import pytest
+
 from gengo.writers.base import ByteSink, add_spooled, spool_path, write_spooled
 from tests.helpers import gen, sha256_files
 
@@ -29,3 +31,15 @@ def test_spool_directory_is_removed_and_bytes_do_not_depend_on_it(tmp_path, monk
     assert not [p.name for p in b.iterdir() if p.name.startswith(".")]
     c = gen(tmp_path / "c", "ecommerce", "0.01", "csv", 5, "--workers", "1")
     assert sha256_files(a) == sha256_files(b) == sha256_files(c)
+
+
+@pytest.mark.parametrize(("fmt", "compression"), [("csv", None), ("csv", "gzip"), ("json", "zstd"), ("parquet", None)])
+def test_large_chunks_of_every_file_format_go_through_the_spool(tmp_path, fmt, compression):
+    import gengo
+    from gengo.engine.worker import Job, Spooled, run_chunk
+
+    p = gengo.plan("ecommerce", "0.05", fmt, seed=1, compression=compression, workers=1)
+    table = next(t for t in p.tables if t.name == "fact_order_items")
+    job = Job("ecommerce", fmt, p.seed, p.rows, p.options, {t.name: t.hints for t in p.tables}, str(tmp_path))
+    result = run_chunk(job, table.name, 0, table.chunk_rows, 0)
+    assert isinstance(result.payload, Spooled) and result.payload.size > 0

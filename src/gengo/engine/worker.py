@@ -111,12 +111,12 @@ def run_chunk(job: Job, table: str, start: int, stop: int, slot: int | None = No
     data = generate(job, table, start, stop)
     t1 = time.perf_counter()
     payload = FORMATS[job.format].encode(data, start == 0, job.options, job.hints.get(table))
-    if isinstance(payload, memoryview):
+    if isinstance(payload, bytes | memoryview):
         if job.spool_dir and slot is not None and len(payload) >= SPOOL_MIN_BYTES:
             path = spool_path(job.spool_dir, slot)
             write_spooled(path, payload)
             payload = Spooled(str(path), len(payload))
-        else:
+        elif isinstance(payload, memoryview):
             payload = payload.tobytes()  # results travel pickled or stay in process
     t2 = time.perf_counter()
     return ChunkResult(table, start, stop - start, payload, t1 - t0, t2 - t1)

@@ -90,7 +90,7 @@ def spool_path(directory: Path | str, slot: int) -> Path:
     return Path(directory) / f"{SPOOL_PREFIX}{slot}{TEMP_SUFFIX}"
 
 
-def write_spooled(path: Path | str, payload: bytes) -> None:
+def write_spooled(path: Path | str, payload: bytes | memoryview) -> None:
     """Worker side: overwrite the start of a slot file with ``payload`` (no truncation)."""
     with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
         f.write(payload)
@@ -99,8 +99,9 @@ def write_spooled(path: Path | str, payload: bytes) -> None:
 def add_spooled(sink: Sink, path: Path | str, size: int) -> None:
     """Append the ``size`` bytes a worker left at the start of ``path``.
 
-    The sink reads them through a memory map: the bytes go from page cache to page cache once
-    and are hashed in place, with no pickling and no pipe in between.
+    A sink that can read the file itself (``add_from_file``: straight into its O_DIRECT buffers)
+    does; others get a memory map. Either way the bytes are hashed where they land, with no
+    pickling and no pipe in between.
     """
     if size == 0:
         sink.add(b"")
