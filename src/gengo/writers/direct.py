@@ -17,12 +17,33 @@ import contextlib
 import errno
 import mmap
 import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
 ALIGN = 4096  # offsets, lengths and buffer addresses: a multiple of every common block size
 BUFFER_BYTES = 8 << 20
+SPARE_BUFFERS = 2  # kept for the next file: a fresh map's pages must be faulted in and zeroed again
+
+_spare: list[mmap.mmap] = []
+_spare_lock = threading.Lock()
+
+
+def _take_buffer() -> mmap.mmap:
+    with _spare_lock:
+        if _spare:
+            return _spare.pop()
+    return mmap.mmap(-1, BUFFER_BYTES)  # anonymous maps are page-aligned
+
+
+def _give_back(buffer: mmap.mmap) -> None:
+    with _spare_lock:
+        if len(_spare) < SPARE_BUFFERS:
+            _spare.append(buffer)
+            return
+    with contextlib.suppress(BufferError):
+        buffer.close()
 
 
 def direct_io_enabled() -> bool:
@@ -52,7 +73,7 @@ class DirectFile:
 
     def __init__(self, path: Path) -> None:
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_DIRECT, 0o644)
-        self._buffers = [mmap.mmap(-1, BUFFER_BYTES) for _ in range(2)]  # anonymous maps are page-aligned
+        self._buffers = [_take_buffer() for _ in range(2)]
         self._views = [memoryview(b) for b in self._buffers]
         self._current = 0  # the buffer being filled
         self._fill = 0  # bytes waiting in it
@@ -156,7 +177,8 @@ class DirectFile:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        for view, buffer in zip(self._views, self._buffers, strict=True):
+        for view in self._views:
             view.release()
-            with contextlib.suppress(BufferError):
-                buffer.close()
+        for buffer in self._buffers:
+            _give_back(buffer)
+        self._buffers = []
