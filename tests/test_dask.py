@@ -34,7 +34,7 @@ def test_dask_parts_equal_local_parts(tmp_path, cluster, fmt, extra):
     assert len(hashes) > len(local.tables)  # several parts for the large tables
     assert part_hashes(tmp_path / "dask") == hashes
     doc = json.loads((tmp_path / "dask" / "manifest.json").read_text())
-    assert {e["file"]: e["sha256"] for e in doc["tables"]} == hashes  # sha256 as returned by the workers
+    assert {e["file"]: e["blake3"] for e in doc["tables"]} == hashes  # checksums as returned by the workers
     assert (tmp_path / "dask" / "manifest.json").read_bytes() == (tmp_path / "local" / "manifest.json").read_bytes()
     assert dask.total_rows == local.total_rows
 

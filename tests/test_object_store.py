@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 
+import blake3
 import pytest
 
 import gengo
@@ -69,12 +69,12 @@ def test_parquet_to_s3_reads_back_with_pyarrow(tmp_path, s3, endpoint):
 
     local = part_hashes(tmp_path / "local")
     remote = {
-        p[len(f"{BUCKET}/shop/") :]: hashlib.sha256(s3.cat_file(p)).hexdigest()
+        p[len(f"{BUCKET}/shop/") :]: blake3.blake3(s3.cat_file(p)).hexdigest()
         for p in sorted(s3.glob(f"{BUCKET}/shop/*/part-*"))
     }
     assert remote == local  # same seed, same bytes, wherever they are written
     doc = json.loads(s3.cat_file(f"{BUCKET}/shop/manifest.json"))
-    assert doc["complete"] is True and {e["file"]: e["sha256"] for e in doc["tables"]} == local
+    assert doc["complete"] is True and {e["file"]: e["blake3"] for e in doc["tables"]} == local
     assert not s3.exists(f"{BUCKET}/shop/.gengo-progress.json")
 
     pafs = _pyarrow_s3(endpoint)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from pathlib import Path
 
+import blake3
 import duckdb
 import pytest
 
@@ -20,7 +20,7 @@ SEED = 5
 
 def part_hashes(root: Path) -> dict[str, str]:
     return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p.relative_to(root)): blake3.blake3(p.read_bytes()).hexdigest()
         for p in sorted(root.glob("*/part-*"))
         if p.is_file()
     }
@@ -62,7 +62,7 @@ def test_parts_read_back_equal_single_file(tmp_path, fmt, compression, extra):
     doc = json.loads((tmp_path / "parts" / "manifest.json").read_text())
     assert doc["complete"] is True and doc["layout"] == "parts" and doc["parts"] == 4
     files = part_hashes(tmp_path / "parts")
-    assert {e["file"]: e["sha256"] for e in doc["tables"]} == files
+    assert {e["file"]: e["blake3"] for e in doc["tables"]} == files
     assert sum(e["rows"] for e in doc["tables"]) == summary.total_rows == doc["total_rows"]
     per_table = {}
     for e in doc["tables"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import blake3
 import psutil
 import pytest
 
@@ -118,7 +120,7 @@ def test_sigkill_then_resume_is_byte_identical(killed, tmp_path, reference, caps
     assert {f: (out / f"{f}.csv").stat().st_mtime_ns for f in done} == mtimes  # reused, not rewritten
     m = manifest(out)
     assert m["complete"] is True
-    assert all(len(f["sha256"]) == 64 for f in m["tables"])
+    assert all(len(f["blake3"]) == 64 for f in m["tables"])
     print(f"resume took {resumed:.2f} s, reusing {done}")
 
 
@@ -158,6 +160,25 @@ def test_resume_of_a_complete_run_checks_and_keeps_everything(tmp_path):
     summary = gengo.generate("ecommerce", 0.005, "parquet", out, workers=1, resume=True)  # seed from the manifest
     assert summary.seed == 3 and len(summary.reused) == 7
     assert sha256_files(out) == before
+
+
+def test_resume_accepts_an_older_manifests_sha256(killed, tmp_path, reference):
+    """Progress written by a gengo that recorded SHA-256: files that match are kept, and the
+    finished manifest records today's checksum for them too."""
+    out = copy_of(killed, tmp_path)
+    progress_path = out / ".gengo-progress.json"
+    progress = json.loads(progress_path.read_text())
+    for f in progress["files"]:
+        del f["blake3"]
+        f["sha256"] = hashlib.sha256((out / f["file"]).read_bytes()).hexdigest()
+    progress_path.write_text(json.dumps(progress))
+    done = [f["file"] for f in progress["files"]]
+    mtimes = {f: (out / f).stat().st_mtime_ns for f in done}
+    assert main(["gen", *ARGS, "-o", str(out), "--resume", "-w", "1"]) == 0
+    assert sha256_files(out) == reference
+    assert {f: (out / f).stat().st_mtime_ns for f in done} == mtimes  # kept
+    for f in manifest(out)["tables"]:
+        assert f["blake3"] == blake3.blake3((out / f["file"]).read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -295,15 +316,14 @@ def test_interrupt_in_the_library_names_finished_tables(tmp_path, monkeypatch):
     assert api.previous_run(out)["complete"] is True
 
 
-def test_manifest_sha256_matches_the_files(tmp_path):
+def test_manifest_checksums_match_the_files(tmp_path):
     for fmt, extra in [("csv", {}), ("json", {"compression": "gzip"}), ("parquet", {})]:
         out = tmp_path / fmt
         gengo.generate("ecommerce", 0.003, fmt, out, seed=2, workers=1, **extra)
-        sums = sha256_files(out)
         m = manifest(out)
         assert m["complete"] is True
         for f in m["tables"]:
-            assert f["sha256"] == sums[f["file"]]
+            assert f["blake3"] == blake3.blake3((out / f["file"]).read_bytes()).hexdigest()
             assert f["bytes"] == (out / f["file"]).stat().st_size
         again = tmp_path / f"{fmt}-again"
         gengo.generate("ecommerce", 0.003, fmt, again, seed=2, workers=2, **extra)

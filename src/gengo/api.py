@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
-from gengo import ddl
+from gengo import checksum, ddl
 from gengo._version import __version__
 from gengo.engine import TableResult, execute
 from gengo.engine.local import Progress
@@ -24,7 +24,7 @@ from gengo.models import resolve_model
 from gengo.planning import Plan, make_plan
 from gengo.sizing import GB
 from gengo.writers import WriteOptions, resolve_format
-from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, file_sha256, temp_path
+from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, temp_path
 
 MANIFEST = "manifest.json"
 SCHEMA_SQL = "schema.sql"  # CREATE TABLE statements with the keys (DuckDB / ANSI dialect)
@@ -337,7 +337,7 @@ def _library_versions() -> dict[str, str]:
 
 
 def _file_entry(r: TableResult) -> dict:
-    return {"table": r.name, "file": r.path.name, "rows": r.rows, "bytes": r.bytes, "sha256": r.sha256}
+    return {"table": r.name, "file": r.path.name, "rows": r.rows, "bytes": r.bytes, checksum.ALGORITHM: r.checksum}
 
 
 def manifest_dict(p: Plan, results: list[TableResult] | tuple[TableResult, ...]) -> dict:
@@ -402,7 +402,7 @@ def _remove_temporary_files(out: Path, p: Plan) -> None:
 
 
 def _reusable(out: Path, p: Plan, prior: dict) -> list[TableResult]:
-    """Files of the previous run that are complete and unchanged (size and sha256 re-checked)."""
+    """Files of the previous run that are complete and unchanged (size and checksum re-checked)."""
     planned = {t.name for t in p.tables}
     kept = []
     for entry in prior["files"]:
@@ -415,11 +415,14 @@ def _reusable(out: Path, p: Plan, prior: dict) -> list[TableResult]:
         try:
             if not path.is_file() or path.stat().st_size != entry.get("bytes"):
                 continue
-            if not entry.get("sha256") or file_sha256(path) != entry["sha256"]:
+            found = checksum.recorded(entry)
+            if found is None or checksum.file_checksum(path, found[0]) != found[1]:
                 continue
+            # A manifest of an older gengo recorded another hash: this run's manifest has today's.
+            digest = found[1] if found[0] == checksum.ALGORITHM else checksum.file_checksum(path)
         except OSError:
             continue
-        kept.append(TableResult(name, path, p.rows[name], entry["bytes"], 0.0, sha256=entry["sha256"]))
+        kept.append(TableResult(name, path, p.rows[name], entry["bytes"], 0.0, checksum=digest))
     return kept
 
 

@@ -321,7 +321,7 @@ def list_models() -> None:
 @click.option("--no-keys", is_flag=True, help="Only check the files against manifest.json (skip reading the data).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the problems.")
 def verify_command(directory: Path, no_keys: bool, quiet: bool) -> int:
-    """Check a dataset: files against manifest.json (rows, bytes, sha256), then unique and resolving keys.
+    """Check a dataset: files against manifest.json (rows, bytes, checksum), then unique and resolving keys.
 
     Exit code 0 when everything holds, 1 otherwise.
     """

@@ -1,6 +1,6 @@
 """Partitioned runs: ``<table>/part-NNNNN.<ext>`` written by workers, locally or on Dask, to a
 directory or an fsspec URL. The client checks the output, plans the parts, tracks progress and
-writes ``manifest.json`` last (rows, bytes, sha256 per part).
+writes ``manifest.json`` last (rows, bytes, checksum per part).
 
 Partitioned output is what ``--parts``/``--part-size`` ask for, and the default (parts of
 ``DEFAULT_PART_BYTES``) with ``--engine dask`` or a URL output: there workers write their own
@@ -18,14 +18,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from gengo import ddl
+from gengo import checksum, ddl
 from gengo.engine import TableResult
 from gengo.engine.local import Progress
 from gengo.engine.parts import PartResult, plan_parts, run_local
 from gengo.errors import GengoError, Interrupted
 from gengo.planning import Partitioning, Plan
 from gengo.storage import Output, is_url
-from gengo.writers.base import TEMP_SUFFIX, file_sha256
+from gengo.writers.base import TEMP_SUFFIX
 
 ENGINES = ("local", "dask")
 DEFAULT_PART_BYTES = 256 * 10**6
@@ -181,28 +181,43 @@ def _clean(out: Output, p: Plan, keep: Iterable[str] = (), temporary_only: bool 
 
 
 def _entry(r: PartResult) -> dict:
-    return {"table": r.table, "part": r.index, "file": r.name, "rows": r.rows, "bytes": r.bytes, "sha256": r.sha256}
+    return {
+        "table": r.table,
+        "part": r.index,
+        "file": r.name,
+        "rows": r.rows,
+        "bytes": r.bytes,
+        checksum.ALGORITHM: r.checksum,
+    }
 
 
 def _reusable(out: Output, p: Plan, prior: dict) -> list[PartResult]:
-    """Parts of the previous run still present and unchanged (size; locally also sha256)."""
+    """Parts of the previous run still present and unchanged (size; locally also the checksum).
+
+    Remote parts are not read back, so only those whose manifest entry has today's checksum
+    algorithm are kept (an older gengo's entry could not be carried over unread).
+    """
     wanted = {part.name: part for part in plan_parts(p)}
     kept = []
     for e in prior["files"]:
         part = wanted.get(e.get("file")) if isinstance(e, dict) else None
-        if part is None or e.get("rows") != part.stop - part.start or not e.get("sha256"):
+        found = checksum.recorded(e) if part is not None else None
+        if found is None or e.get("rows") != part.stop - part.start:
             continue
+        algorithm, digest = found
         try:
             if out.remote:
                 fs, _ = out.fs
-                ok = fs.size(out.remote_path(part.name)) == e.get("bytes")
+                ok = algorithm == checksum.ALGORITHM and fs.size(out.remote_path(part.name)) == e.get("bytes")
             else:
                 path = out.path / part.name
-                ok = path.stat().st_size == e.get("bytes") and file_sha256(path) == e["sha256"]
+                ok = path.stat().st_size == e.get("bytes") and checksum.file_checksum(path, algorithm) == digest
+                if ok and algorithm != checksum.ALGORITHM:
+                    digest = checksum.file_checksum(path)
         except Exception:
             ok = False
         if ok:
-            kept.append(PartResult(part.table, part.index, part.name, e["rows"], e["bytes"], e["sha256"], 0, 0, 0))
+            kept.append(PartResult(part.table, part.index, part.name, e["rows"], e["bytes"], digest, 0, 0, 0))
     return kept
 
 
@@ -333,5 +348,5 @@ def _table_result(p: Plan, out: Output, table: str, done: list[PartResult], seco
         sum(r.generate_seconds for r in mine),
         sum(r.encode_seconds for r in mine),
         sum(r.write_seconds for r in mine),
-        sha256=None,
+        checksum=None,
     )

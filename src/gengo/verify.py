@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from gengo import checksum
 from gengo.ddl import column_type, quote
 from gengo.errors import GengoError
 from gengo.models import resolve_model
 from gengo.schema import Model, Table
-from gengo.writers.base import TEMP_SUFFIX, file_sha256
+from gengo.writers.base import TEMP_SUFFIX
 
 MANIFEST = "manifest.json"
 PROGRESS = ".gengo-progress.json"
@@ -123,22 +124,24 @@ def verify(directory: str | Path, keys: bool = True, engine: str | None = None) 
         else:
             present.append((entry, check))
 
-    def digest(item: tuple[dict, FileCheck]) -> tuple[int, str]:
+    def digest(item: tuple[dict, FileCheck]) -> tuple[int, str | None]:
         path = directory / item[1].file
-        return path.stat().st_size, file_sha256(path)
+        found = checksum.recorded(item[0])
+        return path.stat().st_size, checksum.file_checksum(path, found[0]) if found else None
 
-    with ThreadPoolExecutor(4) as pool:  # hashlib releases the GIL: files hash in parallel
+    with ThreadPoolExecutor(4) as pool:  # the hashes release the GIL: files hash in parallel
         sums = list(pool.map(digest, present))
-    for (entry, check), (size, sha) in zip(present, sums, strict=True):
+    for (entry, check), (size, digest_) in zip(present, sums, strict=True):
         if size != entry.get("bytes"):
             _fail(report, check, f"{check.file}: {size:,} bytes, the manifest says {_num(entry.get('bytes'))}")
-        if entry.get("sha256") is None:
-            report.notes.append(f"{check.file}: no sha256 in the manifest (written by an older gengo)")
-        elif sha != entry.get("sha256"):
-            _fail(report, check, f"{check.file}: sha256 {sha[:16]}... differs from the manifest's")
+        found = checksum.recorded(entry)
+        if found is None:
+            report.notes.append(f"{check.file}: no checksum in the manifest (written by an older gengo)")
+        elif digest_ != found[1]:
+            _fail(report, check, f"{check.file}: {found[0]} {digest_[:16]}... differs from the manifest's")
     files_ok = sum(1 for c in checks if c.ok)
     if files_ok:
-        report.checks.append(f"{files_ok} of {len(checks)} files match the manifest (present, bytes, sha256)")
+        report.checks.append(f"{files_ok} of {len(checks)} files match the manifest (present, bytes, checksum)")
 
     if keys:
         # A table is one file, or a directory of part files (each listed in the manifest).

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from gengo.checksum import file_checksum
 from gengo.engine.warm import forkserver_context
 from gengo.engine.worker import ChunkResult, Job, Spooled, init_worker, run_chunk
 from gengo.errors import GengoError
 from gengo.planning import Plan
 from gengo.writers import Sink
-from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, add_spooled, file_sha256
+from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, add_spooled
 
 SPOOLED_FORMATS = ("csv", "json", "parquet")
 SHARED_MEMORY = Path("/dev/shm")
@@ -91,7 +92,7 @@ class TableResult:
     generate_seconds: float = 0.0  # summed over chunks, in the workers
     encode_seconds: float = 0.0  # summed over chunks, in the workers
     write_seconds: float = 0.0  # in the parent: appending payloads, Parquet encoding, fsync
-    sha256: str | None = None  # hex digest of the file (None for sinks that are not files)
+    checksum: str | None = None  # hex digest of the file (gengo.checksum; None for sinks that are not files)
 
 
 class Progress(Protocol):
@@ -215,11 +216,11 @@ def execute(
             raise io_error(name, exc) from exc
         stages[name][2] += time.perf_counter() - t0
         path = out_dir / plan.file_name(name)
-        digest = getattr(sink, "sha256", None)
+        digest = getattr(sink, "checksum", None)
         if callable(digest):
             digest = digest()
         if digest is None and path.is_file():
-            digest = file_sha256(path)
+            digest = file_checksum(path)
         result = TableResult(
             name,
             path,
@@ -227,7 +228,7 @@ def execute(
             size,
             time.perf_counter() - first_submit.get(name, time.perf_counter()),
             *stages[name],
-            sha256=digest,
+            checksum=digest,
         )
         results.append(result)
         if progress:

@@ -43,7 +43,7 @@ class PartResult:
     name: str
     rows: int
     bytes: int
-    sha256: str
+    checksum: str  # hex digest (gengo.checksum)
     generate_seconds: float
     encode_seconds: float
     write_seconds: float
@@ -120,7 +120,7 @@ def write_part(job, output: Output, part: Part, version: str = __version__) -> P
     except BaseException:
         sink.abort()
         raise
-    digest = sink.sha256()
+    digest = sink.checksum()
     return PartResult(
         part.table, part.index, part.name, part.stop - part.start, size, digest, gen, enc, write, socket.gethostname()
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import mmap
 import os
 from pathlib import Path
@@ -11,19 +10,11 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from gengo.checksum import new_hasher
 from gengo.writers.direct import DirectFile, open_for_writing
 from gengo.writers.options import COMPRESSED_BLOCK_ROWS, WriteOptions, compress_text
 
 TEMP_SUFFIX = ".gengo-tmp"
-
-
-def file_sha256(path: Path, block: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while data := f.read(block):
-            digest.update(data)
-    return digest.hexdigest()
 
 
 class Sink(Protocol):
@@ -36,7 +27,7 @@ class Sink(Protocol):
     def commit(self) -> int:
         """Finish the file, move it to its final name, return its size in bytes.
 
-        File sinks also have ``sha256()``: the hex digest of the bytes written (of the file once committed).
+        File sinks also have ``checksum()``: the hex digest (``gengo.checksum``) of the bytes written.
         """
         ...
 
@@ -150,7 +141,7 @@ class LocalFile:
 class ByteSink(LocalFile):
     """Appends byte payloads to a temporary file; renamed into place on commit.
 
-    The SHA-256 of the file is computed as payloads are appended (no second read).
+    The file's checksum is computed as payloads are appended (no second read).
     """
 
     def __init__(self, path: Path, empty_payload: bytes = b"", fsync: bool = True) -> None:
@@ -158,7 +149,7 @@ class ByteSink(LocalFile):
         self._empty = empty_payload
         self._fsync = fsync
         self._wrote = False
-        self._hash = hashlib.sha256()
+        self._hash = new_hasher()
         self._file = self._open()
 
     def add(self, payload: bytes) -> None:
@@ -181,7 +172,7 @@ class ByteSink(LocalFile):
     def bytes_written(self) -> int:
         return self._file.tell()
 
-    def sha256(self) -> str:
+    def checksum(self) -> str:
         return self._hash.hexdigest()
 
     def commit(self) -> int:

@@ -81,7 +81,7 @@ class DuckDBSink:
     def bytes_written(self) -> int:
         return max(_size(self.tmp) - self._start, 0)
 
-    def sha256(self) -> None:
+    def checksum(self) -> None:
         return None  # tables share one file: no per-table digest
 
     def commit(self) -> int:

@@ -9,7 +9,6 @@ never depend on how the work was split, and the parent does no encoding at all.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from gengo.checksum import new_hasher
 from gengo.writers import thrift
 from gengo.writers.base import LocalFile
 from gengo.writers.options import GZIP_LEVEL, WriteOptions
@@ -101,7 +101,7 @@ class ParquetSink(LocalFile):
         self.schema, self.options, self.hints = schema, options, hints
         self._fsync = options.fsync
         self._file = self._open()
-        self._hash = hashlib.sha256()
+        self._hash = new_hasher()
         self._template: thrift.Struct | None = None
         self._row_groups: list[thrift.Struct] = []
         self._rows = 0
@@ -114,7 +114,7 @@ class ParquetSink(LocalFile):
     def bytes_written(self) -> int:
         return self._file.tell()
 
-    def sha256(self) -> str:
+    def checksum(self) -> str:
         return self._hash.hexdigest()
 
     def add(self, payload: bytes) -> None:

@@ -136,7 +136,7 @@ class PostgresSink:
     def bytes_written(self) -> int:
         return self._bytes
 
-    def sha256(self) -> None:
+    def checksum(self) -> None:
         return None
 
     def commit(self) -> int:

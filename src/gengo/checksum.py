@@ -1,0 +1,48 @@
+"""File checksums for manifests: BLAKE3, computed as the bytes are written.
+
+Every byte of a dataset passes through one hash in the process that writes the files, so the
+hash's speed is part of the run's: on this project's machine SHA-256 (with the CPU's SHA
+instructions) hashed 2.0 GB/s, a quarter to a fifth of the run's CPU in that process, and
+BLAKE3 9 GB/s. BLAKE3 is a cryptographic hash too; ``b3sum`` checks a file by hand.
+Manifests written before the switch carry ``sha256``, which ``verify`` and ``--resume`` still
+check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import blake3
+
+ALGORITHM = "blake3"  # the manifest key holding a file's hex digest
+KNOWN = (ALGORITHM, "sha256")  # what a manifest entry may carry, preferred first
+
+
+def new_hasher(algorithm: str = ALGORITHM) -> Any:
+    """An object with ``update(bytes)`` and ``hexdigest()``; both hashes release the GIL."""
+    return blake3.blake3() if algorithm == "blake3" else hashlib.new(algorithm)
+
+
+def file_checksum(path: Path, algorithm: str = ALGORITHM, block: int = 1 << 22) -> str:
+    """Hex digest of a file, read in blocks."""
+    digest = new_hasher(algorithm)
+    with open(path, "rb") as f:
+        while data := f.read(block):
+            digest.update(data)
+    return digest.hexdigest()
+
+
+def recorded(entry: dict) -> tuple[str, str] | None:
+    """The (algorithm, hex digest) a manifest entry records, or None."""
+    for algorithm in KNOWN:
+        if entry.get(algorithm):
+            return algorithm, entry[algorithm]
+    return None
+
+
+def matches(path: Path, entry: dict) -> bool:
+    """True if the file's digest is the one the manifest entry records (False if it has none)."""
+    found = recorded(entry)
+    return found is not None and file_checksum(path, found[0]) == found[1]
