@@ -55,9 +55,9 @@ class PeakRSS:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        # Cheap reads every tick (statm); the process list and PSS (smaps_rollup, which walks
-        # the page tables) every 5th: psutil's full smaps of every process each 250 ms cost
-        # 0.4-0.5 CPU-s per run, taken from the workers being measured.
+        # Cheap reads every tick (statm); the process list every 5th and PSS (smaps_rollup, which
+        # walks the page tables) every 20th: psutil's full smaps of every process each 250 ms
+        # cost 0.4-0.5 CPU-s per run, taken from the workers being measured.
         me = psutil.Process()
         procs = [me]
         tick = 0
@@ -65,7 +65,7 @@ class PeakRSS:
             if tick % 5 == 0:
                 with contextlib.suppress(psutil.Error):
                     procs = [me, *me.children(recursive=True)]
-            full = tick % 5 == 0
+            full = tick % 20 == 0
             rss = pss = 0
             for p in procs:
                 with contextlib.suppress(psutil.Error, OSError):
@@ -106,6 +106,7 @@ def bench_one(
         with PeakRSS() as rss:
             t0 = STARTED
             plan = gengo.plan(model, size, fmt, seed=seed, compression=compression, workers=workers)
+            planned = time.perf_counter()
             summary = gengo.run(plan, out / "data", workers=workers, fsync=False)
             wall = time.perf_counter() - t0
         stages = [sum(getattr(t, f"{k}_seconds") for t in summary.tables) for k in ("generate", "encode", "write")]
@@ -117,6 +118,7 @@ def bench_one(
             "rows": summary.total_rows,
             "bytes": summary.total_bytes,
             "wall_s": round(wall, 3),
+            "start_s": round(planned - t0, 3),  # imports and planning: before the first chunk
             "mb_per_s": round(summary.total_bytes / wall / 1e6, 1),
             "rows_per_s": round(summary.total_rows / wall),
             "peak_rss_mb": round(rss.peak / 1e6),
