@@ -56,8 +56,8 @@ class PeakRSS:
 
     def _run(self) -> None:
         # Cheap reads every tick (statm); the process list every 5th and PSS (smaps_rollup, which
-        # walks the page tables) every 20th: psutil's full smaps of every process each 250 ms
-        # cost 0.4-0.5 CPU-s per run, taken from the workers being measured.
+        # walks the page tables) every 5th for 3 s, then every 20th: psutil's full smaps of every
+        # process each 250 ms cost 0.4-0.5 CPU-s per run, taken from the workers being measured.
         me = psutil.Process()
         procs = [me]
         tick = 0
@@ -65,7 +65,7 @@ class PeakRSS:
             if tick % 5 == 0:
                 with contextlib.suppress(psutil.Error):
                     procs = [me, *me.children(recursive=True)]
-            full = tick % 20 == 0
+            full = tick % (5 if tick < 60 else 20) == 0
             rss = pss = 0
             for p in procs:
                 with contextlib.suppress(psutil.Error, OSError):
