@@ -3,7 +3,7 @@
 Two passes:
 
 1. **Files against ``manifest.json``**: the run is complete (``"complete": true``), every file
-   it lists is present, with the recorded size and SHA-256.
+   it lists is present, with the recorded size and checksum (BLAKE3; SHA-256 in older manifests).
 2. **Data against the model**: every table's rows are counted by reading the file and must
    match the manifest; primary keys are non-null and unique; every non-null foreign key
    resolves to a row of its parent (when the parent table is part of the dataset).

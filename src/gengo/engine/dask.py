@@ -2,7 +2,7 @@
 
 The client plans, submits one task per part (``parts.write_part``, the function the local
 engine runs), tracks them with ``as_completed`` and writes the manifest from what the tasks
-return (rows, bytes, SHA-256). Workers write their parts themselves, so the output must be
+return (rows, bytes, checksum). Workers write their parts themselves, so the output must be
 reachable from every worker under the same name: a shared file system or an object store.
 
 Without a scheduler address (``--scheduler`` or ``DASK_SCHEDULER_ADDRESS``) a

@@ -3,7 +3,7 @@
 A part is a complete file (``<table>/part-00000.<ext>``): CSV parts each start with a header,
 Parquet parts are valid files of whole row groups. The worker that generates a part's chunks
 appends them to the part's sink (a temporary local file renamed into place, or a stream to an
-object store made visible only when complete) and returns its rows, bytes and SHA-256; the
+object store made visible only when complete) and returns its rows, bytes and checksum; the
 caller only plans, tracks progress and writes the manifest. The same task function runs in
 the local process pool and on Dask workers, so both engines write identical bytes.
 """
