@@ -89,3 +89,29 @@ def test_write_from_a_file_matches_write_and_hashes_the_same(tmp_path, monkeypat
     f.close()
     assert (tmp_path / "out.bin").read_bytes() == b"head" + data[: 3 * direct.ALIGN + 123]
     assert h.hexdigest() == hashlib.sha256(data[: 3 * direct.ALIGN + 123]).hexdigest()
+
+
+def test_buffers_pass_to_the_next_file_without_stale_bytes(tmp_path):
+    big = os.urandom(3 * direct.BUFFER_BYTES // 2)
+    f = _direct_file_or_skip(tmp_path / "big.bin")
+    f.write(big)
+    f.close()
+    assert len(direct._spare) == 2
+    g = direct.DirectFile(tmp_path / "small.bin")  # takes the big file's buffers
+    assert not direct._spare
+    g.write(b"small")
+    g.close()
+    assert (tmp_path / "small.bin").read_bytes() == b"small"
+    assert (tmp_path / "big.bin").read_bytes() == big
+
+
+def test_a_forked_child_does_not_inherit_spare_buffers(tmp_path):
+    f = _direct_file_or_skip(tmp_path / "a.bin")
+    f.write(b"x")
+    f.close()
+    assert direct._spare
+    pid = os.fork()
+    if pid == 0:  # the child: exit status says whether it kept them
+        os._exit(1 if direct._spare else 0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

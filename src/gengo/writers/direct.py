@@ -32,14 +32,26 @@ _spare_lock = threading.Lock()
 
 def _take_buffer() -> mmap.mmap:
     with _spare_lock:
-        if _spare:
-            return _spare.pop()
-    return mmap.mmap(-1, BUFFER_BYTES)  # anonymous maps are page-aligned
+        while _spare:
+            buffer = _spare.pop()
+            if len(buffer) == BUFFER_BYTES:
+                return buffer
+    # Anonymous maps are page-aligned. Private, not mmap's default shared: a process forked
+    # later gets its own copy, never the same pages as ours.
+    return mmap.mmap(-1, BUFFER_BYTES, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+
+
+def _forget_spares() -> None:
+    _spare.clear()  # a forked child starts without them (it may never write a file)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_spares)
 
 
 def _give_back(buffer: mmap.mmap) -> None:
     with _spare_lock:
-        if len(_spare) < SPARE_BUFFERS:
+        if len(_spare) < SPARE_BUFFERS and len(buffer) == BUFFER_BYTES:
             _spare.append(buffer)
             return
     with contextlib.suppress(BufferError):
