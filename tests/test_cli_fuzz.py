@@ -106,3 +106,10 @@ def test_any_arguments_give_an_exit_code_not_a_traceback(tmp_path, capsys, args)
         assert len(lines) <= 2, captured.err  # one error line (click may add a blank line on abort)
     # Nothing but the dry run's plan: no dataset written anywhere under the working directory.
     assert not [p for p in Path(tmp_path).rglob("*") if p.suffix in (".csv", ".parquet", ".jsonl")]
+
+
+def test_nul_byte_in_a_verify_path_is_a_usage_error(capsys):
+    """Found by the fuzz test above: os.stat raised ValueError through click.Path."""
+    assert main(["verify", "\x00"]) == 2
+    err = capsys.readouterr().err
+    assert "NUL byte" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -316,8 +316,17 @@ def list_models() -> None:
         out.print(f"  {len(m.tables)} tables: {', '.join(m.table_names)}", soft_wrap=True)
 
 
+class _DirectoryPath(click.Path):
+    """click.Path, with a usage error instead of os.stat's ValueError for a NUL byte."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and "\x00" in value:
+            self.fail("a path cannot contain a NUL byte", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 @cli.command("verify")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=_DirectoryPath(file_okay=False, path_type=Path))
 @click.option("--no-keys", is_flag=True, help="Only check the files against manifest.json (skip reading the data).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the problems.")
 def verify_command(directory: Path, no_keys: bool, quiet: bool) -> int:
