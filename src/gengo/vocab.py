@@ -127,26 +127,31 @@ def _unique(values, limit: int) -> list[str]:
     return list(seen)
 
 
+# Faker's name and country lists are plain data, but importing Faker and its providers costs
+# about 70 ms in every process (the parent and the fork server): they are cached like the pools.
 @lru_cache(maxsize=1)
 def first_names() -> WeightedWords:
-    from faker.providers.person.en_US import Provider
-
-    return _weighted(Provider.first_names)
+    return _disk_cached("first-names", lambda: _weighted(_person_provider().first_names))
 
 
 @lru_cache(maxsize=1)
 def last_names() -> WeightedWords:
-    from faker.providers.person.en_US import Provider
-
-    return _weighted(Provider.last_names)
+    return _disk_cached("last-names", lambda: _weighted(_person_provider().last_names))
 
 
 @lru_cache(maxsize=2)
 def gendered_first_names(female: bool) -> WeightedWords:
     """First names of one gender, with their frequency weights."""
+    provider = _person_provider
+    if female:
+        return _disk_cached("first-names-female", lambda: _weighted(provider().first_names_female))
+    return _disk_cached("first-names-male", lambda: _weighted(provider().first_names_male))
+
+
+def _person_provider():
     from faker.providers.person.en_US import Provider
 
-    return _weighted(Provider.first_names_female if female else Provider.first_names_male)
+    return Provider
 
 
 def _weighted(mapping) -> WeightedWords:
@@ -168,6 +173,10 @@ def _build_company_names() -> pa.Array:
 
 @lru_cache(maxsize=1)
 def countries() -> pa.Array:
+    return _disk_cached("countries", _build_countries)
+
+
+def _build_countries() -> pa.Array:
     from faker.providers.address.en_US import Provider
 
     return pa.array(list(Provider.countries), pa.string())
