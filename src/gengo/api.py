@@ -415,11 +415,9 @@ def _reusable(out: Path, p: Plan, prior: dict) -> list[TableResult]:
         try:
             if not path.is_file() or path.stat().st_size != entry.get("bytes"):
                 continue
-            found = checksum.recorded(entry)
-            if found is None or checksum.file_checksum(path, found[0]) != found[1]:
+            digest = checksum.unchanged(path, entry)
+            if digest is None:
                 continue
-            # A manifest of an older gengo recorded another hash: this run's manifest has today's.
-            digest = found[1] if found[0] == checksum.ALGORITHM else checksum.file_checksum(path)
         except OSError:
             continue
         kept.append(TableResult(name, path, p.rows[name], entry["bytes"], 0.0, checksum=digest))

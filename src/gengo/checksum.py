@@ -25,13 +25,19 @@ def new_hasher(algorithm: str = ALGORITHM) -> Any:
     return blake3.blake3() if algorithm == "blake3" else hashlib.new(algorithm)
 
 
-def file_checksum(path: Path, algorithm: str = ALGORITHM, block: int = 1 << 22) -> str:
+def file_checksum(path: Path, algorithm: str = ALGORITHM) -> str:
     """Hex digest of a file, read in blocks."""
-    digest = new_hasher(algorithm)
+    return _file_digests(path, (algorithm,))[0]
+
+
+def _file_digests(path: Path, algorithms: tuple[str, ...], block: int = 1 << 22) -> list[str]:
+    """Hex digests of a file under several algorithms, from one read."""
+    hashers = [new_hasher(a) for a in algorithms]
     with open(path, "rb") as f:
         while data := f.read(block):
-            digest.update(data)
-    return digest.hexdigest()
+            for h in hashers:
+                h.update(data)
+    return [h.hexdigest() for h in hashers]
 
 
 def recorded(entry: dict) -> tuple[str, str] | None:
@@ -42,7 +48,17 @@ def recorded(entry: dict) -> tuple[str, str] | None:
     return None
 
 
-def matches(path: Path, entry: dict) -> bool:
-    """True if the file's digest is the one the manifest entry records (False if it has none)."""
+def unchanged(path: Path, entry: dict) -> str | None:
+    """The file's digest (``ALGORITHM``) if it matches the one the manifest entry records, else None.
+
+    An entry of an older gengo records another algorithm: the file is still read once, hashed
+    both ways, so a resumed run's manifest gets today's digest for it.
+    """
     found = recorded(entry)
-    return found is not None and file_checksum(path, found[0]) == found[1]
+    if found is None:
+        return None
+    algorithm, expected = found
+    if algorithm == ALGORITHM:
+        return expected if file_checksum(path) == expected else None
+    old, new = _file_digests(path, (algorithm, ALGORITHM))
+    return new if old == expected else None

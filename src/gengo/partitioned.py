@@ -204,19 +204,19 @@ def _reusable(out: Output, p: Plan, prior: dict) -> list[PartResult]:
         found = checksum.recorded(e) if part is not None else None
         if found is None or e.get("rows") != part.stop - part.start:
             continue
-        algorithm, digest = found
+        digest: str | None = None
         try:
             if out.remote:
                 fs, _ = out.fs
-                ok = algorithm == checksum.ALGORITHM and fs.size(out.remote_path(part.name)) == e.get("bytes")
+                if found[0] == checksum.ALGORITHM and fs.size(out.remote_path(part.name)) == e.get("bytes"):
+                    digest = found[1]
             else:
                 path = out.path / part.name
-                ok = path.stat().st_size == e.get("bytes") and checksum.file_checksum(path, algorithm) == digest
-                if ok and algorithm != checksum.ALGORITHM:
-                    digest = checksum.file_checksum(path)
+                if path.stat().st_size == e.get("bytes"):
+                    digest = checksum.unchanged(path, e)
         except Exception:
-            ok = False
-        if ok:
+            digest = None
+        if digest is not None:
             kept.append(PartResult(part.table, part.index, part.name, e["rows"], e["bytes"], digest, 0, 0, 0))
     return kept
 

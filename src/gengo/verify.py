@@ -124,17 +124,16 @@ def verify(directory: str | Path, keys: bool = True, engine: str | None = None) 
         else:
             present.append((entry, check))
 
-    def digest(item: tuple[dict, FileCheck]) -> tuple[int, str | None]:
+    def digest(item: tuple[dict, FileCheck]) -> tuple[int, tuple[str, str] | None, str | None]:
         path = directory / item[1].file
         found = checksum.recorded(item[0])
-        return path.stat().st_size, checksum.file_checksum(path, found[0]) if found else None
+        return path.stat().st_size, found, checksum.file_checksum(path, found[0]) if found else None
 
     with ThreadPoolExecutor(4) as pool:  # the hashes release the GIL: files hash in parallel
         sums = list(pool.map(digest, present))
-    for (entry, check), (size, digest_) in zip(present, sums, strict=True):
+    for (entry, check), (size, found, digest_) in zip(present, sums, strict=True):
         if size != entry.get("bytes"):
             _fail(report, check, f"{check.file}: {size:,} bytes, the manifest says {_num(entry.get('bytes'))}")
-        found = checksum.recorded(entry)
         if found is None:
             report.notes.append(f"{check.file}: no checksum in the manifest (written by an older gengo)")
         elif digest_ != found[1]:
