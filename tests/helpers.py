@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from gengo.ddl import column_type
+from gengo.formats.ddl import column_type
 from gengo.models import resolve_model
 
 GENGO = str(Path(sys.executable).parent / "gengo")

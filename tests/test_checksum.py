@@ -4,7 +4,7 @@ import hashlib
 
 import blake3
 
-from gengo import checksum
+from gengo.formats import checksum
 
 
 def test_unchanged_checks_the_recorded_algorithm_and_returns_todays_digest(tmp_path):

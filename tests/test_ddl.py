@@ -6,9 +6,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from gengo import ddl
+from gengo.core.schema import Column, Model, Table
+from gengo.formats import ddl
 from gengo.models import MODELS
-from gengo.schema import Column, Model, Table
 from tests.db_helpers import PG_URL
 from tests.helpers import run_gengo
 

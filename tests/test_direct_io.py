@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from gengo.writers import direct
-from gengo.writers.direct import DirectFile, open_for_writing
+from gengo.formats import direct
+from gengo.formats.direct import DirectFile, open_for_writing
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="no O_DIRECT on this platform")
 

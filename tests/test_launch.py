@@ -20,7 +20,7 @@ def test_fork_server_starts_early_only_for_runs_that_use_workers():
 def test_library_api_is_loaded_on_first_use():
     import gengo
     import gengo.api
-    import gengo.planning  # noqa: F401 - no submodule may shadow the functions
+    import gengo.engine.plan  # noqa: F401 - no submodule may shadow the functions
 
     assert callable(gengo.plan) and callable(gengo.run) and callable(gengo.generate)
     assert gengo.plan is gengo.api.plan and isinstance(gengo.Summary, type)

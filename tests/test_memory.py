@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from gengo.engine.memory import keep_freed_memory, release_free_memory
+from gengo.engine.tuning import keep_freed_memory, release_free_memory
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc", reason="glibc only")

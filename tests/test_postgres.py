@@ -98,7 +98,7 @@ def test_existing_schema_refused_then_force_replaces_it():
 @needs_pg
 def test_failed_load_drops_schema_unless_keep_partial(monkeypatch):
     psycopg = pytest.importorskip("psycopg")
-    from gengo.writers import postgres
+    from gengo.formats import postgres
 
     schema = "gengo_test_failure"
     p = api.plan("medical", None, "postgres", seed=1, rows=SMALL_ROWS["medical"])

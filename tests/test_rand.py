@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gengo import rand
+from gengo.core import rand
 
 
 def test_stream_values_do_not_depend_on_chunking():

@@ -20,8 +20,8 @@ import pytest
 import gengo
 from gengo import api
 from gengo.cli import main
-from gengo.errors import GengoError, Interrupted
-from gengo.writers.base import ByteSink
+from gengo.core.errors import GengoError, Interrupted
+from gengo.formats.base import ByteSink
 from tests.helpers import GENGO, manifest, run_gengo, sha256_files
 
 ARGS = ["-m", "ecommerce", "-s", "0.03", "-f", "csv", "--seed", "11", "-w", "2", "-q"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gengo.writers.base import ByteSink, add_spooled, spool_path, write_spooled
+from gengo.formats.base import ByteSink, add_spooled, spool_path, write_spooled
 from tests.helpers import gen, sha256_files
 
 

@@ -11,8 +11,8 @@ import pytest
 
 import gengo
 from gengo.cli import main
-from gengo.errors import GengoError
-from gengo.verify import verify
+from gengo.core.errors import GengoError
+from gengo.engine.verify import verify
 from tests.helpers import run_gengo
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from gengo import vocab
+from gengo.core import vocab
 
 
 def test_disk_cache_round_trips_pools(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gengo.writers import FORMATS, WriteOptions, thrift
+from gengo.formats import FORMATS, WriteOptions, thrift
 
 
 def _sample_table(n: int) -> pa.Table:

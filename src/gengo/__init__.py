@@ -15,7 +15,7 @@ os.environ.setdefault("_RJEM_MALLOC_CONF", "oversize_threshold:0")
 os.environ.setdefault("MIMALLOC_PURGE_DELAY", "500")
 
 from gengo._version import __version__  # noqa: E402
-from gengo.errors import GengoError  # noqa: E402
+from gengo.core.errors import GengoError  # noqa: E402
 
 __all__ = ["GengoError", "Summary", "__version__", "generate", "plan", "run"]
 _API = ("Summary", "generate", "plan", "run")

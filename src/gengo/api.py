@@ -14,17 +14,16 @@ from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
-from gengo import checksum, ddl
 from gengo._version import __version__
-from gengo.engine import TableResult, execute
-from gengo.engine.local import Progress
-from gengo.engine.memory import release_free_memory
-from gengo.errors import GengoError, Interrupted
+from gengo.core.errors import GengoError, Interrupted
+from gengo.engine.plan import Plan, make_plan
+from gengo.engine.sizing import GB
+from gengo.engine.tables import Progress, TableResult, execute
+from gengo.engine.tuning import release_free_memory
+from gengo.formats import WriteOptions, checksum, ddl, resolve_format
+from gengo.formats.base import SPOOL_PREFIX, TEMP_SUFFIX, temp_path
+from gengo.formats.storage import write_atomic
 from gengo.models import resolve_model
-from gengo.planning import Plan, make_plan
-from gengo.sizing import GB
-from gengo.writers import WriteOptions, resolve_format
-from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, temp_path
 
 MANIFEST = "manifest.json"
 SCHEMA_SQL = "schema.sql"  # CREATE TABLE statements with the keys (DuckDB / ANSI dialect)
@@ -356,21 +355,6 @@ def manifest_dict(p: Plan, results: list[TableResult] | tuple[TableResult, ...])
     }
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary name, fsync, rename; on failure leave nothing behind."""
-    tmp = temp_path(path)
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
 class _Recorder:
     """Wraps the caller's progress: after each committed table file, rewrites the progress file."""
 
@@ -379,7 +363,7 @@ class _Recorder:
 
     def save(self) -> None:
         doc = {"complete": False, "run": self.params, "files": self.files}
-        _write_atomic(self.out / PROGRESS, json.dumps(doc, indent=2) + "\n")
+        write_atomic(self.out / PROGRESS, json.dumps(doc, indent=2) + "\n")
 
     def advance(self, table: str, rows: int, nbytes: int) -> None:
         if self.inner:
@@ -453,7 +437,7 @@ def run(
     ``engine`` is "local" (default) or "dask" (``scheduler``: a Dask scheduler address; none
     starts a local cluster). A plan with a partitioning (``partition``), the dask engine or an
     fsspec URL as ``output`` (``s3://bucket/prefix``; ``storage_options`` for fsspec) write
-    ``<table>/part-NNNNN.<ext>`` files (see ``gengo.partitioned``).
+    ``<table>/part-NNNNN.<ext>`` files (see ``gengo.engine.partitioned``).
 
     ``fsync=False`` skips flushing each file to disk before it is renamed into place: faster,
     but after a power loss a file could be incomplete (benchmarks measure without it).
@@ -466,7 +450,7 @@ def run(
     n_workers = check_workers(workers)
     if not fsync:
         p = replace(p, options=replace(p.options, fsync=False))
-    from gengo import partitioned
+    from gengo.engine import partitioned
 
     if partitioned.wants_parts(p, output, engine, scheduler):
         return partitioned.run(p, output, n_workers, force, progress, resume, engine, scheduler, storage_options)
@@ -522,8 +506,8 @@ def run(
         raise GengoError(f"internal error: tables {', '.join(missing)} were not written")
     manifest = json.dumps(manifest_dict(p, results), indent=2) + "\n"
     try:
-        _write_atomic(out / SCHEMA_SQL, ddl.ddl(p.model, "duckdb", [t.name for t in p.tables]))
-        _write_atomic(out / MANIFEST, manifest)
+        write_atomic(out / SCHEMA_SQL, ddl.ddl(p.model, "duckdb", [t.name for t in p.tables]))
+        write_atomic(out / MANIFEST, manifest)
     except OSError as exc:
         raise GengoError(
             f"cannot write '{out / MANIFEST}': {exc.strerror or exc} (all table files are complete; "
@@ -582,7 +566,7 @@ def generate(
     p = partition(
         plan(model, size_gb, format, seed, chunk_rows, rows, tables, compression, row_group_size), parts, part_size
     )
-    from gengo import partitioned
+    from gengo.engine import partitioned
 
     if not partitioned.wants_parts(p, output, engine, scheduler):
         check_output(output, p, force, resume)
@@ -592,7 +576,7 @@ def generate(
 
 def partition(p: Plan, parts: int | str | None = None, part_size: str | int | float | None = None) -> Plan:
     """``p`` writing at most ``parts`` files per table, or files of about ``part_size``; unchanged if neither."""
-    from gengo import partitioned
+    from gengo.engine import partitioned
 
     spec = partitioned.partitioning(parts, part_size)
     return p if spec is None else replace(p, partitioning=spec)
@@ -616,7 +600,7 @@ def load(
     """
     import dataclasses
 
-    from gengo.writers.postgres import DEFAULT_CONNECTIONS, PostgresTarget, check_url, default_schema
+    from gengo.formats.postgres import DEFAULT_CONNECTIONS, PostgresTarget, check_url, default_schema
 
     n_workers = check_workers(workers)
     check_url(url)

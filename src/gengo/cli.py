@@ -25,10 +25,10 @@ from rich.text import Text
 
 from gengo import api
 from gengo._version import __version__
-from gengo.engine import TableResult
-from gengo.engine.memory import keep_freed_memory
-from gengo.engine.warm import finish_prewarm, prewarm
-from gengo.errors import GengoError, Interrupted
+from gengo.core.errors import GengoError, Interrupted
+from gengo.engine.forkserver import finish_prewarm, prewarm
+from gengo.engine.tables import TableResult
+from gengo.engine.tuning import keep_freed_memory
 from gengo.models import MODELS, model_names
 
 out = Console(highlight=False)
@@ -172,7 +172,7 @@ def gen(
     With --parts/--part-size, --engine dask or an fsspec URL as --output (s3://bucket/prefix),
     each table is a directory of part files written by the workers.
     """
-    from gengo import partitioned
+    from gengo.engine import partitioned
 
     engine = partitioned.check_engine(engine, scheduler)
     partitioned.partitioning(parts, part_size)  # checked before planning: a typo fails fast
@@ -184,7 +184,7 @@ def gen(
     started = time.perf_counter()
     fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume)
     if db and model and not dry_run:  # connection and schema checked before the (slower) planning
-        from gengo.writers.postgres import default_schema, preflight
+        from gengo.formats.postgres import default_schema, preflight
 
         preflight(db, db_schema or default_schema(api.resolve_model(model).name), force)
     if resume and seed is None and output:
@@ -245,7 +245,7 @@ def _database_options(fmt, db, db_schema, keep_partial, connections, output, res
         raise GengoError("--db loads into PostgreSQL and writes no files: leave out --output")
     if resume:
         raise GengoError("--resume applies to file output, not --db")
-    from gengo.writers.postgres import check_schema_name, check_url
+    from gengo.formats.postgres import check_schema_name, check_url
 
     check_url(db)
     if db_schema is not None:
@@ -262,7 +262,7 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
         return
     with _ProgressReporter(plan) as progress:
         summary = api.load(plan, db, db_schema, workers, force, keep_partial, progress, connections=n)
-    from gengo.writers.postgres import describe_url
+    from gengo.formats.postgres import describe_url
 
     table = Table(title=f"Loaded {describe_url(db)}, schema {summary.output}", title_justify="left")
     table.add_column("table")
@@ -285,13 +285,13 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
 @click.option("--tables", metavar="A,B", help="Only these tables (foreign keys to the others become comments).")
 def ddl_command(model, dialect, db_schema, tables) -> None:
     """Print CREATE TABLE statements with primary and foreign keys."""
-    from gengo import ddl
+    from gengo.formats import ddl
 
     model = _ask(model, "--model", f"Model ({'/'.join(model_names())})")
     m = api.resolve_model(model)
     names = api.parse_tables(tables)
     if names:
-        from gengo.planning import select_tables
+        from gengo.engine.plan import select_tables
 
         names = list(select_tables(m, names))
     click.echo(ddl.ddl(m, ddl.resolve_dialect(dialect), names, db_schema), nl=False)
@@ -334,7 +334,7 @@ def verify_command(directory: Path, no_keys: bool, quiet: bool) -> int:
 
     Exit code 0 when everything holds, 1 otherwise.
     """
-    from gengo.verify import verify
+    from gengo.engine.verify import verify
 
     report = verify(directory, keys=not no_keys)
     if not quiet:

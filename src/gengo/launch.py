@@ -27,7 +27,7 @@ def _needs_workers(args: list[str]) -> bool:
 
 def main() -> int:
     if _needs_workers(sys.argv[1:]):
-        from gengo.engine.warm import prewarm
+        from gengo.engine.forkserver import prewarm
 
         prewarm()
     from gengo.cli import main as cli_main

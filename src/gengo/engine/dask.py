@@ -17,9 +17,9 @@ import os
 import uuid
 from collections.abc import Iterator
 
+from gengo.core.errors import GengoError
 from gengo.engine.parts import Part, PartResult, describe_failure, write_part
-from gengo.errors import GengoError
-from gengo.storage import Output
+from gengo.formats.storage import Output
 
 ENV_ADDRESS = "DASK_SCHEDULER_ADDRESS"
 

@@ -18,12 +18,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from gengo._version import __version__
-from gengo.engine.local import close_pool
-from gengo.engine.memory import keep_freed_memory
-from gengo.engine.warm import forkserver_context
-from gengo.errors import GengoError
-from gengo.planning import Plan
-from gengo.storage import Output
+from gengo.core.errors import GengoError
+from gengo.engine.forkserver import forkserver_context
+from gengo.engine.plan import Plan
+from gengo.engine.tables import close_pool
+from gengo.engine.tuning import keep_freed_memory
+from gengo.formats.storage import Output
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class PartResult:
     name: str
     rows: int
     bytes: int
-    checksum: str  # hex digest (gengo.checksum)
+    checksum: str  # hex digest (gengo.formats.checksum)
     generate_seconds: float
     encode_seconds: float
     write_seconds: float
@@ -71,7 +71,7 @@ def _setup() -> None:
         return
     import pyarrow as pa
 
-    from gengo import vocab
+    from gengo.core import vocab
 
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
@@ -87,15 +87,15 @@ def write_part(job, output: Output, part: Part, version: str = __version__) -> P
             f"a worker runs gengo {__version__}, the client {version}: install the same version everywhere"
         )
     from gengo.engine.worker import generate
+    from gengo.formats import FORMATS
     from gengo.models import MODELS
-    from gengo.writers import FORMATS
 
     _setup()
     fmt = FORMATS[job.format]
     hints = job.hints.get(part.table)
     schema = MODELS[job.model].table(part.table).schema
     if output.remote:
-        from gengo.writers.remote import open_remote_sink
+        from gengo.formats.remote import open_remote_sink
 
         fs, _ = output.fs
         sink = open_remote_sink(fs, output.remote_path(part.name), fmt, schema, job.options, hints)

@@ -23,11 +23,11 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from gengo import vocab  # noqa: E402
-from gengo.engine.memory import keep_freed_memory  # noqa: E402
+from gengo.core import vocab  # noqa: E402
+from gengo.engine.tuning import keep_freed_memory  # noqa: E402
+from gengo.formats import FORMATS, WriteOptions  # noqa: E402
+from gengo.formats.base import spool_path, write_spooled  # noqa: E402
 from gengo.models import MODELS  # noqa: E402
-from gengo.writers import FORMATS, WriteOptions  # noqa: E402
-from gengo.writers.base import spool_path, write_spooled  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 
-from gengo.errors import GengoError
+from gengo.core.errors import GengoError
+from gengo.core.schema import Model
 from gengo.models import ecommerce, ecommerce_ds, financial, medical
-from gengo.schema import Model
 
 MODELS: dict[str, Model] = {m.name: m for m in (ecommerce.MODEL, ecommerce_ds.MODEL, financial.MODEL, medical.MODEL)}
 

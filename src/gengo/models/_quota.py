@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gengo import rand
+from gengo.core import rand
 
 
 def quota(n: int, shares: np.ndarray, minimum_one: bool = False) -> np.ndarray:

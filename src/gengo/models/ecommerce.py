@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from gengo import rand, vocab
-from gengo.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
-from gengo.schema import ChunkContext, Column, Model, Table
+from gengo.core import rand, vocab
+from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
+from gengo.core.schema import ChunkContext, Column, Model, Table
 
 CUSTOMERS, ADDRESSES, SUPPLIERS = "dim_customers", "dim_customer_addresses", "dim_suppliers"
 CATEGORIES, PRODUCTS = "dim_product_categories", "dim_products"

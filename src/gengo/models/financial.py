@@ -42,11 +42,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo import rand, vocab
-from gengo.arrays import date_from_days, decimal_from_units, join, take
-from gengo.errors import GengoError
+from gengo.core import rand, vocab
+from gengo.core.arrays import date_from_days, decimal_from_units, join, take
+from gengo.core.errors import GengoError
+from gengo.core.schema import ChunkContext, Column, Model, Table
 from gengo.models._quota import group_of, quota, starts
-from gengo.schema import ChunkContext, Column, Model, Table
 
 COMPANIES, EXCHANGES, PRICES = "dim_companies", "dim_exchanges", "fact_daily_stock_prices"
 

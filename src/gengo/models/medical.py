@@ -40,10 +40,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo import rand, vocab
-from gengo.arrays import date_from_days, join, take, timestamp_from_seconds, to_text
+from gengo.core import rand, vocab
+from gengo.core.arrays import date_from_days, join, take, timestamp_from_seconds, to_text
+from gengo.core.schema import ChunkContext, Column, Model, Table
 from gengo.models._quota import group_of, invert, quota, starts
-from gengo.schema import ChunkContext, Column, Model, Table
 
 PATIENTS, DOCTORS, CLINICS, APPOINTMENTS = "dim_patients", "dim_doctors", "dim_clinics", "fact_appointments"
 

@@ -19,6 +19,7 @@ import math
 
 import numpy as np
 
+from gengo.core.schema import Model
 from gengo.models.ecommerce_ds import common as c
 from gengo.models.ecommerce_ds.dimensions import CD_FULL, DIMENSIONS, HD_ROWS
 from gengo.models.ecommerce_ds.facts import (
@@ -31,7 +32,6 @@ from gengo.models.ecommerce_ds.facts import (
     lines_for_headers,
     returns_for_lines,
 )
-from gengo.schema import Model
 
 STORE_SALES_SF1 = 2_880_404
 CATALOG_SALES_SF1 = 1_441_548

@@ -12,8 +12,8 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from gengo import rand, vocab
-from gengo.arrays import take
+from gengo.core import rand, vocab
+from gengo.core.arrays import take
 
 # --- table names ---------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo import rand, vocab
-from gengo.arrays import join, take, to_text
+from gengo.core import rand, vocab
+from gengo.core.arrays import join, take, to_text
+from gengo.core.schema import ChunkContext, Column, Table
 from gengo.models.ecommerce_ds.common import (
     BRAND_PREFIX,
     BRAND_SUFFIX,
@@ -63,7 +64,6 @@ from gengo.models.ecommerce_ds.common import (
     sentence,
     syllable_name,
 )
-from gengo.schema import ChunkContext, Column, Table
 
 # --- shared pure functions used by facts -----------------------------------------------------
 

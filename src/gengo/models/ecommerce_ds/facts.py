@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from gengo import rand
+from gengo.core import rand
+from gengo.core.schema import ChunkContext, Column, Table
 from gengo.models.ecommerce_ds.common import (
     CALL_CENTER,
     CATALOG_PAGE,
@@ -55,7 +56,6 @@ from gengo.models.ecommerce_ds.common import (
     scaled,
 )
 from gengo.models.ecommerce_ds.dimensions import customer_current, tax_hundredths
-from gengo.schema import ChunkContext, Column, Table
 
 RETURN_EVERY = 10  # one sale line in 10 is returned
 

@@ -10,8 +10,8 @@ import io
 import polars as pl
 import pyarrow as pa
 
-from gengo.writers.base import TextFormat
-from gengo.writers.text import render_timestamps
+from gengo.formats.base import TextFormat
+from gengo.formats.text import render_timestamps
 
 
 class CsvFormat(TextFormat):

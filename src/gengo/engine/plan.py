@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gengo import sizing
-from gengo.errors import GengoError
-from gengo.schema import Model
-from gengo.writers import Format, WriteOptions
+from gengo.core.errors import GengoError
+from gengo.core.schema import Model
+from gengo.engine import sizing
+from gengo.formats import Format, WriteOptions
 
 CHUNK_BYTES = 8 * 10**6  # encoded chunks of about this size keep NumPy's arrays near the CPU caches
 MIN_CHUNK_ROWS = 16_384
@@ -114,7 +114,7 @@ def make_plan(
     options.check(fmt)
     selected = select_tables(model, tables)
     if getattr(fmt, "database", False):  # databases check foreign keys on load: parents first
-        from gengo.ddl import ordered_tables
+        from gengo.formats.ddl import ordered_tables
 
         selected = tuple(t.name for t in ordered_tables(model, selected))
     rows, est = sizing.resolve_rows(model, fmt, seed, target_bytes, pins, selected, options, threads)

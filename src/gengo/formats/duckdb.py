@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from gengo.ddl import quote
-from gengo.errors import GengoError
-from gengo.writers.base import temp_path
-from gengo.writers.options import WriteOptions
+from gengo.core.errors import GengoError
+from gengo.formats.base import temp_path
+from gengo.formats.ddl import quote
+from gengo.formats.options import WriteOptions
 
 _CHUNK_VIEW = "gengo_chunk"
 
@@ -143,7 +143,7 @@ class DuckDBFormat:
 
     def begin_run(self, out: Path, plan) -> None:
         """Create the database (under its temporary name) with every table and its keys."""
-        from gengo import ddl
+        from gengo.formats import ddl
 
         duckdb = import_duckdb()
         path = out / plan.file_name(plan.tables[0].name)

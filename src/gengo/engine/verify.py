@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from gengo import checksum
-from gengo.ddl import column_type, quote
-from gengo.errors import GengoError
+from gengo.core.errors import GengoError
+from gengo.core.schema import Model, Table
+from gengo.formats import checksum
+from gengo.formats.base import TEMP_SUFFIX
+from gengo.formats.ddl import column_type, quote
 from gengo.models import resolve_model
-from gengo.schema import Model, Table
-from gengo.writers.base import TEMP_SUFFIX
 
 MANIFEST = "manifest.json"
 PROGRESS = ".gengo-progress.json"

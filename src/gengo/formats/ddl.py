@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from gengo.errors import GengoError
-from gengo.schema import Model, Table
+from gengo.core.errors import GengoError
+from gengo.core.schema import Model, Table
 
 DIALECTS = ("duckdb", "postgres", "ansi")
 _DIALECT_ALIASES = {"duckdb": "duckdb", "postgres": "postgres", "postgresql": "postgres", "pg": "postgres"}

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from gengo.checksum import file_checksum
-from gengo.engine.warm import forkserver_context
+from gengo.core.errors import GengoError
+from gengo.engine.forkserver import forkserver_context
+from gengo.engine.plan import Plan
 from gengo.engine.worker import ChunkResult, Job, Spooled, init_worker, run_chunk
-from gengo.errors import GengoError
-from gengo.planning import Plan
-from gengo.writers import Sink
-from gengo.writers.base import SPOOL_PREFIX, TEMP_SUFFIX, add_spooled
+from gengo.formats import Sink
+from gengo.formats.base import SPOOL_PREFIX, TEMP_SUFFIX, add_spooled
+from gengo.formats.checksum import file_checksum
 
 SPOOLED_FORMATS = ("csv", "json", "parquet")
 SHARED_MEMORY = Path("/dev/shm")
@@ -92,7 +92,7 @@ class TableResult:
     generate_seconds: float = 0.0  # summed over chunks, in the workers
     encode_seconds: float = 0.0  # summed over chunks, in the workers
     write_seconds: float = 0.0  # in the parent: appending payloads, Parquet encoding, fsync
-    checksum: str | None = None  # hex digest of the file (gengo.checksum; None for sinks that are not files)
+    checksum: str | None = None  # hex digest of the file (gengo.formats.checksum; None for sinks that are not files)
 
 
 class Progress(Protocol):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from gengo.errors import GengoError
+from gengo.core.errors import GengoError
 
 PARQUET_CODECS = ("snappy", "zstd", "gzip", "lz4", "none")
 TEXT_CODECS = ("none", "gzip", "zstd")

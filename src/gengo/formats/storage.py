@@ -20,7 +20,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from gengo.errors import GengoError
+from gengo.core.errors import GengoError
+from gengo.formats.base import temp_path
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]+)://")
 ENV_PREFIXES = ("AWS_", "GOOGLE_", "GCE_", "AZURE_", "FSSPEC_")  # what object-store clients read
@@ -52,6 +53,21 @@ def _fsspec():
             "writing to a URL needs fsspec: pip install 'gengo[s3]' (or fsspec with gcsfs/adlfs)"
         ) from None
     return fsspec
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary name, fsync, rename; on failure leave nothing behind."""
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 @dataclass(frozen=True)
@@ -158,9 +174,7 @@ class Output:
             fs, _ = self.fs
             fs.pipe_file(self.remote_path(relative), text.encode())
             return
-        from gengo.api import _write_atomic
-
-        _write_atomic(self.path / relative, text)
+        write_atomic(self.path / relative, text)
 
     def read_text(self, relative: str) -> str | None:
         try:

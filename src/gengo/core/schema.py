@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from gengo import rand
+from gengo.core import rand
 
 
 @dataclass(frozen=True)

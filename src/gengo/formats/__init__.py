@@ -9,14 +9,14 @@ order, to one file per table under a temporary name that becomes the final name 
 
 from __future__ import annotations
 
-from gengo.errors import GengoError
-from gengo.writers.base import Format, Sink
-from gengo.writers.csv import CSV
-from gengo.writers.duckdb import DUCKDB
-from gengo.writers.jsonl import JSONL
-from gengo.writers.options import WriteOptions
-from gengo.writers.parquet import PARQUET
-from gengo.writers.postgres import POSTGRES
+from gengo.core.errors import GengoError
+from gengo.formats.base import Format, Sink
+from gengo.formats.csv import CSV
+from gengo.formats.duckdb import DUCKDB
+from gengo.formats.jsonl import JSONL
+from gengo.formats.options import WriteOptions
+from gengo.formats.parquet import PARQUET
+from gengo.formats.postgres import POSTGRES
 
 FORMATS: dict[str, Format] = {f.name: f for f in (CSV, JSONL, PARQUET, DUCKDB, POSTGRES)}
 _ALIASES = {

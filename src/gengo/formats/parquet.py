@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from gengo.checksum import new_hasher
-from gengo.writers import thrift
-from gengo.writers.base import LocalFile
-from gengo.writers.options import GZIP_LEVEL, WriteOptions
+from gengo.formats import thrift
+from gengo.formats.base import LocalFile
+from gengo.formats.checksum import new_hasher
+from gengo.formats.options import GZIP_LEVEL, WriteOptions
 
 MAGIC = b"PAR1"
 MAX_ROW_GROUP_ROWS = 1 << 20

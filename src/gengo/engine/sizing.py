@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from gengo.errors import GengoError
-from gengo.schema import Model, Table
-from gengo.writers import Format, WriteOptions
+from gengo.core.errors import GengoError
+from gengo.core.schema import Model, Table
+from gengo.formats import Format, WriteOptions
 
 GB = 10**9  # --size is in decimal gigabytes
 SMALL_SAMPLE = 16_384  # rows per table in the small calibration sample

@@ -18,14 +18,13 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from gengo import checksum, ddl
-from gengo.engine import TableResult
-from gengo.engine.local import Progress
+from gengo.core.errors import GengoError, Interrupted
 from gengo.engine.parts import PartResult, plan_parts, run_local
-from gengo.errors import GengoError, Interrupted
-from gengo.planning import Partitioning, Plan
-from gengo.storage import Output, is_url
-from gengo.writers.base import TEMP_SUFFIX
+from gengo.engine.plan import Partitioning, Plan
+from gengo.engine.tables import Progress, TableResult
+from gengo.formats import checksum, ddl
+from gengo.formats.base import TEMP_SUFFIX
+from gengo.formats.storage import Output, is_url
 
 ENGINES = ("local", "dask")
 DEFAULT_PART_BYTES = 256 * 10**6

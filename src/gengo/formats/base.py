@@ -10,9 +10,9 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from gengo.checksum import new_hasher
-from gengo.writers.direct import DirectFile, open_for_writing
-from gengo.writers.options import COMPRESSED_BLOCK_ROWS, WriteOptions, compress_text
+from gengo.formats.checksum import new_hasher
+from gengo.formats.direct import DirectFile, open_for_writing
+from gengo.formats.options import COMPRESSED_BLOCK_ROWS, WriteOptions, compress_text
 
 TEMP_SUFFIX = ".gengo-tmp"
 
@@ -27,7 +27,7 @@ class Sink(Protocol):
     def commit(self) -> int:
         """Finish the file, move it to its final name, return its size in bytes.
 
-        File sinks also have ``checksum()``: the hex digest (``gengo.checksum``) of the bytes written.
+        File sinks also have ``checksum()``: the hex digest (``gengo.formats.checksum``) of the bytes written.
         """
         ...
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from gengo.ddl import quote
-from gengo.errors import GengoError
-from gengo.writers.options import WriteOptions
+from gengo.core.errors import GengoError
+from gengo.formats.ddl import quote
+from gengo.formats.options import WriteOptions
 
 _SCHEMA_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 # COPY streams at once. The server parses CSV in one process per stream; against a local server
@@ -181,7 +181,7 @@ class PostgresTarget:
     # Worker side and sizing: CSV without a header.
 
     def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> bytes:
-        from gengo.writers.csv import CSV
+        from gengo.formats.csv import CSV
 
         return CSV.encode_plain(table, False) if len(table) else b""
 
@@ -253,7 +253,7 @@ class PostgresTarget:
             raise errors[0]
 
     def begin_run(self, out: Path, plan) -> None:
-        from gengo import ddl
+        from gengo.formats import ddl
 
         if not self.url:
             raise GengoError("the postgres format needs a database URL: --db postgresql://user@host:port/database")
@@ -283,7 +283,7 @@ class PostgresTarget:
         self._pool = ThreadPoolExecutor(self.connections, thread_name_prefix="gengo-copy")
 
     def end_run(self, out: Path, plan) -> None:
-        from gengo import ddl
+        from gengo.formats import ddl
 
         self._raise_failed(wait_for_all=True)
         names = [t.name for t in plan.tables]

@@ -3,7 +3,7 @@
 Object stores have no rename, so a part is streamed to its final name: an object store shows
 an object only once its upload completes (``close``), and an aborted upload is discarded (a
 multipart upload is aborted), so readers never see a partial file. fsspec is imported by the
-caller (``gengo.storage``) only when an output is a URL; the core install does not need it.
+caller (``gengo.formats.storage``) only when an output is a URL; the core install does not need it.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from gengo.writers.base import ByteSink, Format, TextFormat
-from gengo.writers.options import WriteOptions
-from gengo.writers.parquet import ParquetSink
+from gengo.formats.base import ByteSink, Format, TextFormat
+from gengo.formats.options import WriteOptions
+from gengo.formats.parquet import ParquetSink
 
 
 class RemoteFile:
