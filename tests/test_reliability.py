@@ -212,7 +212,7 @@ def test_a_worker_that_dies_fails_the_run(tmp_path):
     workers[0].kill()
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 1
-    assert "worker process died" in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert "worker process was killed by SIGKILL" in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert temp_files(out) == []
     assert not (out / "manifest.json").exists()
 

@@ -26,10 +26,6 @@ from rich.text import Text
 from gengo import api
 from gengo._version import __version__
 from gengo.core.errors import GengoError, Interrupted
-from gengo.engine.forkserver import finish_prewarm, prewarm
-from gengo.engine.tables import TableResult
-from gengo.engine.tuning import keep_freed_memory
-from gengo.models import MODELS, model_names
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -67,7 +63,7 @@ def cli() -> None:
 def _dataset_options(func):
     """Options shared by `gen` and `plan`: what to generate."""
     options = [
-        click.option("-m", "--model", help=f"Model: {', '.join(model_names())} (aliases: ecom, eds, fin, med...)."),
+        click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())} (aliases: ecom, eds, fin, med...)."),
         click.option("-s", "--size", help=SIZE_HELP),
         click.option("-f", "--format", "fmt", help="Output format: csv, json (JSON Lines; alias jsonl), parquet."),
         click.option("--seed", help="Random seed (0 to 2^63-1); the same seed gives the same bytes. Default: random."),
@@ -105,7 +101,7 @@ def _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_siz
         api.parse_size(size)
     if fmt:
         api.resolve_format(fmt)
-    model = _ask(model, "--model", f"Model ({'/'.join(model_names())})")
+    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})")
     api.resolve_model(model)
     if not pins:
         size = _ask(size, "--size", "Approximate size in GB")
@@ -172,21 +168,19 @@ def gen(
     With --parts/--part-size, --engine dask or an fsspec URL as --output (s3://bucket/prefix),
     each table is a directory of part files written by the workers.
     """
-    from gengo.engine import partitioned
-
-    engine = partitioned.check_engine(engine, scheduler)
-    partitioned.partitioning(parts, part_size)  # checked before planning: a typo fails fast
+    engine = api.check_engine(engine, scheduler)
+    api.check_parts(parts, part_size)  # checked before planning: a typo fails fast
     if db and (parts or part_size or engine != "local"):
         raise GengoError("--db loads into PostgreSQL: --parts, --part-size and --engine apply to file output")
     workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
     if not dry_run and engine == "local":
-        prewarm(workers_value)
+        api.prewarm(workers_value)
     started = time.perf_counter()
     fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume)
     if db and model and not dry_run:  # connection and schema checked before the (slower) planning
-        from gengo.formats.postgres import default_schema, preflight
-
-        preflight(db, db_schema or default_schema(api.resolve_model(model).name), force)
+        api.preflight_db(db, model, db_schema, force)
+    if output and not db and not dry_run:  # the output too: a bad --output fails before planning
+        api.check_output(output, force, resume)
     if resume and seed is None and output:
         recorded = api.resume_seed(output)
         seed = str(recorded) if recorded is not None else None
@@ -200,19 +194,15 @@ def gen(
         return
     output = _ask(output, "--output", "Output directory")
     plan = api.partition(plan, parts, part_size)
-    scale = {"engine": engine, "scheduler": scheduler}
-    if partitioned.wants_parts(plan, output, engine, scheduler):
-        plan = partitioned.with_parts(plan)
-        if not quiet:
-            _print_parts(plan, engine, scheduler, workers_value)
-    else:
-        api.check_output(output, plan, force, resume)
-    if quiet:
-        summary = api.run(plan, output, workers_value, force, resume=resume, **scale)
-    else:
-        with _ProgressReporter(plan) as progress:
-            summary = api.run(plan, output, workers_value, force, progress, resume=resume, **scale)
-        _print_summary(summary, time.perf_counter() - started)
+    with api.prepare(plan, output, workers_value, force, resume, engine, scheduler) as run:
+        if not quiet and run.plan.partitioning is not None:
+            _print_parts(run.plan, engine, scheduler, workers_value)
+        if quiet:
+            run.execute()
+            return
+        with _ProgressReporter(run.plan) as progress:
+            summary = run.execute(progress)
+    _print_summary(summary, time.perf_counter() - started)
 
 
 def _print_parts(plan, engine: str, scheduler: str | None, workers: int | None) -> None:
@@ -221,9 +211,7 @@ def _print_parts(plan, engine: str, scheduler: str | None, workers: int | None) 
     how = f"at most {spec.parts} per table" if spec.parts else f"about {_fmt_bytes(spec.part_bytes)} each"
     where = "local processes"
     if engine == "dask":
-        from gengo.engine.dask import scheduler_address
-
-        address = scheduler_address(scheduler)
+        address = api.dask_scheduler(scheduler)
         workers = workers or api.default_workers()
         where = f"Dask scheduler {address}" if address else f"local Dask cluster, {workers} workers"
     out.print(f"{count} part files ({how}), <table>/part-NNNNN; engine: {where}", soft_wrap=True)
@@ -245,11 +233,7 @@ def _database_options(fmt, db, db_schema, keep_partial, connections, output, res
         raise GengoError("--db loads into PostgreSQL and writes no files: leave out --output")
     if resume:
         raise GengoError("--resume applies to file output, not --db")
-    from gengo.formats.postgres import check_schema_name, check_url
-
-    check_url(db)
-    if db_schema is not None:
-        check_schema_name(db_schema)
+    api.check_db(db, db_schema)
     if connections is not None and _parse_int(connections, "--connections") < 1:
         raise GengoError("invalid --connections: it must be >= 1")
     return "postgres"
@@ -262,9 +246,7 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
         return
     with _ProgressReporter(plan) as progress:
         summary = api.load(plan, db, db_schema, workers, force, keep_partial, progress, connections=n)
-    from gengo.formats.postgres import describe_url
-
-    table = Table(title=f"Loaded {describe_url(db)}, schema {summary.output}", title_justify="left")
+    table = Table(title=f"Loaded {api.describe_db(db)}, schema {summary.output}", title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("CSV bytes", justify="right")
@@ -279,22 +261,14 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
 
 
 @cli.command("ddl")
-@click.option("-m", "--model", help=f"Model: {', '.join(model_names())}.")
+@click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())}.")
 @click.option("--dialect", default="duckdb", show_default=True, help="SQL dialect: duckdb, postgres or ansi.")
 @click.option("--schema", "db_schema", metavar="NAME", help="Qualify the tables with this schema (and create it).")
 @click.option("--tables", metavar="A,B", help="Only these tables (foreign keys to the others become comments).")
 def ddl_command(model, dialect, db_schema, tables) -> None:
     """Print CREATE TABLE statements with primary and foreign keys."""
-    from gengo.formats import ddl
-
-    model = _ask(model, "--model", f"Model ({'/'.join(model_names())})")
-    m = api.resolve_model(model)
-    names = api.parse_tables(tables)
-    if names:
-        from gengo.engine.plan import select_tables
-
-        names = list(select_tables(m, names))
-    click.echo(ddl.ddl(m, ddl.resolve_dialect(dialect), names, db_schema), nl=False)
+    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})")
+    click.echo(api.ddl(model, dialect, tables, db_schema), nl=False)
 
 
 @cli.command("plan")
@@ -307,11 +281,7 @@ def plan_command(model, size, fmt, seed, rows, tables, compression, row_group_si
 @cli.command("models")
 def list_models() -> None:
     """List the models, their aliases and tables."""
-    for name in model_names():
-        m = MODELS.get(name)
-        if m is None:
-            out.print(f"[bold]{name}[/bold]: planned", soft_wrap=True)
-            continue
+    for m in api.models():
         out.print(f"[bold]{m.name}[/bold] (aliases: {', '.join(m.aliases)}): {m.description}", soft_wrap=True)
         out.print(f"  {len(m.tables)} tables: {', '.join(m.table_names)}", soft_wrap=True)
 
@@ -334,9 +304,7 @@ def verify_command(directory: Path, no_keys: bool, quiet: bool) -> int:
 
     Exit code 0 when everything holds, 1 otherwise.
     """
-    from gengo.engine.verify import verify
-
-    report = verify(directory, keys=not no_keys)
+    report = api.verify(directory, keys=not no_keys)
     if not quiet:
         engine = "" if report.engine == "none" else f", keys checked with {report.engine}"
         out.print(f"verify {directory}: {report.model}, {report.format}, {len(report.files)} files{engine}")
@@ -431,7 +399,7 @@ class _ProgressReporter:
         self.bytes += nbytes
         self.progress.update(self.task, advance=rows, bytes=self.bytes, description=table)
 
-    def table_done(self, result: TableResult) -> None:
+    def table_done(self, result: api.TableResult) -> None:
         pass
 
 
@@ -514,12 +482,12 @@ def _report_interrupt(exc: KeyboardInterrupt) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: every failure becomes one line on stderr and a non-zero exit."""
-    keep_freed_memory()  # planning (and --workers 1) build chunks in this process too
+    api.tune_process()  # planning (and --workers 1) build chunks in this process too
     previous = _install_signal_handlers()
     try:
         return _main(argv)
     finally:
-        finish_prewarm()
+        api.finish_prewarm()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

@@ -26,6 +26,9 @@ def _needs_workers(args: list[str]) -> bool:
 
 
 def main() -> int:
+    from gengo.engine import tuning  # light: the standard library only
+
+    tuning.tune_parent()  # before polars and Arrow are imported: their allocators read it
     if _needs_workers(sys.argv[1:]):
         from gengo.engine.forkserver import prewarm
 

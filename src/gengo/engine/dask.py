@@ -18,7 +18,8 @@ import uuid
 from collections.abc import Iterator
 
 from gengo.core.errors import GengoError
-from gengo.engine.parts import Part, PartResult, describe_failure, write_part
+from gengo.engine.parts import Part, describe_failure, write_part
+from gengo.engine.results import PartResult
 from gengo.formats.storage import Output
 
 ENV_ADDRESS = "DASK_SCHEDULER_ADDRESS"

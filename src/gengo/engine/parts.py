@@ -13,17 +13,17 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Collection, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from gengo._version import __version__
 from gengo.core.errors import GengoError
-from gengo.engine.forkserver import forkserver_context
 from gengo.engine.plan import Plan
-from gengo.engine.tables import close_pool
-from gengo.engine.tuning import keep_freed_memory
+from gengo.engine.pool import Pool
+from gengo.engine.results import PartResult
+from gengo.engine.worker import Job, produce, setup
+from gengo.formats import FORMATS
 from gengo.formats.storage import Output
+from gengo.models import MODELS
 
 
 @dataclass(frozen=True)
@@ -34,20 +34,6 @@ class Part:
     stop: int
     chunk_rows: int
     name: str  # relative to the output root: <table>/part-00000.<ext>
-
-
-@dataclass(frozen=True)
-class PartResult:
-    table: str
-    index: int
-    name: str
-    rows: int
-    bytes: int
-    checksum: str  # hex digest (gengo.formats.checksum)
-    generate_seconds: float
-    encode_seconds: float
-    write_seconds: float
-    host: str = ""
 
 
 def plan_parts(plan: Plan, skip: Collection[str] = ()) -> list[Part]:
@@ -61,44 +47,19 @@ def plan_parts(plan: Plan, skip: Collection[str] = ()) -> list[Part]:
     return parts
 
 
-_ready = False
-
-
-def _setup() -> None:
-    """Once per worker process (Dask workers have no initializer): one thread each, vocabularies built."""
-    global _ready
-    if _ready:
-        return
-    import pyarrow as pa
-
-    from gengo.core import vocab
-
-    pa.set_cpu_count(1)
-    pa.set_io_thread_count(1)
-    keep_freed_memory()  # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536: generation ran 5x slower
-    vocab.warm_up()
-    _ready = True
-
-
-def write_part(job, output: Output, part: Part, version: str = __version__) -> PartResult:
+def write_part(job: Job, output: Output, part: Part, version: str = __version__) -> PartResult:
     """Generate ``part`` chunk by chunk and write it as one complete file. Runs in a worker."""
     if version != __version__:
         raise GengoError(
             f"a worker runs gengo {__version__}, the client {version}: install the same version everywhere"
         )
-    from gengo.engine.worker import generate
-    from gengo.formats import FORMATS
-    from gengo.models import MODELS
-
-    _setup()
+    setup(worker=True)  # Dask workers have no initializer
     fmt = FORMATS[job.format]
     hints = job.hints.get(part.table)
     schema = MODELS[job.model].table(part.table).schema
     if output.remote:
-        from gengo.formats.remote import open_remote_sink
-
         fs, _ = output.fs
-        sink = open_remote_sink(fs, output.remote_path(part.name), fmt, schema, job.options, hints)
+        sink = fmt.open_remote_sink(fs, output.remote_path(part.name), schema, job.options, hints)
     else:
         path = output.path / part.name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,13 +68,10 @@ def write_part(job, output: Output, part: Part, version: str = __version__) -> P
     try:
         for a in range(part.start, part.stop, part.chunk_rows):  # chunks start on unit boundaries
             b = min(a + part.chunk_rows, part.stop)
+            payload, g, e = produce(job, part.table, a, b, a == part.start)  # every part has its header
             t0 = time.perf_counter()
-            data = generate(job, part.table, a, b)
-            t1 = time.perf_counter()
-            payload = fmt.encode(data, a == part.start, job.options, hints)  # every part has its header
-            t2 = time.perf_counter()
             sink.add(payload)
-            gen, enc, write = gen + t1 - t0, enc + t2 - t1, write + time.perf_counter() - t2
+            gen, enc, write = gen + g, enc + e, write + time.perf_counter() - t0
         t0 = time.perf_counter()
         size = sink.commit()
         write += time.perf_counter() - t0
@@ -135,38 +93,10 @@ def describe_failure(part: Part, output: Output, exc: BaseException) -> GengoErr
     return GengoError(f"writing {part.name} (rows {part.start}..{part.stop}) failed: {exc!r}")
 
 
-def _worker_init() -> None:
-    from gengo.engine.worker import init_worker
-
-    init_worker()
-    _setup()
-
-
-def run_local(job, output: Output, parts: list[Part], workers: int) -> Iterator[PartResult]:
-    """Parts on a local process pool (or in this process for one worker), yielded as they complete."""
+def run_local(job: Job, output: Output, parts: list[Part], workers: int) -> Iterator[PartResult]:
+    """Parts on the local process pool (or in this process for one worker), yielded as they complete."""
     output = output.with_local_environment()
-    if workers == 1 or len(parts) <= 1:
-        for part in parts:
-            try:
-                yield write_part(job, output, part)
-            except Exception as exc:
-                raise describe_failure(part, output, exc) from exc
-        return
-    pool = ProcessPoolExecutor(min(workers, len(parts)), mp_context=forkserver_context(), initializer=_worker_init)
-    ok = False
-    try:
-        pending: dict[Future, Part] = {pool.submit(write_part, job, output, p): p for p in parts}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                part = pending.pop(future)
-                try:
-                    result = future.result()
-                except BrokenProcessPool as exc:
-                    raise GengoError("a worker process died (killed by a signal or out of memory?)") from exc
-                except Exception as exc:
-                    raise describe_failure(part, output, exc) from exc
-                yield result
-        ok = True
-    finally:
-        close_pool(pool, abort=not ok)
+    tasks = [(job, output, part) for part in parts]
+    with Pool(min(workers, max(len(parts), 1))) as pool:
+        for _, result in pool.unordered(write_part, tasks, lambda task, exc: describe_failure(task[2], output, exc)):
+            yield result

@@ -21,7 +21,6 @@ from gengo.core.errors import GengoError
 from gengo.core.schema import Model, Table
 from gengo.formats import Format, WriteOptions
 
-GB = 10**9  # --size is in decimal gigabytes
 SMALL_SAMPLE = 16_384  # rows per table in the small calibration sample
 LARGE_SAMPLE = 65_536  # ... and in the large one (a superset)
 PLAIN_SAMPLE = 16_384  # rows per table for plain text, which has no per-unit costs (sizes within 0.3% of 32 Ki)

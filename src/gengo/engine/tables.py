@@ -8,164 +8,26 @@ does not depend on the number of workers.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
 import time
-from collections import deque
-from collections.abc import Collection, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from collections.abc import Collection
 from pathlib import Path
-from typing import Protocol
 
 from gengo.core.errors import GengoError
-from gengo.engine.forkserver import forkserver_context
 from gengo.engine.plan import Plan
-from gengo.engine.worker import ChunkResult, Job, Spooled, init_worker, run_chunk
+from gengo.engine.pool import Pool
+from gengo.engine.results import Progress, TableResult
+from gengo.engine.spool import remove_spool, spool_directory
+from gengo.engine.worker import Job, Spooled, run_chunk
 from gengo.formats import Sink
-from gengo.formats.base import SPOOL_PREFIX, TEMP_SUFFIX, add_spooled
+from gengo.formats.base import add_spooled
 from gengo.formats.checksum import file_checksum
-
-SPOOLED_FORMATS = ("csv", "json", "parquet")
-SHARED_MEMORY = Path("/dev/shm")
-_SPOOL_DIR_PREFIX = "gengo-spool-"
-
-
-def spool_directory(out_dir: Path) -> Path:
-    """Where workers leave encoded chunks for the parent.
-
-    A private directory in /dev/shm when there is one: memory-backed files cost a fraction of
-    the CPU of the disk's page cache (on this project's machine 0.35 s against 2 s per GB), and
-    each chunk then reaches the disk once, written by the parent. Otherwise the output
-    directory itself. ``GENGO_SPOOL_DIR`` chooses another place. Directories left by runs
-    that were killed are removed first.
-    """
-    base = Path(os.environ["GENGO_SPOOL_DIR"]) if os.environ.get("GENGO_SPOOL_DIR") else SHARED_MEMORY
-    try:
-        if base.is_dir() and os.access(base, os.W_OK) and shutil.disk_usage(base).free > 2**30:
-            _remove_stale_spools(base)
-            return Path(tempfile.mkdtemp(prefix=f"{_SPOOL_DIR_PREFIX}{os.getpid()}-", dir=base))
-    except OSError:
-        pass
-    return out_dir
-
-
-def _remove_stale_spools(base: Path) -> None:
-    for d in base.glob(f"{_SPOOL_DIR_PREFIX}*-*"):
-        pid = d.name[len(_SPOOL_DIR_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(d, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_spool(spool: Path, out_dir: Path) -> None:
-    if spool != out_dir:
-        shutil.rmtree(spool, ignore_errors=True)
-        return
-    for leftover in out_dir.glob(f"{SPOOL_PREFIX}*{TEMP_SUFFIX}"):
-        with contextlib.suppress(OSError):
-            leftover.unlink()
-
 
 Task = tuple[str, int, int]
 
 
-@dataclass(frozen=True)
-class TableResult:
-    name: str
-    path: Path
-    rows: int
-    bytes: int
-    seconds: float  # wall clock from the first chunk's submission to the file's commit
-    generate_seconds: float = 0.0  # summed over chunks, in the workers
-    encode_seconds: float = 0.0  # summed over chunks, in the workers
-    write_seconds: float = 0.0  # in the parent: appending payloads, Parquet encoding, fsync
-    checksum: str | None = None  # hex digest of the file (gengo.formats.checksum; None for sinks that are not files)
-
-
-class Progress(Protocol):
-    def advance(self, table: str, rows: int, nbytes: int) -> None: ...
-
-    def table_done(self, result: TableResult) -> None: ...
-
-
-class _InProcess:
-    """``--workers 1``: no subprocess at all."""
-
-    def __init__(self) -> None:
-        init_worker()
-
-    def run(self, job: Job, tasks: Iterable[Task]) -> Iterator[tuple[ChunkResult, float]]:
-        for task in tasks:
-            submitted = time.perf_counter()
-            yield run_chunk(job, *task), submitted
-
-    def close(self, abort: bool) -> None:
-        pass
-
-
-def close_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
-    """Shut a pool down; with ``abort``, cancel queued work and end the workers now."""
-    if abort:
-        # shutdown() forgets the processes, so take them first.
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in procs:
-            with contextlib.suppress(Exception):
-                proc.terminate()
-        for proc in procs:  # dead before the caller cleans up what they were writing
-            with contextlib.suppress(Exception):
-                proc.join(timeout=10)
-    pool.shutdown(wait=True)
-
-
-class _ProcessPool:
-    def __init__(self, workers: int) -> None:
-        ctx = forkserver_context()
-        self.workers = workers
-        self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker)
-
-    def run(self, job: Job, tasks: Iterable[Task]) -> Iterator[tuple[ChunkResult, float]]:
-        window: deque[tuple[Future, Task, float, int]] = deque()
-        limit = 2 * self.workers + 1
-        slots = list(range(limit + 1))  # spool files: one per task in flight, one for the result being appended
-        it = iter(tasks)
-        while True:
-            while len(window) < limit:
-                task = next(it, None)
-                if task is None:
-                    break
-                slot = slots.pop()
-                window.append((self.pool.submit(run_chunk, job, *task, slot), task, time.perf_counter(), slot))
-            if not window:
-                return
-            future, task, submitted, slot = window.popleft()
-            try:
-                result = future.result()
-            except BrokenProcessPool as exc:
-                raise GengoError("a worker process died (killed by a signal or out of memory?)") from exc
-            except GengoError:
-                raise
-            except Exception as exc:
-                table, start, stop = task
-                raise GengoError(f"generating {table} rows {start}..{stop} failed: {exc!r}") from exc
-            yield result, submitted
-            slots.append(slot)  # the caller has appended the chunk: its spool file can be reused
-
-    def close(self, abort: bool) -> None:
-        close_pool(self.pool, abort)
+def _describe(task: tuple, exc: BaseException) -> GengoError:
+    _, table, start, stop, _ = task
+    return GengoError(f"generating {table} rows {start}..{stop} failed: {exc!r}")
 
 
 def execute(
@@ -183,7 +45,7 @@ def execute(
     todo = [t for t in plan.tables if t.name not in skip]
     hints = {t.name: t.hints for t in plan.tables}
     # Workers hand files' chunks over as spool files (see spool_directory).
-    spool = spool_directory(out_dir) if workers > 1 and plan.fmt.name in SPOOLED_FORMATS and out_dir.is_dir() else None
+    spool = spool_directory(out_dir) if workers > 1 and plan.fmt.spooled and out_dir.is_dir() else None
     job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options, hints, str(spool) if spool else None)
     schemas = {t.name: t.schema for t in plan.model.tables}
     remaining = {t.name: t.chunk_count for t in todo}
@@ -235,17 +97,25 @@ def execute(
             progress.advance(name, 0, size - written.get(name, 0))
             progress.table_done(result)
 
-    executor = _InProcess() if workers == 1 else _ProcessPool(workers)
+    pool = Pool(workers)
+    slots = list(range(pool.window + 1))  # spool files: one per task in flight, one for the chunk being appended
+
+    def tasks():
+        for t in todo:
+            for a, b in t.chunks():
+                submitted[(t.name, a)] = time.perf_counter()
+                yield (job, t.name, a, b, slots.pop())
+
+    submitted: dict[tuple[str, int], float] = {}
     ok = False
     try:
         for t in todo:
             if t.rows == 0:
                 sinks[t.name] = open_sink(t.name)
                 finish(t.name)
-        tasks = [(t.name, a, b) for t in todo for a, b in t.chunks()]
-        for result, submitted in executor.run(job, tasks):
+        for task, result in pool.ordered(run_chunk, tasks(), _describe):
             name = result.table
-            first_submit.setdefault(name, submitted)
+            first_submit.setdefault(name, submitted.pop((name, result.start)))
             sink = sinks.get(name)
             if sink is None:
                 sink = sinks[name] = open_sink(name)
@@ -266,6 +136,7 @@ def execute(
             written[name] = written.get(name, 0) + delta
             if progress:
                 progress.advance(name, result.rows, delta)
+            slots.append(task[-1])  # the chunk is appended: its spool file can be reused
             remaining[name] -= 1
             if remaining[name] == 0:
                 finish(name)
@@ -273,12 +144,10 @@ def execute(
         if unfinished:
             raise GengoError(f"internal error: tables {', '.join(unfinished)} were not written in full")
         ok = True
-    except BrokenProcessPool as exc:  # also raised by submit() once a worker has died
-        raise GengoError("a worker process died (killed by a signal or out of memory?)") from exc
     finally:
         for sink in sinks.values():
             sink.abort()
-        executor.close(abort=not ok)
+        pool.close(abort=not ok)
         if spool is not None:  # the spool files (and chunks never appended, if the run failed or was stopped)
-            _remove_spool(spool, out_dir)
+            remove_spool(spool, out_dir)
     return results

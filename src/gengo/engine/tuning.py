@@ -1,27 +1,98 @@
-"""Allocator settings for processes that build and drop chunk-sized buffers again and again.
+"""Process tuning, all of it: applied explicitly, never on import.
 
-By default glibc serves every allocation over a (dynamic) threshold with a fresh ``mmap`` and
-unmaps it on free, so each chunk's NumPy temporaries and encoded bytes are new pages that the
-kernel must fault in and zero. On virtual machines that hand freed memory back to the host, that
-is most of a worker's system time (measured: 2.3-3.0 s of kernel time per GB of ecommerce-ds
-CSV in one process, 0.5 s with these settings). Keeping blocks up to 32 MB on the heap and not
-trimming it lets the next chunk reuse the same pages; the heap stays at the size of one chunk's
-working set, which the process reached anyway.
+Who calls what:
+
+- ``tune_parent()``: the ``gengo`` command's own process, first thing (``gengo.launch``), before
+  polars or Arrow are imported (the environment settings act at their import);
+- ``worker_environment()``: the fork server sets it on itself before it imports anything heavy
+  (``gengo.engine.preload``), so every worker inherits it; the caller's process is untouched;
+- ``tune_worker()``: every worker process (pool initializer, Dask task set-up).
+
+A library caller's process is never changed (their polars keeps its threads, their Arrow its
+CPU count). ``GENGO_NO_TUNING=1`` turns everything here off (bytes are the same either way).
+
+The numbers below were measured on the project's 2-core VM (the commits named hold the runs).
+Arrow's default memory pool on the Linux wheels is mimalloc (checked with
+``pa.default_memory_pool().backend_name``, pyarrow 26), so the jemalloc decay call an earlier
+version also made (``pa.jemalloc_set_decay_ms(0)``, "give memory back at once") acted on a pool
+gengo never used and contradicted the mimalloc setting; it is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import sys
 from functools import cache
 
-import pyarrow as pa
+SWITCH = "GENGO_NO_TUNING"
+
+# Environment for worker processes (set before polars / Arrow are imported there).
+WORKER_ENVIRONMENT = {
+    # polars' own jemalloc returns every block of 8 MB or more to the OS as soon as it is freed in
+    # processes forked after polars was loaded: each chunk's encoded text then lands in fresh
+    # pages. Ecommerce-ds JSON at 1 GB, 2 workers: 327k -> 153k page faults (commit 62d722a).
+    "_RJEM_MALLOC_CONF": "oversize_threshold:0",
+    # Arrow's mimalloc hands freed memory back 10 ms after it is freed, between one chunk and the
+    # next; 500 ms outlasts those gaps. Ecommerce Parquet: 38k -> 12k page faults; medical Parquet
+    # with 2 workers 6.19 -> 5.72 s for peak RSS +80 MB (commit 42645f5).
+    "MIMALLOC_PURGE_DELAY": "500",
+    # One thread per worker process: parallelism comes from processes, not nested pools.
+    "POLARS_MAX_THREADS": "1",
+}
+_tuned_parent = False
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+# glibc serves allocations over a (dynamic) threshold with a fresh mmap and unmaps them on free,
+# so each chunk's NumPy temporaries were new pages to fault in and zero: 2.3-3.0 s of kernel time
+# per GB of ecommerce-ds CSV in one process, 0.5 s with blocks up to 32 MB kept on the heap and
+# the heap not trimmed below 256 MB (glibc 2.36, Debian 12).
 MMAP_THRESHOLD = 32 << 20  # the largest glibc accepts on 64-bit systems
 TRIM_THRESHOLD = 256 << 20  # free memory kept at the top of the heap before it goes back to the OS
+
+
+def enabled() -> bool:
+    return os.environ.get(SWITCH, "").strip().lower() not in ("1", "true", "yes", "on")
+
+
+def worker_environment() -> None:
+    """Set the workers' environment in this process (the fork server's own), keeping user values."""
+    if enabled():
+        for key, value in WORKER_ENVIRONMENT.items():
+            os.environ.setdefault(key, value)
+
+
+def tune_parent() -> None:
+    """The ``gengo`` command's process, which plans and (with ``--workers 1``) generates: as a worker."""
+    global _tuned_parent
+    if not enabled():
+        return
+    worker_environment()
+    keep_freed_memory()
+    _tuned_parent = True
+
+
+def tune_in_process() -> None:
+    """Chunks generated in the calling process (one worker): tuned only if it is the ``gengo`` command's."""
+    if _tuned_parent:
+        tune_worker()
+
+
+def tune_worker() -> None:
+    """A worker process: glibc settings, Arrow on one thread (the pool supplies the parallelism).
+
+    Also undoes a tiny ``MALLOC_TRIM_THRESHOLD_`` such as Dask's nanny sets for its workers
+    (generation ran 5x slower with it).
+    """
+    if not enabled():
+        return
+    import pyarrow as pa  # workers have it loaded already (preload); here only to set its threads
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    keep_freed_memory()
 
 
 @cache
@@ -37,10 +108,7 @@ def _libc() -> ctypes.CDLL | None:
 
 
 def keep_freed_memory() -> bool:
-    """Tune glibc's malloc so freed chunk memory is reused; False where that does not apply.
-
-    Also undoes a tiny ``MALLOC_TRIM_THRESHOLD_`` such as Dask's nanny sets for its workers.
-    """
+    """Tune glibc's malloc so freed chunk memory is reused; False where that does not apply."""
     libc = _libc()
     if libc is None:
         return False
@@ -49,7 +117,8 @@ def keep_freed_memory() -> bool:
 
 def release_free_memory() -> None:
     """Give memory that is free but still held (Arrow's pool, the malloc heap) back to the OS."""
-    pa.default_memory_pool().release_unused()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
     libc = _libc()
     if libc is not None:
         with contextlib.suppress(OSError):

@@ -6,28 +6,23 @@ libraries loaded and the vocabularies built.
 
 from __future__ import annotations
 
-import contextlib
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
 
-# One thread per worker process: parallelism comes from processes, not nested pools.
-os.environ.setdefault("POLARS_MAX_THREADS", "1")
+import numpy as np
+import pyarrow as pa
 
-import multiprocessing  # noqa: E402
-import multiprocessing.connection  # noqa: E402
-import signal  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from typing import Any  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pyarrow as pa  # noqa: E402
-
-from gengo.core import vocab  # noqa: E402
-from gengo.engine.tuning import keep_freed_memory  # noqa: E402
-from gengo.formats import FORMATS, WriteOptions  # noqa: E402
-from gengo.formats.base import spool_path, write_spooled  # noqa: E402
-from gengo.models import MODELS  # noqa: E402
+from gengo.core import vocab
+from gengo.engine import tuning
+from gengo.formats import FORMATS, WriteOptions
+from gengo.formats.base import spool_path, write_spooled
+from gengo.models import MODELS
 
 
 @dataclass(frozen=True)
@@ -69,18 +64,34 @@ def _exit_with(sentinel: int) -> None:
     os._exit(1)
 
 
+_ready = False
+
+
+def setup(worker: bool) -> None:
+    """Once per process that generates chunks: tuning and vocabularies.
+
+    ``worker``: a process that exists to generate (pool and Dask workers); otherwise the caller's
+    own process (``--workers 1``), tuned only when it is the ``gengo`` command.
+    """
+    global _ready
+    if _ready:
+        return
+    if worker:
+        tuning.tune_worker()
+    else:
+        tuning.tune_in_process()
+    vocab.warm_up()
+    _ready = True
+
+
 def init_worker() -> None:
+    """Initializer of every pool worker (table chunks and parts alike)."""
     parent = multiprocessing.parent_process()
     if parent is not None:  # a pool worker, not the parent running --workers 1
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent handles it
         # If the parent is killed (SIGKILL, OOM killer), exit instead of idling forever as an orphan.
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
-    pa.set_cpu_count(1)
-    pa.set_io_thread_count(1)
-    keep_freed_memory()  # reuse the heap chunk after chunk (see engine.memory)
-    with contextlib.suppress(NotImplementedError, AttributeError):
-        pa.jemalloc_set_decay_ms(0)  # hand freed Arrow memory back to the OS at once
-    vocab.warm_up()
+    setup(worker=parent is not None)
 
 
 # Rows generated per call: NumPy's temporaries stay near the CPU caches and bounded in size even
@@ -105,12 +116,19 @@ def generate(job: Job, table: str, start: int, stop: int) -> pa.Table:
     return blocks[0] if len(blocks) == 1 else pa.concat_tables(blocks)
 
 
-def run_chunk(job: Job, table: str, start: int, stop: int, slot: int | None = None) -> ChunkResult:
-    """Generate and encode one chunk; a large payload goes to spool file ``slot`` when the job has a spool."""
+def produce(job: Job, table: str, start: int, stop: int, first: bool) -> tuple[Any, float, float]:
+    """The one generate-and-encode step: (payload, generate seconds, encode seconds)."""
     t0 = time.perf_counter()
     data = generate(job, table, start, stop)
     t1 = time.perf_counter()
-    payload = FORMATS[job.format].encode(data, start == 0, job.options, job.hints.get(table))
+    payload = FORMATS[job.format].encode(data, first, job.options, job.hints.get(table))
+    return payload, t1 - t0, time.perf_counter() - t1
+
+
+def run_chunk(job: Job, table: str, start: int, stop: int, slot: int | None = None) -> ChunkResult:
+    """Generate and encode one chunk; a large payload goes to spool file ``slot`` when the job has a spool."""
+    payload, gen, enc = produce(job, table, start, stop, start == 0)
+    t0 = time.perf_counter()
     if isinstance(payload, bytes | memoryview):
         if job.spool_dir and slot is not None and len(payload) >= SPOOL_MIN_BYTES:
             path = spool_path(job.spool_dir, slot)
@@ -118,5 +136,4 @@ def run_chunk(job: Job, table: str, start: int, stop: int, slot: int | None = No
             payload = Spooled(str(path), len(payload))
         elif isinstance(payload, memoryview):
             payload = payload.tobytes()  # results travel pickled or stay in process
-    t2 = time.perf_counter()
-    return ChunkResult(table, start, stop - start, payload, t1 - t0, t2 - t1)
+    return ChunkResult(table, start, stop - start, payload, gen, enc + time.perf_counter() - t0)

@@ -15,6 +15,7 @@ from gengo.formats.direct import DirectFile, open_for_writing
 from gengo.formats.options import COMPRESSED_BLOCK_ROWS, WriteOptions, compress_text
 
 TEMP_SUFFIX = ".gengo-tmp"
+_TEXT_SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 
 
 class Sink(Protocol):
@@ -37,8 +38,20 @@ class Sink(Protocol):
 
 
 class Format(Protocol):
+    """What an output format is and can do; the engine asks these instead of naming formats."""
+
     name: str
     extension: str
+    codecs: tuple[str, ...]  # accepted --compression values, the default first
+    row_groups: bool  # --row-group-size applies
+    database: bool  # one database (a file or a server) holds every table
+    server: bool  # writes to a server, not into an output directory
+    spooled: bool  # workers may hand payload bytes over through spool files
+    partitioned: bool  # can be written as <table>/part-NNNNN.<ext> files, also to object stores
+
+    def suffix(self, codec: str) -> str:
+        """File name suffix for ``codec`` (``.gz``, ``.zst``) after the extension."""
+        ...
 
     def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> Any:
         """Worker side: chunk -> payload. ``first`` is True for a table's first chunk."""
@@ -46,6 +59,12 @@ class Format(Protocol):
 
     def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> Sink:
         """Parent side: a sink writing ``path`` (through a temporary file)."""
+        ...
+
+    def open_remote_sink(
+        self, fs: Any, path: str, schema: pa.Schema, options: WriteOptions, hints: dict | None
+    ) -> Sink:
+        """A sink streaming to ``path`` on an fsspec file system (``partitioned`` formats)."""
         ...
 
     def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
@@ -62,6 +81,54 @@ class Format(Protocol):
         Chunks always start on a unit boundary, which keeps the bytes independent of chunking.
         """
         ...
+
+    def begin_run(self, out: Path, plan: Any) -> None:
+        """Before the first chunk (a database: create it and its tables)."""
+        ...
+
+    def end_run(self, out: Path, plan: Any) -> None:
+        """After the last table (a database: keys, rename into place)."""
+        ...
+
+    def abort_run(self, out: Path, plan: Any) -> None:
+        """After a failure or an interrupt; must not raise."""
+        ...
+
+
+class FormatBase:
+    """Defaults for ``Format``: a plain file format without run-level steps."""
+
+    name: str
+    extension: str
+    codecs: tuple[str, ...] = ("none",)
+    row_groups = False
+    database = False
+    server = False
+    spooled = False
+    partitioned = False
+
+    def suffix(self, codec: str) -> str:
+        return ""
+
+    def open_remote_sink(
+        self, fs: Any, path: str, schema: pa.Schema, options: WriteOptions, hints: dict | None
+    ) -> Sink:
+        raise ValueError(f"format {self.name} cannot be written to an object store")
+
+    def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
+        return None
+
+    def unit_rows(self, options: WriteOptions, hints: dict | None = None) -> int | None:
+        return None
+
+    def begin_run(self, out: Path, plan: Any) -> None:
+        pass
+
+    def end_run(self, out: Path, plan: Any) -> None:
+        pass
+
+    def abort_run(self, out: Path, plan: Any) -> None:
+        pass
 
 
 def temp_path(path: Path) -> Path:
@@ -112,7 +179,7 @@ class LocalFile:
     flushed (fsync) and renamed into place on commit, removed on abort.
 
     Sinks call ``_open`` once, ``_place`` to commit (returns the file's size) and ``_discard``
-    to abort; ``writers.remote.RemoteFile`` overrides the three for object stores.
+    to abort; ``RemoteFile`` overrides the three for object stores.
     """
 
     path: Path
@@ -136,6 +203,33 @@ class LocalFile:
             getattr(self._file, "discard", self._file.close)()
         with contextlib.suppress(FileNotFoundError):
             self.tmp.unlink()
+
+
+class RemoteFile:
+    """``LocalFile``'s three hooks for an fsspec file system: no temporary name, no rename."""
+
+    fs: Any
+    path: str
+    _file: Any
+
+    def _open(self):
+        return self.fs.open(self.path, "wb")
+
+    def _place(self) -> int:
+        size = self._file.tell()
+        self._file.close()  # completes the upload: only now does the object exist
+        return size
+
+    def _discard(self) -> None:
+        f = self._file
+        with contextlib.suppress(Exception):
+            f.discard()  # abort a multipart upload; nothing becomes visible
+        with contextlib.suppress(Exception):
+            f.closed = True  # never upload on garbage collection
+        if not hasattr(f, "discard"):  # a file system writing in place: remove what was written
+            with contextlib.suppress(Exception):
+                f.close()
+                self.fs.rm(self.path)
 
 
 class ByteSink(LocalFile):
@@ -185,7 +279,13 @@ class ByteSink(LocalFile):
         self._discard()
 
 
-class TextFormat:
+class RemoteByteSink(RemoteFile, ByteSink):
+    def __init__(self, fs, path: str, empty_payload: bytes = b"") -> None:
+        self.fs = fs
+        super().__init__(path, empty_payload, fsync=False)
+
+
+class TextFormat(FormatBase):
     """CSV and JSON Lines: chunks become bytes that are simply appended.
 
     Compressed output is made of independent gzip members / zstd frames, one per block of
@@ -193,8 +293,12 @@ class TextFormat:
     boundaries (see ``plan``), so the bytes do not depend on the chunk size.
     """
 
-    name: str
-    extension: str
+    codecs = ("none", "gzip", "zstd")
+    spooled = True
+    partitioned = True
+
+    def suffix(self, codec: str) -> str:
+        return _TEXT_SUFFIX[codec]
 
     def encode_plain(self, table: pa.Table, first: bool) -> bytes | memoryview:
         raise NotImplementedError
@@ -214,8 +318,10 @@ class TextFormat:
     def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> ByteSink:
         return ByteSink(path, empty_payload=self.encode(schema.empty_table(), True, options), fsync=options.fsync)
 
-    def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
-        return None
+    def open_remote_sink(
+        self, fs: Any, path: str, schema: pa.Schema, options: WriteOptions, hints: dict | None
+    ) -> RemoteByteSink:
+        return RemoteByteSink(fs, path, empty_payload=self.encode(schema.empty_table(), True, options))
 
     def file_bytes(self, table: pa.Table, options: WriteOptions, hints: dict | None) -> int:
         return len(self.encode(table, True, options))

@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from gengo.core.errors import GengoError
-from gengo.formats.base import temp_path
+from gengo.formats.base import FormatBase, temp_path
 from gengo.formats.ddl import quote
 from gengo.formats.options import WriteOptions
 
@@ -95,7 +95,7 @@ class DuckDBSink:
             self._con.close()
 
 
-class DuckDBFormat:
+class DuckDBFormat(FormatBase):
     name = "duckdb"
     extension = "duckdb"
     database = True  # one file for every table: Plan.file_name is <model>.duckdb
@@ -105,12 +105,6 @@ class DuckDBFormat:
 
     def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> DuckDBSink:
         return DuckDBSink(path, (hints or {})["table"])
-
-    def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
-        return None
-
-    def unit_rows(self, options: WriteOptions, hints: dict | None = None) -> int | None:
-        return None
 
     def file_bytes(self, table: pa.Table, options: WriteOptions, hints: dict | None) -> int:
         """Bytes a DuckDB file grows by to hold ``table``: its data and its key indexes.
@@ -139,7 +133,7 @@ class DuckDBFormat:
                 con.close()
             return max(os.path.getsize(path) - empty, 0)
 
-    # Run-level steps, called by gengo.api.run around the engine.
+    # Run-level steps, called by the pipeline (gengo.engine.pipeline) around the chunks.
 
     def begin_run(self, out: Path, plan) -> None:
         """Create the database (under its temporary name) with every table and its keys."""

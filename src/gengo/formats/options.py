@@ -9,11 +9,8 @@ import pyarrow as pa
 
 from gengo.core.errors import GengoError
 
-PARQUET_CODECS = ("snappy", "zstd", "gzip", "lz4", "none")
-TEXT_CODECS = ("none", "gzip", "zstd")
 GZIP_LEVEL = 6  # zlib's default, for text and Parquet alike
 COMPRESSED_BLOCK_ROWS = 1 << 16  # rows per gzip member / zstd frame in compressed text
-_TEXT_SUFFIX = {"none": "", "gzip": ".gz", "zstd": ".zst"}
 
 
 @dataclass(frozen=True)
@@ -23,24 +20,21 @@ class WriteOptions:
     fsync: bool = True  # flush each file to disk before renaming it into place
 
     def codec(self, fmt) -> str:
-        if self.compression is not None:
-            return self.compression
-        return "snappy" if fmt.name == "parquet" else "none"
+        """The compression in effect: the one asked for, else the format's default."""
+        return self.compression if self.compression is not None else fmt.codecs[0]
 
     def check(self, fmt) -> None:
-        allowed = PARQUET_CODECS if fmt.name == "parquet" else TEXT_CODECS
-        if getattr(fmt, "database", False):  # DuckDB / PostgreSQL compress on their own
-            allowed = ("none",)
+        allowed = fmt.codecs  # DuckDB / PostgreSQL compress on their own: only "none"
         if self.compression is not None and self.compression not in allowed:
             raise GengoError(f"invalid compression '{self.compression}' for {fmt.name}: choose {', '.join(allowed)}")
         if self.row_group_rows is not None:
-            if fmt.name != "parquet":
+            if not fmt.row_groups:
                 raise GengoError("--row-group-size applies to Parquet only")
             if self.row_group_rows < 1:
                 raise GengoError(f"invalid row group size {self.row_group_rows}: it must be >= 1")
 
     def suffix(self, fmt) -> str:
-        return "" if fmt.name == "parquet" else _TEXT_SUFFIX[self.codec(fmt)]
+        return fmt.suffix(self.codec(fmt))
 
 
 def compress_text(data: bytes, codec: str) -> bytes:

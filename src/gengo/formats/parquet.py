@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import struct
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gengo.formats import thrift
-from gengo.formats.base import LocalFile
+from gengo.formats.base import FormatBase, LocalFile, RemoteFile
 from gengo.formats.checksum import new_hasher
 from gengo.formats.options import GZIP_LEVEL, WriteOptions
 
@@ -157,9 +158,19 @@ class ParquetSink(LocalFile):
         self._discard()
 
 
-class ParquetFormat:
+class RemoteParquetSink(RemoteFile, ParquetSink):
+    def __init__(self, fs, path: str, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> None:
+        self.fs = fs
+        super().__init__(path, schema, options, hints)
+
+
+class ParquetFormat(FormatBase):
     name = "parquet"
     extension = "parquet"
+    codecs = ("snappy", "zstd", "gzip", "lz4", "none")
+    row_groups = True
+    spooled = True
+    partitioned = True
 
     def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> memoryview:
         """A standalone Parquet file of whole row groups, as a view of Arrow's buffer (not copied)."""
@@ -170,6 +181,11 @@ class ParquetFormat:
 
     def open_sink(self, path: Path, schema: pa.Schema, options: WriteOptions, hints: dict | None) -> ParquetSink:
         return ParquetSink(path, schema, options, hints)
+
+    def open_remote_sink(
+        self, fs: Any, path: str, schema: pa.Schema, options: WriteOptions, hints: dict | None
+    ) -> RemoteParquetSink:
+        return RemoteParquetSink(fs, path, schema, options, hints)
 
     def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
         rows = options.row_group_rows or auto_row_group_rows(sample)

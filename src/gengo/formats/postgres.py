@@ -29,6 +29,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from gengo.core.errors import GengoError
+from gengo.formats.base import FormatBase
 from gengo.formats.ddl import quote
 from gengo.formats.options import WriteOptions
 
@@ -146,7 +147,7 @@ class PostgresSink:
         pass
 
 
-class PostgresTarget:
+class PostgresTarget(FormatBase):
     """The ``postgres`` format; configured with a URL and schema for a load (``gengo.api.load``).
 
     The unconfigured instance in ``FORMATS`` is what workers use to encode and sizing uses to
@@ -156,6 +157,7 @@ class PostgresTarget:
     name = "postgres"
     extension = "postgres"
     database = True
+    server = True  # nothing is written into an output directory
 
     def __init__(
         self,

@@ -137,6 +137,12 @@ class Output:
 
     # Small operations the client needs on either kind of output.
 
+    def exists(self) -> bool:
+        if not self.remote:
+            return self.path.exists()
+        fs, root = self.fs
+        return bool(fs.exists(root))
+
     def listing(self) -> list[str]:
         """Names directly under the root ([] if it does not exist)."""
         if not self.remote:

@@ -1,0 +1,230 @@
+"""One run pipeline: a plan executed into table files, parts, a DuckDB file or PostgreSQL.
+
+``Run`` checks everything that can be checked before a byte is written (the output, the
+options, a Dask scheduler's address), then ``execute`` goes through the same steps for every
+target: the ledger opens the output and keeps what a resumed run may keep, the format's run
+steps bracket the chunks, an executor generates them (the parent appending chunks to one file
+per table, or workers writing whole parts, locally or on Dask), every complete file is recorded
+in the progress file, and the manifest comes last. A failure or Ctrl-C leaves only complete files
+and the progress file that lets ``--resume`` finish the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from gengo.core.errors import GengoError, Interrupted
+from gengo.engine import tuning
+from gengo.engine.inputs import DEFAULT_PART_BYTES, check_engine, check_workers
+from gengo.engine.ledger import Entry, Ledger, PriorRun
+from gengo.engine.parts import plan_parts, run_local
+from gengo.engine.plan import Partitioning, Plan
+from gengo.engine.results import PartResult, Progress, Summary, TableResult
+from gengo.engine.tables import execute as write_tables
+from gengo.engine.worker import Job
+from gengo.formats.storage import Output, is_url
+
+
+def wants_parts(p: Plan, output: str | os.PathLike, engine: str) -> bool:
+    """Parts when asked for, and wherever workers must write their own files (Dask, URLs)."""
+    return p.partitioning is not None or is_url(output) or engine == "dask"
+
+
+def with_parts(p: Plan) -> Plan:
+    """The plan with its partitioning, or the default one (parts of 256 MB)."""
+    if not p.fmt.partitioned:
+        raise GengoError(
+            f"partitioned output (--parts, --part-size, --engine dask, URLs) is for files, not {p.fmt.name}"
+        )
+    return p if p.partitioning is not None else replace(p, partitioning=Partitioning(part_bytes=DEFAULT_PART_BYTES))
+
+
+class Run:
+    """A checked run of ``plan`` into ``output``; ``execute`` writes it. Also a context manager."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        output: str | os.PathLike,
+        workers: int | None = None,
+        force: bool = False,
+        resume: bool = False,
+        engine: str | None = None,
+        scheduler: str | None = None,
+        storage_options: dict | None = None,
+        fsync: bool = True,
+    ) -> None:
+        self.workers = check_workers(workers)
+        self.engine = check_engine(engine, scheduler)
+        if not fsync:
+            plan = replace(plan, options=replace(plan.options, fsync=False))
+        if plan.fmt.server:
+            raise GengoError(f"the {plan.fmt.name} format loads a database: use gengo.api.load (--db)")
+        if wants_parts(plan, output, self.engine):
+            plan = with_parts(plan)
+        self.plan = plan
+        self.out = Output.of(output, storage_options)
+        self.ledger = Ledger(plan, self.out)
+        self.prior: PriorRun | None = self.ledger.check(force, resume)
+        self.resume = resume
+        self.cluster = None
+        if self.engine == "dask":  # connect before touching the output: a bad address changes nothing
+            from gengo.engine.dask import Cluster, scheduler_address  # optional extra: imported when used
+
+            self.cluster = Cluster(scheduler_address(scheduler), self.workers)
+
+    @property
+    def output(self) -> Path | str:
+        return self.out.root if self.out.remote else self.out.path
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.cluster is not None:
+            self.cluster.close()
+            self.cluster = None
+
+    def execute(self, progress: Progress | None = None) -> Summary:
+        """Write the dataset; raises ``Interrupted`` on Ctrl-C naming the tables complete on disk."""
+        p, ledger = self.plan, self.ledger
+        started = time.perf_counter()
+        try:
+            ledger.open()
+            kept = ledger.reusable(self.prior if self.resume else None)
+            ledger.clean(self.prior, kept)
+            ledger.start(kept)
+            tuning.release_free_memory()  # planning's samples: ~100 MB this process no longer needs
+            p.fmt.begin_run(self.out.path, p)  # a database: create it and its tables
+            if p.partitioning is None:
+                tables = self._write_tables(kept, progress)
+                parts: tuple[PartResult, ...] = ()
+            else:
+                parts = self._write_parts(kept, progress, started)
+                tables = tuple(_table_result(self.out, t.name, parts, time.perf_counter() - started) for t in p.tables)
+            p.fmt.end_run(self.out.path, p)
+            ledger.finish()
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                p.fmt.abort_run(self.out.path, p)
+            ledger.abandon()
+            raise self._failure(exc) from exc
+        finally:
+            self.close()
+        reused = tuple(dict.fromkeys(e.table if e.part is None else e.file for e in kept))
+        seconds = time.perf_counter() - started
+        return Summary(p.model.name, p.fmt.name, p.seed, self.output, p.target_bytes, tables, seconds, reused, parts)
+
+    def _write_tables(self, kept: list[Entry], progress: Progress | None) -> tuple[TableResult, ...]:
+        p, out_dir = self.plan, self.out.path
+        reused = [TableResult(e.table, out_dir / e.file, e.rows, e.bytes, 0.0, checksum=e.checksum) for e in kept]
+        for r in reused:
+            if progress:
+                progress.advance(r.name, r.rows, 0)
+                progress.table_done(r)
+        recorder = _Recorder(self.ledger, out_dir, progress)
+        results = write_tables(p, out_dir, self.workers, recorder, skip={r.name for r in reused}) + reused
+        order = {name: i for i, name in enumerate(p.model.table_names)}
+        return tuple(sorted(results, key=lambda r: order[r.name]))
+
+    def _write_parts(self, kept: list[Entry], progress: Progress | None, started: float) -> tuple[PartResult, ...]:
+        p = self.plan
+        done = [PartResult(e.table, e.part or 0, e.file, e.rows, e.bytes, e.checksum or "", 0, 0, 0) for e in kept]
+        job = Job(p.model.name, p.fmt.name, p.seed, p.rows, p.options, {t.name: t.hints for t in p.tables})
+        todo = plan_parts(p, skip={r.name for r in done})
+        left = {t.name: 0 for t in p.tables}
+        for part in todo:
+            left[part.table] += 1
+        for r in done:
+            if progress:
+                progress.advance(r.table, r.rows, 0)
+        stream = self.cluster.run(job, self.out, todo) if self.cluster else run_local(job, self.out, todo, self.workers)
+        for r in stream:
+            done.append(r)
+            self.ledger.record(Entry(r.table, r.name, r.rows, r.bytes, r.checksum, r.index))
+            if progress:
+                progress.advance(r.table, r.rows, r.bytes)
+            left[r.table] -= 1
+            if left[r.table] == 0 and progress:
+                progress.table_done(_table_result(self.out, r.table, done, time.perf_counter() - started))
+        order = {name: i for i, name in enumerate(p.model.table_names)}
+        return tuple(sorted(done, key=lambda r: (order[r.table], r.index)))
+
+    def _failure(self, exc: BaseException) -> BaseException:
+        """What the caller sees: ``Interrupted`` naming what is complete, or one line with the cause."""
+        p, entries = self.plan, self.ledger.entries
+        wanted = self.ledger.wanted()
+        have = {e.file for e in entries}
+        finished = tuple(
+            t.name for t in p.tables if all(f in have for f, (table, _, _) in wanted.items() if table == t.name)
+        )
+        if not entries:
+            finished = ()
+        pending = tuple(t.name for t in p.tables if t.name not in finished)
+        if isinstance(exc, KeyboardInterrupt):
+            return Interrupted(getattr(exc, "signum", 2), finished, pending, str(self.out.root))
+        error = exc
+        if isinstance(exc, OSError):
+            error = GengoError(f"cannot write to '{exc.filename or self.out.root}': {exc.strerror or exc}")
+        if isinstance(error, GengoError) and entries and not p.fmt.database:
+            error = GengoError(
+                f"{error} ({len(entries)} of {len(wanted)} files complete; rerun with --resume to write the rest)"
+            )
+        return error
+
+
+class _Recorder:
+    """The caller's progress, plus a ledger record for each table file committed."""
+
+    def __init__(self, ledger: Ledger, out_dir: Path, inner: Progress | None) -> None:
+        self.ledger, self.out_dir, self.inner = ledger, out_dir, inner
+
+    def advance(self, table: str, rows: int, nbytes: int) -> None:
+        if self.inner:
+            self.inner.advance(table, rows, nbytes)
+
+    def table_done(self, result: TableResult) -> None:
+        self.ledger.record(Entry(result.name, result.path.name, result.rows, result.bytes, result.checksum))
+        if self.inner:
+            self.inner.table_done(result)
+
+
+def _table_result(out: Output, table: str, done: list[PartResult] | tuple[PartResult, ...], seconds: float):
+    mine = [r for r in done if r.table == table]
+    return TableResult(
+        table,
+        Path(out.join(table)),
+        sum(r.rows for r in mine),
+        sum(r.bytes for r in mine),
+        seconds,
+        sum(r.generate_seconds for r in mine),
+        sum(r.encode_seconds for r in mine),
+        sum(r.write_seconds for r in mine),
+        checksum=None,
+    )
+
+
+def load(plan: Plan, workers: int | None = None, progress: Progress | None = None) -> Summary:
+    """Execute a plan whose format is a database server (``formats.postgres.PostgresTarget``)."""
+    p = plan
+    n_workers = check_workers(workers)
+    out = Path(getattr(p.fmt, "schema", None) or p.model.name)  # nothing is written there: results are <schema>/<table>
+    started = time.perf_counter()
+    try:
+        p.fmt.begin_run(out, p)
+        results = write_tables(p, out, n_workers, progress)
+        p.fmt.end_run(out, p)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            p.fmt.abort_run(out, p)
+        raise
+    order = {name: i for i, name in enumerate(p.model.table_names)}
+    results.sort(key=lambda r: order[r.name])
+    return Summary(p.model.name, p.fmt.name, p.seed, out, p.target_bytes, tuple(results), time.perf_counter() - started)
