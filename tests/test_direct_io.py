@@ -1,6 +1,8 @@
 """Output files written around the page cache hold exactly the bytes given, in any piece sizes."""
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,10 +13,26 @@ from gengo.formats.direct import DirectFile, open_for_writing
 pytestmark = pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="no O_DIRECT on this platform")
 
 
+@pytest.fixture
+def tmp_path():
+    """A directory on a disk, not the (often tmpfs) temporary directory: O_DIRECT needs a real file system.
+
+    ``GENGO_TEST_DISK_DIR`` names where (``.ci/run`` sets it to a folder of the checkout); by
+    default a folder beside the tests.
+    """
+    base = Path(os.environ.get("GENGO_TEST_DISK_DIR") or Path(__file__).resolve().parent.parent / ".pytest-disk")
+    base.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="direct-", dir=base))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _direct_file_or_skip(path: Path) -> DirectFile:
     f = open_for_writing(path)
     if not isinstance(f, DirectFile):
         f.close()
+        if os.environ.get("CI"):  # CI runs on a disk: a silent skip there would hide a regression
+            pytest.fail(f"{path.parent} does not support O_DIRECT")
         pytest.skip(f"{path.parent} does not support O_DIRECT")
     return f
 
