@@ -335,7 +335,9 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
-def _file_entry(r: TableResult) -> dict:
+def _file_entry(r: TableResult, database: bool = False) -> dict:
+    if database:  # tables share one file: its size and checksum are the manifest's "database" entry
+        return {"table": r.name, "file": r.path.name, "rows": r.rows, "bytes_in_database": r.bytes}
     return {"table": r.name, "file": r.path.name, "rows": r.rows, "bytes": r.bytes, checksum.ALGORITHM: r.checksum}
 
 
@@ -343,9 +345,11 @@ def manifest_dict(p: Plan, results: list[TableResult] | tuple[TableResult, ...])
     """What a run wrote; deterministic (no timings), so reruns produce the same manifest.
 
     The run is complete exactly when ``manifest.json`` exists and says ``"complete": true``.
+    A database format (one file holding every table) records that file once, under ``"database"``.
     """
-    files = [_file_entry(r) for r in results]
-    return {
+    database = bool(getattr(p.fmt, "database", False)) and bool(results)
+    files = [_file_entry(r, database) for r in results]
+    doc = {
         **_identity(p),
         "total_rows": sum(r.rows for r in results),
         "total_bytes": sum(r.bytes for r in results),
@@ -353,6 +357,12 @@ def manifest_dict(p: Plan, results: list[TableResult] | tuple[TableResult, ...])
         "tables": files,
         "libraries": _library_versions(),
     }
+    if database:
+        path = results[0].path
+        size = path.stat().st_size
+        doc["database"] = {"file": path.name, "bytes": size, checksum.ALGORITHM: checksum.file_checksum(path)}
+        doc["total_bytes"] = size
+    return doc
 
 
 class _Recorder:
