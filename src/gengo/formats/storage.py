@@ -106,10 +106,11 @@ class Output:
         except ImportError as exc:
             scheme = self.root.split("://", 1)[0].lower()
             extra = EXTRAS.get(scheme)
-            hint = f"pip install 'gengo[{extra}]'" if extra == "s3" else f"install the fsspec driver ({exc.name})"
-            raise GengoError(f"writing to {scheme}:// needs its file system driver: {hint}") from None
+            driver = exc.name or exc
+            hint = f"pip install 'gengo[{extra}]'" if extra == "s3" else f"install the fsspec driver ({driver})"
+            raise GengoError(f"{scheme}:// needs its file system driver: {hint}") from None  # to write or verify
         except ValueError as exc:
-            raise GengoError(f"unsupported output URL '{self.root}': {exc}") from None
+            raise GengoError(f"unsupported URL '{self.root}': {exc}") from None
         return fs, root
 
     def with_local_environment(self) -> Output:
