@@ -328,6 +328,9 @@ def _check_data(
             label[t.name] = check.file if n == 1 else f"{t.name} ({n} parts)"
         try:
             rows = reader.load(t, files[t.name], _key_columns(model, t))
+        except _NotInDatabase:
+            _fail(report, check, f"{label[t.name]} is missing from the database")
+            continue
         except Exception as exc:  # any reader error is a finding about the file
             _fail(report, check, f"{label[t.name]}: cannot be read: {_short(exc)}")
             continue
@@ -463,6 +466,10 @@ class _DuckReader(_Reader):
         self.con.close()
 
 
+class _NotInDatabase(Exception):
+    pass
+
+
 class _DatabaseReader(_DuckReader):
     """The tables of a DuckDB database file, queried in place (opened read-only: nothing changes)."""
 
@@ -475,7 +482,7 @@ class _DatabaseReader(_DuckReader):
 
     def load(self, table: Table, names: list[str], columns: list[str]) -> int:
         if table.name not in self.tables:
-            raise LookupError("not in the database")
+            raise _NotInDatabase(table.name)
         return self.con.execute(f"SELECT count(*) FROM {quote(table.name)}").fetchone()[0]
 
 
