@@ -103,3 +103,55 @@ def test_cli_csv_to_s3_and_refuses_a_non_empty_prefix(tmp_path, s3, endpoint):
 
     r = run_gengo(*args)  # the prefix holds a dataset now
     assert r.returncode == 1 and "is not empty" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+# gengo verify on an object store (issue 20, item 11): manifest and files read through fsspec.
+
+
+@pytest.mark.parametrize(
+    ("fmt", "extra"),
+    [
+        ("csv", ["--compression", "zstd"]),
+        ("json", ["--compression", "gzip"]),
+        ("parquet", ["--row-group-size", "8192"]),
+    ],
+)
+def test_verify_s3_dataset_passes_then_finds_a_truncated_and_a_removed_part(s3, fmt, extra):
+    from gengo.engine.verify import verify
+
+    url = f"s3://{BUCKET}/verify-{fmt}"
+    args = ["gen", "-m", "ecommerce", "-s", "3MB", "-f", fmt, "-o", url, "--seed", str(SEED), "--part-size", "300KB"]
+    r = run_gengo(*args, *extra, "-q")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(s3.cat_file(f"{BUCKET}/verify-{fmt}/manifest.json"))
+    parts = [e["file"] for e in doc["tables"] if e["table"] == "fact_order_items"]
+    assert len(parts) >= 3, parts
+    r = run_gengo("verify", url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"verify {url}: ecommerce, {fmt}, {len(doc['tables'])} files, keys checked with duckdb" in r.stdout
+    assert "7 tables have the manifest's row counts" in r.stdout and "8 foreign keys resolve" in r.stdout
+    assert verify(url, engine="pyarrow").ok  # pyarrow reading the objects as streams
+
+    s3.invalidate_cache()
+    key = f"{BUCKET}/verify-{fmt}/{parts[-1]}"
+    data = s3.cat_file(key)
+    s3.pipe_file(key, data[: len(data) // 2])
+    s3.rm(f"{BUCKET}/verify-{fmt}/{parts[0]}")
+    r = run_gengo("verify", url)
+    assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr
+    assert f"FAILED  {parts[0]}: missing" in r.stdout
+    assert f"FAILED  {parts[-1]}: {len(data) // 2:,} bytes, the manifest says {len(data):,}" in r.stdout
+    assert f"FAILED  {parts[-1]}: blake3 " in r.stdout
+    assert f"fact_order_items ({len(parts) - 1} parts): " in r.stdout  # the data pass read what is left
+    for engine in ("duckdb", "pyarrow"):
+        problems = verify(url, engine=engine).problems
+        assert f"{parts[0]}: missing" in problems and any(p.startswith("fact_order_items (") for p in problems)
+
+
+def test_verify_s3_prefix_without_a_dataset(s3):
+    r = run_gengo("verify", f"s3://{BUCKET}/nothing-here")
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert f"no manifest.json in 's3://{BUCKET}/nothing-here'" in r.stderr
+    s3.pipe_file(f"{BUCKET}/unfinished/.gengo-progress.json", b"{}")
+    r = run_gengo("verify", f"s3://{BUCKET}/unfinished")
+    assert r.returncode == 1 and "unfinished run" in r.stderr and "--resume" in r.stderr

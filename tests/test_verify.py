@@ -13,6 +13,7 @@ import gengo
 from gengo.cli import main
 from gengo.core.errors import GengoError
 from gengo.engine.verify import verify
+from gengo.models import resolve_model
 from tests.helpers import run_gengo
 
 
@@ -139,3 +140,132 @@ def test_verify_checks_partitioned_output(tmp_path):
     r = run_gengo("verify", str(out))
     assert r.returncode == 1
     assert "fact_order_items (2 parts)" in r.stdout and "blake3" in r.stdout
+
+
+# DuckDB datasets (issue 20, item 1): one database file holding every table.
+
+
+def _blake3(path: Path) -> str:
+    import blake3
+
+    return blake3.blake3(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def duck(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("verify-duckdb") / "ddb"
+    r = run_gengo("gen", "-m", "ecommerce", "-s", "5MB", "-f", "duckdb", "-o", str(out), "--seed", "3", "-q")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_duckdb_manifest_records_the_database_file(duck):
+    doc = json.loads((duck / "manifest.json").read_text())
+    path = duck / "ecommerce.duckdb"
+    assert doc["database"] == {"file": path.name, "bytes": path.stat().st_size, "blake3": _blake3(path)}
+    assert doc["total_bytes"] == path.stat().st_size
+    assert {e["file"] for e in doc["tables"]} == {path.name} and len(doc["tables"]) == 7
+    assert all("bytes" not in e and e["bytes_in_database"] > 0 for e in doc["tables"])
+
+
+@pytest.mark.parametrize("no_keys", [False, True])
+def test_fresh_duckdb_dataset_passes(duck, no_keys):
+    before = _blake3(duck / "ecommerce.duckdb")
+    r = run_gengo("verify", str(duck), *(["--no-keys"] if no_keys else []))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ecommerce, duckdb, 1 database file, 7 tables" in r.stdout and "verify: OK" in r.stdout
+    assert "1 of 1 files match the manifest (present, bytes, checksum)" in r.stdout
+    if not no_keys:
+        for line in ("7 tables have the manifest's row counts", "7 primary keys unique", "8 foreign keys resolve"):
+            assert line in r.stdout, r.stdout
+    assert _blake3(duck / "ecommerce.duckdb") == before  # opened read-only
+    assert not (duck / "ecommerce.duckdb.wal").exists()
+
+
+def test_duckdb_byte_changed(duck, tmp_path):
+    out = copy(duck, tmp_path)
+    path = out / "ecommerce.duckdb"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    for args in ([], ["--no-keys"]):
+        r = run_gengo("verify", str(out), *args)
+        assert r.returncode == 1 and "Traceback" not in r.stdout + r.stderr
+        assert "FAILED  ecommerce.duckdb: blake3 " in r.stdout and "differs from the manifest's" in r.stdout
+
+
+def test_duckdb_row_deleted_and_table_dropped(duck, tmp_path):
+    import duckdb
+
+    out = copy(duck, tmp_path)
+    rows = {e["table"]: e["rows"] for e in json.loads((out / "manifest.json").read_text())["tables"]}
+    con = duckdb.connect(str(out / "ecommerce.duckdb"))
+    con.execute("DELETE FROM fact_order_items WHERE rowid = 7")
+    con.close()
+    r = run_gengo("verify", str(out))
+    assert r.returncode == 1
+    n = rows["fact_order_items"]
+    assert f"ecommerce.duckdb: table fact_order_items has {n - 1:,} rows, the manifest says {n:,}" in r.stdout
+    assert "ecommerce.duckdb: blake3 " in r.stdout  # the file changed too
+    assert "6 tables have the manifest's row counts" in r.stdout
+
+    con = duckdb.connect(str(out / "ecommerce.duckdb"))
+    con.execute("DROP TABLE fact_order_items")
+    con.close()
+    report = verify(out)
+    assert "ecommerce.duckdb: table fact_order_items is missing from the database" in report.problems
+
+
+def test_duckdb_manifest_of_an_older_gengo(duck, tmp_path):
+    """Before the "database" entry: per-table bytes (the table's share) and a null checksum."""
+    import duckdb
+
+    out = copy(duck, tmp_path)
+    doc = json.loads((out / "manifest.json").read_text())
+    del doc["database"]
+    for e in doc["tables"]:
+        e["bytes"] = e.pop("bytes_in_database")
+        e["blake3"] = None
+    (out / "manifest.json").write_text(json.dumps(doc))
+    report = verify(out)
+    assert report.ok, report.problems
+    assert any("ecommerce.duckdb: the manifest records no size or checksum" in n for n in report.notes)
+    assert "7 tables have the manifest's row counts" in report.checks
+    con = duckdb.connect(str(out / "ecommerce.duckdb"))
+    con.execute("DELETE FROM dim_product_categories WHERE category_id NOT IN (SELECT category_id FROM dim_products)")
+    con.execute("DELETE FROM fact_order_items WHERE rowid < 3")
+    con.close()
+    problems = verify(out).problems
+    n = next(e["rows"] for e in doc["tables"] if e["table"] == "fact_order_items")
+    assert f"ecommerce.duckdb: table fact_order_items has {n - 3:,} rows, the manifest says {n:,}" in problems
+
+
+def test_file_url(datasets, tmp_path):
+    out = copy(datasets["parquet"], tmp_path)
+    r = run_gengo("verify", out.as_uri())
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"verify {out}: ecommerce, parquet, 7 files" in r.stdout
+    (out / "dim_suppliers.parquet").unlink()
+    r = run_gengo("verify", out.as_uri())
+    assert r.returncode == 1 and "FAILED  dim_suppliers.parquet: missing" in r.stdout
+
+
+# Every built-in model in every file format, one file per table and partitioned.
+
+VARIANTS = {"csv": ("csv",), "json": ("json",), "parquet": ("parquet",), "parts": ("json", "--parts", "2")}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("model", ["ecommerce", "ecommerce-ds", "financial", "medical"])
+def test_every_model_and_format_passes(tmp_path, model, variant):
+    fmt, *extra = VARIANTS[variant]
+    out = tmp_path / "out"
+    r = run_gengo("gen", "-m", model, "-s", "2MB", "-f", fmt, "-o", str(out), "--seed", "8", "-q", *extra)
+    assert r.returncode == 0, r.stderr
+    r = run_gengo("verify", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "verify: OK" in r.stdout and "FAILED" not in r.stdout
+    n = len(resolve_model(model).tables)
+    assert f"{n} tables have the manifest's row counts" in r.stdout
+    if variant == "parts":
+        assert any(p.is_dir() for p in out.iterdir())

@@ -237,11 +237,13 @@ def load(
     return load_plan(replace(p, fmt=target), workers, progress)
 
 
-def verify(directory: str | os.PathLike, keys: bool = True, engine: str | None = None) -> Report:
-    """Check a dataset against its manifest and (if ``keys``) its model's key constraints."""
+def verify(
+    directory: str | os.PathLike, keys: bool = True, engine: str | None = None, storage_options: dict | None = None
+) -> Report:
+    """Check a dataset (a directory or an fsspec URL) against its manifest and its model's keys."""
     from gengo.engine.verify import verify as check
 
-    return check(directory, keys=keys, engine=engine)
+    return check(directory, keys=keys, engine=engine, storage_options=storage_options)
 
 
 def ddl(

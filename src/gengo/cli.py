@@ -286,28 +286,39 @@ def list_models() -> None:
         out.print(f"  {len(m.tables)} tables: {', '.join(m.table_names)}", soft_wrap=True)
 
 
-class _DirectoryPath(click.Path):
-    """click.Path, with a usage error instead of os.stat's ValueError for a NUL byte."""
+class _Dataset(click.ParamType):
+    """A dataset directory or URL (``s3://bucket/prefix``, ``file:///abs/path``), checked by verify itself.
+
+    A NUL byte is a usage error here: os.stat would raise ValueError on it.
+    """
+
+    name = "DIRECTORY|URL"
 
     def convert(self, value, param, ctx):
         if isinstance(value, str) and "\x00" in value:
             self.fail("a path cannot contain a NUL byte", param, ctx)
-        return super().convert(value, param, ctx)
+        return os.fspath(value)
 
 
 @cli.command("verify")
-@click.argument("directory", type=_DirectoryPath(file_okay=False, path_type=Path))
+@click.argument("directory", type=_Dataset())
 @click.option("--no-keys", is_flag=True, help="Only check the files against manifest.json (skip reading the data).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the problems.")
-def verify_command(directory: Path, no_keys: bool, quiet: bool) -> int:
-    """Check a dataset: files against manifest.json (rows, bytes, checksum), then unique and resolving keys.
+def verify_command(directory: str, no_keys: bool, quiet: bool) -> int:
+    """Check a dataset (a directory or an fsspec URL such as s3://bucket/prefix): files against
+    manifest.json (rows, bytes, checksum), then unique and resolving keys.
 
     Exit code 0 when everything holds, 1 otherwise.
     """
     report = api.verify(directory, keys=not no_keys)
     if not quiet:
         engine = "" if report.engine == "none" else f", keys checked with {report.engine}"
-        out.print(f"verify {directory}: {report.model}, {report.format}, {len(report.files)} files{engine}")
+        files = f"{report.file_count} files"
+        if report.format == "duckdb":  # one database file holds every table
+            files = f"{report.file_count} database file, {len(report.files)} tables"
+        out.print(
+            f"verify {report.directory}: {report.model}, {report.format}, {files}{engine}", markup=False, soft_wrap=True
+        )
         for line in report.checks:
             out.print(f"  ok      {line}", markup=False)
         for line in report.notes:

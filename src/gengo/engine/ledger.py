@@ -55,10 +55,14 @@ class Entry:
     checksum: str | None
     part: int | None = None  # the part's index (partitioned layout)
 
-    def to_json(self) -> dict:
+    def to_json(self, database: bool = False) -> dict:
+        """``database``: the tables share one file, whose size and checksum the manifest records once."""
         doc: dict[str, Any] = {"table": self.table}
         if self.part is not None:
             doc["part"] = self.part
+        if database:
+            doc.update(file=self.file, rows=self.rows, bytes_in_database=self.bytes)
+            return doc
         doc.update(file=self.file, rows=self.rows, bytes=self.bytes)
         doc[checksum.ALGORITHM] = self.checksum
         return doc
@@ -114,16 +118,23 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
-def manifest(p: Plan, entries: list[Entry]) -> dict:
-    """What a run wrote; deterministic (no timings), so reruns produce the same manifest."""
-    return {
+def manifest(p: Plan, entries: list[Entry], database: dict | None = None) -> dict:
+    """What a run wrote; deterministic (no timings), so reruns produce the same manifest.
+
+    A database format (one file holding every table) records that file once, under ``"database"``
+    (``{"file", "bytes", "blake3"}``), and each table's share of it as ``bytes_in_database``.
+    """
+    doc = {
         **identity(p),
         "total_rows": sum(e.rows for e in entries),
-        "total_bytes": sum(e.bytes for e in entries),
+        "total_bytes": database["bytes"] if database else sum(e.bytes for e in entries),
         "complete": True,
-        "tables": [e.to_json() for e in entries],
+        "tables": [e.to_json(database is not None) for e in entries],
         "libraries": _library_versions(),
     }
+    if database:
+        doc["database"] = database
+    return doc
 
 
 def _read_json(text: str | None) -> dict | None:
@@ -436,9 +447,14 @@ class Ledger:
         missing = [n for n in self.wanted() if n not in names]
         if missing and not p.fmt.database:  # never report success with a file missing
             raise GengoError(f"internal error: {', '.join(missing[:3])} were not written")
+        database = None
+        if p.fmt.database and self.entries and not self.out.remote:
+            path = self.out.path / self.entries[0].file
+            digest = checksum.file_checksum(path)
+            database = {"file": path.name, "bytes": path.stat().st_size, checksum.ALGORITHM: digest}
         try:
             self.out.write_text(SCHEMA_SQL, ddl.ddl(p.model, "duckdb", [t.name for t in p.tables]))
-            self.out.write_text(MANIFEST, json.dumps(manifest(p, self.entries), indent=2) + "\n")
+            self.out.write_text(MANIFEST, json.dumps(manifest(p, self.entries, database), indent=2) + "\n")
         except Exception as exc:
             raise GengoError(
                 f"cannot write '{self.out.join(MANIFEST)}': {getattr(exc, 'strerror', None) or exc} "

@@ -8,18 +8,28 @@ Two passes:
    match the manifest; primary keys are non-null and unique; every non-null foreign key
    resolves to a row of its parent (when the parent table is part of the dataset).
 
+A dataset is a local directory or an fsspec URL (``s3://bucket/prefix``; ``file://`` is local):
+both are read through ``gengo.formats.storage.Output``, the layer that wrote them. Remote files
+are hashed as a stream and the data pass reads them over the same fsspec file system.
+
 The data pass uses DuckDB when it is installed (it streams and spills to disk, so it scales to
 datasets larger than memory) and otherwise pyarrow, which reads only the key columns into
 memory (8 bytes per key value). Both give the same report.
+
+A DuckDB dataset is one database file holding every table (each manifest entry names it): the
+file is checked once (against the manifest's ``"database"`` entry; older manifests recorded no
+size or checksum for it) and its tables are queried in place, opened read-only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
 
@@ -28,10 +38,12 @@ from gengo.core.schema import Model, Table
 from gengo.formats import checksum
 from gengo.formats.base import TEMP_SUFFIX
 from gengo.formats.ddl import column_type, quote
+from gengo.formats.storage import Output, is_url, local_path
 from gengo.models import resolve_model
 
 MANIFEST = "manifest.json"
 PROGRESS = ".gengo-progress.json"
+_BLOCK = 1 << 22  # bytes per read when hashing
 
 
 @dataclass
@@ -48,11 +60,11 @@ class FileCheck:
 
 @dataclass
 class Report:
-    directory: Path
+    directory: str  # the dataset as given: a directory or a URL
     model: str
     format: str
     engine: str  # "duckdb", "pyarrow" or "none" (keys not checked)
-    files: list[FileCheck] = field(default_factory=list)
+    files: list[FileCheck] = field(default_factory=list)  # one per manifest entry (a table or a part)
     checks: list[str] = field(default_factory=list)  # what passed, one line each
     problems: list[str] = field(default_factory=list)  # what failed, one line each, naming the file
     notes: list[str] = field(default_factory=list)
@@ -61,108 +73,206 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def file_count(self) -> int:
+        """Distinct files (a DuckDB database is one file for every table)."""
+        return len({f.file for f in self.files})
 
-def _fail(report: Report, check: FileCheck | None, message: str) -> None:
+
+def _fail(report: Report, checks: FileCheck | list[FileCheck] | None, message: str) -> None:
+    """One problem line; every check it concerns is marked failed."""
     report.problems.append(message)
-    if check is not None:
+    for check in checks if isinstance(checks, list) else [checks] if checks is not None else []:
         check.problems.append(message)
 
 
-def load_manifest(directory: Path) -> dict:
-    path = directory / MANIFEST
-    if not directory.is_dir():
-        raise GengoError(f"'{directory}' is not a directory")
-    if not path.exists():
-        if (directory / PROGRESS).exists():
+def _shown(directory: str | os.PathLike) -> str:
+    return str(directory) if is_url(directory) else str(local_path(directory))
+
+
+def load_manifest(directory: str | os.PathLike | Output, shown: str | None = None) -> dict:
+    """The dataset's manifest; a one-line GengoError if there is none or it cannot be read."""
+    out = directory if isinstance(directory, Output) else Output.of(directory)
+    shown = shown or (out.root if isinstance(directory, Output) else _shown(directory))
+    where = f"{shown.rstrip('/')}/{MANIFEST}" if out.remote else str(Path(shown) / MANIFEST)
+    if not out.remote and not out.path.is_dir():
+        raise GengoError(f"'{shown}' is not a directory")
+    try:
+        data = out.read_bytes(MANIFEST)
+        unfinished = data is None and out.is_file(PROGRESS)
+    except GengoError:
+        raise
+    except Exception as exc:  # OSError, or an object store's client error (credentials, endpoint)
+        raise GengoError(f"cannot read '{where}': {_short(exc)}") from exc
+    if data is None:
+        if unfinished:
             raise GengoError(
-                f"'{directory}' holds an unfinished run (no {MANIFEST}, only {PROGRESS}); "
+                f"'{shown}' holds an unfinished run (no {MANIFEST}, only {PROGRESS}); "
                 "finish it with gengo gen ... --resume"
             )
-        raise GengoError(f"no {MANIFEST} in '{directory}': not a dataset written by gengo")
+        raise GengoError(f"no {MANIFEST} in '{shown}': not a dataset written by gengo")
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise GengoError(f"cannot read '{path}': {exc}") from exc
+        doc = json.loads(data)
+    except ValueError as exc:
+        raise GengoError(f"cannot read '{where}': {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), list):
-        raise GengoError(f"'{path}' is not a gengo manifest (no list of tables)")
+        raise GengoError(f"'{where}' is not a gengo manifest (no list of tables)")
     return doc
 
 
-def verify(directory: str | Path, keys: bool = True, engine: str | None = None) -> Report:
-    """Check ``directory`` against its manifest and (if ``keys``) its model's key constraints.
+def verify(
+    directory: str | os.PathLike, keys: bool = True, engine: str | None = None, storage_options: dict | None = None
+) -> Report:
+    """Check ``directory`` (a path or an fsspec URL) against its manifest and (if ``keys``) its model's keys.
 
-    ``engine`` forces "duckdb" or "pyarrow" for the data pass; by default DuckDB if importable.
+    ``engine`` forces "duckdb" or "pyarrow" for the data pass; by default DuckDB if importable
+    (always DuckDB for a DuckDB dataset). ``storage_options`` go to fsspec for a URL.
     """
-    directory = Path(directory).expanduser()
-    doc = load_manifest(directory)
+    shown = _shown(directory)
+    out = Output.of(directory, storage_options)
+    if out.remote:
+        out.fs[0].invalidate_cache()  # listings this process cached may predate the files
+    doc = load_manifest(out, shown)
     try:
         model = resolve_model(str(doc.get("model")))
     except GengoError as exc:
-        raise GengoError(f"{directory / MANIFEST}: {exc}") from exc
+        raise GengoError(f"{out.join(MANIFEST) if out.remote else Path(shown) / MANIFEST}: {exc}") from exc
     fmt = str(doc.get("format"))
-    if engine is None:
-        engine = _default_engine() if keys else "none"
-    report = Report(directory, model.name, fmt, engine if keys else "none")
+    database = fmt == "duckdb"  # one file holds every table
+    if keys and (engine is None or database):
+        engine = "duckdb" if database else _default_engine()
+    report = Report(shown, model.name, fmt, engine if keys else "none")
 
     if doc.get("complete") is not True:
         _fail(report, None, f"{MANIFEST}: the run is not marked complete")
-    leftovers = sorted(p.name for p in directory.glob(f".*{TEMP_SUFFIX}"))
-    if leftovers:
-        report.notes.append(f"temporary files present (a run in progress?): {', '.join(leftovers)}")
+    with contextlib.suppress(Exception):  # a listing is only for this note
+        leftovers = [n for n in out.listing() if n.startswith(".") and n.endswith(TEMP_SUFFIX)]
+        if leftovers:
+            report.notes.append(f"temporary files present (a run in progress?): {', '.join(leftovers)}")
 
     entries = [e for e in doc["tables"] if isinstance(e, dict)]
     checks = [FileCheck(str(e.get("table")), str(e.get("file"))) for e in entries]
     report.files = checks
     known = set(model.table_names)
-    present: list[tuple[dict, FileCheck]] = []
+    # The files to check, each with the manifest's record of its bytes and checksum: an entry's
+    # own, or for a database the "database" entry (None in a manifest of an older gengo).
+    users: dict[str, list[tuple[dict, FileCheck]]] = {}
     for entry, check in zip(entries, checks, strict=True):
-        path = directory / check.file
         if check.table not in known:
             _fail(report, check, f"{check.file}: table '{check.table}' is not in model {model.name}")
-        elif not _inside(directory, path) or not path.is_file():
-            _fail(report, check, f"{check.file}: missing")
+        elif not _inside(out, check.file):
+            _fail(report, check, f"{check.file}: not a file inside the dataset")
         else:
-            present.append((entry, check))
+            users.setdefault(check.file, []).append((entry, check))
+    records: dict[str, dict | None] = {}
+    for name, used in users.items():
+        records[name] = used[0][0]
+        if database:
+            record = doc.get("database")
+            records[name] = record if isinstance(record, dict) else None
+            if records[name] is not None and record.get("file") != name:
+                _fail(report, [c for _, c in used], f"{name}: the manifest's database file is {record.get('file')!r}")
+                del records[name]
 
-    def digest(item: tuple[dict, FileCheck]) -> tuple[int, tuple[str, str] | None, str | None]:
-        path = directory / item[1].file
-        found = checksum.recorded(item[0])
-        return path.stat().st_size, found, checksum.file_checksum(path, found[0]) if found else None
+    def probe(name: str) -> tuple[int, tuple[str, str] | None, str | None] | None:
+        """None if the file is missing, else its size, the recorded checksum and the file's."""
+        if not out.is_file(name):
+            return None
+        record = records[name]
+        found = checksum.recorded(record) if record is not None else None
+        return out.size(name), found, _digest(out, name, found[0]) if found else None
 
+    names = list(records)
     with ThreadPoolExecutor(4) as pool:  # the hashes release the GIL: files hash in parallel
-        sums = list(pool.map(digest, present))
-    for (entry, check), (size, found, digest_) in zip(present, sums, strict=True):
-        if size != entry.get("bytes"):
-            _fail(report, check, f"{check.file}: {size:,} bytes, the manifest says {_num(entry.get('bytes'))}")
+        results = list(pool.map(lambda n: _attempt(probe, n), names))
+    readable: list[str] = []
+    for name, result in zip(names, results, strict=True):
+        mine = [c for _, c in users[name]]
+        if result is None or isinstance(result, str):  # an object store's error is a finding about the file
+            _fail(report, mine, f"{name}: missing" if result is None else f"{name}: cannot be read: {result}")
+            continue
+        readable.append(name)
+        size, found, digest_ = result
+        record = records[name]
+        if record is None:
+            report.notes.append(f"{name}: the manifest records no size or checksum for it (written by an older gengo)")
+            continue
+        if size != record.get("bytes"):
+            _fail(report, mine, f"{name}: {size:,} bytes, the manifest says {_num(record.get('bytes'))}")
         if found is None:
-            report.notes.append(f"{check.file}: no checksum in the manifest (written by an older gengo)")
+            report.notes.append(f"{name}: no checksum in the manifest (written by an older gengo)")
         elif digest_ != found[1]:
-            _fail(report, check, f"{check.file}: {found[0]} {digest_[:16]}... differs from the manifest's")
-    files_ok = sum(1 for c in checks if c.ok)
+            _fail(report, mine, f"{name}: {found[0]} {digest_[:16]}... differs from the manifest's")
+    if database and not out.remote:
+        for name in readable:
+            if out.is_file(name + ".wal"):
+                _fail(
+                    report,
+                    [c for _, c in users[name]],
+                    f"{name}.wal: the database was changed after gengo wrote it (a write-ahead log is present)",
+                )
+    files_ok = sum(1 for name in records if all(c.ok for _, c in users[name]))
     if files_ok:
-        report.checks.append(f"{files_ok} of {len(checks)} files match the manifest (present, bytes, checksum)")
+        what = "present" if database and any(r is None for r in records.values()) else "present, bytes, checksum"
+        report.checks.append(f"{files_ok} of {len(records)} files match the manifest ({what})")
 
     if keys:
-        # A table is one file, or a directory of part files (each listed in the manifest).
-        readable: dict[str, list[Path]] = {}
+        # A table is one file, a directory of part files (each listed in the manifest), or a
+        # table of the database file.
+        files: dict[str, list[str]] = {}
         expected: dict[str, object] = {}
-        for entry, check in present:
-            readable.setdefault(check.table, []).append(directory / check.file)
-            rows = entry.get("rows")
-            previous = expected.get(check.table, 0)
-            expected[check.table] = previous + rows if isinstance(rows, int) and isinstance(previous, int) else rows
+        for name in readable:
+            for entry, check in users[name]:
+                files.setdefault(check.table, []).append(name)
+                rows = entry.get("rows")
+                previous = expected.get(check.table, 0)
+                both = isinstance(rows, int) and isinstance(previous, int)
+                expected[check.table] = previous + rows if both else rows
         by_table: dict[str, FileCheck] = {}
         for c in checks:
             by_table.setdefault(c.table, c)
-        reader = _DuckReader(model, fmt) if engine == "duckdb" else _ArrowReader(model, fmt)
-        _check_data(report, model, reader, readable, expected, by_table)
+        if database:
+            if not readable:
+                return report
+            try:
+                reader: _Reader = _DatabaseReader(out.path / readable[0])
+            except Exception as exc:
+                mine = [c for _, c in users[readable[0]]]
+                _fail(report, mine, f"{readable[0]}: cannot be opened by DuckDB: {_short(exc)}")
+                return report
+        else:
+            reader = _DuckReader(out, fmt) if engine == "duckdb" else _ArrowReader(out, fmt)
+        try:
+            _check_data(report, model, reader, files, expected, by_table, database)
+        finally:
+            reader.close()
     return report
 
 
-def _inside(directory: Path, path: Path) -> bool:
-    """Manifest names stay inside the dataset directory (``table/part-00000.csv`` is fine)."""
+def _attempt(fn: Callable, *args):
+    """``fn(*args)``, or the error as one short line."""
     try:
-        path.resolve().relative_to(directory.resolve())
+        return fn(*args)
+    except Exception as exc:
+        return _short(exc)
+
+
+def _digest(out: Output, name: str, algorithm: str) -> str:
+    """Hex digest of a file, streamed in blocks (an object is never downloaded whole)."""
+    hasher = checksum.new_hasher(algorithm)
+    with out.open_read(name) as f:
+        while data := f.read(_BLOCK):
+            hasher.update(data)
+    return hasher.hexdigest()
+
+
+def _inside(out: Output, name: str) -> bool:
+    """Manifest names stay inside the dataset (``table/part-00000.csv`` is fine)."""
+    if out.remote:
+        parts = PurePosixPath(name).parts
+        return bool(parts) and not name.startswith("/") and ".." not in parts
+    try:
+        (out.path / name).resolve().relative_to(out.path.resolve())
     except ValueError:
         return False
     return True
@@ -199,25 +309,36 @@ def _check_data(
     report: Report,
     model: Model,
     reader: _Reader,
-    files: dict[str, list[Path]],
+    files: dict[str, list[str]],
     expected: dict[str, object],
     by_table: dict[str, FileCheck],
+    database: bool = False,
 ) -> None:
+    """Row counts, then keys. ``files``: each table's file names (for a database, the database file)."""
     loaded: set[str] = set()
+    label: dict[str, str] = {}  # how a problem names the table's file
     for t in model.tables:
         if t.name not in files:
             continue
         check = by_table[t.name]
+        n = len(files[t.name])
+        if database:
+            label[t.name] = f"{check.file}: table {t.name}"
+        else:
+            label[t.name] = check.file if n == 1 else f"{t.name} ({n} parts)"
         try:
             rows = reader.load(t, files[t.name], _key_columns(model, t))
+        except _NotInDatabase:
+            _fail(report, check, f"{label[t.name]} is missing from the database")
+            continue
         except Exception as exc:  # any reader error is a finding about the file
-            _fail(report, check, f"{check.file}: cannot be read: {_short(exc)}")
+            _fail(report, check, f"{label[t.name]}: cannot be read: {_short(exc)}")
             continue
         loaded.add(t.name)
         check.rows = rows
         if rows != expected[t.name]:
-            where = check.file if len(files[t.name]) == 1 else f"{t.name} ({len(files[t.name])} parts)"
-            _fail(report, check, f"{where}: {rows:,} rows, the manifest says {_num(expected[t.name])}")
+            where = f"{label[t.name]} has" if database else f"{label[t.name]}:"
+            _fail(report, check, f"{where} {rows:,} rows, the manifest says {_num(expected[t.name])}")
     counted = [by_table[n] for n in loaded if by_table[n].rows == expected[n]]
     if counted:
         report.checks.append(f"{len(counted)} tables have the manifest's row counts")
@@ -228,7 +349,7 @@ def _check_data(
             continue
         check = by_table[t.name]
         if t.primary_key:
-            dup, nulls = _guard(report, check, lambda t=t: reader.key_problems(t))
+            dup, nulls = _guard(report, check, lambda t=t: reader.key_problems(t), label[t.name])
             if dup is None:
                 pass
             elif dup or nulls:
@@ -246,7 +367,10 @@ def _check_data(
                 report.notes.append(f"{t.name}.{col} -> {parent}.{pcol} not checked: {parent} is {why}")
                 continue
             orphans, _ = _guard(
-                report, check, lambda t=t, col=col, parent=parent, pcol=pcol: reader.orphans(t, col, parent, pcol)
+                report,
+                check,
+                lambda t=t, col=col, parent=parent, pcol=pcol: reader.orphans(t, col, parent, pcol),
+                label[t.name],
             )
             if orphans is None:
                 continue
@@ -260,21 +384,24 @@ def _check_data(
         report.checks.append(f"{fk_ok} foreign keys resolve")
 
 
-def _guard(report: Report, check: FileCheck, fn: Callable[[], object]) -> tuple:
+def _guard(report: Report, check: FileCheck, fn: Callable[[], object], where: str) -> tuple:
     try:
         value = fn()
     except Exception as exc:
-        _fail(report, check, f"{check.file}: key check failed: {_short(exc)}")
+        _fail(report, check, f"{where}: key check failed: {_short(exc)}")
         return None, None
     return value if isinstance(value, tuple) else (value, None)
 
 
 class _Reader:
-    def load(self, table: Table, paths: list[Path], columns: list[str]) -> int: ...
+    def load(self, table: Table, names: list[str], columns: list[str]) -> int: ...
 
     def key_problems(self, table: Table) -> tuple[int, int]: ...
 
     def orphans(self, table: Table, col: str, parent: str, pcol: str) -> int: ...
+
+    def close(self) -> None:
+        pass
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:
@@ -285,17 +412,26 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _duck_connect(database: str = ":memory:", read_only: bool = False):
+    from gengo.formats.duckdb import import_duckdb
+
+    # Never download an extension (an s3:// path would otherwise fetch httpfs): files on an
+    # object store are read through the fsspec file system registered on the connection.
+    return import_duckdb().connect(database, read_only=read_only, config={"autoinstall_known_extensions": False})
+
+
 class _DuckReader(_Reader):
     """Views over the files; DuckDB streams them and spills to disk for the joins."""
 
-    def __init__(self, model: Model, fmt: str) -> None:
-        import duckdb
-
-        self.con = duckdb.connect()
+    def __init__(self, out: Output, fmt: str) -> None:
+        self.con = _duck_connect()
+        self.out = out
         self.fmt = fmt
+        if out.remote:
+            self.con.register_filesystem(out.fs[0])  # DuckDB reads the URLs through fsspec
 
-    def load(self, table: Table, paths: list[Path], columns: list[str]) -> int:
-        files = "[" + ", ".join(_lit(str(p)) for p in paths) + "]"
+    def load(self, table: Table, names: list[str], columns: list[str]) -> int:
+        files = "[" + ", ".join(_lit(self.out.join(n)) for n in names) + "]"
         if self.fmt == "parquet":
             src = f"read_parquet({files})"
         else:
@@ -326,37 +462,63 @@ class _DuckReader(_Reader):
             f"(SELECT 1 FROM {quote(parent)} p WHERE p.{quote(pcol)} = c.{quote(col)})"
         ).fetchone()[0]
 
+    def close(self) -> None:
+        self.con.close()
+
+
+class _NotInDatabase(Exception):
+    pass
+
+
+class _DatabaseReader(_DuckReader):
+    """The tables of a DuckDB database file, queried in place (opened read-only: nothing changes)."""
+
+    def __init__(self, path: Path) -> None:
+        self.con = _duck_connect(str(path), read_only=True)
+        listed = self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+        self.tables = {name for (name,) in listed}
+
+    def load(self, table: Table, names: list[str], columns: list[str]) -> int:
+        if table.name not in self.tables:
+            raise _NotInDatabase(table.name)
+        return self.con.execute(f"SELECT count(*) FROM {quote(table.name)}").fetchone()[0]
+
 
 class _ArrowReader(_Reader):
     """Only the key columns, read into memory with pyarrow."""
 
-    def __init__(self, model: Model, fmt: str) -> None:
+    def __init__(self, out: Output, fmt: str) -> None:
+        self.out = out
         self.fmt = fmt
         self.tables: dict[str, pa.Table] = {}
 
-    def load(self, table: Table, paths: list[Path], columns: list[str]) -> int:
-        data = pa.concat_tables([self._read(table, p, columns) for p in paths])
+    def load(self, table: Table, names: list[str], columns: list[str]) -> int:
+        data = pa.concat_tables([self._read(table, n, columns) for n in names])
         self.tables[table.name] = data
         return data.num_rows
 
-    def _read(self, table: Table, path: Path, columns: list[str]) -> pa.Table:
+    def _read(self, table: Table, name: str, columns: list[str]) -> pa.Table:
         types = {c.name: c.type for c in table.columns}
-        if self.fmt == "parquet":
-            import pyarrow.parquet as pq
+        with contextlib.ExitStack() as stack:
+            # A local file by its path (pyarrow reads it natively), a remote one as a stream.
+            source = stack.enter_context(self.out.open_read(name)) if self.out.remote else self.out.join(name)
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
 
-            data = pq.read_table(path, columns=columns)
-        elif self.fmt == "csv":
-            import pyarrow.csv as pcsv
+                return pq.read_table(source, columns=columns)
+            stream = _text_stream(source, name)
+            if self.fmt == "csv":
+                import pyarrow.csv as pcsv
 
-            convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: types[c] for c in columns})
-            data = pcsv.read_csv(_text_stream(path), convert_options=convert)
-        else:
+                convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: types[c] for c in columns})
+                return pcsv.read_csv(stream, convert_options=convert)
             import pyarrow.json as pjson
 
             schema = pa.schema([pa.field(c, types[c]) for c in columns])
             parse = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
-            data = pjson.read_json(_text_stream(path), parse_options=parse)
-        return data
+            return pjson.read_json(stream, parse_options=parse)
 
     def key_problems(self, table: Table) -> tuple[int, int]:
         import pyarrow.compute as pc
@@ -379,13 +541,16 @@ class _ArrowReader(_Reader):
         return int(len(child) - pc.sum(found.cast(pa.int64())).as_py()) if len(child) else 0
 
 
-def _text_stream(path: Path):
-    """A decompressing stream for .gz / .zst text (concatenated gzip members are read whole)."""
-    name = path.name
+def _text_stream(source, name: str):
+    """A decompressing stream for .gz / .zst text (concatenated gzip members are read whole).
+
+    ``source`` is a local path or an open binary file (a remote object).
+    """
     if name.endswith(".gz"):
         import gzip
 
-        return pa.PythonFile(gzip.open(path, "rb"), mode="r")
-    if name.endswith(".zst"):
-        return pa.input_stream(str(path), compression="zstd")
-    return str(path)
+        return pa.PythonFile(gzip.open(source, "rb"), mode="r")
+    if isinstance(source, str):
+        return pa.input_stream(source, compression="zstd") if name.endswith(".zst") else source
+    stream = pa.PythonFile(source, mode="r")
+    return pa.CompressedInputStream(stream, "zstd") if name.endswith(".zst") else stream

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from gengo.core.errors import GengoError
 from gengo.formats.base import temp_path
@@ -106,10 +106,11 @@ class Output:
         except ImportError as exc:
             scheme = self.root.split("://", 1)[0].lower()
             extra = EXTRAS.get(scheme)
-            hint = f"pip install 'gengo[{extra}]'" if extra == "s3" else f"install the fsspec driver ({exc.name})"
-            raise GengoError(f"writing to {scheme}:// needs its file system driver: {hint}") from None
+            driver = exc.name or exc
+            hint = f"pip install 'gengo[{extra}]'" if extra == "s3" else f"install the fsspec driver ({driver})"
+            raise GengoError(f"{scheme}:// needs its file system driver: {hint}") from None  # to write or verify
         except ValueError as exc:
-            raise GengoError(f"unsupported output URL '{self.root}': {exc}") from None
+            raise GengoError(f"unsupported URL '{self.root}': {exc}") from None
         return fs, root
 
     def with_local_environment(self) -> Output:
@@ -181,6 +182,37 @@ class Output:
             fs.pipe_file(self.remote_path(relative), text.encode())
             return
         write_atomic(self.path / relative, text)
+
+    # Reading a dataset back (gengo verify): missing files say so, other errors propagate.
+
+    def read_bytes(self, relative: str) -> bytes | None:
+        """The whole (small) file, or None if it does not exist."""
+        try:
+            if self.remote:
+                fs, _ = self.fs
+                return fs.cat_file(self.remote_path(relative))
+            return (self.path / relative).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def is_file(self, relative: str) -> bool:
+        if self.remote:
+            fs, _ = self.fs
+            return fs.isfile(self.remote_path(relative))
+        return (self.path / relative).is_file()
+
+    def size(self, relative: str) -> int:
+        if self.remote:
+            fs, _ = self.fs
+            return int(fs.size(self.remote_path(relative)))
+        return (self.path / relative).stat().st_size
+
+    def open_read(self, relative: str) -> BinaryIO:
+        """A binary stream over the file (remote: read in blocks, never downloaded whole)."""
+        if self.remote:
+            fs, _ = self.fs
+            return fs.open(self.remote_path(relative), "rb")
+        return open(self.path / relative, "rb")
 
     def read_text(self, relative: str) -> str | None:
         try:
