@@ -12,7 +12,7 @@ from tests.helpers import run_gengo
 pytest.importorskip("s3fs")
 pytest.importorskip("moto.server")
 
-from tests.test_object_store import BUCKET, endpoint, s3  # noqa: E402, F401 - fixtures
+from tests.formats.test_object_store import BUCKET, endpoint, s3  # noqa: E402, F401 - fixtures
 
 
 def test_resume_on_s3_without_seed_finishes_the_run(s3):  # noqa: F811 - the fixture

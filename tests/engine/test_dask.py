@@ -7,8 +7,8 @@ import json
 import pytest
 
 import gengo
+from tests.engine.test_partitions import part_hashes
 from tests.helpers import run_gengo
-from tests.test_partitions import part_hashes
 
 distributed = pytest.importorskip("distributed")
 

@@ -20,7 +20,7 @@ def tmp_path():
     ``GENGO_TEST_DISK_DIR`` names where (``.ci/run`` sets it to a folder of the checkout); by
     default a folder beside the tests.
     """
-    base = Path(os.environ.get("GENGO_TEST_DISK_DIR") or Path(__file__).resolve().parent.parent / ".pytest-disk")
+    base = Path(os.environ.get("GENGO_TEST_DISK_DIR") or Path(__file__).resolve().parents[2] / ".pytest-disk")
     base.mkdir(parents=True, exist_ok=True)
     path = Path(tempfile.mkdtemp(prefix="direct-", dir=base))
     yield path

@@ -9,8 +9,8 @@ import blake3
 import pytest
 
 import gengo
+from tests.engine.test_partitions import part_hashes
 from tests.helpers import run_gengo
-from tests.test_partitions import part_hashes
 
 pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
