@@ -21,7 +21,7 @@ word>" (then "<Last> & <Last> <word>") plus a legal suffix typical of the exchan
 are unique at every size.
 
 Tickers, in each exchange's style and unique per exchange: NASDAQ and NYSE 1-5 uppercase letters
-(NYSE mostly 2-3, NASDAQ mostly 4; the two share one code space, even codes to NASDAQ and odd to
+(NYSE mostly 3, NASDAQ mostly 4; the two share one code space, even codes to NASDAQ and odd to
 NYSE, so a US ticker names one company), LSE 2-4 letter TIDMs, TSE 4-digit codes 1301-9997 and,
 past 8,697 TSE companies, the alphanumeric codes the TSE issues since 2024 (a letter other than
 B, E, I, O, Q, V, Z in the second and/or fourth place, as in "130A"), HKEX 5-digit stock codes
@@ -213,11 +213,6 @@ _BOUNDS_F = np.append(_BOUNDS, np.inf).astype(np.float64)  # with an upper end f
 _TICKS_F = _TICKS.astype(np.float64)
 # LSE liquidity band from the company's volume z-score: limits between bands 1|2, ..., 5|6.
 _BAND_LIMITS = np.array([-1.6, -0.9, -0.3, 0.3, 0.9])
-
-
-def tick_size(regime: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """The tick (in units) that applies at price ``units`` under each regime."""
-    return _TICKS[regime, np.searchsorted(_BOUNDS, units, side="right") - 1]
 
 
 def _on_ticks(prices: tuple[np.ndarray, ...], hows: tuple, regime: np.ndarray) -> list[np.ndarray]:
@@ -578,7 +573,7 @@ def _max_companies() -> int:
     return lo * _BLOCK
 
 
-MAX_COMPANIES = _max_companies()  # 12,917,000
+MAX_COMPANIES = _max_companies()  # 12,871,000
 
 
 def _shuffle(seed: int, decks: _Decks, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
