@@ -1,11 +1,20 @@
 """End-to-end: the real `gengo` command writes the financial model; DuckDB checks the data."""
 
+import functools
+import os
+import subprocess
+import sys
+import warnings
+
+import duckdb
+import exchange_calendars
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from gengo.models import financial, resolve_model
-from tests.helpers import connect, gen, integrity_problems, sha256_files
+from tests.helpers import assert_one_line_error, connect, gen, integrity_problems, run_gengo, sha256_files
 from tests.model_checks import differences_from_model
 
 FORMATS = ["csv", "json", "parquet"]
@@ -39,19 +48,40 @@ def test_ohlc_inequalities_hold_on_every_row(con):
     assert bad == 0
 
 
-def test_trading_days_only_in_a_fixed_window(con):
-    weekend, lo, hi, days = con.execute("""SELECT count(*) FILTER (WHERE isodow(date) > 5), min(date), max(date),
-                                                  count(DISTINCT date) FROM fact_daily_stock_prices""").fetchone()
-    assert weekend == 0
-    assert (str(lo), str(hi)) == ("2020-01-02", "2024-12-31")
-    assert days == financial.DAYS == 1258
-    holidays = con.execute("""SELECT count(*) FROM fact_daily_stock_prices
-                              WHERE date IN ('2020-12-25', '2021-07-05', '2022-11-24', '2024-01-01')""").fetchone()[0]
-    assert holidays == 0
-    # Every company has one row per trading day.
-    shapes = con.execute("""SELECT DISTINCT n, d FROM (SELECT company_id, count(*) n, count(DISTINCT date) d
-                            FROM fact_daily_stock_prices GROUP BY 1)""").fetchall()
-    assert shapes == [(1258, 1258)]
+MICS = ("XNAS", "XNYS", "XLON", "XTKS", "XHKG")  # exchange_id 1..5
+
+
+@functools.cache
+def _library_sessions(mic: str) -> list[str]:
+    with warnings.catch_warnings():  # the library's pandas deprecation notices
+        warnings.simplefilter("ignore")
+        days = exchange_calendars.get_calendar(mic).sessions_in_range("2020-01-02", "2024-12-31")
+    return [str(d.date()) for d in days]
+
+
+def test_each_exchange_trades_on_its_own_calendar(con):
+    for exchange_id, mic in enumerate(MICS, 1):
+        dates = con.execute(
+            "SELECT DISTINCT date FROM fact_daily_stock_prices WHERE exchange_id = ? ORDER BY 1", [exchange_id]
+        ).fetchall()
+        assert [str(d) for (d,) in dates] == _library_sessions(mic), mic
+    # Every company has one row per session of its exchange, no more.
+    counts = dict(zip(range(1, 6), (len(_library_sessions(m)) for m in MICS), strict=True))
+    shapes = con.execute("""SELECT exchange_id, count(*), count(DISTINCT date) FROM fact_daily_stock_prices
+                            GROUP BY company_id, exchange_id""").fetchall()
+    assert shapes and all(n == d == counts[e] for e, n, d in shapes)
+    # A few holidays that differ between the markets.
+    on = dict(
+        con.execute("""SELECT exchange_id || ' ' || date, count(*) FROM fact_daily_stock_prices
+                       WHERE date IN ('2020-07-03', '2024-11-28', '2020-12-25', '2021-11-03', '2022-09-19',
+                                      '2024-02-12') GROUP BY 1""").fetchall()
+    )
+    assert "1 2020-07-03" not in on and "3 2020-07-03" in on and "4 2020-07-03" in on  # US Independence Day
+    assert "2 2024-11-28" not in on and "3 2024-11-28" in on  # Thanksgiving: London trades
+    assert [k for k in on if k.endswith("2020-12-25")] == ["4 2020-12-25"]  # Christmas: only Tokyo trades
+    assert "4 2021-11-03" not in on and "1 2021-11-03" in on  # Culture Day in Japan
+    assert "3 2022-09-19" not in on and "2 2022-09-19" in on  # the Queen's funeral
+    assert "5 2024-02-12" not in on and "4 2024-02-12" not in on and "1 2024-02-12" in on  # Lunar New Year
 
 
 def test_one_exchange_per_company_and_real_exchanges(con):
@@ -61,21 +91,53 @@ def test_one_exchange_per_company_and_real_exchanges(con):
     mismatch = con.execute("""SELECT count(*) FROM fact_daily_stock_prices f JOIN dim_companies c USING (company_id)
                               WHERE f.exchange_id <> c.exchange_id""").fetchone()[0]
     assert mismatch == 0
-    exchanges = dict(con.execute("SELECT exchange_name, country FROM dim_exchanges").fetchall())
-    assert exchanges == {
-        "NASDAQ": "United States",
-        "New York Stock Exchange": "United States",
-        "London Stock Exchange": "United Kingdom",
-        "Tokyo Stock Exchange": "Japan",
-        "Hong Kong Stock Exchange": "Hong Kong",
-    }
+    exchanges = con.execute("SELECT exchange_name, country, mic, currency FROM dim_exchanges ORDER BY exchange_id")
+    assert exchanges.fetchall() == [
+        ("NASDAQ", "United States", "XNAS", "USD"),
+        ("New York Stock Exchange", "United States", "XNYS", "USD"),
+        ("London Stock Exchange", "United Kingdom", "XLON", "GBX"),
+        ("Tokyo Stock Exchange", "Japan", "XTKS", "JPY"),
+        ("Hong Kong Stock Exchange", "Hong Kong", "XHKG", "HKD"),
+    ]
 
 
-def test_unique_tickers_and_names(con):
-    n, tickers, names, well_formed = con.execute("""SELECT count(*), count(DISTINCT ticker_symbol),
-            count(DISTINCT company_name), count(*) FILTER (WHERE regexp_full_match(ticker_symbol, '[A-Z]{1,5}'))
-            FROM dim_companies""").fetchone()
-    assert n > 20 and tickers == n and names == n and well_formed == n
+TICKER_STYLE = {1: "[A-Z]{1,5}", 2: "[A-Z]{1,5}", 3: "[A-Z]{2,4}", 4: "[1-9][0-9A-Z][0-9][0-9A-Z]", 5: "0[0-9]{4}"}
+
+
+def ticker_problems(con) -> list[str]:
+    """Tickers off their exchange's style or repeated inside an exchange (or across the US ones)."""
+    problems = []
+    for exchange_id, pattern in TICKER_STYLE.items():
+        bad = con.execute(
+            "SELECT list(ticker_symbol) FILTER (WHERE NOT regexp_full_match(ticker_symbol, ?)) FROM dim_companies "
+            "WHERE exchange_id = ?",
+            [pattern, exchange_id],
+        ).fetchone()[0]
+        if bad:
+            problems.append(f"exchange {exchange_id}: {bad[:5]}")
+    dup = con.execute("""SELECT count(*) FROM (SELECT CASE WHEN exchange_id <= 2 THEN 0 ELSE exchange_id END,
+                         ticker_symbol FROM dim_companies GROUP BY ALL HAVING count(*) > 1)""").fetchone()[0]
+    if dup:
+        problems.append(f"{dup} tickers repeated inside an exchange")
+    numeric = con.execute("""SELECT count(*) FILTER (WHERE regexp_full_match(ticker_symbol, '[0-9]{4}')
+                             AND NOT TRY_CAST(ticker_symbol AS INT) BETWEEN 1301 AND 9997), count(*) FILTER (WHERE
+                             exchange_id = 5 AND ticker_symbol = '00000') FROM dim_companies
+                             WHERE exchange_id >= 4""").fetchone()
+    if any(numeric):
+        problems.append(f"codes out of range: {numeric}")
+    return problems
+
+
+def test_tickers_in_each_exchange_style_and_unique_names(con):
+    assert ticker_problems(con) == []
+    n, names, exchanges = con.execute(
+        "SELECT count(*), count(DISTINCT company_name), count(DISTINCT exchange_id) FROM dim_companies"
+    ).fetchone()
+    assert n > 20 and names == n and exchanges == 5
+    # At this size every TSE code is one of the numeric codes, as before 2024.
+    (tse,) = con.execute("""SELECT bool_and(regexp_full_match(ticker_symbol, '[0-9]{4}')) FROM dim_companies
+                            WHERE exchange_id = 4""").fetchone()
+    assert tse
 
 
 def test_walk_is_believable(con):
@@ -120,6 +182,106 @@ def test_parquet_types(fin_datasets):
     ]
 
 
+# The real tick tables, written out here independently of the model's compact form.
+# MiFID II (RTS 11 annex), prices in pence: lower end of the price band, then the tick of liquidity bands 1..6.
+MIFID = """
+0      0.0005 0.0002 0.0001 0.0001 0.0001 0.0001
+0.1    0.001  0.0005 0.0002 0.0001 0.0001 0.0001
+0.2    0.002  0.001  0.0005 0.0002 0.0001 0.0001
+0.5    0.005  0.002  0.001  0.0005 0.0002 0.0001
+1      0.01   0.005  0.002  0.001  0.0005 0.0002
+2      0.02   0.01   0.005  0.002  0.001  0.0005
+5      0.05   0.02   0.01   0.005  0.002  0.001
+10     0.1    0.05   0.02   0.01   0.005  0.002
+20     0.2    0.1    0.05   0.02   0.01   0.005
+50     0.5    0.2    0.1    0.05   0.02   0.01
+100    1      0.5    0.2    0.1    0.05   0.02
+200    2      1      0.5    0.2    0.1    0.05
+500    5      2      1      0.5    0.2    0.1
+1000   10     5      2      1      0.5    0.2
+2000   20     10     5      2      1      0.5
+5000   50     20     10     5      2      1
+10000  100    50     20     10     5      2
+20000  200    100    50     20     10     5
+50000  500    200    100    50     20     10
+"""
+# (highest price of the band, tick), bands closed above.
+TSE_TICKS = [(3_000, 1), (5_000, 5), (30_000, 10), (50_000, 50), (300_000, 100), (500_000, 500), (3e6, 1_000),
+             (5e6, 5_000), (3e7, 10_000), (5e7, 50_000), (float("inf"), 100_000)]  # fmt: skip
+HKEX_TICKS = [(0.25, 0.001), (0.5, 0.005), (10, 0.01), (20, 0.02), (100, 0.05), (200, 0.1), (500, 0.2),
+              (1_000, 0.5), (2_000, 1), (5_000, 2), (9_995, 5)]  # fmt: skip
+
+
+def expected_tick(exchange_id: np.ndarray, band: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Tick in 1e-4 of the quote currency at each price (in the same units)."""
+    price = units / 10_000
+    tick = np.where(price >= 1, 0.01, 0.0001)  # NASDAQ, NYSE (Rule 612)
+    mifid = np.array([[float(v) for v in line.split()] for line in MIFID.strip().splitlines()])
+    lse = mifid[np.searchsorted(mifid[:, 0], price, side="right") - 1, np.clip(band, 1, 6)]
+    tick = np.where(exchange_id == 3, lse, tick)
+    for exchange_id_, table in ((4, TSE_TICKS), (5, HKEX_TICKS)):
+        upper = np.array([u for u, _ in table])
+        ticks = np.array([t for _, t in table])
+        band_tick = ticks[np.minimum(np.searchsorted(upper, price), len(table) - 1)]
+        tick = np.where(exchange_id == exchange_id_, band_tick, tick)
+    return np.rint(tick * 10_000).astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def tick_data(tmp_path_factory):
+    """500 companies as Parquet: enough LSE listings to span the liquidity bands."""
+    out = gen(tmp_path_factory.mktemp("fin-ticks"), "financial", "0.005", "parquet", SEED, "--rows",
+              "dim_companies=500")  # fmt: skip
+    return connect(out, "parquet", "financial")
+
+
+def test_every_price_is_on_its_exchange_tick_grid(tick_data):
+    rows = tick_data.execute("""SELECT company_id, exchange_id, volume,
+                                (open_price * 10000)::BIGINT o, (high_price * 10000)::BIGINT h,
+                                (low_price * 10000)::BIGINT l, (close_price * 10000)::BIGINT c
+                                FROM fact_daily_stock_prices""").fetchnumpy()
+    exchange_id = rows["exchange_id"]
+    lse = exchange_id == 3
+    band = np.zeros_like(exchange_id)
+    for check_lse in (False, True):  # the LSE last: its band comes from the model
+        if check_lse:
+            band = financial.liquidity_band(SEED, rows["company_id"] - 1)
+        for col in "ohlc":
+            units = rows[col]
+            tick = expected_tick(exchange_id, band, units)
+            off = (units % tick != 0) & (lse == check_lse)
+            assert not off.any(), (col, units[off][:5], exchange_id[off][:5], band[off][:5])
+    assert np.all(rows["o"][exchange_id == 4] % 10_000 == 0)  # whole yen
+    assert np.all(rows["volume"][exchange_id == 4] % 100 == 0)  # TSE trading unit
+    assert np.all(rows["l"] <= np.minimum(rows["o"], rows["c"]))
+    assert np.all(np.maximum(rows["o"], rows["c"]) <= rows["h"])
+    # The LSE listings span several liquidity bands, and coarse ticks really are used.
+    assert len(np.unique(band[lse])) >= 4
+    assert np.any(rows["c"][exchange_id == 4] % 50_000 == 0) and np.any(rows["c"][exchange_id == 4] > 3_000 * 10_000)
+
+
+def test_price_levels_typical_of_each_market(tick_data):
+    levels = dict(
+        (e, (p05, med, p95))
+        for e, p05, med, p95 in tick_data.execute("""SELECT exchange_id, quantile_cont(close_price, 0.05),
+            median(close_price), quantile_cont(close_price, 0.95) FROM fact_daily_stock_prices GROUP BY 1""").fetchall()
+    )
+    for exchange_id, (low, high) in {
+        1: (10, 150),
+        2: (10, 150),
+        3: (80, 1_500),
+        4: (500, 10_000),
+        5: (0.5, 40),
+    }.items():
+        p05, med, p95 = (float(v) for v in levels[exchange_id])
+        assert low <= med <= high, (exchange_id, med)
+        assert low / 30 <= p05 and p95 <= high * 30, (exchange_id, p05, p95)
+
+
+def test_tickers_of_a_larger_dataset(tick_data):
+    assert ticker_problems(tick_data) == []
+
+
 def test_same_bytes_for_any_worker_count_and_chunking(tmp_path):
     runs = [
         ("w1", "--workers", "1"),
@@ -131,21 +293,83 @@ def test_same_bytes_for_any_worker_count_and_chunking(tmp_path):
 
 
 def test_chunks_are_independent():
-    rows = MODEL.row_counts(10 * financial.DAYS, 5)
+    rows = MODEL.row_counts(10 * 1250, 5)
+    assert rows[financial.COMPANIES] == 10
     table = MODEL.table(financial.PRICES)
     n = rows[financial.PRICES]
     whole = table.generate(5, rows, np.arange(n))
-    cuts = [0, 1, 700, 1258, 1259, 5000, n]
+    cuts = [0, 1, 700, 1222, 1258, 1259, 5000, 8000, n]
     parts = [table.generate(5, rows, np.arange(a, b)) for a, b in zip(cuts, cuts[1:], strict=False)]
-    import pyarrow as pa
-
     assert pa.concat_tables(parts).equals(whole)
 
 
+def test_price_rows_run_company_by_company_over_their_exchange_sessions():
+    """Over a full block of companies and a partial one: the closed-form layout matches the listing."""
+    n = 1_500
+    seed = 4
+    total = MODEL.row_counts(1, seed) | {financial.COMPANIES: n}
+    total.update(financial.derive(total, seed))
+    at = financial._locate(seed, n, np.arange(total[financial.PRICES]))
+    company, exchange, day = at.company, at.exchange, at.session
+    listed, _ = financial.company_listing(seed, n, np.arange(n))
+    counts = financial.session_counts()
+    assert np.array_equal(np.bincount(company, minlength=n), counts[listed])
+    assert np.all(np.diff(company) >= 0) and np.array_equal(exchange, listed[company])
+    first = np.concatenate([[0], np.cumsum(counts[listed])[:-1]])
+    assert np.array_equal(day, np.arange(len(company)) - first[company])
+    # Chunks cut around the first company of the second block give the same rows.
+    table = MODEL.table(financial.PRICES)
+    edge = int(first[1_000])
+    whole = table.generate(seed, total, np.arange(edge - 2_000, edge + 2_000))
+    parts = [table.generate(seed, total, np.arange(a, b)) for a, b in ((edge - 2_000, edge - 1), (edge - 1, edge),
+             (edge, edge + 2_000))]  # fmt: skip
+    assert pa.concat_tables(parts).equals(whole)
+    # Exchange shares are exact per block of 1,000 companies.
+    assert np.bincount(listed[:1_000], minlength=5).tolist() == [340, 280, 140, 140, 100]
+
+
 def test_tickers_and_names_stay_unique_at_scale():
-    assert financial._ticker_lengths(financial.MAX_COMPANIES).tolist() == financial._TICKER_CAPACITY.tolist()
-    n = 60_000
-    rows = {financial.COMPANIES: n, financial.EXCHANGES: 5, financial.PRICES: n * financial.DAYS}
+    # 150,000 companies: more TSE listings than numeric codes, and the HKEX share capped at its 9,999 codes.
+    n = 150_000
+    rows = {financial.COMPANIES: n, financial.EXCHANGES: 5, financial.PRICES: 0}
     t = MODEL.table(financial.COMPANIES).generate(3, rows, np.arange(n))
-    assert len(set(t["ticker_symbol"].to_pylist())) == n
+    con = duckdb.connect()
+    con.register("dim_companies", t)
+    assert ticker_problems(con) == []
+    per_exchange = dict(con.execute("SELECT exchange_id, count(*) FROM dim_companies GROUP BY 1").fetchall())
+    assert per_exchange[5] <= 9_999 and per_exchange[4] > 8_697 and sum(per_exchange.values()) == n
+    (alnum,) = con.execute("""SELECT count(*) FROM dim_companies
+                              WHERE exchange_id = 4 AND regexp_matches(ticker_symbol, '[A-Z]')""").fetchone()
+    assert alnum == per_exchange[4] - 8_697
     assert len(set(t["company_name"].to_pylist())) == n
+    # At the largest size every exchange stays within its codes.
+    decks = financial._decks(financial.MAX_COMPANIES)
+    assert decks.listed.sum() == financial.MAX_COMPANIES and np.all(decks.listed <= financial._CAPACITY)
+
+
+def test_too_many_companies_is_one_clear_line(tmp_path):
+    too_many = f"dim_companies={financial.MAX_COMPANIES + 1}"
+    r = run_gengo("gen", "-m", "fin", "-f", "csv", "-o", str(tmp_path), "--rows", too_many)
+    assert_one_line_error(r, "at most", "companies")
+
+
+def _imports_calendars(*gengo_args: str, cache: str) -> bool:
+    code = (
+        "import sys\nfrom gengo.cli import main\n"
+        f"main({list(gengo_args)!r})\n"
+        "print('exchange_calendars' in sys.modules)"
+    )
+    env = dict(os.environ, GENGO_CACHE_DIR=cache)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and not r.stderr, r.stderr
+    return r.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_calendars_load_only_when_needed_and_once(tmp_path):
+    cache = str(tmp_path / "cache")
+    assert not _imports_calendars("--help", cache=cache)
+    assert not _imports_calendars("models", cache=cache)
+    # The first plan builds the sessions with the library; later processes read them back.
+    assert _imports_calendars("plan", "-m", "fin", "-f", "csv", "-s", "10MB", cache=cache)
+    assert any(p.name.startswith("sessions-") for p in (tmp_path / "cache" / "gengo").iterdir())
+    assert not _imports_calendars("plan", "-m", "fin", "-f", "csv", "-s", "10MB", cache=cache)

@@ -32,8 +32,8 @@ def _cache_dir() -> Path | None:
     return Path(root) / "gengo" if root else Path.home() / ".cache" / "gengo"
 
 
-def _disk_cached(name: str, build: Callable[[], object]) -> object:
-    """``build()``, or its copy saved by an earlier run with the same Faker version.
+def _disk_cached(name: str, build: Callable[[], object], library: str = "faker") -> object:
+    """``build()``, or its copy saved by an earlier run with the same version of ``library``.
 
     Building a few thousand Faker values costs most of a second per process; reading them
     back is a few milliseconds. The file is an Arrow IPC table of one row, one list column
@@ -42,7 +42,7 @@ def _disk_cached(name: str, build: Callable[[], object]) -> object:
     from importlib.metadata import version
 
     folder = _cache_dir()
-    path = folder / f"{name}-faker{version('faker')}-v{_CACHE_VERSION}.arrow" if folder else None
+    path = folder / f"{name}-{library}{version(library)}-v{_CACHE_VERSION}.arrow" if folder else None
     if path is not None and path.is_file():
         with contextlib.suppress(Exception):
             return _from_table(pa.ipc.open_file(str(path)).read_all())
@@ -57,6 +57,11 @@ def _disk_cached(name: str, build: Callable[[], object]) -> object:
                     writer.write_table(table)
             os.replace(tmp, path)
     return value
+
+
+def disk_cached(name: str, build: Callable[[], object], library: str) -> object:
+    """The same cache for other static data built from a library (e.g. exchange calendars)."""
+    return _disk_cached(name, build, library)
 
 
 def _to_table(value: object) -> pa.Table:

@@ -1,49 +1,80 @@
 """The `financial` model: companies, exchanges and daily stock prices (MODELS.md section 2.3).
 
-Calendar. One fixed trading calendar, 2020-01-02 .. 2024-12-31: weekdays minus the NYSE
-holidays of those years, 1,258 trading days, computed once at import and independent of the
-clock and time zone. Every listing uses this calendar (a simplification for the LSE, TSE and
-HKEX listings, which in reality close on their own holidays). ``date`` is a DATE.
+Window and calendars. Prices cover 2020-01-02 .. 2024-12-31, both included, and each listing
+trades on its own exchange's sessions in that window as the `exchange_calendars` library gives
+them (half days are sessions): XNAS and XNYS 1,258 sessions, XLON 1,262, XTKS 1,222 (from
+2020-01-06 to 2024-12-30: the TSE closes from 31 December to 3 January), XHKG 1,232. That
+library and pandas take about 0.3 s to import, so the session arrays are built on first use
+(planning a run, or a chunk of prices) and kept in the gengo cache folder next to the
+vocabularies; `gengo --help` and `gengo models` never load them. ``date`` is a DATE.
 
-Companies. Each company has a fixed exchange (weighted: NASDAQ 34 %, NYSE 28 %, LSE 14 %,
-TSE 14 %, HKEX 10 %), appended to dim_companies as ``exchange_id``, and the fact repeats it
-every day. Sectors are assigned by exact quota over a permuted rank (shares roughly those of
-listed US companies), which also numbers the companies inside a sector; the company name is a
-bijection of (sector, number in sector): "<Last> <sector word>" (then "<Last> & <Last> <word>")
-plus a legal suffix typical of the exchange, so names are unique at every size. Tickers are a
-bijection of another permuted rank onto 1-5 uppercase letters (lengths by quota: mostly 3 and
-4 letters), so they are unique up to 26+26^2+...+26^5 = 12,356,630 companies, the model's
-maximum (about 15.5 billion price rows).
+Companies. Company ids come in blocks of 1,000; each block is a deck with exact exchange quotas
+(NASDAQ 34 %, NYSE 28 %, LSE 14 %, TSE 14 %, HKEX 10 %; the last, partial block has its own
+quotas) shuffled by a seeded sort of the block's slots. Every full block then holds the same
+number of price rows, so the first price row of a company and the company of a price row are
+arithmetic plus a cumulative sum over one block: chunks stay pure and the fact stays ordered by
+company, then date. Exchanges with few codes (HKEX 9,999, TSE 75,387) take a smaller share of
+very large datasets, the others the rest in proportion. Sectors are assigned by exact quota over
+a permuted rank (shares roughly those of listed US companies), which also numbers the companies
+inside a sector; the company name is a bijection of (sector, number in sector): "<Last> <sector
+word>" (then "<Last> & <Last> <word>") plus a legal suffix typical of the exchange, so names
+are unique at every size.
 
-Prices. The close follows a geometric Brownian motion per company: daily log return
-``(mu - sigma^2/2)/252 + sigma/sqrt(252) * z`` with the annual drift ``mu`` = sector drift +
-N(0, 0.08) and volatility ``sigma`` = sector volatility x LogNormal(0, 0.25) per company, and
-a first price LogNormal(median $45, sigma 0.9). The open is the previous close times
-exp(N(0, 0.25 sigma_d)) (an overnight gap), high and low extend max/min(open, close) by a
-half-normal of 0.6 sigma_d. Volume is LogNormal per company (median 600,000 shares, sigma
-1.3) times a daily LogNormal(0, 0.45) factor, higher on days with large moves: heavy-tailed,
-always >= 100, int64.
+Tickers, in each exchange's style and unique per exchange: NASDAQ and NYSE 1-5 uppercase letters
+(NYSE mostly 3, NASDAQ mostly 4; the two share one code space, even codes to NASDAQ and odd to
+NYSE, so a US ticker names one company), LSE 2-4 letter TIDMs, TSE 4-digit codes 1301-9997 and,
+past 8,697 TSE companies, the alphanumeric codes the TSE issues since 2024 (a letter other than
+B, E, I, O, Q, V, Z in the second and/or fourth place, as in "130A"), HKEX 5-digit stock codes
+00001-09999. The position of a company in its exchange's part of the deck numbers it inside the
+exchange; tickers are bijections of that number, so they are unique at every size.
 
-Money is DECIMAL(12, 4): US equities trade on $0.01 ticks at or above $1 and on $0.0001 ticks
-below $1 (SEC Rule 612), so four decimals hold every real tick exactly, while a float column
-would print 17 digits (D18). Prices are rounded to their tick after the walk: open and close
-to the nearest tick, high up and low down, then high = max(high, open, close) and low =
-min(low, open, close), so low <= min(open, close) <= max(open, close) <= high holds exactly in
-the written data and every price is at least $0.0001.
+Prices are in each exchange's quote currency (``dim_exchanges.currency``): US dollars, pence
+sterling (GBX) on the LSE, yen, Hong Kong dollars. The close follows a geometric Brownian motion
+per company: daily log return ``(mu - sigma^2/2)/252 + sigma/sqrt(252) * z`` with the annual
+drift ``mu`` = sector drift + N(0, 0.08) and volatility ``sigma`` = sector volatility x
+LogNormal(0, 0.25) per company, from a first price LogNormal around a level typical of the market
+($45, 350p, 2,000 yen, HK$5). The open is the previous close times exp(N(0, 0.25 sigma_d)) (an
+overnight gap), high and low extend max/min(open, close) by a half-normal of 0.6 sigma_d. Volume
+is LogNormal per company (median by market, sigma 1.3) times a daily LogNormal(0, 0.45) factor,
+higher on days with large moves: heavy-tailed, at least 100 shares, whole 100-share units on
+the TSE, int64.
 
-A chunk of price rows owns companies ``idx // 1258``; it recomputes each touched company's
-whole walk (a cumulative sum over a companies x days array) from per-row counter-based
-normals, so chunks are independent and any chunking gives the same values.
+Ticks. Money is DECIMAL(12, 4) and every price is a whole multiple of the tick that applies at
+that price on its exchange:
+
+* NASDAQ, NYSE: $0.01 at or above $1, $0.0001 below (SEC Rule 612).
+* LSE: the MiFID II tick size table (RTS 11 annex) in pence, by price band and by the share's
+  liquidity band 1-6 (the more trades, the finer); a company's band follows from its volume.
+* TSE: the standard table (TOPIX 100 constituents have a finer one, not modelled), whole yen:
+  1 up to 3,000 yen, 5 to 5,000, 10 to 30,000, 50 to 50,000, 100 to 300,000, 500 to 500,000,
+  1,000 to 3 M, 5,000 to 5 M, 10,000 to 30 M, 50,000 to 50 M, 100,000 above.
+* HKEX: the spread table: 0.001 from 0.01 to 0.25, 0.005 to 0.50, 0.01 to 10, 0.02 to 20, 0.05
+  to 100, 0.10 to 200, 0.20 to 500, 0.50 to 1,000, 1 to 2,000, 2 to 5,000, 5 to 9,995 (prices
+  kept within 0.01 .. 9,995).
+
+Open and close are rounded to the nearest tick of their own price band, high up and low down;
+a price rounded across a band boundary lands on the boundary, a multiple of the ticks on both
+sides. Then high = max(high, open, close) and low = min(low, open, close), so low <= min(open,
+close) <= max(open, close) <= high holds exactly in the written data.
+
+A chunk of price rows finds its companies and sessions from the block layout, recomputes each
+touched company's whole walk (a cumulative sum over a companies x sessions array) from counter-
+based normals keyed by (company, session), so chunks are independent and any chunking gives
+the same values.
 """
 
 from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from gengo.core import rand, vocab
-from gengo.core.arrays import date_from_days, decimal_from_units, join, take
+from gengo.core.arrays import date_from_days, decimal_from_units, join, take, zero_pad
 from gengo.core.errors import GengoError
 from gengo.core.schema import ChunkContext, Column, Model, Table
 from gengo.models._quota import group_of, quota, starts
@@ -52,86 +83,162 @@ COMPANIES, EXCHANGES, PRICES = "dim_companies", "dim_exchanges", "fact_daily_sto
 
 ID = pa.int64()
 PRICE = pa.decimal128(12, 4)
-_UNITS = 10_000  # price units per dollar (scale 4)
-
-# --- trading calendar ------------------------------------------------------------------------
-
-_NYSE_HOLIDAYS = [
-    "2020-01-01",
-    "2020-01-20",
-    "2020-02-17",
-    "2020-04-10",
-    "2020-05-25",
-    "2020-07-03",
-    "2020-09-07",
-    "2020-11-26",
-    "2020-12-25",
-    "2021-01-01",
-    "2021-01-18",
-    "2021-02-15",
-    "2021-04-02",
-    "2021-05-31",
-    "2021-07-05",
-    "2021-09-06",
-    "2021-11-25",
-    "2021-12-24",
-    "2022-01-17",
-    "2022-02-21",
-    "2022-04-15",
-    "2022-05-30",
-    "2022-06-20",
-    "2022-07-04",
-    "2022-09-05",
-    "2022-11-24",
-    "2022-12-26",
-    "2023-01-02",
-    "2023-01-16",
-    "2023-02-20",
-    "2023-04-07",
-    "2023-05-29",
-    "2023-06-19",
-    "2023-07-04",
-    "2023-09-04",
-    "2023-11-23",
-    "2023-12-25",
-    "2024-01-01",
-    "2024-01-15",
-    "2024-02-19",
-    "2024-03-29",
-    "2024-05-27",
-    "2024-06-19",
-    "2024-07-04",
-    "2024-09-02",
-    "2024-11-28",
-    "2024-12-25",
-]
-
-
-def _trading_days() -> np.ndarray:
-    days = np.arange(np.datetime64("2020-01-01"), np.datetime64("2025-01-01")).astype(np.int64)
-    holidays = np.array(_NYSE_HOLIDAYS, dtype="datetime64[D]").astype(np.int64)
-    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    assert np.all((holidays + 3) % 7 < 5), "an exchange holiday on a weekend"
-    return days[(weekday < 5) & ~np.isin(days, holidays)]
-
-
-TRADING_DAYS = _trading_days()  # days since 1970-01-01
-DAYS = len(TRADING_DAYS)  # 1258
+_UNITS = 10_000  # price units per currency unit (scale 4)
 
 # --- exchanges -------------------------------------------------------------------------------
 
-# (name as in the Go tool, country, ISO 10383 MIC, city, share of listings, legal suffixes)
+# (name as in the Go tool, country, ISO 10383 MIC, city, quote currency, share of listings,
+# legal suffixes)
 _EXCHANGES = (
-    ("NASDAQ", "United States", "XNAS", "New York", 0.34, ("Inc.", "Corp.", "Inc.", "Holdings Inc.", "Co.")),
-    ("New York Stock Exchange", "United States", "XNYS", "New York", 0.28, ("Corp.", "Inc.", "Co.", "Group Inc.")),
-    ("London Stock Exchange", "United Kingdom", "XLON", "London", 0.14, ("plc", "Group plc", "Holdings plc")),
-    ("Tokyo Stock Exchange", "Japan", "XTKS", "Tokyo", 0.14, ("Co., Ltd.", "Corporation", "Holdings, Inc.")),
-    ("Hong Kong Stock Exchange", "Hong Kong", "XHKG", "Hong Kong", 0.10, ("Holdings Ltd.", "Ltd.", "Group Ltd.")),
+    ("NASDAQ", "United States", "XNAS", "New York", "USD", 0.34, ("Inc.", "Corp.", "Inc.", "Holdings Inc.", "Co.")),
+    (
+        "New York Stock Exchange",
+        "United States",
+        "XNYS",
+        "New York",
+        "USD",
+        0.28,
+        ("Corp.", "Inc.", "Co.", "Group Inc."),
+    ),
+    ("London Stock Exchange", "United Kingdom", "XLON", "London", "GBX", 0.14, ("plc", "Group plc", "Holdings plc")),
+    ("Tokyo Stock Exchange", "Japan", "XTKS", "Tokyo", "JPY", 0.14, ("Co., Ltd.", "Corporation", "Holdings, Inc.")),
+    (
+        "Hong Kong Stock Exchange",
+        "Hong Kong",
+        "XHKG",
+        "Hong Kong",
+        "HKD",
+        0.10,
+        ("Holdings Ltd.", "Ltd.", "Group Ltd."),
+    ),
 )
-_EXCHANGE_WEIGHTS = np.array([e[4] for e in _EXCHANGES])
-_SUFFIXES = pa.array([s for e in _EXCHANGES for s in e[5]])
-_SUFFIX_COUNT = np.array([len(e[5]) for e in _EXCHANGES])
+NASDAQ, NYSE, LSE, TSE, HKEX = range(5)
+MICS = tuple(e[2] for e in _EXCHANGES)
+_EXCHANGE_WEIGHTS = np.array([e[5] for e in _EXCHANGES])
+_SUFFIXES = pa.array([s for e in _EXCHANGES for s in e[6]])
+_SUFFIX_COUNT = np.array([len(e[6]) for e in _EXCHANGES])
 _SUFFIX_OFFSET = starts(_SUFFIX_COUNT)
+
+# Per exchange: median first price in the quote currency and its log-sd (LSE in pence, so 350p
+# is 3.50 GBP), median daily volume in shares, trading unit in shares (TSE: 100 since 2018).
+_PRICE_LEVEL = np.array([45.0, 45.0, 350.0, 2_000.0, 5.0])
+_PRICE_SPREAD = np.array([0.9, 0.9, 1.1, 0.8, 1.3])
+_VOLUME_MEDIAN = np.array([600_000.0, 600_000.0, 800_000.0, 150_000.0, 3_000_000.0])
+_LOT = np.array([1, 1, 1, 100, 1])
+# Lowest and highest price in units: $0.0001, 0.0001p, 1 yen, HK$0.01; HKEX's table ends at
+# 9,995, the others stop at 90 M (a multiple of every tick, far above any walk).
+_MIN_PRICE = np.array([1, 1, 1, _UNITS, 100], dtype=np.int64)
+_MAX_PRICE = np.array([90_000_000 * _UNITS] * 4 + [9_995 * _UNITS], dtype=np.int64)
+
+# --- trading calendars -----------------------------------------------------------------------
+
+WINDOW = ("2020-01-02", "2024-12-31")  # first and last day a session may fall on
+_SLOT = 2048  # random streams index (company, session) as company * _SLOT + session
+_CALENDARS = "exchange-calendars"  # the distribution whose version keys the cached sessions
+
+
+def _build_sessions(mic: str) -> np.ndarray:
+    """The exchange's sessions inside the window, as days since 1970-01-01 (int64)."""
+    import exchange_calendars  # slow import (pandas): only when the cache misses
+
+    # A calendar a few weeks wider than the window, then cut: the library refuses a range that
+    # starts before an exchange's first session (the TSE opens on 2020-01-06).
+    with warnings.catch_warnings():  # the library's pandas deprecation notices are not the user's concern
+        warnings.simplefilter("ignore")
+        cal = exchange_calendars.get_calendar(mic, start="2019-12-01", end="2025-01-31")
+    days = cal.sessions.values.astype("datetime64[D]").astype(np.int64)
+    first, last = (np.datetime64(d, "D").astype(np.int64) for d in WINDOW)
+    return days[(days >= first) & (days <= last)]
+
+
+def _build_calendars() -> np.ndarray:
+    """Sessions per exchange, then every exchange's sessions: one array, so one cache file."""
+    days = [_build_sessions(mic) for mic in MICS]
+    return np.concatenate([[len(d) for d in days], *days]).astype(np.int64)
+
+
+@lru_cache(maxsize=1)
+def _calendars() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(every exchange's sessions concatenated, index of each exchange's first, sessions per exchange)."""
+    name = f"sessions-{'-'.join(MICS)}-{WINDOW[0]}-{WINDOW[1]}"
+    packed = np.asarray(vocab.disk_cached(name, _build_calendars, _CALENDARS), dtype=np.int64)
+    counts = packed[: len(MICS)]
+    return packed[len(MICS) :], starts(counts), counts
+
+
+def sessions(exchange: int) -> np.ndarray:
+    """Trading days (days since 1970-01-01) of a 0-based exchange inside the window."""
+    days, first, count = _calendars()
+    return days[first[exchange] : first[exchange] + count[exchange]]
+
+
+def session_counts() -> np.ndarray:
+    """Sessions per exchange inside the window (NASDAQ, NYSE, LSE, TSE, HKEX)."""
+    return _calendars()[2].copy()
+
+
+# --- ticks -----------------------------------------------------------------------------------
+
+# Each tick regime is (first price of each band in units, tick of the band in units); bands are
+# closed below. Tables whose bands are closed above (TSE "up to 3,000 yen", HKEX "over 0.25 to
+# 0.50") start the next band one unit (0.0001) higher.
+_US_REGIME = ([0, _UNITS], [1, 100])
+# MiFID II: band limits 0, 0.1, 0.2, 0.5, 1, 2, 5, ... 50,000 (in pence here); in liquidity band
+# b the tick of price band r is the 1-2-5 series value S[r + 3 - b], at least 0.0001 (S[0]). This
+# reproduces the annex table (0.0005 .. 500 in band 1, 0.0001 .. 10 in band 6).
+_MIFID_STARTS = [0] + [m * 10**k for k in range(3, 9) for m in (1, 2, 5)]
+_SERIES = [m * 10**k for k in range(0, 8) for m in (1, 2, 5)]  # 1, 2, 5, 10, ... units
+_LSE_REGIMES = [(_MIFID_STARTS, [_SERIES[max(r + 3 - b, 0)] for r in range(len(_MIFID_STARTS))]) for b in range(1, 7)]
+
+
+def _closed_above(upper: list[float], ticks: list[float]) -> tuple[list[int], list[int]]:
+    return [0] + [round(u * _UNITS) + 1 for u in upper], [round(t * _UNITS) for t in ticks]
+
+
+_TSE_REGIME = _closed_above(
+    [3_000, 5_000, 30_000, 50_000, 300_000, 500_000, 3e6, 5e6, 3e7, 5e7],
+    [1, 5, 10, 50, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000],
+)
+_HKEX_REGIME = _closed_above(
+    [0.25, 0.5, 10, 20, 100, 200, 500, 1_000, 2_000, 5_000],
+    [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+)
+# Regime 0: US, 1-6: LSE liquidity bands 1-6, 7: TSE, 8: HKEX.
+_REGIMES = [_US_REGIME, *_LSE_REGIMES, _TSE_REGIME, _HKEX_REGIME]
+_BOUNDS = np.unique(np.concatenate([np.array(s, dtype=np.int64) for s, _ in _REGIMES]))
+_TICKS = np.array(
+    [np.array(t, dtype=np.int64)[np.searchsorted(s, _BOUNDS, side="right") - 1] for s, t in _REGIMES]
+)  # regime x band of _BOUNDS -> tick in units
+_BOUNDS_F = np.append(_BOUNDS, np.inf).astype(np.float64)  # with an upper end for the last band
+_TICKS_F = _TICKS.astype(np.float64)
+# LSE liquidity band from the company's volume z-score: limits between bands 1|2, ..., 5|6.
+_BAND_LIMITS = np.array([-1.6, -0.9, -0.3, 0.3, 0.9])
+
+
+def _on_ticks(prices: tuple[np.ndarray, ...], hows: tuple, regime: np.ndarray) -> list[np.ndarray]:
+    """Prices (float, in units, overwritten) moved to the tick grid of their regime, each with its
+    ``how`` (rint, ceil, floor).
+
+    The prices of a row are close together: the band found for the first one is checked for the
+    others, and only those that left it are searched again (a search costs more than two compares).
+    """
+    band = np.searchsorted(_BOUNDS_F, prices[0], side="right") - 1
+    lower, upper = _BOUNDS_F[band], _BOUNDS_F[band + 1]
+    out = []
+    for i, (price, how) in enumerate(zip(prices, hows, strict=True)):
+        own = band
+        if i:
+            moved = np.flatnonzero((price < lower) | (price >= upper))
+            if len(moved):
+                own = band.copy()
+                own[moved] = np.searchsorted(_BOUNDS_F, price[moved], side="right") - 1
+        tick = _TICKS_F[regime, own]
+        q = np.divide(price, tick, out=price)  # in place: the caller hands the prices over
+        how(q, out=q)
+        q *= tick
+        out.append(q.astype(np.int64))
+    return out
+
 
 # --- sectors ---------------------------------------------------------------------------------
 
@@ -311,19 +418,39 @@ _WORD_COUNT = np.array([len(s[4]) for s in _SECTORS], dtype=np.int64)
 _WORD_OFFSET = starts(_WORD_COUNT)
 assert len(set(_WORDS.to_pylist())) == len(_WORDS), "sector name words must be distinct across sectors"
 
+
 # --- tickers ---------------------------------------------------------------------------------
 
-_TICKER_CAPACITY = 26 ** np.arange(1, 6, dtype=np.int64)  # 1..5 letters
-MAX_COMPANIES = int(_TICKER_CAPACITY.sum())  # 12,356,630
-_TICKER_SHARES = np.array([0.002, 0.03, 0.30, 0.50, 0.168])
+# Shares of ticker lengths 1-5 per exchange. NASDAQ and NYSE split each length's 26**L codes
+# (even codes NASDAQ, odd NYSE); the LSE uses 2-4 letters.
+_LETTER_SHARES = {
+    NASDAQ: np.array([0.002, 0.01, 0.10, 0.80, 0.088]),
+    NYSE: np.array([0.01, 0.12, 0.60, 0.27, 0.0]),
+    LSE: np.array([0.0, 0.06, 0.55, 0.39, 0.0]),
+}
+_US_CAPACITY = 26 ** np.arange(1, 6, dtype=np.int64) // 2
+_LETTER_CAPACITY = {
+    NASDAQ: _US_CAPACITY,
+    NYSE: _US_CAPACITY,
+    LSE: 26 ** np.arange(1, 6, dtype=np.int64) * [0, 1, 1, 1, 0],
+}
+_TSE_NUMERIC = 9997 - 1301 + 1  # 8,697 codes 1301..9997
+_TSE_LETTERS = np.frombuffer(b"0123456789ACDFGHJKLMNPRSTUWXY", dtype=np.uint8)  # digits + 19 letters
+_TSE_PAIRS = 29 * 29 - 10 * 10  # second and fourth characters, at least one a letter: 741
+_TSE_ALNUM = 9 * 10 * _TSE_PAIRS  # first character 1-9, third 0-9: 66,690
+_HKEX_CODES = 9_999
+# Companies an exchange can list with unique tickers.
+_CAPACITY = np.array(
+    [_US_CAPACITY.sum(), _US_CAPACITY.sum(), _LETTER_CAPACITY[LSE].sum(), _TSE_NUMERIC + _TSE_ALNUM, _HKEX_CODES]
+)
 
 
-def _ticker_lengths(companies: int) -> np.ndarray:
-    """Companies per ticker length (1..5), capped by the letters available."""
-    counts = np.minimum(quota(companies, _TICKER_SHARES), _TICKER_CAPACITY)
+def _ticker_lengths(companies: int, shares: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Companies per ticker length (1..5), capped by the codes available."""
+    counts = np.minimum(quota(companies, shares), capacity)
     left = companies - int(counts.sum())
     for length in range(4, -1, -1):  # overflow goes to the longest lengths first (5 iterations)
-        add = min(left, int(_TICKER_CAPACITY[length] - counts[length]))
+        add = min(left, int(capacity[length] - counts[length]))
         counts[length] += add
         left -= add
     return counts
@@ -339,17 +466,212 @@ def _letters(code: np.ndarray, length: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), len(code), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
+def _fixed_width(chars: np.ndarray) -> pa.Array:
+    """Strings from a (rows, width) array of ASCII codes."""
+    rows, width = chars.shape
+    offsets = (np.arange(rows + 1, dtype=np.int32) * width).astype(np.int32)
+    data = np.ascontiguousarray(chars, dtype=np.uint8)
+    return pa.Array.from_buffers(pa.string(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _tse_codes(seed: int, number: np.ndarray) -> pa.Array:
+    """TSE codes: the first 8,697 companies get the numeric codes 1301..9997, later ones (as
+    listings since 2024) alphanumeric codes; each set is permuted so codes do not follow ids."""
+    chars = np.empty((len(number), 4), dtype=np.uint8)
+    numeric = number < _TSE_NUMERIC
+    key = rand.stream_key(seed, COMPANIES, "ticker", "XTKS")
+    code = 1301 + rand.Permutation(key, _TSE_NUMERIC)(np.where(numeric, number, 0))
+    for i, power in enumerate((1000, 100, 10, 1)):
+        chars[:, i] = 48 + (code // power) % 10
+    a = rand.Permutation(rand.stream_key(seed, COMPANIES, "ticker", "XTKS", "alnum"), _TSE_ALNUM)(
+        np.where(numeric, 0, number - _TSE_NUMERIC)
+    )
+    q = a % _TSE_PAIRS
+    second_letter = q < 19 * 29
+    q2 = q - 19 * 29
+    c2 = np.where(second_letter, 10 + q // 29, q2 // 19)
+    c4 = np.where(second_letter, q % 29, 10 + q2 % 19)
+    alnum = np.stack(
+        [48 + 1 + a // (10 * _TSE_PAIRS), _TSE_LETTERS[c2], 48 + (a // _TSE_PAIRS) % 10, _TSE_LETTERS[c4]], 1
+    )
+    chars[~numeric] = alnum[~numeric]
+    return _fixed_width(chars)
+
+
+def _tickers(seed: int, exchange: int, listed: int, number: np.ndarray) -> pa.Array:
+    """Tickers of the companies numbered ``number`` among the ``listed`` companies of ``exchange``."""
+    mic = MICS[exchange]
+    if exchange == TSE:
+        return _tse_codes(seed, number)
+    if exchange == HKEX:
+        code = 1 + rand.Permutation(rand.stream_key(seed, COMPANIES, "ticker", mic), _HKEX_CODES)(number)
+        return zero_pad(code, 5)
+    # Letters: a permuted rank picks the length (so short tickers are not the first ids), then a
+    # permutation of that length's code space (one for both US exchanges, which split it).
+    rank = rand.Permutation(rand.stream_key(seed, COMPANIES, "ticker", mic), listed)(number)
+    per_length = _ticker_lengths(listed, _LETTER_SHARES[exchange], _LETTER_CAPACITY[exchange])
+    length_idx = group_of(rank, per_length)
+    within = rank - starts(per_length)[length_idx]
+    space = "US" if exchange in (NASDAQ, NYSE) else mic
+    code = np.zeros_like(within)
+    for li in np.unique(length_idx):  # at most 5 iterations
+        m = length_idx == li
+        codes = 26 ** (int(li) + 1)
+        own = within[m] * 2 + exchange if space == "US" else within[m]
+        code[m] = rand.Permutation(rand.stream_key(seed, COMPANIES, "ticker", space, str(li)), codes)(own)
+    return _letters(code, length_idx + 1)
+
+
+# --- listing: which exchange each company is on, as a deck of exact quotas per block ----------
+
+_BLOCK = 1_000  # companies per deck
+
+
+def _capped_quota(size: int, caps: np.ndarray) -> np.ndarray:
+    """Companies per exchange out of ``size`` by the exchange shares, none above its cap."""
+    counts = quota(size, _EXCHANGE_WEIGHTS)
+    if (counts == 0).any():  # a handful of companies: still one on each exchange first
+        counts = quota(size, _EXCHANGE_WEIGHTS, minimum_one=True)
+    counts = np.minimum(counts, caps)
+    for _ in range(len(caps)):  # each round fills at least one exchange or places everyone
+        left = size - int(counts.sum())
+        room = caps - counts
+        if left == 0 or not (room > 0).any():
+            break
+        counts += np.minimum(quota(left, _EXCHANGE_WEIGHTS * (room > 0)), room)
+    return counts
+
+
+@dataclass(frozen=True)
+class _Decks:
+    full: int  # full blocks of _BLOCK companies
+    per_block: np.ndarray  # companies per exchange in a full block
+    partial: np.ndarray  # ... in the last, partial block (zeros if there is none)
+    listed: np.ndarray  # companies per exchange in all
+
+    def counts(self, block: np.ndarray) -> np.ndarray:
+        return np.where((block == self.full)[:, None], self.partial[None, :], self.per_block[None, :])
+
+
+@lru_cache(maxsize=16)
+def _decks(companies: int) -> _Decks:
+    full, rest = divmod(companies, _BLOCK)
+    caps = _CAPACITY // (full + (rest > 0))  # every block within its share of the codes
+    per_block = _capped_quota(_BLOCK, caps) if full else np.zeros(5, dtype=np.int64)
+    partial = _capped_quota(rest, caps) if rest else np.zeros(5, dtype=np.int64)
+    if int(per_block.sum()) + int(partial.sum()) != (_BLOCK if full else 0) + rest:
+        raise AssertionError("no room for the companies: _check should have refused")
+    return _Decks(full, per_block, partial, full * per_block + partial)
+
+
+def _max_companies() -> int:
+    """Largest company count whose decks fit the exchanges' codes (a multiple of _BLOCK)."""
+    lo, hi = 1, int(_CAPACITY.sum()) // _BLOCK + 1
+    while lo < hi:  # largest block count k with sum(capacity // k) >= _BLOCK
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if int((_CAPACITY // mid).sum()) >= _BLOCK else (lo, mid - 1)
+    return lo * _BLOCK
+
+
+MAX_COMPANIES = _max_companies()  # 12,871,000
+
+
+def _shuffle(seed: int, decks: _Decks, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(exchange, number inside the block's part for that exchange) of every slot of ``block``.
+
+    Slots past the partial block's companies get exchange 5 (no company).
+    """
+    slots = np.arange(_BLOCK, dtype=np.int64)
+    counts = decks.counts(block)  # blocks x 5
+    size = counts.sum(axis=1)
+    u = rand.bits(rand.stream_key(seed, COMPANIES, "exchange"), (block[:, None] * _BLOCK + slots).ravel())
+    u = (u >> np.uint64(1)).reshape(len(block), _BLOCK)
+    u[slots[None, :] >= size[:, None]] = np.uint64(1 << 63)  # empty slots sort last
+    order = np.argsort(u, axis=1, kind="stable")  # order[:, c]: the slot that gets card c
+    card = np.empty_like(order)
+    np.put_along_axis(card, order, np.broadcast_to(slots, order.shape), axis=1)
+    ends = np.cumsum(counts, axis=1)
+    label = np.zeros((len(block), _BLOCK), dtype=np.int64)
+    for e in range(5):  # card c belongs to the first exchange whose cards end after c
+        label += slots[None, :] >= ends[:, e : e + 1]
+    exchange = np.take_along_axis(label, card, axis=1)
+    first = np.concatenate([ends - counts, size[:, None]], axis=1)
+    return exchange, card - np.take_along_axis(first, exchange, axis=1)
+
+
+def _distinct_sorted(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` for ascending values, without sorting."""
+    new = np.empty(len(values), dtype=bool)
+    new[:1] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    return values[new], np.cumsum(new) - 1
+
+
+def company_listing(seed: int, companies: int, company: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(0-based exchange, 0-based number of the company among its exchange's companies), for
+    ascending ``company`` (a chunk's rows)."""
+    decks = _decks(companies)
+    block = company // _BLOCK
+    touched, row = _distinct_sorted(block)
+    exchange, within = _shuffle(seed, decks, touched)
+    slot = company - block * _BLOCK
+    e = exchange[row, slot]
+    return e, block * decks.per_block[e] + within[row, slot]
+
+
+def _price_rows(companies: int) -> tuple[int, int]:
+    """(price rows of a full block, price rows in all)."""
+    decks = _decks(companies)
+    days = session_counts()
+    per_block = int(decks.per_block @ days)
+    return per_block, decks.full * per_block + int(decks.partial @ days)
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Where price rows fall: per row, and per distinct company of the rows (in row order)."""
+
+    company: np.ndarray
+    exchange: np.ndarray
+    session: np.ndarray  # 0-based session of the company's exchange
+    touched: np.ndarray  # the distinct companies, ascending
+    touched_exchange: np.ndarray
+    row_of: np.ndarray  # index into ``touched`` of each row
+
+
+def _locate(seed: int, companies: int, row: np.ndarray) -> _Located:
+    """Companies and sessions of (ascending) price rows: rows run company by company, then by date."""
+    decks = _decks(companies)
+    per_block, _ = _price_rows(companies)
+    days = np.append(session_counts(), 0)  # exchange 5: an empty slot
+    if len(row) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Located(empty, empty, empty, empty, empty, empty)
+    first_block, last_block = (min(int(r) // max(per_block, 1), decks.full) for r in (row[0], row[-1]))
+    if last_block - first_block <= 2:  # a chunk: its few blocks (one without rows adds nothing)
+        blocks = np.arange(first_block, last_block + 1, dtype=np.int64)
+    else:  # rows sampled over the whole table
+        blocks, _ = _distinct_sorted(np.minimum(row // max(per_block, 1), decks.full))
+    exchange, _ = _shuffle(seed, decks, blocks)
+    exchange = exchange.ravel()
+    # First row after each slot's company, ascending over the touched blocks' slots; the rows are
+    # ascending too, so cutting them at those ends (a few thousand searches) finds every row's slot.
+    ends = (np.cumsum(days[exchange].reshape(len(blocks), _BLOCK), axis=1) + (blocks * per_block)[:, None]).ravel()
+    per_slot = np.diff(np.searchsorted(row, ends), prepend=0)
+    used = np.flatnonzero(per_slot)
+    row_of = np.repeat(np.arange(len(used)), per_slot[used])
+    touched = blocks[used // _BLOCK] * _BLOCK + used % _BLOCK
+    touched_exchange = exchange[used]
+    first = ends[used] - days[touched_exchange]
+    return _Located(touched[row_of], touched_exchange[row_of], row - first[row_of], touched, touched_exchange, row_of)
+
+
 # --- company attributes: pure functions of (seed, company count, company index) -------------
 
 
 def _check(companies: int) -> None:
     if companies > MAX_COMPANIES:
-        raise GengoError(f"financial supports at most {MAX_COMPANIES:,} companies (unique 1-5 letter tickers)")
-
-
-def company_exchange(seed: int, company: np.ndarray) -> np.ndarray:
-    """0-based exchange of each company (fixed over time)."""
-    return rand.weighted_choice(rand.stream_key(seed, COMPANIES, "exchange"), company, _EXCHANGE_WEIGHTS)
+        raise GengoError(f"financial supports at most {MAX_COMPANIES:,} companies (unique tickers per exchange)")
 
 
 def company_sector(seed: int, companies: int, company: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -360,7 +682,22 @@ def company_sector(seed: int, companies: int, company: np.ndarray) -> tuple[np.n
     return sector, rank - starts(counts)[sector]
 
 
-def _company_params(seed: int, companies: int, company: np.ndarray):
+def _volume_z(seed: int, company: np.ndarray) -> np.ndarray:
+    return rand.normal(rand.stream_key(seed, COMPANIES, "volume"), company)
+
+
+def liquidity_band(seed: int, company: np.ndarray) -> np.ndarray:
+    """MiFID II liquidity band 1-6 of each company (it sets the tick of LSE listings)."""
+    return 1 + np.searchsorted(_BAND_LIMITS, _volume_z(seed, company))
+
+
+def tick_regime(seed: int, company: np.ndarray, exchange: np.ndarray) -> np.ndarray:
+    """Row of the tick table: 0 US, 1-6 LSE liquidity bands, 7 TSE, 8 HKEX."""
+    regime = np.array([0, 0, 0, 7, 8])[exchange]
+    return np.where(exchange == LSE, liquidity_band(seed, company), regime)
+
+
+def _company_params(seed: int, companies: int, company: np.ndarray, exchange: np.ndarray):
     """Daily drift, daily volatility, log first price and log median volume of each company."""
     sector, _ = company_sector(seed, companies, company)
     key = rand.stream_key(seed, COMPANIES, "params")
@@ -368,8 +705,9 @@ def _company_params(seed: int, companies: int, company: np.ndarray):
     sigma = _SECTOR_VOL[sector] * np.exp(0.25 * rand.normal(key, company))
     sigma_d = sigma / np.sqrt(252.0)
     drift_d = (mu - 0.5 * sigma * sigma) / 252.0
-    log_p0 = np.log(45.0) + 0.9 * rand.normal(rand.stream_key(seed, COMPANIES, "first_price"), company)
-    log_volume = np.log(600_000.0) + 1.3 * rand.normal(rand.stream_key(seed, COMPANIES, "volume"), company)
+    first = rand.normal(rand.stream_key(seed, COMPANIES, "first_price"), company)
+    log_p0 = np.log(_PRICE_LEVEL[exchange]) + _PRICE_SPREAD[exchange] * first
+    log_volume = np.log(_VOLUME_MEDIAN[exchange]) + 1.3 * _volume_z(seed, company)
     return drift_d, sigma_d, log_p0, log_volume
 
 
@@ -381,7 +719,7 @@ def _companies(ctx: ChunkContext) -> dict:
     _check(n)
     k = ctx.idx
     sector, number = company_sector(ctx.seed, n, k)
-    exchange = company_exchange(ctx.seed, k)
+    exchange, listed_as = company_listing(ctx.seed, n, k)
     # Name: a bijection of the number inside the sector onto (last name(s), sector word).
     last = vocab.last_names().values
     n_last = len(last)
@@ -407,19 +745,18 @@ def _companies(ctx: ChunkContext) -> dict:
     lead = pc.if_else(pa.array(in_single), lead, pair)
     suffix_idx = _SUFFIX_OFFSET[exchange] + ctx.integers(0, 1 << 30, "suffix") % _SUFFIX_COUNT[exchange]
     name = join(lead, " ", take(_WORDS, _WORD_OFFSET[sector] + word), " ", take(_SUFFIXES, suffix_idx))
-    # Ticker: a bijection of another permuted rank onto 1-5 letter strings.
-    rank = rand.Permutation(ctx.key("ticker"), n)(k)
-    per_length = _ticker_lengths(n)
-    length_idx = group_of(rank, per_length)
-    within = rank - starts(per_length)[length_idx]
-    code = np.zeros_like(within)
-    for li in np.unique(length_idx):  # at most 5 iterations
-        m = length_idx == li
-        code[m] = rand.Permutation(ctx.key("ticker", str(li)), int(_TICKER_CAPACITY[li]))(within[m])
+    # Ticker: per exchange (at most 5 iterations), then back in row order.
+    listed = _decks(n).listed
+    parts, rows = [pa.array([], pa.string())], [np.zeros(0, dtype=np.int64)]
+    for e in np.unique(exchange):
+        m = np.flatnonzero(exchange == e)
+        parts.append(_tickers(ctx.seed, int(e), int(listed[e]), listed_as[m]))
+        rows.append(m)
+    tickers = pa.concat_arrays(parts).take(pa.array(np.argsort(np.concatenate(rows))))
     return {
         "company_id": ctx.ids,
         "company_name": name,
-        "ticker_symbol": _letters(code, length_idx + 1),
+        "ticker_symbol": tickers,
         "sector": take(pa.array(SECTOR_NAMES), sector),
         "exchange_id": exchange + 1,
     }
@@ -429,67 +766,85 @@ def _exchanges(ctx: ChunkContext) -> dict:
     def col(i: int) -> pa.Array:
         return take(pa.array([e[i] for e in _EXCHANGES]), ctx.idx)
 
-    return {"exchange_id": ctx.ids, "exchange_name": col(0), "country": col(1), "mic": col(2), "city": col(3)}
+    return {
+        "exchange_id": ctx.ids,
+        "exchange_name": col(0),
+        "country": col(1),
+        "mic": col(2),
+        "city": col(3),
+        "currency": col(4),
+    }
 
 
 # --- fact ------------------------------------------------------------------------------------
 
 
-def _to_ticks(price: np.ndarray, how) -> np.ndarray:
-    """Price units (1e-4 dollar) on the tick grid: $0.01 at or above $1, $0.0001 below."""
-    tick = np.where(price >= 1.0, 100, 1)
-    return how(price * _UNITS / tick).astype(np.int64) * tick
-
-
 def _prices(ctx: ChunkContext) -> dict:
     n = ctx.rows[COMPANIES]
     _check(n)
-    idx = ctx.idx
-    company = idx // DAYS
-    day = idx - company * DAYS
-    # The walk of every company this chunk touches, from its first trading day.
-    touched, row_of = np.unique(company, return_inverse=True)
-    drift_d, sigma_d, log_p0, log_volume = _company_params(ctx.seed, n, touched)
-    grid = touched[:, None] * DAYS + np.arange(DAYS, dtype=np.int64)[None, :]
+    at = _locate(ctx.seed, n, ctx.idx)
+    company, exchange, day, touched, touched_exchange, row_of = (
+        at.company,
+        at.exchange,
+        at.session,
+        at.touched,
+        at.touched_exchange,
+        at.row_of,
+    )
+    all_days, first_day, day_count = _calendars()
+    # The walk of every company this chunk touches, from its first session, in price units.
+    drift_d, sigma_d, log_p0, log_volume = _company_params(ctx.seed, n, touched, touched_exchange)
+    log_p0 += np.log(_UNITS)
+    span = int(day_count[touched_exchange].max(initial=0))
+    grid = touched[:, None] * _SLOT + np.arange(span, dtype=np.int64)[None, :]
     z = rand.normal(ctx.key("return"), grid.ravel()).reshape(grid.shape)
     log_close = np.cumsum(drift_d[:, None] + sigma_d[:, None] * z, axis=1)
     log_close += log_p0[:, None]
+    slot = company * _SLOT + day  # (company, session): the same numbers in any chunking
     close_today = log_close[row_of, day]
     previous = np.where(day > 0, log_close[row_of, np.maximum(day - 1, 0)], log_p0[row_of])
     sd = sigma_d[row_of]
-    log_open = previous + 0.25 * sd * rand.normal(ctx.key("gap"), idx)
-    open_ = np.maximum(np.exp(log_open), 0.01)
-    close = np.maximum(np.exp(close_today), 0.01)
-    high = np.maximum(open_, close) * np.exp(0.6 * sd * np.abs(rand.normal(ctx.key("high"), idx)))
-    low = np.minimum(open_, close) * np.exp(-0.6 * sd * np.abs(rand.normal(ctx.key("low"), idx)))
-    open_u = np.maximum(_to_ticks(open_, np.rint), 1)
-    close_u = np.maximum(_to_ticks(close, np.rint), 1)
-    high_u = np.maximum(np.maximum(_to_ticks(high, np.ceil), open_u), close_u)
-    low_u = np.minimum(np.minimum(np.maximum(_to_ticks(low, np.floor), 1), open_u), close_u)
-    # Volume: heavier on days with large moves.
+    open_ = np.exp(previous + 0.25 * sd * rand.normal(ctx.key("gap"), slot))
+    close = np.exp(close_today)
+    high = np.maximum(open_, close) * np.exp(0.6 * sd * np.abs(rand.normal(ctx.key("high"), slot)))
+    low = np.minimum(open_, close) * np.exp(-0.6 * sd * np.abs(rand.normal(ctx.key("low"), slot)))
+    # To the exchange's tick grid, inside its price limits (both ends lie on every grid).
+    regime = tick_regime(ctx.seed, touched, touched_exchange)[row_of]
+    lo, hi = _MIN_PRICE[exchange], _MAX_PRICE[exchange]
+    for price in (open_, close, high, low):
+        np.clip(price, lo, hi, out=price)
+    open_u, close_u, high_u, low_u = _on_ticks((open_, close, high, low), (np.rint, np.rint, np.ceil, np.floor), regime)
+    np.maximum(high_u, np.maximum(open_u, close_u), out=high_u)
+    np.minimum(low_u, np.minimum(open_u, close_u), out=low_u)
+    # Volume: heavier on days with large moves, in whole trading units (lots).
+    lot = _LOT[touched_exchange]
     move = np.abs(z[row_of, day])
-    volume = np.exp(log_volume[row_of] + 0.45 * rand.normal(ctx.key("volume"), idx)) * (0.7 + 0.4 * move)
+    lots = np.exp((log_volume - np.log(lot))[row_of] + 0.45 * rand.normal(ctx.key("volume"), slot)) * (0.7 + 0.4 * move)
+    volume = np.maximum(np.rint(lots), (-(-100 // lot))[row_of]).astype(np.int64)
+    volume *= lot[row_of]
     return {
         "price_id": ctx.ids,
-        "date": date_from_days(TRADING_DAYS[day]),
+        "date": date_from_days(all_days[first_day[exchange] + day]),
         "company_id": company + 1,
-        "exchange_id": company_exchange(ctx.seed, company) + 1,
+        "exchange_id": exchange + 1,
         "open_price": decimal_from_units(open_u, 12, 4),
         "high_price": decimal_from_units(high_u, 12, 4),
         "low_price": decimal_from_units(low_u, 12, 4),
         "close_price": decimal_from_units(close_u, 12, 4),
-        "volume": np.maximum(np.rint(volume), 100).astype(np.int64),
+        "volume": volume,
     }
 
 
 def derive(rows: dict[str, int], seed: int) -> dict[str, int]:
-    """Price rows follow from companies: one row per company and trading day."""
-    return {EXCHANGES: len(_EXCHANGES), PRICES: rows[COMPANIES] * DAYS}
+    """Price rows follow from companies: one row per company and session of its exchange."""
+    _check(rows[COMPANIES])
+    return {EXCHANGES: len(_EXCHANGES), PRICES: _price_rows(rows[COMPANIES])[1]}
 
 
 def row_counts(prices: int, seed: int) -> dict[str, int]:
-    """Go tool ratio: one company per 5 years of trading days (here exactly 1,258 rows each)."""
-    rows = {COMPANIES: max(1, round(int(prices) / DAYS)), EXCHANGES: 0, PRICES: 0}
+    """Go tool ratio: one company per 5 years of trading days (1,222 to 1,262 rows each)."""
+    per_company = float(_EXCHANGE_WEIGHTS @ session_counts())
+    rows = {COMPANIES: min(max(1, round(int(prices) / per_company)), MAX_COMPANIES), EXCHANGES: 0, PRICES: 0}
     rows.update(derive(rows, seed))
     return rows
 
@@ -508,7 +863,7 @@ MODEL = Model(
             (
                 Column("company_id", ID, primary_key=True),
                 Column("company_name", pa.string(), doc="unique"),
-                Column("ticker_symbol", pa.string(), doc="unique, 1-5 uppercase letters"),
+                Column("ticker_symbol", pa.string(), doc="unique per exchange, in the exchange's style"),
                 Column("sector", pa.string()),
                 Column("exchange_id", ID, references=_fk(EXCHANGES, "exchange_id"), doc="appended: listing"),
             ),
@@ -522,6 +877,7 @@ MODEL = Model(
                 Column("country", pa.string()),
                 Column("mic", pa.string(), doc="appended: ISO 10383 market identifier code"),
                 Column("city", pa.string(), doc="appended"),
+                Column("currency", pa.string(), doc="appended: quote currency of the prices (GBX: pence sterling)"),
             ),
             _exchanges,
         ),
@@ -529,10 +885,10 @@ MODEL = Model(
             PRICES,
             (
                 Column("price_id", ID, primary_key=True),
-                Column("date", pa.date32(), doc="trading day"),
+                Column("date", pa.date32(), doc="a session of the company's exchange"),
                 Column("company_id", ID, references=_fk(COMPANIES, "company_id")),
                 Column("exchange_id", ID, references=_fk(EXCHANGES, "exchange_id"), doc="the company's listing"),
-                Column("open_price", PRICE),
+                Column("open_price", PRICE, doc="in the exchange's currency, on its tick grid"),
                 Column("high_price", PRICE),
                 Column("low_price", PRICE),
                 Column("close_price", PRICE),
@@ -545,7 +901,7 @@ MODEL = Model(
     bytes_per_scale={"csv": 66.0, "json": 166.0, "parquet": 26.0},  # measured at 1 GB
     derive=derive,
     notes=(
-        "One fixed trading calendar (NYSE holidays, 2020-01-02..2024-12-31, 1,258 days) for every listing.",
-        f"At most {MAX_COMPANIES:,} companies (unique 1-5 letter tickers).",
+        "Each exchange's own sessions (exchange_calendars), 2020-01-02..2024-12-31; prices in its currency and ticks.",
+        f"At most {MAX_COMPANIES:,} companies (unique tickers per exchange).",
     ),
 )
