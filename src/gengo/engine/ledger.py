@@ -112,7 +112,7 @@ def parameters(p: Plan) -> dict:
 
 def _library_versions() -> dict[str, str]:
     out = {}
-    for lib in ("numpy", "pyarrow", "polars", "faker"):
+    for lib in ("numpy", "pyarrow", "polars", "faker", "exchange-calendars"):  # what the bytes depend on
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[lib] = metadata.version(lib)
     return out
