@@ -93,14 +93,14 @@ def bench_one(
 ) -> dict:
     """Generate once in this (new) process, timed from the process's start like `gengo gen`:
     imports, the fork server starting meanwhile (see gengo.launch), planning, generation."""
+    from gengo.engine import tuning
     from gengo.engine.forkserver import prewarm
 
+    tuning.tune_parent()  # first, as gengo.launch does (allocator settings act at import)
     prewarm(workers)  # before the heavy imports, as gengo.launch does
     import gengo
     import gengo.api
-    from gengo.engine.tuning import keep_freed_memory
 
-    keep_freed_memory()  # as `gengo gen` does
     out = Path(tempfile.mkdtemp(prefix="gengo-bench-", dir=where))
     try:
         with PeakRSS() as rss:
