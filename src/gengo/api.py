@@ -29,6 +29,7 @@ from gengo.engine.pipeline import load as load_plan
 from gengo.engine.plan import Plan, make_plan, select_tables
 from gengo.engine.results import PartResult, Progress, Summary, TableResult
 from gengo.engine.verify import Report
+from gengo.engine.verify import verify as check_dataset
 from gengo.formats import WriteOptions, resolve_format
 from gengo.formats import ddl as _ddl
 from gengo.formats.storage import Output
@@ -230,7 +231,7 @@ def load(
     from gengo.formats.postgres import DEFAULT_CONNECTIONS, PostgresTarget, check_url, default_schema  # psycopg
 
     check_url(url)
-    if p.fmt.name != "postgres":
+    if not p.fmt.server:
         raise GengoError(f"loading into PostgreSQL needs a plan for the postgres format, not {p.fmt.name}")
     target = PostgresTarget(url, schema or default_schema(p.model.name), force, keep_partial)
     target.connections = max(1, connections or DEFAULT_CONNECTIONS)
@@ -241,9 +242,7 @@ def verify(
     directory: str | os.PathLike, keys: bool = True, engine: str | None = None, storage_options: dict | None = None
 ) -> Report:
     """Check a dataset (a directory or an fsspec URL) against its manifest and its model's keys."""
-    from gengo.engine.verify import verify as check
-
-    return check(directory, keys=keys, engine=engine, storage_options=storage_options)
+    return check_dataset(directory, keys=keys, engine=engine, storage_options=storage_options)
 
 
 def ddl(

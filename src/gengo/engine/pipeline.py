@@ -215,7 +215,7 @@ def load(plan: Plan, workers: int | None = None, progress: Progress | None = Non
     """Execute a plan whose format is a database server (``formats.postgres.PostgresTarget``)."""
     p = plan
     n_workers = check_workers(workers)
-    out = Path(getattr(p.fmt, "schema", None) or p.model.name)  # nothing is written there: results are <schema>/<table>
+    out = Path(p.fmt.schema)  # a server format names its target; nothing is written there: results are <schema>/<table>
     started = time.perf_counter()
     try:
         p.fmt.begin_run(out, p)

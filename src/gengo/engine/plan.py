@@ -9,6 +9,7 @@ from gengo.core.errors import GengoError
 from gengo.core.schema import Model
 from gengo.engine import sizing
 from gengo.formats import Format, WriteOptions
+from gengo.formats.ddl import ordered_tables
 
 CHUNK_BYTES = 8 * 10**6  # encoded chunks of about this size keep NumPy's arrays near the CPU caches
 MIN_CHUNK_ROWS = 16_384
@@ -68,7 +69,7 @@ class Plan:
         return sum(t.estimated_bytes for t in self.tables)
 
     def file_name(self, table: str) -> str:
-        if getattr(self.fmt, "database", False):  # one database file holds every table
+        if self.fmt.database:  # one database file holds every table
             return f"{self.model.name}.{self.fmt.extension}"
         return f"{table}.{self.fmt.extension}{self.options.suffix(self.fmt)}"
 
@@ -113,9 +114,7 @@ def make_plan(
     options = options or WriteOptions()
     options.check(fmt)
     selected = select_tables(model, tables)
-    if getattr(fmt, "database", False):  # databases check foreign keys on load: parents first
-        from gengo.formats.ddl import ordered_tables
-
+    if fmt.database:  # databases check foreign keys on load: parents first
         selected = tuple(t.name for t in ordered_tables(model, selected))
     rows, est = sizing.resolve_rows(model, fmt, seed, target_bytes, pins, selected, options, threads)
     plans = []

@@ -75,7 +75,7 @@ def estimate_table(
 ) -> TableEstimate:
     """Fitted costs of one table at the row counts ``rows``; ``divisor`` shrinks the samples (rougher, faster)."""
     n = rows[table.name]
-    database = getattr(fmt, "database", False)
+    database = fmt.database
     # Plain text has no per-unit costs: one smaller sample gives its bytes per row. A database's
     # table has a set-up cost of its own (blocks, index roots) that two samples separate out.
     per_unit_costs = fmt.unit_rows(options, None) is not None or database

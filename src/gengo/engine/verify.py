@@ -24,6 +24,7 @@ size or checksum for it) and its tables are queried in place, opened read-only.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 from collections.abc import Callable
@@ -32,12 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.json as pjson
+import pyarrow.parquet as pq
 
 from gengo.core.errors import GengoError
 from gengo.core.schema import Model, Table
 from gengo.formats import checksum
 from gengo.formats.base import TEMP_SUFFIX
 from gengo.formats.ddl import column_type, quote
+from gengo.formats.duckdb import import_duckdb
 from gengo.formats.storage import Output, is_url, local_path
 from gengo.models import resolve_model
 
@@ -413,8 +419,6 @@ def _lit(text: str) -> str:
 
 
 def _duck_connect(database: str = ":memory:", read_only: bool = False):
-    from gengo.formats.duckdb import import_duckdb
-
     # Never download an extension (an s3:// path would otherwise fetch httpfs): files on an
     # object store are read through the fsspec file system registered on the connection.
     return import_duckdb().connect(database, read_only=read_only, config={"autoinstall_known_extensions": False})
@@ -505,24 +509,16 @@ class _ArrowReader(_Reader):
             # A local file by its path (pyarrow reads it natively), a remote one as a stream.
             source = stack.enter_context(self.out.open_read(name)) if self.out.remote else self.out.join(name)
             if self.fmt == "parquet":
-                import pyarrow.parquet as pq
-
                 return pq.read_table(source, columns=columns)
             stream = _text_stream(source, name)
             if self.fmt == "csv":
-                import pyarrow.csv as pcsv
-
                 convert = pcsv.ConvertOptions(include_columns=columns, column_types={c: types[c] for c in columns})
                 return pcsv.read_csv(stream, convert_options=convert)
-            import pyarrow.json as pjson
-
             schema = pa.schema([pa.field(c, types[c]) for c in columns])
             parse = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
             return pjson.read_json(stream, parse_options=parse)
 
     def key_problems(self, table: Table) -> tuple[int, int]:
-        import pyarrow.compute as pc
-
         data = self.tables[table.name].select(list(table.primary_key))
         nulls = 0
         for column in data.columns:
@@ -533,8 +529,6 @@ class _ArrowReader(_Reader):
         return int(dup), int(nulls)
 
     def orphans(self, table: Table, col: str, parent: str, pcol: str) -> int:
-        import pyarrow.compute as pc
-
         child = self.tables[table.name].column(col).drop_null()
         keys = self.tables[parent].column(pcol).drop_null().unique()
         found = pc.is_in(child, value_set=keys)
@@ -547,8 +541,6 @@ def _text_stream(source, name: str):
     ``source`` is a local path or an open binary file (a remote object).
     """
     if name.endswith(".gz"):
-        import gzip
-
         return pa.PythonFile(gzip.open(source, "rb"), mode="r")
     if isinstance(source, str):
         return pa.input_stream(source, compression="zstd") if name.endswith(".zst") else source

@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from gengo.core.errors import GengoError
+from gengo.formats import ddl
 from gengo.formats.base import FormatBase, temp_path
 from gengo.formats.ddl import quote
 from gengo.formats.options import WriteOptions
@@ -137,8 +138,6 @@ class DuckDBFormat(FormatBase):
 
     def begin_run(self, out: Path, plan) -> None:
         """Create the database (under its temporary name) with every table and its keys."""
-        from gengo.formats import ddl
-
         duckdb = import_duckdb()
         path = out / plan.file_name(plan.tables[0].name)
         tmp = temp_path(path)

@@ -29,7 +29,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from gengo.core.errors import GengoError
+from gengo.formats import ddl
 from gengo.formats.base import FormatBase
+from gengo.formats.csv import CSV
 from gengo.formats.ddl import quote
 from gengo.formats.options import WriteOptions
 
@@ -183,8 +185,6 @@ class PostgresTarget(FormatBase):
     # Worker side and sizing: CSV without a header.
 
     def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> bytes:
-        from gengo.formats.csv import CSV
-
         return CSV.encode_plain(table, False) if len(table) else b""
 
     def choose_hints(self, sample: pa.Table, options: WriteOptions) -> dict | None:
@@ -255,8 +255,6 @@ class PostgresTarget(FormatBase):
             raise errors[0]
 
     def begin_run(self, out: Path, plan) -> None:
-        from gengo.formats import ddl
-
         if not self.url:
             raise GengoError("the postgres format needs a database URL: --db postgresql://user@host:port/database")
         check_url(self.url)
@@ -285,8 +283,6 @@ class PostgresTarget(FormatBase):
         self._pool = ThreadPoolExecutor(self.connections, thread_name_prefix="gengo-copy")
 
     def end_run(self, out: Path, plan) -> None:
-        from gengo.formats import ddl
-
         self._raise_failed(wait_for_all=True)
         names = [t.name for t in plan.tables]
         self._parallel([[s] for s in ddl.primary_key_statements(plan.model, names, self.schema)])

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from gengo.core import rand, vocab
 from gengo.core.arrays import take
@@ -228,8 +229,6 @@ def dates(days: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
 
 def with_nulls(arr: pa.Array, mask: np.ndarray) -> pa.Array:
     """``arr`` with NULL where ``mask`` (any type)."""
-    import pyarrow.compute as pc
-
     return pc.if_else(pa.array(mask), pa.nulls(len(arr), arr.type), arr)
 
 
@@ -542,8 +541,6 @@ def gendered_first_names() -> tuple[pa.Array, pa.Array]:
 
 def sentence(seed: int, table: str, column: str, idx: np.ndarray, n_words: int) -> pa.Array:
     """``n_words`` words from the lorem pool joined by spaces (a loop over words, not rows)."""
-    import pyarrow.compute as pc
-
     pool = words()
     parts = [
         take(pool, rand.integers(rand.stream_key(seed, table, column, str(w)), idx, 0, len(pool) - 1))
@@ -554,8 +551,6 @@ def sentence(seed: int, table: str, column: str, idx: np.ndarray, n_words: int) 
 
 def person_names(seed: int, table: str, column: str, idx: np.ndarray) -> pa.Array:
     """'First Last' names (managers)."""
-    import pyarrow.compute as pc
-
     fn, ln = vocab.first_names(), vocab.last_names()
     first = take(fn.values, rand.weighted_choice(rand.stream_key(seed, table, column, "first"), idx, fn.weights))
     last = take(ln.values, rand.weighted_choice(rand.stream_key(seed, table, column, "last"), idx, ln.weights))
@@ -564,8 +559,6 @@ def person_names(seed: int, table: str, column: str, idx: np.ndarray) -> pa.Arra
 
 def syllable_name(values: np.ndarray, digits: int) -> pa.Array:
     """dsdgen-style made-up names: the syllables of the decimal digits of ``values``."""
-    import pyarrow.compute as pc
-
     pool = pa.array(SYLLABLES, TEXT)
     v = np.asarray(values, dtype=np.int64)
     parts = []
@@ -579,8 +572,6 @@ def address_block(seed: int, table: str, key: np.ndarray, prefix: str, tennessee
 
     ``tennessee`` is the share of entities placed in Tennessee (dsdgen puts most stores there).
     """
-    import pyarrow.compute as pc
-
     p = us_places()
 
     def k(col: str) -> np.uint64:

@@ -63,6 +63,7 @@ from gengo.models.ecommerce_ds.common import (
     pick,
     sentence,
     syllable_name,
+    words,
 )
 
 # --- shared pure functions used by facts -----------------------------------------------------
@@ -567,8 +568,6 @@ def _web_page(ctx: ChunkContext) -> dict:
 
 
 def _words_short() -> pa.Array:
-    from gengo.models.ecommerce_ds.common import words
-
     return words().slice(0, 100)
 
 
