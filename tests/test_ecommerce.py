@@ -226,6 +226,8 @@ def test_distinct_products_per_order_in_any_chunking(products):
         assert pa.concat_tables(parts).equals(whole), chunk
     single = [items.generate(4, rows, np.array([i], dtype=np.int64)) for i in range(100)]
     assert pa.concat_tables(single).equals(whole.slice(0, 100))
+    scattered = np.random.default_rng(products).permutation(n)[:500]  # as sizing samples ask, in any order
+    assert items.generate(4, rows, scattered).equals(whole.take(pa.array(scattered)))
     order = whole.column("order_id").to_numpy()
     product = whole.column("product_id").to_numpy()
     lines = np.bincount(order)[order]

@@ -131,6 +131,23 @@ def test_fanout_offset_parent_of_and_total_agree_with_counts(low, high):
     assert fan.parents_for(0) == 0
 
 
+def test_fanout_enclosing_widens_a_range_to_whole_parents():
+    fan = _fan(4, 14, 2 * rand.FAN_BLOCK, seed=3)
+    counts = fan.count(np.arange(2 * rand.FAN_BLOCK))
+    offsets = np.cumsum(counts) - counts
+    for start, stop in [
+        (0, 1),
+        (5, 6),
+        (100, 7000),
+        (int(offsets[rand.FAN_BLOCK]) - 3, int(offsets[rand.FAN_BLOCK]) + 9),
+    ]:
+        first, parent, position = fan.enclosing(start, stop)
+        p0, p1 = fan.parent_of(np.array([start, stop - 1]))[0]
+        assert first == offsets[p0] and len(parent) == counts[p0 : p1 + 1].sum()
+        assert np.array_equal(parent, np.repeat(np.arange(p0, p1 + 1), counts[p0 : p1 + 1]))
+        assert np.array_equal(position, np.concatenate([np.arange(k) for k in counts[p0 : p1 + 1]]))
+
+
 def test_fanout_scattered_look_ups_across_many_blocks_use_the_fine_index():
     parents = 300 * rand.FAN_BLOCK
     fan = _fan(1, 3, parents, seed=11)

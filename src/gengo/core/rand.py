@@ -308,6 +308,12 @@ def runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[change], row
 
 
+def is_range(idx: np.ndarray) -> bool:
+    """Whether ``idx`` is ``a, a + 1, ..., b`` (the row indices of a chunk)."""
+    n = len(idx)
+    return n > 0 and int(idx[-1]) - int(idx[0]) == n - 1 and bool((np.diff(idx) == 1).all())
+
+
 def _scan_plan(block: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(blocks to recount, row of each element) when recounting whole blocks is cheap, else None."""
     n = len(block)
@@ -388,6 +394,10 @@ class FanOut:
         c = np.asarray(child, dtype=np.int64)
         if c.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if c.size > 2 and is_range(c):  # a chunk: repeat its parents instead of searching per child
+            first, parent, position = self.enclosing(int(c[0]), int(c[-1]) + 1)
+            cut = slice(int(c[0]) - first, int(c[0]) - first + c.size)
+            return parent[cut], position[cut]
         coarse = self._state.covering(int(c.max()) + 1)
         block = np.searchsorted(coarse, c, side="right") - 1
         plan = _scan_plan(block)
@@ -421,6 +431,24 @@ class FanOut:
             position[hit] = rest[hit] - seen[hit]
             seen += counts
         return parent, position
+
+    def enclosing(self, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """The children of every parent owning one of the children ``start .. stop - 1``.
+
+        Returns (index of the first of them, parent of each, position of each): the range
+        widened to whole parents, for columns that depend on a parent's other children.
+        """
+        if stop <= start:
+            return start, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        (p0, p1), (pos0, _) = self.parent_of(np.array([start, stop - 1], dtype=np.int64))
+        parents = np.arange(p0, p1 + 1, dtype=np.int64)
+        counts = self.count(parents)
+        parent = np.repeat(parents, counts)
+        begin = np.cumsum(counts)
+        begin -= counts
+        position = np.arange(len(parent), dtype=np.int64)
+        position -= np.repeat(begin, counts)
+        return start - int(pos0), parent, position
 
     def _slot_counts(self, first: np.ndarray):
         """(j, count of parent ``first + j``) for j in 0 .. FAN_FINE - 1 (``first`` is slot-aligned)."""

@@ -426,16 +426,16 @@ def order_products(
             dup[lag:] |= (o[lag:] == o[:-lag]) & (p[lag:] == p[:-lag])
         return dup
 
+    group = np.cumsum(position == 0) - 1  # which order of the call each line is in
     todo = np.arange(len(line))
     dup = repeats(todo)
     for attempt in range(1, _REDRAWS + 2):
         if not dup.any():
             break
-        # Keep the orders that still hold a repeat (their lines are adjacent: group by runs).
-        _, group = rand.runs(order[todo])
+        # Keep the orders that still hold a repeat.
         bad = np.zeros(int(group[-1]) + 1, dtype=bool)
-        bad[group[dup]] = True
-        keep = bad[group]
+        bad[group[todo[dup]]] = True
+        keep = bad[group if attempt == 1 else group[todo]]
         todo, dup = todo[keep], dup[keep]
         redo = todo[dup]
         if attempt <= _REDRAWS:
@@ -450,23 +450,24 @@ def order_products(
 
 def _items(ctx: ChunkContext) -> dict:
     fan = item_fanout(ctx.seed, ctx.rows[ORDERS])
-    order, position = fan.parent_of(ctx.idx)
     # Products are distinct within an order: draw them for the whole orders the chunk touches.
-    first_line = ctx.idx - position
-    if len(order) and bool((order[1:] >= order[:-1]).all()):
-        orders, inverse = rand.runs(order)
-    else:
+    if rand.is_range(ctx.idx):
+        first, ext_order, ext_position = fan.enclosing(int(ctx.idx[0]), int(ctx.idx[-1]) + 1)
+        ext_line = first + np.arange(len(ext_order), dtype=np.int64)
+        pick = np.arange(len(ctx.idx), dtype=np.int64) + (int(ctx.idx[0]) - first)
+    else:  # sizing samples and other scattered rows: widen each order separately
+        order, position = fan.parent_of(ctx.idx)
         orders, inverse = np.unique(order, return_inverse=True)
-        inverse = inverse.reshape(-1)
-    start = np.zeros(len(orders), dtype=np.int64)
-    start[inverse] = first_line
-    count = fan.count(orders)
-    ext_first = np.cumsum(count) - count  # where each order's lines start in the widened range
-    ext_order = np.repeat(orders, count)
-    ext_position = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(ext_first, count)
-    ext_line = np.repeat(start, count) + ext_position
-    ext_product = order_products(ctx.seed, ctx.rows, ext_line, ext_order, ext_position)
-    product = ext_product[ext_first[inverse] + position]
+        start = np.zeros(len(orders), dtype=np.int64)
+        start[inverse.reshape(-1)] = ctx.idx - position
+        count = fan.count(orders)
+        ext_first = np.cumsum(count) - count  # where each order's lines start in the widened rows
+        ext_order = np.repeat(orders, count)
+        ext_position = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(ext_first, count)
+        ext_line = np.repeat(start, count) + ext_position
+        pick = ext_first[inverse.reshape(-1)] + position
+    product = order_products(ctx.seed, ctx.rows, ext_line, ext_order, ext_position)[pick]
+    order = ext_order[pick]
     # Quantity: geometric, 1 for about 60% of lines, rarely above 5.
     quantity = 1 + np.minimum((-np.log1p(-ctx.uniform("quantity")) / 0.9).astype(np.int64), 19)
     discount = np.where(ctx.uniform("discounted") < 0.7, 0, 5 * ctx.integers(1, 5, "discount"))
