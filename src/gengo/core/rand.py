@@ -11,7 +11,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -209,7 +212,8 @@ class Permutation:
 FAN_BLOCK = 1 << 14  # parents per block of the prefix sums: one int64 of state per block
 FAN_FINE = 32  # parents per slot of the fine index, built only for scattered look-ups
 _FAN_PACK = 4  # parents per 64-bit hash, a 16-bit field each
-_FAN_BATCH = 64  # blocks per vectorized pass when prefix sums grow (2**20 parents, a few MB)
+_FAN_BATCH = 8  # blocks per vectorized step when prefix sums grow (2**17 parents: scratch stays in cache)
+_FAN_TASK = 64  # steps per task when a long pass is split over threads (about 10 ms of work)
 _FAN_SCAN = 8 * FAN_BLOCK  # a look-up may always recount this many parents instead of using the fine index
 _FAN_MAX_SPAN = 256  # 16-bit fields: each count's probability is off by less than span / 65536
 
@@ -257,12 +261,16 @@ class _Prefix:
                     grown = np.empty(max(last + 1, 2 * len(self.coarse)), dtype=np.int64)
                     grown[: self.n_coarse] = self.coarse[: self.n_coarse]
                     self.coarse = grown
-                for a in range(self.n_coarse - 1, last, _FAN_BATCH):
-                    b = min(a + _FAN_BATCH, last)
-                    sums = self.block_counts(np.arange(a, b)).sum(axis=1, dtype=np.int64)
-                    dest = self.coarse[a + 1 : b + 1]
-                    np.cumsum(sums, out=dest)
-                    dest += self.coarse[a]
+                first = self.n_coarse - 1
+                sums = np.empty(last - first, dtype=np.int64)
+
+                def step(a: int, b: int) -> None:
+                    sums[a - first : b - first] = self.block_counts(np.arange(a, b)).sum(axis=1, dtype=np.int64)
+
+                _each_step(first, last, step)
+                dest = self.coarse[first + 1 : last + 1]
+                np.cumsum(sums, out=dest)
+                dest += self.coarse[first]
                 self.n_coarse = last + 1
             return self.coarse[: self.n_coarse]
 
@@ -283,14 +291,43 @@ class _Prefix:
                     grown = np.empty(max(blocks, 2 * len(self.fine) // per) * per, dtype=self.fine.dtype)
                     grown[: self.n_fine * per] = self.fine[: self.n_fine * per]
                     self.fine = grown
-                for a in range(self.n_fine, blocks, _FAN_BATCH):
-                    b = min(a + _FAN_BATCH, blocks)
+                fine = self.fine
+
+                def step(a: int, b: int) -> None:
                     slot = self.block_counts(np.arange(a, b)).reshape(b - a, per, FAN_FINE).sum(axis=2, dtype=np.int64)
                     before = np.cumsum(slot, axis=1)
                     before -= slot
-                    self.fine[a * per : b * per] = before.ravel()
+                    fine[a * per : b * per] = before.ravel()
+
+                _each_step(self.n_fine, blocks, step)
                 self.n_fine = blocks
             return self.fine[: self.n_fine * per]
+
+
+def _each_step(first: int, stop: int, step: Callable[[int, int], None]) -> None:
+    """``step(a, b)`` over blocks ``first .. stop - 1`` in steps of ``_FAN_BATCH``, on threads when long.
+
+    NumPy releases the GIL in the hashing, so a pass over 10**10 parents takes seconds, not tens
+    of seconds; the steps write disjoint slices, so the result does not depend on the threads.
+    """
+    bounds = [(a, min(a + _FAN_BATCH, stop)) for a in range(first, stop, _FAN_BATCH)]
+    tasks = [bounds[i : i + _FAN_TASK] for i in range(0, len(bounds), _FAN_TASK)]
+
+    def run(task: list[tuple[int, int]]) -> None:
+        for a, b in task:
+            step(a, b)
+
+    threads = min(_THREADS, len(tasks))
+    if threads <= 1:
+        for task in tasks:
+            run(task)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(run, tasks):
+            pass
+
+
+_THREADS = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 @functools.lru_cache(maxsize=64)
