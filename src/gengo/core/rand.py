@@ -13,7 +13,7 @@ import hashlib
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -215,7 +215,7 @@ _FAN_PACK = 4  # parents per 64-bit hash, a 16-bit field each
 _FAN_BATCH = 8  # blocks per vectorized step when prefix sums grow (2**17 parents: scratch stays in cache)
 _FAN_TASK = 64  # steps per task when a long pass is split over threads (about 10 ms of work)
 _FAN_SCAN = 8 * FAN_BLOCK  # a look-up may always recount this many parents instead of using the fine index
-_FAN_MAX_SPAN = 256  # 16-bit fields: each count's probability is off by less than span / 65536
+_FAN_MAX_SPAN = 256  # 16-bit fields: each value's probability is within a relative span / 65536 of 1 / span
 
 
 def _fan_counts(key: np.uint64, low: int, span: int, words: np.ndarray) -> np.ndarray:
@@ -487,7 +487,7 @@ class FanOut:
         position -= np.repeat(begin, counts)
         return start - int(pos0), parent, position
 
-    def _slot_counts(self, first: np.ndarray):
+    def _slot_counts(self, first: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         """(j, count of parent ``first + j``) for j in 0 .. FAN_FINE - 1 (``first`` is slot-aligned)."""
         span = self.high - self.low + 1
         for w in range(FAN_FINE // _FAN_PACK):
