@@ -1,9 +1,12 @@
 """End-to-end: the real `gengo` command writes the ecommerce model; DuckDB checks the data."""
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from gengo.models import resolve_model
+from gengo.models.ecommerce import row_counts
 from tests.helpers import connect, gen, integrity_problems, manifest, run_gengo
 
 FORMATS = ["csv", "json", "parquet"]
@@ -160,3 +163,76 @@ def test_us_addresses_name_one_state_per_state_code(datasets):
     zips = con.execute("""SELECT count(*) FILTER (WHERE NOT regexp_matches(zip, '^\\d{5}$'))
                           FROM dim_customer_addresses WHERE country = 'United States'""").fetchone()[0]
     assert zips == 0
+
+
+# --- fan-outs and baskets (issue 20, items 6 and 14) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "table,parent,low,high",
+    [("fact_order_items", "order_id", 1, 10), ("dim_customer_addresses", "customer_id", 1, 3)],
+)
+def test_children_per_parent_are_independent_draws(datasets, table, parent, low, high):
+    con = connect(datasets["parquet"], "parquet", "ecommerce")
+    counts = np.array(
+        [n for (n,) in con.execute(f"SELECT count(*) FROM {table} GROUP BY {parent} ORDER BY {parent}").fetchall()],
+        dtype=np.float64,
+    )
+    n = len(counts)
+    var = ((high - low + 1) ** 2 - 1) / 12
+    assert counts.min() == low and counts.max() == high
+    assert abs(counts.mean() - (low + high) / 2) < 5 * np.sqrt(var / n)
+    # Neighbouring parents are uncorrelated (the old paired fan-out gave -1 within a pair)...
+    r = np.corrcoef(counts[:-1], counts[1:])[0, 1]
+    assert abs(r) < 5 / np.sqrt(n), r
+    # ... so the children of two neighbours vary as two independent draws.
+    pair = counts[: n // 2 * 2].reshape(-1, 2).sum(axis=1)
+    assert abs(pair.var() / (2 * var) - 1) < 5 * np.sqrt(2 / len(pair)), pair.var()
+
+
+def test_daily_basket_size_varies_as_for_independent_orders(datasets):
+    """The daily mean basket size has the spread of ``n_d`` independent orders, not a flat line."""
+    con = connect(datasets["parquet"], "parquet", "ecommerce")
+    days = con.execute("""
+        SELECT count(*) AS orders, avg(items) AS basket FROM (
+            SELECT o.order_id, CAST(o.order_timestamp AS DATE) AS day, count(*) AS items
+            FROM fact_orders_header o JOIN fact_order_items i USING (order_id) GROUP BY 1, 2)
+        GROUP BY day""").fetchnumpy()
+    orders, basket = days["orders"].astype(np.float64), days["basket"].astype(np.float64)
+    assert len(orders) > 1000
+    # Standardised daily means: variance 1 if orders are independent draws of 1-10 items.
+    z = (basket - 5.5) * np.sqrt(orders / 8.25)
+    assert abs(z.var() - 1) < 5 * np.sqrt(2 / len(z)), z.var()
+    assert abs(z.mean()) < 5 / np.sqrt(len(z))
+
+
+def test_an_order_lists_each_product_once(datasets):
+    con = connect(datasets["parquet"], "parquet", "ecommerce")
+    repeated = con.execute("""SELECT count(*) FROM (SELECT order_id, product_id FROM fact_order_items
+                              GROUP BY 1, 2 HAVING count(*) > 1)""").fetchone()[0]
+    assert repeated == 0
+
+
+@pytest.mark.parametrize("products", [3, 12, 2000])
+def test_distinct_products_per_order_in_any_chunking(products):
+    """Orders cut by chunk boundaries get the same products; tiny catalogues exercise re-draws and the walk."""
+    rows = row_counts(1000, 4)
+    rows["dim_products"] = products
+    items = MODEL.table("fact_order_items")
+    n = rows["fact_order_items"]
+    whole = items.generate(4, rows, np.arange(n, dtype=np.int64))
+    for chunk in (13, 1000):
+        parts = [items.generate(4, rows, np.arange(a, min(a + chunk, n), dtype=np.int64)) for a in range(0, n, chunk)]
+        assert pa.concat_tables(parts).equals(whole), chunk
+    single = [items.generate(4, rows, np.array([i], dtype=np.int64)) for i in range(100)]
+    assert pa.concat_tables(single).equals(whole.slice(0, 100))
+    scattered = np.random.default_rng(products).permutation(n)[:500]  # as sizing samples ask, in any order
+    assert items.generate(4, rows, scattered).equals(whole.take(pa.array(scattered)))
+    order = whole.column("order_id").to_numpy()
+    product = whole.column("product_id").to_numpy()
+    lines = np.bincount(order)[order]
+    pairs = np.unique(np.stack([order, product]), axis=1).shape[1]
+    fits = lines <= products
+    # Every order with no more lines than products lists distinct products; larger ones cycle.
+    assert np.unique(np.stack([order[fits], product[fits]]), axis=1).shape[1] == fits.sum()
+    assert pairs == sum(min(int(c), products) for c in np.bincount(order) if c)

@@ -1,4 +1,4 @@
-"""Unit tests of the counter-based randomness and closed-form fan-out."""
+"""Unit tests of the counter-based randomness and the variable fan-out."""
 
 import numpy as np
 import pytest
@@ -65,17 +65,135 @@ def test_permutation_is_a_bijection(n):
         assert np.array_equal(np.sort(out), sample)
 
 
-@pytest.mark.parametrize("parents", [1, 2, 7, 1000, 1001])
-@pytest.mark.parametrize("per_pair,low", [(4, 1), (11, 1), (20, 4)])
-def test_paired_fanout_is_consistent_both_ways(parents, per_pair, low):
-    fan = rand.PairedFanOut(rand.stream_key(2, "fan"), per_pair, parents, low=low)
+# --- fan-out ---------------------------------------------------------------------------------
+
+RANGES = [(1, 3), (1, 10), (8, 16), (4, 14)]  # addresses, order items, store and web/catalog lines
+
+
+def _fan(low: int, high: int, parents: int | None = None, seed: int = 2) -> rand.FanOut:
+    return rand.FanOut(rand.stream_key(seed, "fan", str(low), str(high)), low, high, parents)
+
+
+@pytest.mark.parametrize("low,high", RANGES)
+def test_fanout_counts_are_uniform_and_independent(low, high):
+    n = 400_000
+    counts = _fan(low, high).count(np.arange(n)).astype(np.float64)
+    span = high - low + 1
+    # Marginal: every value equally likely (chi-square with span - 1 degrees of freedom, far tail).
+    freq = np.bincount(counts.astype(np.int64) - low, minlength=span)
+    assert len(freq) == span and freq.min() > 0
+    expected = n / span
+    chi2 = ((freq - expected) ** 2 / expected).sum()
+    assert chi2 < span - 1 + 6 * np.sqrt(2 * (span - 1)), chi2
+    # Neighbours, including those sharing a hash word (lags 1-3) and the old mirror pairs
+    # (2k, 2k + 1): correlation within 5 standard errors of 0.
+    for lag in range(1, 9):
+        r = np.corrcoef(counts[:-lag], counts[lag:])[0, 1]
+        assert abs(r) < 5 / np.sqrt(n), (lag, r)
+    pairs = counts.reshape(-1, 2)
+    r = np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1]
+    assert abs(r) < 5 / np.sqrt(n / 2), r
+    # Aggregates over many parents vary as for independent draws: variance of means of 100.
+    var = (span**2 - 1) / 12
+    means = counts.reshape(-1, 100).mean(axis=1)
+    ratio = means.var() / (var / 100)
+    assert abs(ratio - 1) < 5 * np.sqrt(2 / len(means)), ratio
+
+
+@pytest.mark.parametrize("low,high", RANGES + [(0, 2)])
+def test_fanout_offset_parent_of_and_total_agree_with_counts(low, high):
+    parents = 5 * rand.FAN_BLOCK + 1234
+    fan = _fan(low, high, parents)
     p = np.arange(parents)
-    counts, offsets = fan.count(p), fan.offset(p)
-    assert counts.min() >= low and counts.max() <= per_pair - low
-    assert offsets[0] == 0
-    assert np.array_equal(offsets[1:], np.cumsum(counts)[:-1])
+    counts = fan.count(p)
+    offsets = np.cumsum(counts) - counts
+    total = int(counts.sum())
+    assert fan.total() == total
+    rng = np.random.default_rng(low * 100 + high)
+    # Contiguous ranges cut at random points, as chunks of a table ask for them.
+    for a, b in np.sort(rng.integers(0, parents, (20, 2)), axis=1):
+        assert np.array_equal(fan.offset(p[a:b]), offsets[a:b])
+    child_parent = np.repeat(p, counts)
+    child_position = np.arange(total) - np.repeat(offsets, counts)
+    for a, b in np.sort(rng.integers(0, total, (20, 2)), axis=1):
+        parent, position = fan.parent_of(np.arange(a, b))
+        assert np.array_equal(parent, child_parent[a:b]) and np.array_equal(position, child_position[a:b])
+    # Scattered look-ups in any order, with repeats.
+    q = rng.integers(0, parents, 3000)
+    assert np.array_equal(fan.offset(q), offsets[q])
+    c = rng.integers(0, total, 3000)
+    parent, position = fan.parent_of(c)
+    assert np.array_equal(parent, child_parent[c]) and np.array_equal(position, child_position[c])
+    if low > 0:
+        assert fan.parents_for(total) == parents
+        assert fan.parents_for(total - 1) == parents
+        assert fan.parents_for(int(offsets[-1])) == parents - 1
+    assert fan.parents_for(0) == 0
+
+
+def test_fanout_enclosing_widens_a_range_to_whole_parents():
+    fan = _fan(4, 14, 2 * rand.FAN_BLOCK, seed=3)
+    counts = fan.count(np.arange(2 * rand.FAN_BLOCK))
+    offsets = np.cumsum(counts) - counts
+    for start, stop in [
+        (0, 1),
+        (5, 6),
+        (100, 7000),
+        (int(offsets[rand.FAN_BLOCK]) - 3, int(offsets[rand.FAN_BLOCK]) + 9),
+    ]:
+        first, parent, position = fan.enclosing(start, stop)
+        p0, p1 = fan.parent_of(np.array([start, stop - 1]))[0]
+        assert first == offsets[p0] and len(parent) == counts[p0 : p1 + 1].sum()
+        assert np.array_equal(parent, np.repeat(np.arange(p0, p1 + 1), counts[p0 : p1 + 1]))
+        assert np.array_equal(position, np.concatenate([np.arange(k) for k in counts[p0 : p1 + 1]]))
+
+
+def test_fanout_scattered_look_ups_across_many_blocks_use_the_fine_index():
+    parents = 300 * rand.FAN_BLOCK
+    fan = _fan(1, 3, parents, seed=11)
+    counts = fan.count(np.arange(parents))
+    offsets = np.cumsum(counts) - counts
+    q = np.random.default_rng(3).integers(0, parents, 2000)
+    assert np.array_equal(fan.offset(q), offsets[q])
+    assert np.array_equal(fan.offset(np.sort(q)), np.sort(offsets[q]))
+    c = offsets[q] + np.minimum(counts[q] - 1, 1)
+    parent, position = fan.parent_of(c)
+    assert np.array_equal(parent, q) and np.array_equal(position, np.minimum(counts[q] - 1, 1))
+    assert fan._state.n_fine > 0
+
+
+def test_fanout_is_the_same_in_any_chunking_and_any_cache_state():
+    low, high, parents = 1, 10, 3 * rand.FAN_BLOCK + 77
+    fan = _fan(low, high, parents, seed=5)
     total = fan.total()
-    assert total == counts.sum()
-    parent, position = fan.parent_of(np.arange(total))
-    assert np.array_equal(parent, np.repeat(p, counts))
-    assert np.array_equal(position, np.arange(total) - np.repeat(offsets, counts))
+    whole = fan.parent_of(np.arange(total))
+    first = fan.offset(np.arange(parents))
+    for chunk in (777, 65_536, 300_001):
+        rand._prefix.cache_clear()
+        # The last chunk first: the prefix sums grow in another order, the answers do not change.
+        starts = list(range(0, total, chunk))[::-1]
+        parts = {a: _fan(low, high, parents, seed=5).parent_of(np.arange(a, min(a + chunk, total))) for a in starts}
+        parent = np.concatenate([parts[a][0] for a in sorted(parts)])
+        position = np.concatenate([parts[a][1] for a in sorted(parts)])
+        assert np.array_equal(parent, whole[0]) and np.array_equal(position, whole[1])
+        ends = list(range(0, parents, chunk))[::-1]
+        got = {a: _fan(low, high, parents, seed=5).offset(np.arange(a, min(a + chunk, parents))) for a in ends}
+        assert np.array_equal(np.concatenate([got[a] for a in sorted(got)]), first)
+    assert _fan(low, high, parents, seed=5).total() == total
+
+
+def test_fanout_state_is_a_few_integers_per_block():
+    parents = 200 * rand.FAN_BLOCK + 5
+    fan = _fan(1, 10, parents, seed=8)
+    fan.total()
+    fan.parent_of(np.arange(fan.total() - 300_000, fan.total()))
+    state = fan._state
+    assert state.n_coarse <= parents // rand.FAN_BLOCK + 2
+    assert state.coarse.nbytes <= 2 * 8 * state.n_coarse
+    assert state.n_fine == 0  # contiguous requests never build the fine index
+
+
+@pytest.mark.parametrize("low,high", [(-1, 3), (4, 3), (0, 0), (1, 300)])
+def test_fanout_rejects_bad_ranges(low, high):
+    with pytest.raises(ValueError):
+        rand.FanOut(rand.stream_key(1, "f"), low, high, 10)

@@ -8,8 +8,13 @@ NumPy arrays; none loops over rows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -167,6 +172,16 @@ def power_law_rank(key: np.uint64, idx: np.ndarray, n: int, exponent: float) -> 
     return r
 
 
+def coprime_step(n: int) -> int:
+    """A stride near 0.618 n that is coprime with n (a full-cycle walk over [0, n))."""
+    if n <= 2:
+        return 1
+    s = max(1, int(n * 0.6180339887))
+    while math.gcd(s, n) != 1:
+        s += 1
+    return s
+
+
 class Permutation:
     """A bijection of [0, n) (affine map modulo n) that scatters popular ranks over the key space."""
 
@@ -192,49 +207,308 @@ class Permutation:
         return out
 
 
-class PairedFanOut:
-    """Children per parent in closed form: parents come in pairs that share ``per_pair`` children.
+# --- variable fan-out ---------------------------------------------------------------------
 
-    The first parent of pair ``j`` gets a uniform ``low .. per_pair - low`` children (``low``
-    is 1 unless given) and the second the rest, so each parent's count is uniform on that
-    range, the mean is
-    ``per_pair / 2`` and both directions (parent -> child range, child -> parent) are
-    arithmetic: no chunk needs a prefix sum over other chunks.
+FAN_BLOCK = 1 << 14  # parents per block of the prefix sums: one int64 of state per block
+FAN_FINE = 32  # parents per slot of the fine index, built only for scattered look-ups
+_FAN_PACK = 4  # parents per 64-bit hash, a 16-bit field each
+_FAN_BATCH = 8  # blocks per vectorized step when prefix sums grow (2**17 parents: scratch stays in cache)
+_FAN_TASK = 64  # steps per task when a long pass is split over threads (about 10 ms of work)
+_FAN_SCAN = 8 * FAN_BLOCK  # a look-up may always recount this many parents instead of using the fine index
+_FAN_MAX_SPAN = 256  # 16-bit fields: each value's probability is within a relative span / 65536 of 1 / span
+
+
+def _fan_counts(key: np.uint64, low: int, span: int, words: np.ndarray) -> np.ndarray:
+    """Counts of the 4 parents of each hash word, ``words.shape[:-1] + (4 * words.shape[-1],)`` (uint32)."""
+    fields = bits(key, words).astype("<u8", copy=False).view("<u2")
+    out = fields.astype(np.uint32)
+    out *= span
+    out >>= 16
+    out += low
+    return out
+
+
+class _Prefix:
+    """Prefix sums of one fan-out stream, grown on demand and shared by every FanOut over it.
+
+    ``coarse[b]`` is the number of children before block ``b``; ``fine[s]`` the number before
+    slot ``s`` counted from the start of the slot's block (so it fits 16 bits for small counts).
+    Both depend on (key, low, high) only, not on the number of parents: the candidate sizes of a
+    plan and the successive chunks of a worker extend the same arrays instead of recounting.
     """
 
-    def __init__(self, key: np.uint64, per_pair: int, parents: int, low: int = 1) -> None:
-        if low < 1 or per_pair < 2 * low:
-            raise ValueError("need 1 <= low and 2 * low <= per_pair")
-        self.key = key
-        self.per_pair = per_pair
-        self.parents = parents
-        self.low = low  # every parent gets low .. per_pair - low children
+    def __init__(self, key: np.uint64, low: int, high: int) -> None:
+        self.key, self.low, self.span = key, low, high - low + 1
+        self.mean = (low + high) / 2
+        self.coarse = np.zeros(1, dtype=np.int64)
+        self.n_coarse = 1  # valid entries of coarse
+        wide = (FAN_BLOCK - FAN_FINE) * high >= 1 << 16
+        self.fine = np.zeros(0, dtype=np.uint32 if wide else np.uint16)
+        self.n_fine = 0  # blocks whose fine slots are valid
+        self.lock = threading.Lock()
 
-    def _first(self, pair: np.ndarray) -> np.ndarray:
-        return integers(self.key, pair, self.low, self.per_pair - self.low)
+    def block_counts(self, blocks: np.ndarray) -> np.ndarray:
+        """(len(blocks), FAN_BLOCK) counts of every parent of the given blocks."""
+        per = FAN_BLOCK // _FAN_PACK
+        words = blocks.astype(np.int64)[:, None] * per + np.arange(per, dtype=np.int64)
+        return _fan_counts(self.key, self.low, self.span, words)
 
-    def total(self) -> int:
-        pairs, odd = divmod(self.parents, 2)
-        total = pairs * self.per_pair
-        if odd:
-            total += int(self._first(np.array([pairs], dtype=np.int64))[0])
-        return total
+    def blocks(self, last: int) -> np.ndarray:
+        """``coarse`` valid at least through index ``last`` (children before block ``last``)."""
+        with self.lock:
+            if self.n_coarse <= last:
+                if len(self.coarse) <= last:
+                    grown = np.empty(max(last + 1, 2 * len(self.coarse)), dtype=np.int64)
+                    grown[: self.n_coarse] = self.coarse[: self.n_coarse]
+                    self.coarse = grown
+                first = self.n_coarse - 1
+                sums = np.empty(last - first, dtype=np.int64)
+
+                def step(a: int, b: int) -> None:
+                    sums[a - first : b - first] = self.block_counts(np.arange(a, b)).sum(axis=1, dtype=np.int64)
+
+                _each_step(first, last, step)
+                dest = self.coarse[first + 1 : last + 1]
+                np.cumsum(sums, out=dest)
+                dest += self.coarse[first]
+                self.n_coarse = last + 1
+            return self.coarse[: self.n_coarse]
+
+    def covering(self, children: int) -> np.ndarray:
+        """``coarse`` long enough that its last entry is at least ``children``."""
+        coarse = self.blocks(0)
+        while coarse[-1] < children:
+            more = -(-(children - int(coarse[-1])) // max(1, int(FAN_BLOCK * self.mean)))
+            coarse = self.blocks(len(coarse) - 1 + more)
+        return coarse
+
+    def fine_slots(self, blocks: int) -> np.ndarray:
+        """``fine`` valid for the first ``blocks`` blocks."""
+        per = FAN_BLOCK // FAN_FINE
+        with self.lock:
+            if self.n_fine < blocks:
+                if len(self.fine) < blocks * per:
+                    grown = np.empty(max(blocks, 2 * len(self.fine) // per) * per, dtype=self.fine.dtype)
+                    grown[: self.n_fine * per] = self.fine[: self.n_fine * per]
+                    self.fine = grown
+                fine = self.fine
+
+                def step(a: int, b: int) -> None:
+                    slot = self.block_counts(np.arange(a, b)).reshape(b - a, per, FAN_FINE).sum(axis=2, dtype=np.int64)
+                    before = np.cumsum(slot, axis=1)
+                    before -= slot
+                    fine[a * per : b * per] = before.ravel()
+
+                _each_step(self.n_fine, blocks, step)
+                self.n_fine = blocks
+            return self.fine[: self.n_fine * per]
+
+
+def _each_step(first: int, stop: int, step: Callable[[int, int], None]) -> None:
+    """``step(a, b)`` over blocks ``first .. stop - 1`` in steps of ``_FAN_BATCH``, on threads when long.
+
+    NumPy releases the GIL in the hashing, so a pass over 10**10 parents takes seconds, not tens
+    of seconds; the steps write disjoint slices, so the result does not depend on the threads.
+    """
+    bounds = [(a, min(a + _FAN_BATCH, stop)) for a in range(first, stop, _FAN_BATCH)]
+    tasks = [bounds[i : i + _FAN_TASK] for i in range(0, len(bounds), _FAN_TASK)]
+
+    def run(task: list[tuple[int, int]]) -> None:
+        for a, b in task:
+            step(a, b)
+
+    threads = min(_THREADS, len(tasks))
+    if threads <= 1:
+        for task in tasks:
+            run(task)
+        return
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(run, tasks):
+            pass
+
+
+_THREADS = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+@functools.lru_cache(maxsize=64)
+def _prefix(key: int, low: int, high: int) -> _Prefix:
+    return _Prefix(np.uint64(key), low, high)
+
+
+def runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values, index of each element's value) of an array whose equal values are adjacent."""
+    change = np.empty(len(values), dtype=bool)
+    change[:1] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    row = np.cumsum(change, dtype=np.int64)
+    row -= 1
+    return values[change], row
+
+
+def is_range(idx: np.ndarray) -> bool:
+    """Whether ``idx`` is ``a, a + 1, ..., b`` (the row indices of a chunk)."""
+    n = len(idx)
+    return n > 0 and int(idx[-1]) - int(idx[0]) == n - 1 and bool((np.diff(idx) == 1).all())
+
+
+def _scan_plan(block: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(blocks to recount, row of each element) when recounting whole blocks is cheap, else None."""
+    n = len(block)
+    limit = max(FAN_FINE * n, _FAN_SCAN)
+    lo, hi = int(block.min()), int(block.max())
+    if (hi - lo + 1) * FAN_BLOCK <= limit:
+        return np.arange(lo, hi + 1, dtype=np.int64), block - lo
+    if bool((block[1:] >= block[:-1]).all()):
+        distinct, row = runs(block)
+        return (distinct, row) if len(distinct) * FAN_BLOCK <= limit else None
+    if n * FAN_BLOCK <= limit:
+        distinct, row = np.unique(block, return_inverse=True)
+        return distinct, row.reshape(-1)
+    return None
+
+
+class FanOut:
+    """Children per parent, an independent uniform draw on ``low .. high`` for every parent.
+
+    A parent's count is a pure function of (key, parent index): 16 bits of the hash of
+    ``parent // 4``. Children are numbered parent by parent, so a parent's first child is the
+    sum of the counts before it. That sum comes from per-process prefix sums, one int64 per
+    block of ``FAN_BLOCK`` parents, plus a recount of the blocks a request touches: contiguous
+    chunks of children or parents touch a few. Scattered look-ups (the addresses of random
+    customers) use a finer index instead, one 16- or 32-bit integer per ``FAN_FINE`` parents,
+    built on the first such look-up. The prefix sums cost one vectorized pass over the parents
+    before the last one asked for, made once per process and stream and then extended.
+    ``parents`` is needed by ``total`` only: the other methods treat the parent sequence as
+    unbounded, so a table of children that does not end on a parent boundary still resolves.
+    """
+
+    def __init__(self, key: np.uint64, low: int, high: int, parents: int | None = None) -> None:
+        if not 0 <= low <= high or high < 1 or high - low + 1 > _FAN_MAX_SPAN:
+            raise ValueError(f"need 0 <= low <= high, high >= 1 and at most {_FAN_MAX_SPAN} values")
+        self.key = np.uint64(key)
+        self.low, self.high, self.parents = low, high, parents
+        self._state = _prefix(int(self.key), low, high)
+        self._total: int | None = None
 
     def count(self, parent: np.ndarray) -> np.ndarray:
-        first = self._first(parent // 2)
-        return np.where(parent % 2 == 0, first, self.per_pair - first)
+        """Children of each parent (int64)."""
+        p = np.asarray(parent, dtype=np.int64)
+        w = bits(self.key, p >> 2)
+        w >>= (p & 3).astype(np.uint64) * np.uint64(16)
+        w &= np.uint64(0xFFFF)
+        w *= np.uint64(self.high - self.low + 1)
+        w >>= np.uint64(16)
+        out = w.astype(np.int64)
+        out += self.low
+        return out
 
     def offset(self, parent: np.ndarray) -> np.ndarray:
-        """Index of the parent's first child."""
-        pair = parent // 2
-        return pair * self.per_pair + np.where(parent % 2 == 0, 0, self._first(pair))
+        """Index of each parent's first child (int64); any order, repeats allowed."""
+        p = np.asarray(parent, dtype=np.int64)
+        if p.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        block = p // FAN_BLOCK
+        coarse = self._state.blocks(int(block.max()))
+        plan = _scan_plan(block)
+        if plan is not None:
+            distinct, row = plan
+            counts = self._state.block_counts(distinct)
+            start = np.cumsum(counts, axis=1, dtype=np.int64)
+            start -= counts
+            start += coarse[distinct][:, None]
+            return start[row, p % FAN_BLOCK]
+        fine = self._state.fine_slots(int(block.max()) + 1)
+        slot = p // FAN_FINE
+        out = coarse[block] + fine[slot]
+        # Children of the parents before p in its slot: up to FAN_FINE - 1 counts per look-up.
+        first, before = slot * FAN_FINE, p % FAN_FINE
+        for j, counts in self._slot_counts(first):
+            out += np.where(j < before, counts, 0)
+        return out
 
     def parent_of(self, child: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(parent index, position of the child among its parent's children)."""
-        pair = child // self.per_pair
-        rest = child - pair * self.per_pair
-        first = self._first(pair)
-        second = rest >= first
-        parent = pair * 2 + second
-        position = rest - np.where(second, first, 0)
+        """(parent index, position of the child among its parent's children); any order."""
+        c = np.asarray(child, dtype=np.int64)
+        if c.size == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if c.size > 2 and is_range(c):  # a chunk: repeat its parents instead of searching per child
+            first, parent, position = self.enclosing(int(c[0]), int(c[-1]) + 1)
+            cut = slice(int(c[0]) - first, int(c[0]) - first + c.size)
+            return parent[cut], position[cut]
+        coarse = self._state.covering(int(c.max()) + 1)
+        block = np.searchsorted(coarse, c, side="right") - 1
+        plan = _scan_plan(block)
+        if plan is not None:
+            distinct, _ = plan
+            counts = self._state.block_counts(distinct)
+            end = np.cumsum(counts, axis=1, dtype=np.int64)
+            end += coarse[distinct][:, None]
+            end, counts = end.ravel(), counts.ravel()
+            k = np.searchsorted(end, c, side="right")
+            parent = distinct[k // FAN_BLOCK] * FAN_BLOCK + k % FAN_BLOCK
+            return parent, c - end[k] + counts[k]
+        # Scattered children: binary search of the block's fine slots, then walk one slot.
+        fine = self._state.fine_slots(int(block.max()) + 1)
+        rest = c - coarse[block]
+        per = FAN_BLOCK // FAN_FINE
+        slot = block * per
+        step = per // 2
+        while step:  # log2(per) vectorized steps, not a loop over rows
+            cand = slot + step
+            slot = np.where(fine[cand] <= rest, cand, slot)
+            step //= 2
+        rest -= fine[slot]
+        first = slot * FAN_FINE
+        parent = np.full(len(c), -1, dtype=np.int64)
+        position = np.zeros(len(c), dtype=np.int64)
+        seen = np.zeros(len(c), dtype=np.int64)
+        for j, counts in self._slot_counts(first):
+            hit = (parent < 0) & (rest < seen + counts)
+            parent[hit] = first[hit] + j
+            position[hit] = rest[hit] - seen[hit]
+            seen += counts
         return parent, position
+
+    def enclosing(self, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """The children of every parent owning one of the children ``start .. stop - 1``.
+
+        Returns (index of the first of them, parent of each, position of each): the range
+        widened to whole parents, for columns that depend on a parent's other children.
+        """
+        if stop <= start:
+            return start, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        (p0, p1), (pos0, _) = self.parent_of(np.array([start, stop - 1], dtype=np.int64))
+        parents = np.arange(p0, p1 + 1, dtype=np.int64)
+        counts = self.count(parents)
+        parent = np.repeat(parents, counts)
+        begin = np.cumsum(counts)
+        begin -= counts
+        position = np.arange(len(parent), dtype=np.int64)
+        position -= np.repeat(begin, counts)
+        return start - int(pos0), parent, position
+
+    def _slot_counts(self, first: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """(j, count of parent ``first + j``) for j in 0 .. FAN_FINE - 1 (``first`` is slot-aligned)."""
+        span = self.high - self.low + 1
+        for w in range(FAN_FINE // _FAN_PACK):
+            counts = _fan_counts(self.key, self.low, span, (first >> 2) + w).reshape(-1, _FAN_PACK)
+            for k in range(_FAN_PACK):
+                yield w * _FAN_PACK + k, counts[:, k].astype(np.int64)
+
+    def total(self) -> int:
+        """Children of all ``parents`` parents."""
+        if self.parents is None:
+            raise ValueError("total() needs the number of parents")
+        if self._total is None:
+            block, rest = divmod(int(self.parents), FAN_BLOCK)
+            total = int(self._state.blocks(block)[block])
+            if rest:
+                total += int(self._state.block_counts(np.array([block]))[0, :rest].sum(dtype=np.int64))
+            self._total = total
+        return self._total
+
+    def parents_for(self, children: int) -> int:
+        """Number of parents whose children start before child ``children`` (covering ``[0, children)``)."""
+        if children <= 0:
+            return 0
+        return int(self.parent_of(np.array([children - 1], dtype=np.int64))[0][0]) + 1

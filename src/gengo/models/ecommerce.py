@@ -3,8 +3,8 @@
 Keys are 1-based int64. Popularity is a bounded Zipf-like law (``rand.power_law_rank``):
 exponent 0.8 for customers, 1.0 for products, 0.8 for suppliers of products, with ranks
 scattered over the key space by a per-table permutation. Fan-outs (1-3 addresses per
-customer, 1-10 items per order) use ``rand.PairedFanOut`` so that a fact finds the children
-of any parent in closed form.
+customer, 1-10 items per order) are independent draws per parent (``rand.FanOut``): a fact
+finds the children of any parent, and a child its parent, from per-block prefix sums.
 """
 
 from __future__ import annotations
@@ -243,14 +243,14 @@ def _pick_in_group(u: np.ndarray, offset: np.ndarray, count: np.ndarray, group: 
     return offset[group] + np.minimum((u * count[group]).astype(np.int64), count[group] - 1)
 
 
-def address_fanout(seed: int, customers: int) -> rand.PairedFanOut:
-    """1-3 addresses per customer (uniform, mean 2), customer 1's addresses first."""
-    return rand.PairedFanOut(rand.stream_key(seed, ADDRESSES, "fanout"), 4, customers)
+def address_fanout(seed: int, customers: int) -> rand.FanOut:
+    """1-3 addresses per customer (uniform, mean 2, independent), customer 1's addresses first."""
+    return rand.FanOut(rand.stream_key(seed, ADDRESSES, "fanout"), 1, 3, customers)
 
 
-def item_fanout(seed: int, orders: int) -> rand.PairedFanOut:
-    """1-10 items per order (uniform, mean 5.5), order 1's items first."""
-    return rand.PairedFanOut(rand.stream_key(seed, ITEMS, "fanout"), 11, orders)
+def item_fanout(seed: int, orders: int) -> rand.FanOut:
+    """1-10 items per order (uniform, mean 5.5, independent), order 1's items first."""
+    return rand.FanOut(rand.stream_key(seed, ITEMS, "fanout"), 1, 10, orders)
 
 
 def product_category(seed: int, product_idx: np.ndarray) -> np.ndarray:
@@ -391,9 +391,83 @@ def _orders(ctx: ChunkContext) -> dict:
     }
 
 
+_REDRAWS = 16  # rounds of re-drawing a repeated product before the fallback walk
+
+
+def order_products(
+    seed: int, rows: dict[str, int], line: np.ndarray, order: np.ndarray, position: np.ndarray
+) -> np.ndarray:
+    """0-based product of each order line, distinct within an order (while the catalogue is big enough).
+
+    Every line draws a product by popularity. A line that repeats a product of an earlier line
+    of its order draws again from a fresh stream (a cart merges repeats into one line), up to
+    ``_REDRAWS`` rounds; an order still holding a repeat then walks the catalogue from its
+    first product with a stride coprime to its size. The result depends only on the order's own
+    lines, so callers pass whole orders, each order's lines together and in position order.
+    """
+    n = rows[PRODUCTS]
+    perm = rand.Permutation(rand.stream_key(seed, ITEMS, "product", "permutation"), n)
+    product = perm(rand.power_law_rank(rand.stream_key(seed, ITEMS, "product"), line, n, PRODUCT_EXPONENT))
+    lags = range(1, int(position.max(initial=0)) + 1)
+    # One int64 per line names (order, product): the orders of one call span a short range.
+    spread = int(order.max()) - int(order.min()) + 1 if len(order) else 1
+    base = (order - order.min(initial=0)) * n if spread * n < 1 << 62 else None
+
+    def repeats(sub: np.ndarray) -> np.ndarray:
+        """Which lines of ``sub`` (whole orders) repeat the product of an earlier line of their order."""
+        dup = np.zeros(len(sub), dtype=bool)
+        if base is not None:
+            k = base[sub] + product[sub]
+            for lag in lags:  # positions within an order, not rows
+                dup[lag:] |= k[lag:] == k[:-lag]
+            return dup
+        o, p = order[sub], product[sub]
+        for lag in lags:
+            dup[lag:] |= (o[lag:] == o[:-lag]) & (p[lag:] == p[:-lag])
+        return dup
+
+    group = np.cumsum(position == 0) - 1  # which order of the call each line is in
+    todo = np.arange(len(line))
+    dup = repeats(todo)
+    for attempt in range(1, _REDRAWS + 2):
+        if not dup.any():
+            break
+        # Keep the orders that still hold a repeat.
+        bad = np.zeros(int(group[-1]) + 1, dtype=bool)
+        bad[group[todo[dup]]] = True
+        keep = bad[group if attempt == 1 else group[todo]]
+        todo, dup = todo[keep], dup[keep]
+        redo = todo[dup]
+        if attempt <= _REDRAWS:
+            key = rand.stream_key(seed, ITEMS, "product", "redraw", str(attempt))
+            product[redo] = perm(rand.power_law_rank(key, line[redo], n, PRODUCT_EXPONENT))
+        else:  # the walk: distinct for the first n lines of an order
+            first = product[todo - position[todo]]
+            product[todo] = (first + position[todo] * rand.coprime_step(n)) % n
+        dup = repeats(todo)
+    return product
+
+
 def _items(ctx: ChunkContext) -> dict:
-    order, _ = item_fanout(ctx.seed, ctx.rows[ORDERS]).parent_of(ctx.idx)
-    product = _popular(ctx.seed, ITEMS, "product", ctx.idx, ctx.rows[PRODUCTS], PRODUCT_EXPONENT)
+    fan = item_fanout(ctx.seed, ctx.rows[ORDERS])
+    # Products are distinct within an order: draw them for the whole orders the chunk touches.
+    if rand.is_range(ctx.idx):
+        first, ext_order, ext_position = fan.enclosing(int(ctx.idx[0]), int(ctx.idx[-1]) + 1)
+        ext_line = first + np.arange(len(ext_order), dtype=np.int64)
+        pick = np.arange(len(ctx.idx), dtype=np.int64) + (int(ctx.idx[0]) - first)
+    else:  # sizing samples and other scattered rows: widen each order separately
+        order, position = fan.parent_of(ctx.idx)
+        orders, inverse = np.unique(order, return_inverse=True)
+        start = np.zeros(len(orders), dtype=np.int64)
+        start[inverse.reshape(-1)] = ctx.idx - position
+        count = fan.count(orders)
+        ext_first = np.cumsum(count) - count  # where each order's lines start in the widened rows
+        ext_order = np.repeat(orders, count)
+        ext_position = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(ext_first, count)
+        ext_line = np.repeat(start, count) + ext_position
+        pick = ext_first[inverse.reshape(-1)] + position
+    product = order_products(ctx.seed, ctx.rows, ext_line, ext_order, ext_position)[pick]
+    order = ext_order[pick]
     # Quantity: geometric, 1 for about 60% of lines, rarely above 5.
     quantity = 1 + np.minimum((-np.log1p(-ctx.uniform("quantity")) / 0.9).astype(np.int64), 19)
     discount = np.where(ctx.uniform("discounted") < 0.7, 0, 5 * ctx.integers(1, 5, "discount"))

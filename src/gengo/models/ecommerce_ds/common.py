@@ -6,7 +6,6 @@ functions so that a fact recomputes the dimension attribute it needs from the ke
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -96,32 +95,13 @@ def days_from_civil(year: np.ndarray, month: np.ndarray, dom: np.ndarray) -> np.
 # --- keys and fan-outs ---------------------------------------------------------------------
 
 
-def FanOut(key: np.uint64, lo: int, hi: int, parents: int) -> rand.PairedFanOut:  # noqa: N802 - reads as a type
-    """Children per parent in closed form, each parent getting ``lo..hi`` children (uniform)."""
-    return rand.PairedFanOut(key, lo + hi, parents, low=lo)
+def FanOut(key: np.uint64, lo: int, hi: int, parents: int | None = None) -> rand.FanOut:  # noqa: N802 - reads as a type
+    """Children per parent, an independent uniform draw on ``lo..hi`` for every parent."""
+    return rand.FanOut(key, lo, hi, parents)
 
 
-def runs(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct values, inverse index) of an array whose equal values are adjacent (sorted input)."""
-    n = len(keys)
-    if n == 0:
-        return keys, np.zeros(0, dtype=np.int64)
-    change = np.empty(n, dtype=bool)
-    change[0] = True
-    np.not_equal(keys[1:], keys[:-1], out=change[1:])
-    inverse = np.cumsum(change, dtype=np.int64)
-    inverse -= 1
-    return keys[change], inverse
-
-
-def coprime_step(n: int) -> int:
-    """A stride near 0.618 n that is coprime with n (a full-cycle walk over [0, n))."""
-    if n <= 2:
-        return 1
-    s = max(1, int(n * 0.6180339887))
-    while math.gcd(s, n) != 1:
-        s += 1
-    return s
+runs = rand.runs  # (distinct values, inverse index) of an array whose equal values are adjacent
+coprime_step = rand.coprime_step  # a stride near 0.618 n coprime with n (a full-cycle walk)
 
 
 def history(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """The 7 TPC-DS fact tables: sales and returns of three channels, and weekly inventory.
 
-Sales lines belong to tickets (store) or orders (catalog, web) through a closed-form fan-out,
-so a line finds its ticket arithmetically and recomputes the ticket's header attributes
+Sales lines belong to tickets (store) or orders (catalog, web) through a fan-out whose line
+count per ticket is an independent draw (``rand.FanOut``): a line finds its ticket from
+per-block prefix sums and recomputes the ticket's header attributes
 (date, time, customer, store, ...) from the ticket number. Pricing follows the TPC-DS
 identities in integer cents. A return row ``r`` is the sale line ``10 r + k(r)`` (``k`` in
 0..9): returns are a deterministic 10% subset of the sale lines, in sale order, and every
@@ -67,27 +68,24 @@ class Channel:
     lo: int  # lines per ticket / order
     hi: int
 
-    @property
-    def per_header(self) -> float:
-        return (self.lo + self.hi) / 2
-
 
 STORE_CH = Channel(STORE_SALES, STORE_RETURNS, 8, 16)
 CATALOG_CH = Channel(CATALOG_SALES, CATALOG_RETURNS, 4, 14)
 WEB_CH = Channel(WEB_SALES, WEB_RETURNS, 4, 14)
 
 
-def headers_for_lines(ch: Channel, lines: int) -> int:
-    """Tickets / orders behind ``lines`` sale lines (lines are always a whole number of pairs)."""
-    return 2 * (lines // (ch.lo + ch.hi))
+def _fan(seed: int, ch: Channel) -> FanOut:
+    return FanOut(rand.stream_key(seed, ch.sales, "fanout"), ch.lo, ch.hi)
 
 
-def lines_for_headers(ch: Channel, headers: int) -> int:
-    return (headers // 2) * (ch.lo + ch.hi)
+def headers_for_lines(seed: int, ch: Channel, lines: int) -> int:
+    """Tickets / orders behind the first ``lines`` sale lines (``row_counts`` ends them on a whole ticket)."""
+    return _fan(seed, ch).parents_for(lines)
 
 
-def _fan(seed: int, ch: Channel, rows) -> FanOut:
-    return FanOut(rand.stream_key(seed, ch.sales, "fanout"), ch.lo, ch.hi, headers_for_lines(ch, rows[ch.sales]))
+def lines_for_headers(seed: int, ch: Channel, headers: int) -> int:
+    """Sale lines of the first ``headers`` tickets / orders."""
+    return int(_fan(seed, ch).offset(np.array([headers], dtype=np.int64))[0])
 
 
 # Sales per day: weekends +20%, November x1.6 and December x2 (the holiday season).
@@ -110,7 +108,7 @@ def _header(seed: int, rows, ch: Channel, ticket: np.ndarray) -> dict:
     def key(col: str) -> np.uint64:
         return rand.stream_key(seed, ch.sales, "header", col)
 
-    n_headers = max(1, headers_for_lines(ch, rows[ch.sales]))
+    n_headers = max(1, headers_for_lines(seed, ch, rows[ch.sales]))
     # Tickets are in date order: a header's position in the run picks its day by inverse CDF.
     frac = (ticket + rand.uniform(key("day"), ticket)) / n_headers
     day = np.minimum(np.searchsorted(_DAY_CDF, frac, side="right"), SALES_DAYS - 1)
@@ -159,7 +157,7 @@ def _header(seed: int, rows, ch: Channel, ticket: np.ndarray) -> dict:
 
 def sale_lines(seed: int, rows, ch: Channel, line: np.ndarray) -> dict:
     """Every attribute of the sale lines ``line`` (ascending), before NULLs: integer arrays, cents."""
-    ticket, position = _fan(seed, ch, rows).parent_of(line)
+    ticket, position = _fan(seed, ch).parent_of(line)
     distinct, inverse = runs(ticket)
     head = _header(seed, rows, ch, distinct)
     out = {name: values[inverse] for name, values in head.items()}
