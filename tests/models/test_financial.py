@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from gengo.models import financial, resolve_model
-from tests.helpers import assert_one_line_error, connect, gen, integrity_problems, run_gengo, sha256_files
+from tests.helpers import assert_one_line_error, connect, gen, run_gengo
 from tests.model_checks import differences_from_model
 
 FORMATS = ["csv", "json", "parquet"]
@@ -33,10 +33,6 @@ def con(request, fin_datasets):
     c = connect(fin_datasets[request.param], request.param, "financial")
     c.execute("SET TimeZone = 'UTC'")
     return c
-
-
-def test_keys_join_and_no_constant_column(con):
-    assert integrity_problems(con, "financial") == []
 
 
 def test_ohlc_inequalities_hold_on_every_row(con):
@@ -153,8 +149,8 @@ def test_walk_is_believable(con):
             FROM (SELECT company_id, stddev(ln(close_price / prev)) sd FROM (SELECT company_id, close_price,
                   lag(close_price) OVER (PARTITION BY company_id ORDER BY date) prev FROM fact_daily_stock_prices)
                   GROUP BY 1) JOIN dim_companies USING (company_id)""").fetchone()
-    if staples is not None and tech is not None:
-        assert staples < tech
+    assert staples is not None and tech is not None, "the dataset has both sectors"
+    assert staples < tech
 
 
 def test_formats_hold_the_model_values(fin_datasets):
@@ -280,16 +276,6 @@ def test_price_levels_typical_of_each_market(tick_data):
 
 def test_tickers_of_a_larger_dataset(tick_data):
     assert ticker_problems(tick_data) == []
-
-
-def test_same_bytes_for_any_worker_count_and_chunking(tmp_path):
-    runs = [
-        ("w1", "--workers", "1"),
-        ("w2", "--workers", "2", "--chunk-rows", "3001"),
-        ("w2big", "--workers", "2", "--chunk-rows", "40000"),
-    ]
-    hashes = [sha256_files(gen(tmp_path / name, "financial", "0.002", "csv", SEED, *extra)) for name, *extra in runs]
-    assert hashes[0] == hashes[1] == hashes[2]
 
 
 def test_chunks_are_independent():
