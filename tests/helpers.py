@@ -76,34 +76,3 @@ def connect(directory: Path, fmt: str, model: str) -> duckdb.DuckDBPyConnection:
 
 def duck_type(arrow_type) -> str:
     return column_type(arrow_type, "duckdb")
-
-
-def integrity_problems(con: duckdb.DuckDBPyConnection, model: str, check_constant: bool = True) -> list[str]:
-    """Primary keys unique and non-null, every non-null foreign key resolves, no constant column."""
-    problems = []
-    m = resolve_model(model)
-    for t in m.tables:
-        n = con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]
-        pk = ", ".join(f'"{c}"' for c in t.primary_key)
-        if pk:
-            dup = con.execute(
-                f'SELECT count(*) FROM (SELECT {pk} FROM "{t.name}" GROUP BY ALL HAVING count(*) > 1)'
-            ).fetchone()[0]
-            nulls = con.execute(
-                f'SELECT count(*) FROM "{t.name}" WHERE ' + " OR ".join(f'"{c}" IS NULL' for c in t.primary_key)
-            ).fetchone()[0]
-            if dup or nulls:
-                problems.append(f"{t.name}: {dup} duplicated and {nulls} null primary keys")
-        for col, parent, pcol in t.foreign_keys:
-            orphans = con.execute(
-                f'SELECT count(*) FROM "{t.name}" c WHERE c."{col}" IS NOT NULL AND NOT EXISTS '
-                f'(SELECT 1 FROM "{parent}" p WHERE p."{pcol}" = c."{col}")'
-            ).fetchone()[0]
-            if orphans:
-                problems.append(f"{t.name}.{col}: {orphans} values missing from {parent}.{pcol}")
-        if check_constant and n > 1:
-            for c in t.columns:
-                distinct = con.execute(f'SELECT count(DISTINCT "{c.name}") FROM "{t.name}"').fetchone()[0]
-                if distinct <= 1:
-                    problems.append(f"{t.name}.{c.name} is constant")
-    return problems

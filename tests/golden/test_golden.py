@@ -38,7 +38,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "csv-parts": ("-f", "csv", "--part-size", "400KB"),
     "parquet-parts-dask": ("-f", "parquet", "--parts", "3", "--engine", "dask"),
 }
-LIBRARIES = ("numpy", "pyarrow", "polars", "faker", "exchange-calendars")
+LIBRARIES = ("numpy", "pyarrow", "polars", "faker", "exchange-calendars", "zipcodes", "tzdata")
 UPDATE = os.environ.get("GENGO_UPDATE_GOLDEN") == "1"
 
 

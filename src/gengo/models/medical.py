@@ -8,28 +8,45 @@ internal medicine 13 %, ...; every specialization has a doctor once there are 16
 and a clinic (appended ``clinic_id``): doctor ``k < clinics`` opens clinic ``perm(k)`` so
 every clinic has a doctor, the others join clinics by a Zipf-like law (exponent 0.5), so
 clinic sizes vary. Clinics: a name built from a last name or the clinic's city, a US street
-address ("<number> <street>, <city>, <ST> <zip>"), plus an appended ``city``.
+address ("<number> <street>, <city>, <ST> <zip>"), plus appended ``city`` and ``time_zone``
+(the IANA zone of the nearest real ZIP code of the state: ``vocab.locality_zones``).
 
-Appointments. The patient is drawn by an activity law that does not grow with the size: the
-density of appointments over a patient's activity rank x in [0, 1) is proportional to
-1 / (x + 0.02), so the busiest patients have about 13x the mean (about 65 visits in five
-years at 5 appointments per patient), the top 10 % of patients about 46 % of appointments,
-and about one patient in ten none (ranks scattered over ids by a permutation). A Zipf law
-over ranks would give the top patient a share that grows with the size (thousands of visits). The day is
-uniform over the weekdays of 2020-01-01 .. 2024-12-31 that fall after the patient's birth
-(recomputed from the patient id); the time is on a 15-minute slot between 08:00 and 17:45,
-fewer around lunch. Clinic hours are taken as UTC and stored as TIMESTAMP(us, UTC), so every
-appointment reads 08:00-17:45 in the file whatever the reader's zone. The specialization
-visited depends on the patient's age band at the visit (under 18, 18-44, 45+) and gender
-(children see pediatrics, only women see obstetrics and gynecology, ...), the doctor is
-uniform among doctors of that specialization (a closed-form rank range, inverted through the
-doctor permutation), and the clinic is that doctor's clinic (the same pure function the
-doctors table uses). The diagnosis is a real ICD-10-CM code with its official description
-(appended ``diagnosis_code`` column), drawn from a curated list per specialization that
-respects age band and sex (no prostate cancer for women, no well-child visit for adults).
+Appointments are laid out day by day, so that no doctor has two patients in one slot and no
+patient is in two places at once, while every row stays a pure function of its id:
 
-Limitation: doctors are not scheduled, so one doctor can have two appointments in the same
-slot (about 2 per doctor over five years at 1 GB).
+* Days. Appointment ids follow the calendar: each weekday of 2020-01-01 .. 2024-12-31 (local
+  time) holds a share of the appointments set by a weight (Mondays busiest, Fridays quietest,
+  winter busier than summer, a few per cent of noise from day to day); an exact cumulative
+  table of 1,306 integers per process gives an appointment's day and its index ``j`` in the day.
+* Patients. A day's ``m`` appointments are the points ``(o + j) * W / m`` (a random offset
+  ``o`` per day) on a line of patient segments of total length ``W``: systematic sampling, so
+  a patient's chance of a visit on a day is proportional to the segment's length, and since no
+  segment is as long as the spacing, a patient has at most one appointment a day (08:00-18:00
+  local in any US zone never overlaps another day's hours). Patients born before the window
+  have lengths by activity rank ``x`` in [0, 1) proportional to ``1 / (x + 0.02)``, read by a
+  closed-form inverse CDF: the busiest about 13x the mean (about 65 visits in five years), the
+  top 10 % about 46 % of appointments, about one patient in ten none (ranks scattered over the
+  ids by a permutation; a Zipf law would give the top patient a share that grows with the
+  size). The patients born in 2020-2023 (about 4.6 %) follow on the line in birth order, born
+  on evenly spaced days, so on each day exactly those already born are on it; each is twice as
+  active as the average patient (well-baby visits).
+* Specialization. The point's position inside its patient's segment is a uniform draw that
+  picks the specialization by the patient's age band at the visit (under 18, 18-44, 45+) and
+  sex (children see pediatrics, only women see obstetrics and gynecology, ...), among the
+  specializations that have doctors. The diagnosis is a real ICD-10-CM code with its official
+  description (appended ``diagnosis_code`` column), drawn from a curated list per
+  specialization that respects age band and sex (no prostate cancer for women, no well-child
+  visit for adults).
+* Doctor and slot. A doctor has 33 bookable quarter-hours a day between 08:00 and 17:45,
+  fewer at lunch and late in the afternoon (which quarters of a part-booked hour rotates per
+  doctor and day). The (doctor, quarter) cells of a specialization are numbered, and the
+  ``j``-th appointment of a day takes cell ``perm((j + shift) mod cells)`` (``shift`` per day
+  and specialization): a bijection, so one day's appointments never share a doctor's slot. The
+  doctor is uniform among those of the specialization; the clinic is the doctor's clinic. It
+  needs a day's appointments to fit in the smallest staffed specialization's cells:
+  ``row_counts`` adds doctors at the few sizes where rounding would break it.
+* Time. The slot is wall-clock time at the clinic; it is stored as the UTC instant through the
+  clinic's zone, daylight saving time included (``gengo.core.timezones``), as TIMESTAMP(us, UTC).
 """
 
 from __future__ import annotations
@@ -40,8 +57,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo.core import rand, vocab
+from gengo.core import rand, timezones, vocab
 from gengo.core.arrays import date_from_days, join, take, timestamp_from_seconds, to_text
+from gengo.core.errors import GengoError
 from gengo.core.schema import ChunkContext, Column, Model, Table
 from gengo.models._quota import group_of, invert, quota, starts
 
@@ -56,12 +74,25 @@ FEMALE_SHARE = 0.52
 WINDOW_START = int(np.datetime64("2020-01-01").astype(np.int64))  # days since 1970-01-01
 WINDOW_END = int(np.datetime64("2024-12-31").astype(np.int64))  # inclusive
 OPEN_HOUR = 8
-_HOUR_WEIGHTS = np.array([7, 10, 10, 9, 4, 7, 9, 9, 8, 6], dtype=np.float64)  # 08:00 .. 17:00
+# Bookable quarter-hours per doctor in each hour 08:00 .. 17:00: fewer at lunch and at the end.
+_QUARTERS = np.array([3, 4, 4, 4, 2, 3, 4, 4, 3, 2])
+SLOTS = int(_QUARTERS.sum())  # per doctor and day
+_SLOT_HOUR = np.repeat(np.arange(len(_QUARTERS)), _QUARTERS)
+_SLOT_QUARTER = np.concatenate([np.arange(q) for q in _QUARTERS])
+# Day weights: Monday .. Friday, and January .. December (flu season busy, summer quiet).
+_WEEKDAY_WEIGHTS = np.array([1.15, 1.05, 1.0, 1.0, 0.8])
+_MONTH_WEIGHTS = np.array([1.12, 1.1, 1.04, 1.0, 0.97, 0.92, 0.86, 0.9, 1.0, 1.04, 1.02, 0.95])
+_DAY_NOISE = 0.06  # log-normal sigma of a day's weight
 
 _BIRTH_YEARS = np.arange(1930, 2024)
 _BIRTH_YEAR_WEIGHTS = np.interp(_BIRTH_YEARS, [1930, 1950, 2023], [0.15, 1.0, 0.95])
 _YEAR_START = np.array([np.datetime64(f"{y}-01-01") for y in (*_BIRTH_YEARS, 2024)]).astype(np.int64)
 _YEAR_LENGTH = np.diff(_YEAR_START)
+# Patients born inside the window (2020-2023) are laid out in birth order; the others are not.
+_OLD_YEARS = int((_BIRTH_YEARS < 2020).sum())
+BABY_SHARE = float(_BIRTH_YEAR_WEIGHTS[_OLD_YEARS:].sum() / _BIRTH_YEAR_WEIGHTS.sum())
+BABY_ACTIVITY = 2.0  # visits of a baby per day, relative to the average patient born before 2020
+_BABY_SPAN = int(_YEAR_START[-1] - WINDOW_START)  # days on which babies are born
 
 SPECIALIZATIONS = (
     "General Practice",
@@ -318,26 +349,33 @@ def patient_female(seed: int, patient: np.ndarray) -> np.ndarray:
     return rand.uniform(rand.stream_key(seed, PATIENTS, "gender"), patient) < FEMALE_SHARE
 
 
-def patient_birth_day(seed: int, patient: np.ndarray) -> np.ndarray:
+def _babies(patients: int) -> int:
+    """Patients born in 2020-2023 (at least one patient is born before the window)."""
+    return min(patients - 1, round(patients * BABY_SHARE))
+
+
+def _line_permutation(seed: int, patients: int) -> rand.Permutation:
+    """Rank on the patients' line -> patient: activity ranks first, then babies in birth order."""
+    return rand.Permutation(rand.stream_key(seed, APPOINTMENTS, "patient", "permutation"), patients)
+
+
+def _babies_born_before(babies: int, day: np.ndarray) -> np.ndarray:
+    """How many babies are born before ``day``: baby ``b`` is born on day ``b * span // babies``."""
+    d = np.maximum(day - WINDOW_START, 0)
+    return np.minimum((d * babies + _BABY_SPAN - 1) // _BABY_SPAN, babies)
+
+
+def patient_birth_day(seed: int, patients: int, patient: np.ndarray) -> np.ndarray:
     """Date of birth in days since 1970-01-01 (1930-01-01 .. 2023-12-31)."""
-    year = rand.weighted_choice(rand.stream_key(seed, PATIENTS, "birth_year"), patient, _BIRTH_YEAR_WEIGHTS)
+    weights = _BIRTH_YEAR_WEIGHTS[:_OLD_YEARS]
+    year = rand.weighted_choice(rand.stream_key(seed, PATIENTS, "birth_year"), patient, weights)
     u = rand.uniform(rand.stream_key(seed, PATIENTS, "birth_day"), patient)
-    return _YEAR_START[year] + np.minimum((u * _YEAR_LENGTH[year]).astype(np.int64), _YEAR_LENGTH[year] - 1)
-
-
-def appointment_patient(seed: int, patients: int, appointment: np.ndarray) -> np.ndarray:
-    """0-based patient of each appointment, skewed but bounded whatever the size.
-
-    A patient's activity rank ``x`` in [0, 1) is drawn with density proportional to
-    ``1 / (x + 0.02)`` (closed-form inverse CDF), so the most active patients visit about
-    13 times as often as the average one and the top 10 % of patients have about 46 % of the
-    appointments at every size; ranks are scattered over the ids by a permutation.
-    """
-    u = rand.uniform(rand.stream_key(seed, APPOINTMENTS, "patient"), appointment)
-    e = PATIENT_FLOOR
-    x = e * np.expm1(u * np.log1p(1.0 / e))
-    rank = np.minimum((x * patients).astype(np.int64), patients - 1)
-    return rand.Permutation(rand.stream_key(seed, APPOINTMENTS, "patient", "permutation"), patients)(rank)
+    born = _YEAR_START[year] + np.minimum((u * _YEAR_LENGTH[year]).astype(np.int64), _YEAR_LENGTH[year] - 1)
+    babies = _babies(patients)
+    if babies == 0:
+        return born
+    baby = invert(_line_permutation(seed, patients), patient) - (patients - babies)
+    return np.where(baby >= 0, WINDOW_START + (np.maximum(baby, 0) * _BABY_SPAN) // babies, born)
 
 
 def _doctor_permutation(seed: int, doctors: int) -> rand.Permutation:
@@ -358,6 +396,19 @@ def doctor_clinic(seed: int, clinics: int, doctor: np.ndarray) -> np.ndarray:
     rank = rand.power_law_rank(rand.stream_key(seed, DOCTORS, "clinic"), doctor, clinics, CLINIC_EXPONENT)
     joined = rand.Permutation(rand.stream_key(seed, DOCTORS, "clinic", "permutation"), clinics)(rank)
     return np.where(doctor < clinics, opener, joined)
+
+
+def clinic_locality(seed: int, clinic: np.ndarray) -> np.ndarray:
+    """Index of each clinic's locality in ``vocab.address_pools()`` (a US one)."""
+    pools = vocab.address_pools()
+    us = 0  # United States slice of the pools
+    key = rand.stream_key(seed, CLINICS, "locality")
+    return pools.locality_offset[us] + rand.integers(key, clinic, 0, int(pools.locality_count[us]) - 1)
+
+
+def _zones() -> timezones.ZoneOffsets:
+    names = tuple(vocab.locality_zones().names.to_pylist())
+    return timezones.zone_offsets(names, WINDOW_START * 86400, (WINDOW_END + 1) * 86400)
 
 
 def _anniversary(birth: np.ndarray, years: int) -> np.ndarray:
@@ -386,6 +437,132 @@ def _weekday_from_index(n: np.ndarray) -> np.ndarray:
     return 7 * (n // 5) + n % 5 - 3
 
 
+_FIRST_WEEKDAY = int(_weekday_index(np.int64(WINDOW_START)))
+WEEKDAYS = int(_weekday_index(np.int64(WINDOW_END + 1))) - _FIRST_WEEKDAY  # 1,305
+_DAYS = _weekday_from_index(_FIRST_WEEKDAY + np.arange(WEEKDAYS, dtype=np.int64))  # days since 1970-01-01
+
+
+# --- the appointments' layout ----------------------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _day_starts(seed: int, appointments: int) -> np.ndarray:
+    """First appointment of each weekday of the window, then the total: exact integers."""
+    dow = (_DAYS + 3) % 7  # Monday 0
+    month = _DAYS.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+    z = rand.normal(rand.stream_key(seed, APPOINTMENTS, "day_weight"), np.arange(WEEKDAYS, dtype=np.int64))
+    weight = _WEEKDAY_WEIGHTS[dow] * _MONTH_WEIGHTS[month] * np.exp(_DAY_NOISE * z)
+    # Integer weights, then Python integers: the split is exact whatever the count.
+    cum = [0, *np.cumsum(np.rint(weight / weight.sum() * 2**40).astype(np.int64)).tolist()]
+    return np.array([appointments * c // cum[-1] for c in cum], dtype=np.int64)
+
+
+def _busiest_day(seed: int, appointments: int) -> int:
+    return int(np.diff(_day_starts(seed, appointments)).max())
+
+
+def _smallest_specialization(doctors: int) -> int:
+    per_spec = _doctors_per_specialization(doctors)
+    return int(per_spec[per_spec > 0].min())
+
+
+def _longest_segment(patients: int) -> float:
+    """The longest patient segment on a line of length >= 1 (the busiest patient's, or a baby's)."""
+    old = patients - _babies(patients)
+    e = PATIENT_FLOOR
+    busiest = np.log1p(1.0 / (e * old)) / np.log1p(1.0 / e)
+    return float(max(busiest, BABY_ACTIVITY / old if old < patients else 0.0))
+
+
+@lru_cache(maxsize=16)
+def _check_layout(seed: int, appointments: int, patients: int, doctors: int) -> None:
+    """The guarantees need a day's appointments to fit the doctors' and the patients' line."""
+    busiest = _busiest_day(seed, appointments)
+    if busiest > SLOTS * _smallest_specialization(doctors):
+        raise GengoError(
+            f"medical: {doctors} doctors cannot see {appointments} appointments without double-booking "
+            f"(up to {busiest} a day); use the model's own row counts"
+        )
+    if busiest > 1 and 2 * busiest * _longest_segment(patients) >= 1:
+        raise GengoError(
+            f"medical: {patients} patients are too few for up to {busiest} appointments a day; "
+            "use the model's own row counts"
+        )
+
+
+def appointment_day(seed: int, appointments: int, appointment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(weekday ``n`` of the window, index ``j`` of the appointment in its day, appointments that day)."""
+    first = _day_starts(seed, appointments)
+    n = np.searchsorted(first, appointment, side="right") - 1
+    return n, appointment - first[n], first[n + 1] - first[n]
+
+
+def appointment_patient(
+    seed: int, patients: int, n: np.ndarray, j: np.ndarray, per_day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(0-based patient, uniform position inside the patient's segment) of appointment ``j`` of day ``n``.
+
+    Systematic sampling along the line of patient segments: old patients by activity rank
+    (length ``1 / (x + 0.02)`` over ``x`` in [0, 1), total 1), then the babies already born
+    (``BABY_ACTIVITY`` times the mean old length each). Points are ``W / per_day`` apart and
+    every segment is less than half that, so a patient is drawn at most once a day.
+    """
+    babies = _babies(patients)
+    old = patients - babies
+    baby_length = BABY_ACTIVITY / old
+    born = _babies_born_before(babies, _DAYS[n])
+    total = 1.0 + baby_length * born
+    o = rand.uniform(rand.stream_key(seed, APPOINTMENTS, "day_offset"), n)
+    t = np.minimum((o + j) * (total / per_day), np.nextafter(total, 0.0))
+    e = PATIENT_FLOOR
+    x = e * np.expm1(np.minimum(t, 1.0) * np.log1p(1.0 / e)) * old
+    rank = np.minimum(x.astype(np.int64), old - 1)
+    position = x - rank
+    baby = t >= 1.0
+    if baby.any():
+        y = (t[baby] - 1.0) / baby_length
+        b = np.minimum(y.astype(np.int64), born[baby] - 1)
+        rank[baby] = old + b
+        position[baby] = y - b
+    patient = _line_permutation(seed, patients)(rank)
+    return patient, np.clip(position, 0.0, np.nextafter(1.0, 0.0))
+
+
+@lru_cache(maxsize=8)
+def _cells(seed: int, doctors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per specialization: (doctor, quarter) cells, and the affine bijection of them (multiplier, offset)."""
+    cells = _doctors_per_specialization(doctors) * SLOTS
+    perms = [
+        rand.Permutation(rand.stream_key(seed, APPOINTMENTS, "cell", str(s)), int(max(c, 1)))
+        for s, c in enumerate(cells)
+    ]
+    return np.maximum(cells, 1), np.array([p.mult for p in perms]), np.array([p.offset for p in perms])
+
+
+def appointment_slot(
+    seed: int, doctors: int, n: np.ndarray, j: np.ndarray, spec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(0-based doctor, hour, minute) of appointment ``j`` of day ``n`` with specialization ``spec``.
+
+    For one day and specialization, ``j -> perm((j + shift) mod cells)`` is one-to-one while a
+    day has no more appointments than cells, so a doctor's slot holds one appointment.
+    """
+    cells, mult, offset = _cells(seed, doctors)
+    size = cells[spec]
+    shift = (
+        rand.bits(rand.stream_key(seed, APPOINTMENTS, "cell_shift"), n * _S + spec) % size.astype(np.uint64)
+    ).astype(np.int64)
+    cell = ((j + shift) % size * mult[spec] % size + offset[spec]) % size
+    rank = starts(_doctors_per_specialization(doctors))[spec] + cell // SLOTS
+    doctor = invert(_doctor_permutation(seed, doctors), rank)
+    slot = cell % SLOTS
+    # Which quarters of a part-booked hour are open turns with the doctor and the day.
+    turn = (rand.bits(rand.stream_key(seed, APPOINTMENTS, "quarter"), doctor * WEEKDAYS + n) >> np.uint64(62)).astype(
+        np.int64
+    )
+    return doctor, OPEN_HOUR + _SLOT_HOUR[slot], 15 * ((_SLOT_QUARTER[slot] + turn) % 4)
+
+
 # --- dimensions ------------------------------------------------------------------------------
 
 
@@ -401,7 +578,7 @@ def _patients(ctx: ChunkContext) -> dict:
     return {
         "patient_id": ctx.ids,
         "patient_name": join(first, " ", last),
-        "date_of_birth": date_from_days(patient_birth_day(ctx.seed, ctx.idx)),
+        "date_of_birth": date_from_days(patient_birth_day(ctx.seed, ctx.rows[PATIENTS], ctx.idx)),
         "gender": take(pa.array(["male", "female"]), female.astype(np.int64)),
     }
 
@@ -422,7 +599,7 @@ def _doctors(ctx: ChunkContext) -> dict:
 def _clinics(ctx: ChunkContext) -> dict:
     pools = vocab.address_pools()
     us = 0  # United States slice of the pools
-    loc = pools.locality_offset[us] + ctx.integers(0, int(pools.locality_count[us]) - 1, "locality")
+    loc = clinic_locality(ctx.seed, ctx.idx)
     street = pools.street_offset[us] + ctx.integers(0, int(pools.street_count[us]) - 1, "street")
     ln = vocab.last_names()
     last = take(ln.values, rand.weighted_choice(ctx.key("name"), ctx.idx, ln.weights))
@@ -439,11 +616,13 @@ def _clinics(ctx: ChunkContext) -> dict:
         join(city, " Community Health Center"),
     )
     number = ctx.integers(1, 9999, "number")
+    zones = vocab.locality_zones()
     return {
         "clinic_id": ctx.ids,
         "clinic_name": name,
         "address": join(to_text(number), " ", take(pools.street_names, street), ", ", take(pools.tail, loc)),
         "city": city,
+        "time_zone": take(zones.names, zones.zone[loc]),
     }
 
 
@@ -452,33 +631,29 @@ def _clinics(ctx: ChunkContext) -> dict:
 
 def _appointments(ctx: ChunkContext) -> dict:
     idx = ctx.idx
-    patients, doctors, clinics = ctx.rows[PATIENTS], ctx.rows[DOCTORS], ctx.rows[CLINICS]
-    patient = appointment_patient(ctx.seed, patients, idx)
-    birth = patient_birth_day(ctx.seed, patient)
+    appointments, patients = ctx.rows[APPOINTMENTS], ctx.rows[PATIENTS]
+    doctors, clinics = ctx.rows[DOCTORS], ctx.rows[CLINICS]
+    _check_layout(ctx.seed, appointments, patients, doctors)
+    n, j, per_day = appointment_day(ctx.seed, appointments, idx)
+    day = _DAYS[n]
+    patient, position = appointment_patient(ctx.seed, patients, n, j, per_day)
+    birth = patient_birth_day(ctx.seed, patients, patient)
     male = (~patient_female(ctx.seed, patient)).astype(np.int64)
-    # A weekday after the birth day, inside the window.
-    lo = _weekday_index(np.maximum(WINDOW_START, birth + 1))
-    hi = _weekday_index(np.full_like(birth, WINDOW_END + 1))
-    n = lo + np.minimum((ctx.uniform("day") * (hi - lo)).astype(np.int64), hi - lo - 1)
-    day = _weekday_from_index(n)
-    hour = OPEN_HOUR + rand.weighted_choice(ctx.key("hour"), idx, _HOUR_WEIGHTS)
-    minute = 15 * ctx.integers(0, 3, "minute")
-    seconds = day * 86400 + hour * 3600 + minute * 60
     offset = birth - _YEAR_START[0]
     band = (day >= _ADULT_DAY[offset]).astype(np.int64) + (day >= _MIDDLE_AGE_DAY[offset])
     # Specialization by age band and sex, among specializations that have doctors.
-    per_spec = _doctors_per_specialization(doctors)
-    spec = _specialization_choice(doctors).choose(ctx.uniform("specialization"), band * 2 + male)
-    # A doctor of that specialization: a rank inside its range, back through the permutation.
-    count = per_spec[spec]
-    doctor_rank = starts(per_spec)[spec] + np.minimum((ctx.uniform("doctor") * count).astype(np.int64), count - 1)
-    doctor = invert(_doctor_permutation(ctx.seed, doctors), doctor_rank)
+    spec = _specialization_choice(doctors).choose(position, band * 2 + male)
+    doctor, hour, minute = appointment_slot(ctx.seed, doctors, n, j, spec)
+    clinic = doctor_clinic(ctx.seed, clinics, doctor)
+    # Wall-clock time at the clinic, stored as the UTC instant.
+    zone = vocab.locality_zones().zone[clinic_locality(ctx.seed, clinic)]
+    seconds = _zones().to_utc(zone, day * 86400 + hour * 3600 + minute * 60)
     diagnosis = _diagnosis_choice().choose(ctx.uniform("diagnosis"), (spec * 3 + band) * 2 + male)
     return {
         "appointment_id": ctx.ids,
         "patient_id": patient + 1,
         "doctor_id": doctor + 1,
-        "clinic_id": doctor_clinic(ctx.seed, clinics, doctor) + 1,
+        "clinic_id": clinic + 1,
         "appointment_date": timestamp_from_seconds(seconds),
         "diagnosis": take(_DIAGNOSIS_NAMES, diagnosis),
         "diagnosis_code": take(_DIAGNOSIS_CODES, diagnosis),
@@ -486,10 +661,17 @@ def _appointments(ctx: ChunkContext) -> dict:
 
 
 def row_counts(appointments: int, seed: int) -> dict[str, int]:
-    """Go tool ratios: 5 appointments per patient, 100 patients per doctor, 20 doctors per clinic."""
+    """Go tool ratios: 5 appointments per patient, 100 patients per doctor, 20 doctors per clinic.
+
+    Where rounding leaves the smallest specialization too few doctors for the busiest day's
+    appointments (no two in one slot), doctors are added until they fit.
+    """
     appointments = max(1, int(appointments))
     patients = max(1, round(appointments / 5))
     doctors = max(1, round(patients / 100))
+    busiest = _busiest_day(seed, appointments)
+    while SLOTS * _smallest_specialization(doctors) < busiest:
+        doctors += 1
     return {
         PATIENTS: patients,
         DOCTORS: doctors,
@@ -534,6 +716,7 @@ MODEL = Model(
                 Column("clinic_name", pa.string()),
                 Column("address", pa.string()),
                 Column("city", pa.string(), doc="appended"),
+                Column("time_zone", pa.string(), doc="appended: IANA time zone of the clinic's address"),
             ),
             _clinics,
         ),
@@ -544,7 +727,11 @@ MODEL = Model(
                 Column("patient_id", ID, references=_fk(PATIENTS, "patient_id")),
                 Column("doctor_id", ID, references=_fk(DOCTORS, "doctor_id")),
                 Column("clinic_id", ID, references=_fk(CLINICS, "clinic_id"), doc="the doctor's clinic"),
-                Column("appointment_date", TIMESTAMP, doc="weekday, 08:00-17:45 UTC on 15-minute slots"),
+                Column(
+                    "appointment_date",
+                    TIMESTAMP,
+                    doc="UTC instant of a weekday 15-minute slot, 08:00-17:45 in the clinic's time zone",
+                ),
                 Column("diagnosis", pa.string(), doc="ICD-10-CM description"),
                 Column("diagnosis_code", pa.string(), doc="appended: ICD-10-CM code"),
             ),
@@ -553,5 +740,8 @@ MODEL = Model(
     ),
     row_counts=row_counts,
     bytes_per_scale={"csv": 103.0, "json": 222.0, "parquet": 27.0},  # measured at 1 GB
-    notes=("Clinic hours are 08:00-18:00 UTC on weekdays; appointment timestamps are stored in UTC.",),
+    notes=(
+        "Clinic hours are 08:00-18:00 local time on weekdays (dim_clinics.time_zone); "
+        "appointment timestamps are the UTC instants.",
+    ),
 )

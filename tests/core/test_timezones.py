@@ -1,0 +1,68 @@
+"""gengo.core.timezones against Python's zoneinfo, and the zones given to the address pools' localities."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from gengo.core import timezones, vocab
+
+START, END = 1_577_836_800, 1_735_689_600  # 2020-01-01 .. 2025-01-01 UTC
+ZONES = ("America/New_York", "America/Phoenix", "Australia/Sydney", "Europe/London", "America/St_Johns", "Asia/Kolkata")
+
+
+def _zoneinfo_utc(zone: str, local: int) -> int:
+    """fold=0: the first of two ambiguous times, the offset before the jump for a skipped one."""
+    naive = dt.datetime(1970, 1, 1) + dt.timedelta(seconds=int(local))
+    return int(naive.replace(tzinfo=ZoneInfo(zone)).timestamp())
+
+
+def _transition_days(zone: str) -> list[int]:
+    tz = ZoneInfo(zone)
+    offsets = [dt.datetime.fromtimestamp(START + d * 86400, tz).utcoffset() for d in range(1828)]
+    return [START + d * 86400 for d in range(1827) if offsets[d] != offsets[d + 1]]
+
+
+def test_random_instants_match_zoneinfo():
+    table = timezones.ZoneOffsets(ZONES, START, END)
+    rng = np.random.default_rng(7)
+    zone = rng.integers(0, len(ZONES), 4000)
+    local = rng.integers(START, END, 4000)
+    assert table.to_utc(zone, local).tolist() == [_zoneinfo_utc(ZONES[z], t) for z, t in zip(zone, local, strict=True)]
+    utc = rng.integers(START, END, 4000)
+    expected = [
+        dt.datetime.fromtimestamp(int(t), ZoneInfo(ZONES[z])).utcoffset() for z, t in zip(zone, utc, strict=True)
+    ]
+    assert table.offset(zone, utc).tolist() == [int(e.total_seconds()) for e in expected]
+
+
+@pytest.mark.parametrize("name", ["America/New_York", "Australia/Sydney", "Europe/London", "America/St_Johns"])
+def test_every_ten_minutes_around_each_clock_change(name):
+    table = timezones.ZoneOffsets(ZONES, START, END)
+    days = _transition_days(name)
+    assert len(days) == 10  # two a year
+    local = np.array([d + k * 600 for d in days for k in range(-144, 288)])
+    zone = np.full(len(local), ZONES.index(name))
+    assert table.to_utc(zone, local).tolist() == [_zoneinfo_utc(name, t) for t in local]
+
+
+def test_locality_zones_follow_country_and_state():
+    pools, zones = vocab.address_pools(), vocab.locality_zones()
+    names = np.array(zones.names.to_pylist(), dtype=object)[zones.zone]
+    for name in set(names):
+        ZoneInfo(name)
+    region = np.array(pools.region.to_pylist(), dtype=object)
+    country = np.repeat(np.arange(4), pools.locality_count)
+    assert set(names[country == 2]) == {"Europe/London"}
+    assert set(names[(country == 3) & (region == "Western Australia")]) == {"Australia/Perth"}
+    assert set(names[(country == 1) & (region == "British Columbia")]) == {"America/Vancouver"}
+    us = country == 0
+    assert set(names[us & (region == "California")]) == {"America/Los_Angeles"}
+    assert set(names[us & (region == "New York")]) == {"America/New_York"}
+    assert set(names[us & (region == "Hawaii")]) <= {"Pacific/Honolulu"}
+    # Texas spans two zones: El Paso's ZIP codes (799xx) are on Mountain time, Dallas' and Houston's (75-77) Central.
+    texas = us & (region == "Texas")
+    postcode = np.array(pools.postcode.to_pylist(), dtype=object)
+    assert set(names[texas & np.array([p.startswith("799") for p in postcode])]) <= {"America/Denver"}
+    assert set(names[texas & np.array([p[:2] in ("75", "76", "77") for p in postcode])]) == {"America/Chicago"}
