@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from gengo.core import rand, vocab
 from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
@@ -234,7 +233,6 @@ _STATUSES = pa.array(["Pending", "Processing", "Shipped", "Delivered", "Cancelle
 _nouns_flat = pa.array([n for group in _NOUNS for n in group])
 _noun_count = np.array([len(g) for g in _NOUNS])
 _noun_offset = np.concatenate([[0], np.cumsum(_noun_count)[:-1]])
-_ADJECTIVES_ARRAY = pa.array(_ADJECTIVES)
 
 # Sizes of the nouns sold by size (each ends with the space before the noun).
 _SIZES = {
@@ -249,10 +247,12 @@ _SIZES = {
     "Wiper Blades": ('22" ', '24" ', '26" '),
     "Shelf": ('36" ', '48" '),
 }
-_sizes_of = [_SIZES.get(n, ()) for n in _nouns_flat.to_pylist()]
-_SIZE_COUNT = np.array([len(x) for x in _sizes_of], dtype=np.int64)
-_SIZE_OFFSET = np.concatenate([[0], np.cumsum(_SIZE_COUNT)[:-1]]).astype(np.int64)
-_SIZES_FLAT = pa.array([s for x in _sizes_of for s in x] + [""])
+# Each noun as sold: once per size, or once bare; then every adjective before each (one take per name).
+_sized_of = [[f"{size}{n}" for size in _SIZES.get(n, ("",))] for n in _nouns_flat.to_pylist()]
+_SIZED_NOUNS = [s for x in _sized_of for s in x]
+_SIZED_COUNT = np.array([len(x) for x in _sized_of], dtype=np.int64)
+_SIZED_OFFSET = np.concatenate([[0], np.cumsum(_SIZED_COUNT)[:-1]]).astype(np.int64)
+_ADJECTIVE_SIZED_NOUNS = pa.array([f"{a} {s}" for a in _ADJECTIVES for s in _SIZED_NOUNS])
 
 _OPENERS = pa.array(
     [
@@ -290,6 +290,8 @@ _CLOSINGS = pa.array(
 )
 _SEPARATORS = pa.array([" ", "\n", "\r\n"])
 _SEPARATOR_WEIGHTS = np.array([70, 25, 5], float)
+_LEADS = pa.array([f"{o}{n.lower()}." for o in _OPENERS.to_pylist() for n in _nouns_flat.to_pylist()])
+_TAILS = pa.array([f"{s}{c}" for s in _SEPARATORS.to_pylist() for c in _CLOSINGS.to_pylist()] + [""])
 
 
 # --- shared pure functions of (seed, key): dimensions and facts both call these -------------
@@ -420,22 +422,12 @@ def _products(ctx: ChunkContext) -> dict:
     adjective_idx = ctx.integers(0, len(_ADJECTIVES) - 1, "adjective")
     noun_idx = _pick_in_group(ctx.uniform("noun"), _noun_offset, _noun_count, cat)
     # Nouns sold by size carry one, written with inch and foot marks: 27" Monitor, 5' x 8' Rug.
-    size = _SIZE_OFFSET[noun_idx] + np.minimum(
-        (ctx.uniform("size") * _SIZE_COUNT[noun_idx]).astype(np.int64), np.maximum(_SIZE_COUNT[noun_idx] - 1, 0)
-    )
-    size = np.where(_SIZE_COUNT[noun_idx] > 0, size, len(_SIZES_FLAT) - 1)  # the last entry is ""
+    sized = _pick_in_group(ctx.uniform("size"), _SIZED_OFFSET, _SIZED_COUNT, noun_idx)
     supplier = _popular(ctx.seed, PRODUCTS, "supplier", ctx.idx, ctx.rows[SUPPLIERS], SUPPLIER_EXPONENT)
     return {
         "product_id": ctx.ids,
         "supplier_id": supplier + 1,
-        "product_name": join(
-            brand,
-            " ",
-            take(_ADJECTIVES_ARRAY, adjective_idx),
-            " ",
-            take(_SIZES_FLAT, size),
-            take(_nouns_flat, noun_idx),
-        ),
+        "product_name": join(brand, " ", take(_ADJECTIVE_SIZED_NOUNS, adjective_idx * len(_SIZED_NOUNS) + sized)),
         "category_id": cat + 1,
         "base_price": decimal_from_units(product_price_cents(ctx.seed, ctx.idx), 12, 2),
         "description": _description(ctx, noun_idx),
@@ -449,18 +441,15 @@ def _description(ctx: ChunkContext, noun_idx: np.ndarray) -> pa.Array:
     Assembled by index from small vocabularies, so it exercises every CSV quoting rule
     (RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled).
     """
-    opener = join(
-        take(_OPENERS, ctx.integers(0, len(_OPENERS) - 1, "description", "opener")),
-        pc.utf8_lower(take(_nouns_flat, noun_idx)),
-        ".",
-    )
-    middle = take(_FEATURES, ctx.integers(0, len(_FEATURES) - 1, "description", "feature"))
-    closing = take(_CLOSINGS, ctx.integers(0, len(_CLOSINGS) - 1, "description", "closing"))
-    sep1 = take(_SEPARATORS, rand.weighted_choice(ctx.key("description", "sep1"), ctx.idx, _SEPARATOR_WEIGHTS))
-    sep2 = take(_SEPARATORS, rand.weighted_choice(ctx.key("description", "sep2"), ctx.idx, _SEPARATOR_WEIGHTS))
+    # Joined parts are vocabularies too (opener x noun, separator x closing): one take each.
+    opener = ctx.integers(0, len(_OPENERS) - 1, "description", "opener") * len(_nouns_flat) + noun_idx
+    middle = ctx.integers(0, len(_FEATURES) - 1, "description", "feature")
+    closing = ctx.integers(0, len(_CLOSINGS) - 1, "description", "closing")
+    sep1 = rand.weighted_choice(ctx.key("description", "sep1"), ctx.idx, _SEPARATOR_WEIGHTS)
+    sep2 = rand.weighted_choice(ctx.key("description", "sep2"), ctx.idx, _SEPARATOR_WEIGHTS)
     three = ctx.uniform("description", "length") < 0.6
-    tail = pc.if_else(pa.array(three), join(sep2, closing), pa.scalar("", pa.string()))
-    return join(opener, sep1, middle, tail)
+    tail = np.where(three, sep2 * len(_CLOSINGS) + closing, len(_TAILS) - 1)
+    return join(take(_LEADS, opener), take(_SEPARATORS, sep1), take(_FEATURES, middle), take(_TAILS, tail))
 
 
 # --- facts ---------------------------------------------------------------------------------
