@@ -53,11 +53,13 @@ def test_locality_zones_follow_country_and_state():
     for name in set(names):
         ZoneInfo(name)
     region = np.array(pools.region.to_pylist(), dtype=object)
-    country = np.repeat(np.arange(4), pools.locality_count)
-    assert set(names[country == 2]) == {"Europe/London"}
-    assert set(names[(country == 3) & (region == "Western Australia")]) == {"Australia/Perth"}
-    assert set(names[(country == 1) & (region == "British Columbia")]) == {"America/Vancouver"}
-    us = country == 0
+    groups = pools.countries.to_pylist()  # one pool group per entry (Canada: English-speaking, then Quebec)
+    country = np.array(groups, dtype=object)[np.repeat(np.arange(len(groups)), pools.locality_count)]
+    assert set(names[country == "United Kingdom"]) == {"Europe/London"}
+    assert set(names[(country == "Australia") & (region == "Western Australia")]) == {"Australia/Perth"}
+    assert set(names[(country == "Canada") & (region == "British Columbia")]) == {"America/Vancouver"}
+    assert set(names[(country == "Canada") & (region == "Québec")]) == {"America/Toronto"}
+    us = country == "United States"
     assert set(names[us & (region == "California")]) == {"America/Los_Angeles"}
     assert set(names[us & (region == "New York")]) == {"America/New_York"}
     assert set(names[us & (region == "Hawaii")]) <= {"Pacific/Honolulu"}

@@ -1,5 +1,7 @@
 """Vocabulary pools: the on-disk cache gives back exactly what Faker built."""
 
+import re
+
 import numpy as np
 
 from gengo.core import vocab
@@ -51,3 +53,23 @@ def test_name_lists_round_trip_exactly(tmp_path, monkeypatch):
     assert again.weights.dtype == np.float64 and np.array_equal(again.weights, built.weights)
     countries = vocab._disk_cached("countries", vocab._build_countries)
     assert vocab._disk_cached("countries", lambda: None).equals(countries) and len(countries) > 200
+
+
+def test_quebec_pools_are_french_and_well_formed():
+    pools = vocab.address_pools()
+    assert vocab._ADDRESS_COUNTRIES[vocab.QUEBEC][1] == "fr_CA"
+    a, n = int(pools.locality_offset[vocab.QUEBEC]), int(pools.locality_count[vocab.QUEBEC])
+    cities, regions = pools.city[a : a + n].to_pylist(), set(pools.region[a : a + n].to_pylist())
+    assert regions == {"Québec"} and any(not c.isascii() for c in cities)
+    assert not [c for c in cities if "--" in c or "' " in c or "- " in c]  # Faker's malformed towns dropped
+    assert all(
+        t.endswith(p) and "(QC)" in t
+        for t, p in zip(pools.tail[a : a + n].to_pylist(), pools.postcode[a : a + n].to_pylist(), strict=True)
+    )
+    # English-speaking Canada no longer holds Quebec.
+    b, m = int(pools.locality_offset[1]), int(pools.locality_count[1])
+    assert "Quebec" not in pools.region[b : b + m].to_pylist()
+    for words in (vocab.quebec_first_names(), vocab.quebec_last_names()):
+        assert any(not v.isascii() for v in words.values.to_pylist())
+        assert all(re.fullmatch(r"[a-z0-9.-]+", s) for s in words.lower.to_pylist())  # email-safe
+    assert all("'" in s for s in vocab.apostrophe_surnames().to_pylist())

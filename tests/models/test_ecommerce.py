@@ -4,6 +4,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from faker.providers.person.fr_CA import Provider as QuebecNames
 
 from gengo.models import resolve_model
 from gengo.models.ecommerce import row_counts
@@ -271,3 +272,42 @@ def test_distinct_products_per_order_in_any_chunking(products):
     # Every order with no more lines than products lists distinct products; larger ones cycle.
     assert np.unique(np.stack([order[fits], product[fits]]), axis=1).shape[1] == fits.sum()
     assert pairs == sum(min(int(c), products) for c in np.bincount(order) if c)
+
+
+def test_quebec_customers_have_french_names_and_addresses(datasets):
+    """A customer's country group decides both the address pool and the name pool."""
+    con = connect(datasets["parquet"], "parquet", "ecommerce")
+    rows = con.execute("""
+        SELECT c.first_name, c.last_name, c.email, bool_and(a.state = 'Québec'), bool_or(a.state = 'Québec')
+        FROM dim_customers c JOIN dim_customer_addresses a USING (customer_id) GROUP BY ALL
+    """).fetchall()
+    quebec = [r for r in rows if r[4]]
+    assert quebec and all(r[3] for r in quebec)  # all of a customer's addresses in one place
+    assert 0.005 < len(quebec) / len(rows) < 0.03
+    assert all(r[0] in QuebecNames.first_names and r[1] in QuebecNames.last_names for r in quebec)
+    assert any(not (r[0] + r[1]).isascii() for r in quebec)
+    assert all(r[2].isascii() for r in quebec)
+    street = con.execute("SELECT address FROM dim_customer_addresses WHERE state = 'Québec' LIMIT 1").fetchone()[0]
+    assert "(QC)" in street
+
+
+def test_order_time_zone_is_the_billing_address_zone_quebec_included():
+    """billing_zone repeats the address draws: its zone must be the zone of the address actually written."""
+    import numpy as np
+
+    from gengo import api
+    from gengo.core import vocab
+    from gengo.models import ecommerce
+
+    p = api.plan("ecommerce", "5MB", "parquet", seed=9, workers=1)
+    addresses = ecommerce.MODEL.table(ecommerce.ADDRESSES)
+    n = p.rows[ecommerce.ADDRESSES]
+    rows = addresses.generate(9, p.rows, np.arange(n, dtype=np.int64))
+    zones = vocab.locality_zones()
+    pools = vocab.address_pools()
+    got = ecommerce.billing_zone(9, np.asarray(rows["customer_id"]) - 1, np.arange(n, dtype=np.int64))
+    states = rows["state"].to_pylist()
+    names = zones.names.to_pylist()
+    quebec = [names[z] for z, s in zip(got, states, strict=True) if s == "Québec"]
+    assert quebec and set(quebec) == {"America/Toronto"}
+    assert len(pools.countries) >= 4

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _POOL_SEED = 20240601
-_CACHE_VERSION = 1  # bump when a pool's construction changes
+_CACHE_VERSION = 2  # bump when a pool's construction changes (2: Quebec pools)
 
 
 def _cache_dir() -> Path | None:
@@ -187,13 +188,54 @@ def _build_countries() -> pa.Array:
     return pa.array(list(Provider.countries), pa.string())
 
 
-# (display name, Faker locale, share of addresses, localities in the pool)
+@lru_cache(maxsize=1)
+def quebec_first_names() -> WeightedWords:
+    """French-Canadian first names (Faker fr_CA: André, Benoît, Hélène, ...), equally likely."""
+    return _disk_cached("first-names-fr-ca", lambda: _equal(_fr_ca_person().first_names))
+
+
+@lru_cache(maxsize=1)
+def quebec_last_names() -> WeightedWords:
+    """French-Canadian surnames (Côté, Bélanger, Lévesque, ...), equally likely."""
+    return _disk_cached("last-names-fr-ca", lambda: _equal(_fr_ca_person().last_names))
+
+
+def _fr_ca_person():
+    from faker.providers.person.fr_CA import Provider
+
+    return Provider
+
+
+def _equal(names) -> WeightedWords:
+    """A pool of equally likely names; ``lower`` is folded to ASCII (``côté`` -> ``cote``) for emails."""
+    values = pa.array(list(dict.fromkeys(names)), pa.string())
+    folded = pc.replace_substring_regex(pc.utf8_normalize(pc.utf8_lower(values), "NFKD"), r"[^a-z0-9.-]", "")
+    return WeightedWords(values=values, lower=folded, weights=np.ones(len(values)))
+
+
+@lru_cache(maxsize=1)
+def apostrophe_surnames() -> pa.Array:
+    """Irish surnames with an apostrophe (O'Brien, D'Arcy, ...) from Faker's en_IE list: brand names."""
+    return _disk_cached("apostrophe-surnames", _build_apostrophe_surnames)
+
+
+def _build_apostrophe_surnames() -> pa.Array:
+    from faker.providers.person.en_IE import Provider
+
+    return pa.array([n for n in dict.fromkeys(Provider.last_names) if "'" in n], pa.string())
+
+
+# (display name, Faker locale, share of addresses, localities in the pool). Canada is split
+# into English-speaking provinces and French-speaking Quebec (about a fifth of Canadians), whose
+# street names, towns and "Ville (QC) H2X 1Y4" lines are French, with accents.
 _ADDRESS_COUNTRIES = (
     ("United States", "en_US", 0.85, 3000),
-    ("Canada", "en_CA", 0.07, 600),
+    ("Canada", "en_CA", 0.055, 500),
+    ("Canada", "fr_CA", 0.015, 300),
     ("United Kingdom", "en_GB", 0.05, 600),
     ("Australia", "en_AU", 0.03, 400),
 )
+QUEBEC = 2  # index of the fr_CA group in the address pools: its customers have French names
 
 
 def _us_localities(f, n: int):
@@ -221,6 +263,8 @@ def _ca_localities(f, n: int):
     rows = []
     for _ in range(n):
         abbr = f.province_abbr()
+        while abbr == "QC":  # Quebec has its own French pool
+            abbr = f.province_abbr()
         city, post = f.city(), f.postcode_in_province(abbr)
         rows.append((city, _CA_PROVINCES[abbr], post, f"{city}, {abbr} {post}"))
     return rows
@@ -241,6 +285,17 @@ _CA_PROVINCES = {
     "SK": "Saskatchewan",
     "YT": "Yukon",
 }
+
+
+def _qc_localities(f, n: int):
+    # Faker's fr_CA town names are built from pieces; drop the malformed ones ("L' Lavoie",
+    # "Lac- Marie", "Baie-Mont--Thibault") rather than ship them.
+    cities = _unique((c for c in (f.city() for _ in range(50 * n)) if not re.search(r"'\s|-\s|--|\s-", c)), n)
+    rows = []
+    for i in range(n):
+        city, post = cities[i % len(cities)], f.postcode_in_province("QC")
+        rows.append((city, "Québec", post, f"{city} (QC) {post}"))
+    return rows
 
 
 def _gb_localities(f, n: int):
@@ -267,6 +322,7 @@ def _au_localities(f, n: int):
 _LOCALITY_BUILDERS = {
     "en_US": _us_localities,
     "en_CA": _ca_localities,
+    "fr_CA": _qc_localities,
     "en_GB": _gb_localities,
     "en_AU": _au_localities,
 }
@@ -329,6 +385,7 @@ _CA_ZONES = {
     "Ontario": "America/Toronto",
     "Prince Edward Island": "America/Halifax",
     "Quebec": "America/Toronto",
+    "Québec": "America/Toronto",  # the French-speaking pool (fr_CA) spells it so
     "Saskatchewan": "America/Regina",
     "Yukon": "America/Whitehorse",
 }
@@ -412,6 +469,9 @@ def warm_up() -> None:
     gendered_first_names(True)
     gendered_first_names(False)
     last_names()
+    quebec_first_names()
+    quebec_last_names()
+    apostrophe_surnames()
     company_names()
     countries()
     address_pools()

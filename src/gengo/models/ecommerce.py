@@ -234,6 +234,65 @@ _nouns_flat = pa.array([n for group in _NOUNS for n in group])
 _noun_count = np.array([len(g) for g in _NOUNS])
 _noun_offset = np.concatenate([[0], np.cumsum(_noun_count)[:-1]])
 
+# Sizes of the nouns sold by size (each ends with the space before the noun).
+_SIZES = {
+    "Monitor": ('24" ', '27" ', '32" ', '34" '),
+    "Tablet": ('8" ', '10.9" ', '12.9" '),
+    "Speaker": ('4" ', '6.5" '),
+    "Dash Cam": ('3" ', '4" '),
+    "Pillow": ('20" x 26" ', '20" x 36" '),
+    "Rug": ("5' x 8' ", "8' x 10' ", "3' x 5' "),
+    "Mirror": ('24" x 36" ', '30" Round '),
+    "Curtains": ('84" ', '95" '),
+    "Wiper Blades": ('22" ', '24" ', '26" '),
+    "Shelf": ('36" ', '48" '),
+}
+# Each noun as sold: once per size, or once bare; then every adjective before each (one take per name).
+_sized_of = [[f"{size}{n}" for size in _SIZES.get(n, ("",))] for n in _nouns_flat.to_pylist()]
+_SIZED_NOUNS = [s for x in _sized_of for s in x]
+_SIZED_COUNT = np.array([len(x) for x in _sized_of], dtype=np.int64)
+_SIZED_OFFSET = np.concatenate([[0], np.cumsum(_SIZED_COUNT)[:-1]]).astype(np.int64)
+_ADJECTIVE_SIZED_NOUNS = pa.array([f"{a} {s}" for a in _ADJECTIVES for s in _SIZED_NOUNS])
+
+_OPENERS = pa.array(
+    [
+        "Meet the new ",
+        'Meet our "best value" ',
+        "Small, smart and simple: the ",
+        "Introducing, at last, the ",
+        "Designed in Montréal: the ",
+        "Crafted with care: our ",
+    ]
+)
+_FEATURES = pa.array(
+    [
+        "Built to last, easy to clean, and covered by a 2-year warranty.",
+        'Reviewers call it "worth every penny."',
+        'Fits 15.6" laptops and most carry-on bags.',
+        "Ships in 2–3 business days, gift wrap available.",
+        "Dimensions: 30 × 20 × 10 cm, weight 1.2 kg.",
+        'Say "hello" to effortless mornings.',
+        "Water-resistant, lightweight, and recyclable.",
+        "Naïve design, café-grade finish — an instant classic.",
+        "Includes: 1 unit, 1 manual, 1 carrying pouch.",
+        "Works with iOS, Android, and Windows.",
+    ]
+)
+_CLOSINGS = pa.array(
+    [
+        'Note: colours may vary, "as shown" is indicative.',
+        "Satisfaction guaranteed, or your money back.",
+        "Made for everyday use.",
+        "Care: hand wash cold, do not tumble dry.",
+        "Questions? Ask us, we answer within 24 h.",
+        "Über-comfortable, 100% recommended.",
+    ]
+)
+_SEPARATORS = pa.array([" ", "\n", "\r\n"])
+_SEPARATOR_WEIGHTS = np.array([70, 25, 5], float)
+_LEADS = pa.array([f"{o}{n.lower()}." for o in _OPENERS.to_pylist() for n in _nouns_flat.to_pylist()])
+_TAILS = pa.array([f"{s}{c}" for s in _SEPARATORS.to_pylist() for c in _CLOSINGS.to_pylist()] + [""])
+
 
 # --- shared pure functions of (seed, key): dimensions and facts both call these -------------
 
@@ -276,17 +335,35 @@ def _popular(seed: int, table: str, column: str, idx: np.ndarray, n: int, expone
 # --- dimensions ----------------------------------------------------------------------------
 
 
+def customer_country(seed: int, customer_idx: np.ndarray) -> np.ndarray:
+    """Address-pool group of each customer (all their addresses are there): US, CA, QC, UK, AU."""
+    pools = vocab.address_pools()
+    return rand.weighted_choice(rand.stream_key(seed, ADDRESSES, "country"), customer_idx, pools.country_weights)
+
+
+def _names(ctx: ChunkContext, column: str, english: vocab.WeightedWords, french: vocab.WeightedWords, quebec):
+    """(names, lower-case ASCII names) of a column: French for customers living in Quebec."""
+    en = rand.weighted_choice(ctx.key(column), ctx.idx, english.weights)
+    if not quebec.any():
+        return take(english.values, en), take(english.lower, en)
+    fr = rand.integers(ctx.key(column, "fr"), ctx.idx, 0, len(french.values) - 1)
+    values = pa.concat_arrays([english.values, french.values])
+    lower = pa.concat_arrays([english.lower, french.lower])
+    pick = np.where(quebec, len(english.values) + fr, en)
+    return take(values, pick), take(lower, pick)
+
+
 def _customers(ctx: ChunkContext) -> dict:
-    fn, ln = vocab.first_names(), vocab.last_names()
-    fi = rand.weighted_choice(ctx.key("first_name"), ctx.idx, fn.weights)
-    li = rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights)
+    quebec = customer_country(ctx.seed, ctx.idx) == vocab.QUEBEC
+    first, first_lower = _names(ctx, "first_name", vocab.first_names(), vocab.quebec_first_names(), quebec)
+    last, last_lower = _names(ctx, "last_name", vocab.last_names(), vocab.quebec_last_names(), quebec)
     domain = take(pa.array(_EMAIL_DOMAINS), rand.weighted_choice(ctx.key("email"), ctx.idx, _EMAIL_WEIGHTS))
     return {
         "customer_id": ctx.ids,
-        "first_name": take(fn.values, fi),
-        "last_name": take(ln.values, li),
-        # The customer id keeps every email unique.
-        "email": join(take(fn.lower, fi), ".", take(ln.lower, li), to_text(ctx.ids), "@", domain),
+        "first_name": first,
+        "last_name": last,
+        # The customer id keeps every email unique; accents are folded away (côté -> cote).
+        "email": join(first_lower, ".", last_lower, to_text(ctx.ids), "@", domain),
     }
 
 
@@ -298,7 +375,7 @@ def _addresses(ctx: ChunkContext) -> dict:
     # One address serves both purposes; otherwise the first is for billing, the others shipping.
     kind = np.where(count == 1, 2, np.minimum(position, 1))
     # Country is an attribute of the customer, so all of a customer's addresses share it.
-    country = rand.weighted_choice(ctx.key("country"), customer, pools.country_weights)
+    country = customer_country(ctx.seed, customer)
     loc = _pick_in_group(ctx.uniform("locality"), pools.locality_offset, pools.locality_count, country)
     street = _pick_in_group(ctx.uniform("street"), pools.street_offset, pools.street_count, country)
     number = ctx.integers(1, 19999, "number")
@@ -336,18 +413,43 @@ def _categories(ctx: ChunkContext) -> dict:
 
 def _products(ctx: ChunkContext) -> dict:
     cat = product_category(ctx.seed, ctx.idx)
-    ln = vocab.last_names()
-    brand = take(ln.values, rand.weighted_choice(ctx.key("brand"), ctx.idx, ln.weights))
-    adjective = take(pa.array(_ADJECTIVES), ctx.integers(0, len(_ADJECTIVES) - 1, "adjective"))
-    noun = take(_nouns_flat, _pick_in_group(ctx.uniform("noun"), _noun_offset, _noun_count, cat))
+    ln, irish = vocab.last_names(), vocab.apostrophe_surnames()
+    # Brands are surnames; about 8% are O'Brien / D'Arcy style, with an apostrophe.
+    brands = pa.concat_arrays([ln.values, irish])
+    plain = rand.weighted_choice(ctx.key("brand"), ctx.idx, ln.weights)
+    apostrophe = len(ln.values) + ctx.integers(0, len(irish) - 1, "brand", "apostrophe")
+    brand = take(brands, np.where(ctx.uniform("brand", "kind") < 0.08, apostrophe, plain))
+    adjective_idx = ctx.integers(0, len(_ADJECTIVES) - 1, "adjective")
+    noun_idx = _pick_in_group(ctx.uniform("noun"), _noun_offset, _noun_count, cat)
+    # Nouns sold by size carry one, written with inch and foot marks: 27" Monitor, 5' x 8' Rug.
+    sized = _pick_in_group(ctx.uniform("size"), _SIZED_OFFSET, _SIZED_COUNT, noun_idx)
     supplier = _popular(ctx.seed, PRODUCTS, "supplier", ctx.idx, ctx.rows[SUPPLIERS], SUPPLIER_EXPONENT)
     return {
         "product_id": ctx.ids,
         "supplier_id": supplier + 1,
-        "product_name": join(brand, " ", adjective, " ", noun),
+        "product_name": join(brand, " ", take(_ADJECTIVE_SIZED_NOUNS, adjective_idx * len(_SIZED_NOUNS) + sized)),
         "category_id": cat + 1,
         "base_price": decimal_from_units(product_price_cents(ctx.seed, ctx.idx), 12, 2),
+        "description": _description(ctx, noun_idx),
     }
+
+
+def _description(ctx: ChunkContext, noun_idx: np.ndarray) -> pa.Array:
+    """Free text of two or three sentences: commas, double quotes, non-ASCII characters, and
+    sentences separated by a space, a line break (``\\n``) or sometimes ``\\r\\n``.
+
+    Assembled by index from small vocabularies, so it exercises every CSV quoting rule
+    (RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled).
+    """
+    # Joined parts are vocabularies too (opener x noun, separator x closing): one take each.
+    opener = ctx.integers(0, len(_OPENERS) - 1, "description", "opener") * len(_nouns_flat) + noun_idx
+    middle = ctx.integers(0, len(_FEATURES) - 1, "description", "feature")
+    closing = ctx.integers(0, len(_CLOSINGS) - 1, "description", "closing")
+    sep1 = rand.weighted_choice(ctx.key("description", "sep1"), ctx.idx, _SEPARATOR_WEIGHTS)
+    sep2 = rand.weighted_choice(ctx.key("description", "sep2"), ctx.idx, _SEPARATOR_WEIGHTS)
+    three = ctx.uniform("description", "length") < 0.6
+    tail = np.where(three, sep2 * len(_CLOSINGS) + closing, len(_TAILS) - 1)
+    return join(take(_LEADS, opener), take(_SEPARATORS, sep1), take(_FEATURES, middle), take(_TAILS, tail))
 
 
 # --- facts ---------------------------------------------------------------------------------
@@ -359,7 +461,7 @@ def billing_zone(seed: int, customer: np.ndarray, address: np.ndarray) -> np.nda
     The same draws as ``_addresses``: the country is the customer's, the locality the address's.
     """
     pools = vocab.address_pools()
-    country = rand.weighted_choice(rand.stream_key(seed, ADDRESSES, "country"), customer, pools.country_weights)
+    country = customer_country(seed, customer)
     u = rand.uniform(rand.stream_key(seed, ADDRESSES, "locality"), address)
     return vocab.locality_zones().zone[_pick_in_group(u, pools.locality_offset, pools.locality_count, country)]
 
@@ -583,6 +685,11 @@ MODEL = Model(
                 Column("product_name", pa.string()),
                 Column("category_id", ID, references=_fk(CATEGORIES, "category_id")),
                 Column("base_price", MONEY),
+                Column(
+                    "description",
+                    pa.string(),
+                    doc="free text with commas, quotes, line breaks (LF, sometimes CRLF) and accents",
+                ),
             ),
             _products,
         ),
