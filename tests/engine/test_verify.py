@@ -250,9 +250,10 @@ def test_file_url(datasets, tmp_path):
     assert r.returncode == 1 and "FAILED  dim_suppliers.parquet: missing" in r.stdout
 
 
-# Every built-in model in every file format, one file per table and partitioned.
+# Every built-in model partitioned and as a DuckDB file (one file per table in csv, json and
+# parquet: tests/models/test_contract.py).
 
-VARIANTS = {"csv": ("csv",), "json": ("json",), "parquet": ("parquet",), "parts": ("json", "--parts", "2")}
+VARIANTS = {"parts": ("json", "--parts", "2"), "duckdb": ("duckdb",)}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -266,6 +267,7 @@ def test_every_model_and_format_passes(tmp_path, model, variant):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "verify: OK" in r.stdout and "FAILED" not in r.stdout
     n = len(resolve_model(model).tables)
-    assert f"{n} tables have the manifest's row counts" in r.stdout
+    if variant != "duckdb":
+        assert f"{n} tables have the manifest's row counts" in r.stdout
     if variant == "parts":
         assert any(p.is_dir() for p in out.iterdir())
