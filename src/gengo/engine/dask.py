@@ -29,7 +29,7 @@ def _distributed():
     try:
         import distributed
     except ImportError:
-        raise GengoError("--engine dask needs Dask: pip install 'gengo[dask]'") from None
+        raise GengoError("--engine dask needs Dask: pip install 'gengo-datagen[dask]'") from None
     return distributed
 
 

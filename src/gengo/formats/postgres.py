@@ -45,7 +45,7 @@ def import_psycopg():
     try:
         import psycopg
     except ImportError:
-        raise GengoError("loading into PostgreSQL needs psycopg 3: pip install 'gengo[postgres]'") from None
+        raise GengoError("loading into PostgreSQL needs psycopg 3: pip install 'gengo-datagen[postgres]'") from None
     return psycopg
 
 
