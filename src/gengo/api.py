@@ -343,6 +343,17 @@ def dask_scheduler(scheduler: str | None) -> str | None:
     return scheduler_address(scheduler)
 
 
+def check_scheduler(scheduler: str | None) -> None:
+    """For ``engine="dask"``: Dask is installed, and a scheduler address (given or from the environment)
+    answers; checked in a moment, before planning (a run connects again)."""
+    from gengo.engine.dask import _distributed, check_reachable, scheduler_address
+
+    _distributed()
+    address = scheduler_address(scheduler)
+    if address:
+        check_reachable(address)
+
+
 # Process set-up for the command line (a library caller's process is left as it is).
 tune_process = tuning.tune_parent
 

@@ -204,6 +204,8 @@ def gen(
     fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume)
     numbers = _numbers(seed, chunk_rows, row_group_size)
     model, size, fmt, pins = _ask_dataset(model, size, fmt, rows)
+    if engine == "dask" and not dry_run:  # a scheduler that does not answer fails before planning too
+        api.check_scheduler(scheduler)
     if db and not dry_run:  # connection and schema checked before the (slower) planning
         api.preflight_db(db, model, db_schema, force)
     if not db and not dry_run:  # the output too (asked for now if missing): a bad one fails before planning

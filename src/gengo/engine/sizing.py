@@ -208,6 +208,16 @@ def resolve_rows(
     tables = tuple(tables or model.table_names)
     options = options or WriteOptions()
     check_pins(model, pins)
+    if getattr(fmt, "sizes_as", None):  # planned as another format (PostgreSQL loads: as CSV files)
+        from gengo.formats import FORMATS
+
+        rows, est = resolve_rows(model, FORMATS[fmt.sizes_as], seed, target_bytes, pins, tables, options, threads)
+        if getattr(fmt, "database", False):  # its sinks load by table name
+            est = {
+                n: replace(e, hints={**(e.hints or {}), "table": n, "keys": key_columns(model.table(n))})
+                for n, e in est.items()
+            }
+        return rows, est
     if target_bytes is None:
         if not pins:
             raise GengoError("give a target size or at least one --rows TABLE=N")
@@ -218,7 +228,25 @@ def resolve_rows(
         return rows, estimate(model, rows, fmt, _CALIBRATION_SEED, tables, options, threads=threads)
     scale, est = _calibrate(model, fmt, target_bytes, pins, tables, options, threads)
     rows = _counts(model, scale, seed, pins)
+    if pins and scale == 1:  # the smallest scale, and maybe still too large
+        _check_pins_fit(model, fmt, target_bytes, pins, predict(est, _counts(model, scale, _CALIBRATION_SEED, pins)))
     return rows, {name: replace(e, rows=rows[name]) for name, e in est.items()}
+
+
+PINS_SLACK = 0.05  # what sizing itself may miss by
+
+
+def _check_pins_fit(model: Model, fmt: Format, target: int, pins: Mapping[str, int], planned: int) -> None:
+    """Refuse --rows and --size that cannot both hold: tables fixed so large that the smallest
+    dataset around them exceeds the target (the other tables would shrink to a row or two)."""
+    if planned <= target * (1 + PINS_SLACK):
+        return
+    fixed = " ".join(f"{name}={n}" for name, n in pins.items())
+    raise GengoError(
+        f"--rows {fixed} and --size {target / 1e6:,.2f} MB cannot both hold: with those rows the smallest "
+        f"{model.name} dataset in {fmt.name} is about {planned / 1e6:,.2f} MB; give a larger --size, "
+        "or leave out --size to size the dataset by --rows"
+    )
 
 
 def _calibrate(
