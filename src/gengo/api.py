@@ -14,26 +14,56 @@ these functions work from a plain script, standard input or a notebook without a
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from gengo.core.errors import GengoError, Interrupted
 from gengo.core.units import parse_size
-from gengo.engine import forkserver, inputs, tuning
-from gengo.engine.inputs import check_seed, check_workers, default_workers, parse_rows, parse_tables
-from gengo.engine.ledger import MANIFEST, PROGRESS, SCHEMA_SQL, read_previous
-from gengo.engine.ledger import check_output as _check_output
-from gengo.engine.pipeline import Run
-from gengo.engine.pipeline import load as load_plan
-from gengo.engine.plan import Plan, make_plan, select_tables
-from gengo.engine.results import PartResult, Progress, Summary, TableResult
-from gengo.engine.verify import Report
-from gengo.engine.verify import verify as check_dataset
-from gengo.formats import WriteOptions, resolve_format
-from gengo.formats import ddl as _ddl
-from gengo.formats.storage import Output
-from gengo.models import MODELS, model_names, resolve_model
+from gengo.engine import tuning
+from gengo.models import ModelInfo, model_info, model_names, resolve_model
+
+if TYPE_CHECKING:
+    from gengo.engine.inputs import check_workers, default_workers, parse_rows, parse_tables
+    from gengo.engine.ledger import MANIFEST, PROGRESS, SCHEMA_SQL
+    from gengo.engine.pipeline import Run
+    from gengo.engine.plan import Partitioning, Plan
+    from gengo.engine.results import PartResult, Progress, Summary, TableResult
+    from gengo.engine.verify import Report
+    from gengo.formats import resolve_format
+
+# Light start-up: importing this module loads no NumPy, Arrow or polars (``gengo --help``,
+# ``-V`` and ``models`` need none of them). The engine comes with the first function that needs
+# it; these names are loaded on first access (PEP 562), from the module named.
+_LAZY = {
+    "check_workers": "gengo.engine.inputs",
+    "default_workers": "gengo.engine.inputs",
+    "parse_rows": "gengo.engine.inputs",
+    "parse_tables": "gengo.engine.inputs",
+    "MANIFEST": "gengo.engine.ledger",
+    "PROGRESS": "gengo.engine.ledger",
+    "SCHEMA_SQL": "gengo.engine.ledger",
+    "Run": "gengo.engine.pipeline",
+    "Plan": "gengo.engine.plan",
+    "PartResult": "gengo.engine.results",
+    "Progress": "gengo.engine.results",
+    "Summary": "gengo.engine.results",
+    "TableResult": "gengo.engine.results",
+    "Report": "gengo.engine.verify",
+    "resolve_format": "gengo.formats",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gengo.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "MANIFEST",
@@ -53,6 +83,7 @@ __all__ = [
     "default_workers",
     "generate",
     "load",
+    "model_info",
     "model_names",
     "models",
     "parse_rows",
@@ -89,24 +120,29 @@ def plan(
     ``workers`` (default: one per CPU) is also how many threads sample the tables for sizing.
     ``parts`` (at most N files per table) or ``part_size`` ("256MB") ask for partitioned output.
     """
+    from gengo.engine import inputs
+    from gengo.engine.plan import make_plan
+    from gengo.formats import WriteOptions, resolve_format
+
     m = resolve_model(model)
     fmt = resolve_format(format)
     target = parse_size(size) if size is not None else None
-    pins = parse_rows(rows)
+    pins = inputs.parse_rows(rows)
     spec = inputs.partitioning(parts, part_size)
     if target is None and not pins:
         raise GengoError("missing size: give --size (or --rows TABLE=N)")
     if chunk_rows is not None and chunk_rows < 1:
         raise GengoError("chunk rows must be >= 1")
     options = WriteOptions(compression.strip().lower() if compression else None, row_group_size)
-    threads = check_workers(workers)
-    p = make_plan(m, fmt, target, check_seed(seed), chunk_rows, pins, parse_tables(tables), options, threads)
+    threads = inputs.check_workers(workers)
+    seed = inputs.check_seed(seed)
+    p = make_plan(m, fmt, target, seed, chunk_rows, pins, inputs.parse_tables(tables), options, threads)
     return p if spec is None else replace(p, partitioning=spec)
 
 
 def partition(p: Plan, parts: int | str | None = None, part_size: str | int | float | None = None) -> Plan:
     """``p`` writing at most ``parts`` files per table, or files of about ``part_size``; unchanged if neither."""
-    spec = inputs.partitioning(parts, part_size)
+    spec = check_parts(parts, part_size)
     return p if spec is None else replace(p, partitioning=spec)
 
 
@@ -133,6 +169,8 @@ def prepare(
     unchanged files: the result is byte-identical to an uninterrupted run. ``fsync=False`` skips
     flushing each file before it is renamed into place (faster; unsafe on power loss).
     """
+    from gengo.engine.pipeline import Run
+
     return Run(p, output, workers, force, resume, engine, scheduler, storage_options, fsync)
 
 
@@ -160,19 +198,29 @@ def check_output(
     output: str | os.PathLike, force: bool = False, resume: bool = False, storage_options: dict | None = None
 ) -> None:
     """The output checks that need no plan, so that a bad ``--output`` fails before planning."""
-    _check_output(Output.of(output, storage_options), force, resume)
+    from gengo.engine.ledger import check_output as check
+    from gengo.formats.storage import Output
+
+    check(Output.of(output, storage_options), force, resume)
 
 
 def resume_seed(output: str | os.PathLike, storage_options: dict | None = None) -> int | None:
     """The seed of the run recorded in ``output`` (so ``--resume`` needs no ``--seed``); local or URL."""
-    prior = read_previous(Output.of(output, storage_options))
+    prior = _previous(output, storage_options)
     return prior.seed if prior else None
 
 
 def previous_run(output: str | os.PathLike, storage_options: dict | None = None) -> dict | None:
     """The gengo run recorded in ``output``: ``{"complete", "run", "files"}``, or None."""
-    prior = read_previous(Output.of(output, storage_options))
+    prior = _previous(output, storage_options)
     return None if prior is None else {"complete": prior.complete, "run": prior.run, "files": prior.files}
+
+
+def _previous(output: str | os.PathLike, storage_options: dict | None):
+    from gengo.engine.ledger import read_previous
+    from gengo.formats.storage import Output
+
+    return read_previous(Output.of(output, storage_options))
 
 
 def generate(
@@ -204,6 +252,8 @@ def generate(
 
     >>> summary = generate("ecommerce", 0.01, "parquet", "out", seed=1)  # doctest: +SKIP
     """
+    from gengo.engine.inputs import check_workers
+
     n_workers = check_workers(workers)
     if resume and seed is None:
         seed = resume_seed(output, storage_options)
@@ -235,6 +285,8 @@ def load(
         raise GengoError(f"loading into PostgreSQL needs a plan for the postgres format, not {p.fmt.name}")
     target = PostgresTarget(url, schema or default_schema(p.model.name), force, keep_partial)
     target.connections = max(1, connections or DEFAULT_CONNECTIONS)
+    from gengo.engine.pipeline import load as load_plan
+
     return load_plan(replace(p, fmt=target), workers, progress)
 
 
@@ -242,13 +294,19 @@ def verify(
     directory: str | os.PathLike, keys: bool = True, engine: str | None = None, storage_options: dict | None = None
 ) -> Report:
     """Check a dataset (a directory or an fsspec URL) against its manifest and its model's keys."""
-    return check_dataset(directory, keys=keys, engine=engine, storage_options=storage_options)
+    from gengo.engine.verify import verify as check
+
+    return check(directory, keys=keys, engine=engine, storage_options=storage_options)
 
 
 def ddl(
     model: str, dialect: str = "duckdb", tables: str | Sequence[str] | None = None, schema: str | None = None
 ) -> str:
     """CREATE TABLE statements with primary and foreign keys for ``model`` (or some of its tables)."""
+    from gengo.engine.inputs import parse_tables
+    from gengo.engine.plan import select_tables
+    from gengo.formats import ddl as _ddl
+
     m = resolve_model(model)
     names = parse_tables(tables)
     selected = list(select_tables(m, names)) if names else None
@@ -285,14 +343,52 @@ def dask_scheduler(scheduler: str | None) -> str | None:
     return scheduler_address(scheduler)
 
 
+def check_scheduler(scheduler: str | None) -> None:
+    """For ``engine="dask"``: Dask is installed, and a scheduler address (given or from the environment)
+    answers; checked in a moment, before planning (a run connects again)."""
+    from gengo.engine.dask import _distributed, check_reachable, scheduler_address
+
+    _distributed()
+    address = scheduler_address(scheduler)
+    if address:
+        check_reachable(address)
+
+
 # Process set-up for the command line (a library caller's process is left as it is).
 tune_process = tuning.tune_parent
-prewarm = forkserver.prewarm
-finish_prewarm = forkserver.finish_prewarm
-check_engine = inputs.check_engine
-check_parts = inputs.partitioning
 
 
-def models() -> list:
-    """The built-in models, in the order ``gengo models`` lists them."""
-    return [MODELS[name] for name in model_names() if name in MODELS]
+def prewarm(workers: int | None = None) -> None:
+    """Start the workers' fork server in the background (nothing to do for one worker)."""
+    from gengo.engine import forkserver
+
+    forkserver.prewarm(workers)
+
+
+def finish_prewarm() -> None:
+    """At exit: stop the fork server this process started (never cut off half-way)."""
+    from gengo.engine import forkserver
+
+    forkserver.finish_prewarm()
+
+
+def check_engine(engine: str | None, scheduler: str | None) -> str:
+    """``local`` or ``dask``; a scheduler address implies dask."""
+    from gengo.engine import inputs
+
+    return inputs.check_engine(engine, scheduler)
+
+
+def check_parts(parts: int | str | None = None, part_size: str | int | float | None = None) -> Partitioning | None:
+    """Validate ``parts`` / ``part_size`` (``--parts`` / ``--part-size``); None when neither is given."""
+    from gengo.engine import inputs
+
+    return inputs.partitioning(parts, part_size)
+
+
+def models() -> list[ModelInfo]:
+    """The built-in models (name, aliases, description, table names), in the order ``gengo models`` lists
+    them; read from the catalog, without importing the models."""
+    from gengo.models import CATALOG
+
+    return list(CATALOG)

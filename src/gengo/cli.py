@@ -1,4 +1,8 @@
-"""The `gengo` command line: parses, prompts and prints; the work is in gengo.api."""
+"""The `gengo` command line: parses, prompts and prints; the work is in gengo.api.
+
+``gengo.api`` loads the engine (NumPy, Arrow, polars) only when a command first needs it, so
+``gengo --help``, ``-V`` and ``models`` start in a fraction of the time a run needs.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +16,13 @@ import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     Task,
     TextColumn,
-    TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from gengo import api
@@ -31,6 +33,10 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 SIZE_HELP = "Target size of the written files in GB (1 GB = 10^9 bytes), or with a unit: 500MB, 2GiB."
+FORMAT_HELP = (
+    "Output format: csv, json (JSON Lines; alias jsonl), parquet, duckdb (one database file), "
+    "postgres (with --db: load a PostgreSQL server)."
+)
 
 
 def _fmt_bytes(n: float) -> str:
@@ -45,13 +51,29 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _ask(value, flag: str, question: str, **prompt_kwargs):
-    """Use the flag's value, ask on a terminal, or fail naming the flag."""
+def _ask(value, flag: str, question: str, check=None):
+    """Use the flag's value, ask on a terminal, or fail naming the flag.
+
+    An answer that ``check`` refuses (a GengoError) is explained, with its suggestion, and
+    asked again: one typo at a prompt does not end the command. A bad flag value still does.
+    """
     if value is not None and value != "":
         return value
     if not _interactive():
         raise GengoError(f"missing option {flag} (stdin is not a terminal, so gengo cannot ask for it)")
-    return click.prompt(question, **prompt_kwargs)
+
+    def checked(answer: str) -> str:
+        answer = answer.strip()
+        if not answer:
+            raise click.BadParameter("an answer is needed")
+        if check is not None:
+            try:
+                check(answer)
+            except GengoError as exc:
+                raise click.BadParameter(_one_line(str(exc))) from None
+        return answer
+
+    return click.prompt(question, value_proc=checked)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,7 +87,7 @@ def _dataset_options(func):
     options = [
         click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())} (aliases: ecom, eds, fin, med...)."),
         click.option("-s", "--size", help=SIZE_HELP),
-        click.option("-f", "--format", "fmt", help="Output format: csv, json (JSON Lines; alias jsonl), parquet."),
+        click.option("-f", "--format", "fmt", help=FORMAT_HELP),
         click.option("--seed", help="Random seed (0 to 2^63-1); the same seed gives the same bytes. Default: random."),
         click.option(
             "--rows",
@@ -86,28 +108,31 @@ def _dataset_options(func):
     return func
 
 
-def _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows, workers=None):
-    """Validate what was given, ask for what is missing (on a terminal), and plan."""
+def _ask_dataset(model, size, fmt, rows):
+    """Check what was given, then ask for what is missing (on a terminal): model, size, format."""
+    pins = api.parse_rows(rows)
+    # Check every given value before asking for a missing one, so a typo fails fast.
+    if model:
+        api.model_info(model)
+    if size:
+        api.parse_size(size)
+    if fmt:
+        api.resolve_format(fmt)
+    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})", api.model_info)
+    if not pins:
+        size = _ask(size, "--size", "Approximate size in GB", api.parse_size)
+    fmt = _ask(fmt, "--format", "Format (csv/json/parquet/duckdb)", api.resolve_format)
+    return model, size or None, fmt, pins
+
+
+def _numbers(seed, chunk_rows, row_group_size) -> tuple[int | None, int | None, int | None]:
+    """--seed, --chunk-rows and --row-group-size as whole numbers (checked before any question)."""
     seed_value = _parse_int(seed, "--seed") if seed is not None else None
     chunk_value = _parse_int(chunk_rows, "--chunk-rows") if chunk_rows is not None else None
     if chunk_value is not None and chunk_value < 1:
         raise GengoError("invalid --chunk-rows: it must be >= 1")
     group_value = _parse_int(row_group_size, "--row-group-size") if row_group_size is not None else None
-    pins = api.parse_rows(rows)
-    # Check every given value before asking for a missing one, so a typo fails fast.
-    if model:
-        api.resolve_model(model)
-    if size:
-        api.parse_size(size)
-    if fmt:
-        api.resolve_format(fmt)
-    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})")
-    api.resolve_model(model)
-    if not pins:
-        size = _ask(size, "--size", "Approximate size in GB")
-        api.parse_size(size)
-    fmt = _ask(fmt, "--format", "Format (csv/json/parquet)")
-    return api.plan(model, size or None, fmt, seed_value, chunk_value, pins, tables, compression, group_value, workers)
+    return seed_value, chunk_value, group_value
 
 
 @cli.command()
@@ -177,14 +202,20 @@ def gen(
         api.prewarm(workers_value)
     started = time.perf_counter()
     fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume)
-    if db and model and not dry_run:  # connection and schema checked before the (slower) planning
+    numbers = _numbers(seed, chunk_rows, row_group_size)
+    model, size, fmt, pins = _ask_dataset(model, size, fmt, rows)
+    if engine == "dask" and not dry_run:  # a scheduler that does not answer fails before planning too
+        api.check_scheduler(scheduler)
+    if db and not dry_run:  # connection and schema checked before the (slower) planning
         api.preflight_db(db, model, db_schema, force)
-    if output and not db and not dry_run:  # the output too: a bad --output fails before planning
-        api.check_output(output, force, resume)
+    if not db and not dry_run:  # the output too (asked for now if missing): a bad one fails before planning
+        if output:
+            api.check_output(output, force, resume)
+        output = _ask(output, "--output", "Output directory", lambda answer: api.check_output(answer, force, resume))
     if resume and seed is None and output:
         recorded = api.resume_seed(output)
-        seed = str(recorded) if recorded is not None else None
-    plan = _build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows, workers_value)
+        numbers = (recorded, *numbers[1:])
+    plan = api.plan(model, size, fmt, numbers[0], numbers[1], pins, tables, compression, numbers[2], workers_value)
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:
@@ -192,7 +223,6 @@ def gen(
     if db:
         _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started)
         return
-    output = _ask(output, "--output", "Output directory")
     plan = api.partition(plan, parts, part_size)
     with api.prepare(plan, output, workers_value, force, resume, engine, scheduler) as run:
         if not quiet and run.plan.partitioning is not None:
@@ -267,7 +297,7 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
 @click.option("--tables", metavar="A,B", help="Only these tables (foreign keys to the others become comments).")
 def ddl_command(model, dialect, db_schema, tables) -> None:
     """Print CREATE TABLE statements with primary and foreign keys."""
-    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})")
+    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})", api.model_info)
     click.echo(api.ddl(model, dialect, tables, db_schema), nl=False)
 
 
@@ -275,7 +305,9 @@ def ddl_command(model, dialect, db_schema, tables) -> None:
 @_dataset_options
 def plan_command(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows) -> None:
     """Print the planned tables, rows and estimated bytes without writing anything."""
-    _print_plan(_build_plan(model, size, fmt, seed, rows, tables, compression, row_group_size, chunk_rows))
+    seed_value, chunk_value, group_value = _numbers(seed, chunk_rows, row_group_size)
+    model, size, fmt, pins = _ask_dataset(model, size, fmt, rows)
+    _print_plan(api.plan(model, size, fmt, seed_value, chunk_value, pins, tables, compression, group_value))
 
 
 @cli.command("models")
@@ -283,7 +315,7 @@ def list_models() -> None:
     """List the models, their aliases and tables."""
     for m in api.models():
         out.print(f"[bold]{m.name}[/bold] (aliases: {', '.join(m.aliases)}): {m.description}", soft_wrap=True)
-        out.print(f"  {len(m.tables)} tables: {', '.join(m.table_names)}", soft_wrap=True)
+        out.print(f"  {len(m.table_names)} tables: {', '.join(m.table_names)}", soft_wrap=True)
 
 
 class _Dataset(click.ParamType):
@@ -329,7 +361,8 @@ def verify_command(directory: str, no_keys: bool, quiet: bool) -> int:
         if not quiet:
             out.print("verify: OK")
         return 0
-    out.print(f"verify: FAILED ({len(report.problems)} problems)")
+    n = len(report.problems)
+    out.print(f"verify: FAILED ({n} problem{'' if n == 1 else 's'})")
     return 1
 
 
@@ -372,27 +405,45 @@ def _print_plan(plan) -> None:
             )
 
 
+def _short(n: float) -> str:
+    """Three significant digits and a unit (K, M, G, T): progress columns stay narrow at any size."""
+    if n < 10_000:
+        return f"{n:,.0f}"
+    for unit in ("K", "M", "G", "T"):
+        n /= 1000
+        if n < 999.5 or unit == "T":
+            return f"{n:.3g}{unit}" if n < 100 else f"{n:.0f}{unit}"
+    return f"{n:.0f}T"
+
+
+class _RowsColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{_short(task.completed)}/{_short(task.total or 0)} rows", style="progress.download")
+
+
 class _RateColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         elapsed = task.elapsed or 0
         nbytes = task.fields.get("bytes", 0)
-        rate = nbytes / elapsed / 1e6 if elapsed > 0 else 0.0
-        return Text(f"{_fmt_bytes(nbytes)} {rate:,.1f} MB/s", style="progress.data.speed")
+        rate = nbytes / elapsed if elapsed > 0 else 0.0
+        return Text(f"{_short(nbytes)}B {_short(rate)}B/s", style="progress.data.speed")
 
 
 class _ProgressReporter:
-    """Adapts the engine's callbacks to a Rich progress bar over all rows of the plan."""
+    """Adapts the engine's callbacks to a Rich progress bar over all rows of the plan.
+
+    One line that fits 80 columns: the numbers never wrap or get cut (the bar and, at worst, the
+    table name give way), and they are short (7.65M rows, 300MB); the summary has them in full.
+    """
 
     def __init__(self, plan) -> None:
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("rows"),
-            _RateColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TextColumn("[bold]{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis")),
+            BarColumn(bar_width=None),
+            _RowsColumn(table_column=Column(no_wrap=True)),
+            _RateColumn(table_column=Column(no_wrap=True)),
+            TextColumn("ETA", table_column=Column(no_wrap=True)),
+            TimeRemainingColumn(table_column=Column(no_wrap=True)),
             console=out,
             transient=False,
         )
@@ -462,7 +513,10 @@ def _on_signal(signum: int, frame) -> None:
 
 
 def _install_signal_handlers() -> dict:
+    """Handlers for a direct call of ``main``; the ``gengo`` command's (``gengo.launch``) stay in place."""
     previous = {}
+    if getattr(signal.getsignal(signal.SIGINT), "gengo_launch", False):
+        return previous
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             previous[sig] = signal.signal(sig, _on_signal)
@@ -480,14 +534,16 @@ def _report_interrupt(exc: KeyboardInterrupt) -> int:
     if not finished and not pending:
         err.print(f"gengo: interrupted ({name})", markup=False)
         return code
+    if not finished:  # nothing to resume: one line
+        err.print(f"gengo: interrupted ({name}); temporary files removed, no table was complete", markup=False)
+        return code
     err.print(f"gengo: interrupted ({name}); temporary files removed", markup=False)
     err.print(
-        f"gengo: complete: {', '.join(finished) or 'no table'}; not written: {', '.join(pending) or 'none'}",
+        f"gengo: complete: {', '.join(finished)}; not written: {', '.join(pending) or 'none'}",
         markup=False,
         soft_wrap=True,
     )
-    if finished:
-        err.print(f"gengo: finish with the same command plus --resume (output {exc.output})", markup=False)
+    err.print(f"gengo: finish with the same command plus --resume (output {exc.output})", markup=False)
     return code
 
 

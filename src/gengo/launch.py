@@ -1,14 +1,109 @@
-"""The `gengo` console script: starts the worker fork server before the heavy imports.
+"""The `gengo` console script: signal handling first, then the fork server, then the heavy imports.
+
+Ctrl-C and SIGTERM are handled from the first instruction of ``main`` to the last: during
+imports and planning as during a run, they end the command with exit 130 / 143 and one line on
+stderr, never a traceback or a death by the signal; during the interpreter's shutdown they exit
+at once, and in its last, C-level steps they are ignored. Only the interpreter's own start-up,
+before this module runs (about 20-30 ms), is out of reach.
 
 ``gengo gen`` with more than one worker (the default) needs the fork server; starting it here,
 in the background, lets its 0.3 s of imports run while this process imports the command line.
-A guess from the raw arguments is enough: a fork server that turns out unneeded just exits
+A guess from the raw arguments is enough: a fork server that turns out unneeded is stopped
 with the command, and the command line starts one anyway when it was missed.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
+import signal
 import sys
+
+from gengo.core.errors import Interrupted
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _State:
+    fired: int | None = None  # the signal being handled
+    pending: int | None = None  # a signal put off until the code it interrupted can take an exception
+    reported = False  # a line about it was printed: a later signal exits silently
+
+
+def _on_signal(signum: int, frame) -> None:
+    """Unwind as Ctrl-C does (the command line removes what it started); a second signal exits at once."""
+    if _State.fired is not None:
+        _exit_now(signum)
+    if _swallowed(frame):
+        # An exception raised here would be printed and dropped ("Exception ignored in ..."),
+        # and the command would go on: handle the signal a moment later, once out of here (a
+        # signal raised again at once would be handled inside this same frame).
+        _State.pending = signum
+        signal.signal(signal.SIGALRM, _deliver_pending)
+        signal.setitimer(signal.ITIMER_REAL, 0.002)
+        return
+    _State.fired = signum
+    raise Interrupted(signum)
+
+
+def _deliver_pending(_alarm: int, frame) -> None:
+    """The signal that arrived where an exception would have been dropped, handled now."""
+    signum, _State.pending = _State.pending, None
+    if signum is not None:
+        _on_signal(signum, frame)  # still in such a place: it arms the timer again
+
+
+_on_signal.gengo_launch = True  # the command line installs no handler of its own over this one
+
+
+def _swallowed(frame) -> bool:
+    """Whether ``frame`` runs where Python ignores exceptions: a finalizer, a weakref callback of the
+    import system (run after every import, so a signal during the imports often lands there)."""
+    if frame is None:
+        return False
+    code = frame.f_code
+    return code.co_name == "__del__" or (code.co_filename.startswith("<frozen importlib") and code.co_name == "cb")
+
+
+def _exit_now(signum: int) -> None:
+    if not _State.reported:
+        _State.reported = True
+        _write_line(f"gengo: interrupted ({signal.Signals(signum).name})")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # exiting anyway: a closed pipe must not raise here
+            stream.flush()
+    os._exit(128 + signum)
+
+
+def _on_signal_at_exit(signum: int, frame) -> None:
+    """After the command: nothing left to unwind, so exit at once (no exception inside interpreter shutdown)."""
+    _exit_now(signum)
+
+
+def _ignore_signals() -> None:
+    """The last Python step of the process (registered first, so run last): from here the
+    interpreter resets the handlers it knows to the default, and a signal would kill the
+    process by the signal. The command is over: a signal now is ignored and the exit code stands."""
+    for sig in _SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)  # left in place by the interpreter's shutdown, unlike a handler
+
+
+def _write_line(text: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(2, (text + "\n").encode())
+
+
+def interruption(exc: BaseException | None) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt behind ``exc``: itself, or one it was raised from. Python 3.11 wraps
+    one raised while a class is created (``__set_name__``) in a RuntimeError, for instance."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _needs_workers(args: list[str]) -> bool:
@@ -26,9 +121,38 @@ def _needs_workers(args: list[str]) -> bool:
 
 
 def main() -> int:
+    for sig in _SIGNALS:  # first: from here on a signal is an exception this function turns into one line
+        signal.signal(sig, _on_signal)
+    _State.fired, _State.reported = None, False
+    atexit.register(_ignore_signals)
+    try:
+        code = _main()
+    except BaseException as exc:  # during imports, or from the command line's own clean-up
+        cause = interruption(exc)
+        if cause is None:
+            raise
+        code = cause.exit_code if isinstance(cause, Interrupted) else 130
+        if not _State.reported:
+            _write_line(f"gengo: interrupted ({signal.Signals(code - 128).name})")
+    else:
+        if _State.fired is not None and code not in (130, 143):  # a signal the command never saw
+            code = 128 + _State.fired
+            _write_line(f"gengo: interrupted ({signal.Signals(_State.fired).name})")
+    finally:
+        for sig in _SIGNALS:
+            signal.signal(sig, _on_signal_at_exit)
+    _State.reported = True
+    return code
+
+
+def _main() -> int:
     from gengo.engine import tuning  # light: the standard library only
 
     tuning.tune_parent()  # before polars and Arrow are imported: their allocators read it
+    # Multiprocessing's resource tracker (started with the fork server) cleans up the semaphores
+    # of a command that was killed (SIGKILL, out of memory) and warns about each of them: noise
+    # for the user, as the clean-up is done. Its command line copies these warning options.
+    sys.warnoptions.append("ignore::UserWarning:multiprocessing.resource_tracker")
     if _needs_workers(sys.argv[1:]):
         from gengo.engine.forkserver import prewarm
 

@@ -226,8 +226,10 @@ def expected_tick(exchange_id: np.ndarray, band: np.ndarray, units: np.ndarray) 
 @pytest.fixture(scope="session")
 def tick_data(tmp_path_factory):
     """500 companies as Parquet: enough LSE listings to span the liquidity bands."""
-    out = gen(tmp_path_factory.mktemp("fin-ticks"), "financial", "0.005", "parquet", SEED, "--rows",
-              "dim_companies=500")  # fmt: skip
+    out = tmp_path_factory.mktemp("fin-ticks") / "out"
+    args = ["gen", "-m", "financial", "--rows", "dim_companies=500", "-f", "parquet", "-o", str(out), "--seed"]
+    r = run_gengo(*args, str(SEED), "-q")  # sized by --rows alone (with --size both could not hold)
+    assert r.returncode == 0, r.stderr
     return connect(out, "parquet", "financial")
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from gengo.core.errors import GengoError
 from gengo.engine.parts import Part, describe_failure, write_part
@@ -23,14 +25,33 @@ from gengo.engine.results import PartResult
 from gengo.formats.storage import Output
 
 ENV_ADDRESS = "DASK_SCHEDULER_ADDRESS"
+CONNECT_TIMEOUT = 10  # seconds for a scheduler to answer (Dask's default is 30)
 
 
 def _distributed():
     try:
         import distributed
     except ImportError:
-        raise GengoError("--engine dask needs Dask: pip install 'gengo[dask]'") from None
+        raise GengoError("--engine dask needs Dask: pip install 'gengo-datagen[dask]'") from None
     return distributed
+
+
+def check_reachable(address: str) -> None:
+    """Fail in a moment when nothing listens at a ``tcp://`` or ``tls://`` scheduler address:
+    Dask's client retries a refused connection for its whole connect timeout (30 s by default)."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a port that is no number: Dask says what is wrong with the address
+        return
+    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        return
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+            pass
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc)).lower()
+        raise GengoError(f"cannot connect to the Dask scheduler at {address}: {reason}") from None
 
 
 def scheduler_address(scheduler: str | None) -> str | None:
@@ -47,7 +68,8 @@ class Cluster:
         self.address = address
         try:
             if address:
-                self.client = distributed.Client(address, set_as_default=False)
+                check_reachable(address)
+                self.client = distributed.Client(address, set_as_default=False, timeout=CONNECT_TIMEOUT)
             else:
                 self.cluster = distributed.LocalCluster(
                     n_workers=workers,

@@ -14,12 +14,18 @@ guard.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.popen_forkserver
+import multiprocessing.resource_tracker
 import multiprocessing.spawn
+import multiprocessing.util
+import os
+import signal
 import tempfile
 import threading
+import time
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 
 PRELOAD = ["gengo.engine.preload"]
@@ -79,11 +85,67 @@ def prewarm(workers: int | None = None) -> None:
     # Python finds its temporary directory by creating and deleting a probe file: done here, in
     # the main thread, a quick exit (bad input) cannot cut that short and leave the file behind.
     tempfile.gettempdir()
-    _starting = threading.Thread(target=multiprocessing.forkserver.ensure_running, daemon=True)
+    _starting = threading.Thread(target=_start_in_background, daemon=True)
     _starting.start()
 
 
+def _start_in_background() -> None:
+    # The processes started here (the fork server, multiprocessing's resource tracker) inherit
+    # this thread's signal mask. With SIGINT blocked, a Ctrl-C at the terminal, which reaches
+    # the whole process group, interrupts only the command (which handles it and stops them),
+    # not their start-up imports, which would each print a traceback. The workers, forked from
+    # the server, inherit it too (they ignore SIGINT anyway).
+    # The resource tracker goes first: it blocks SIGINT for its own start and unblocks it after.
+    multiprocessing.resource_tracker.ensure_running()
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # pthread_sigmask: POSIX only
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    multiprocessing.forkserver.ensure_running()
+
+
 def finish_prewarm(timeout: float = 10.0) -> None:
-    """Wait for a fork server start in progress, so that exiting never interrupts it half-way."""
+    """The command is ending: let a fork server start in progress finish, then stop the server.
+
+    Waiting first means exiting never interrupts the start half-way; stopping means the server
+    never outlives the command (one still importing would otherwise run on for up to a second
+    before it noticed that its parent was gone).
+    """
     if _starting is not None:
         _starting.join(timeout)
+    stop()
+
+
+def stop(grace: float = 0.05) -> None:
+    """Stop this process's fork server, if it started one, and wait for it to exit.
+
+    Closing its "alive" pipe ends an idle server at once; one still importing its preload
+    modules is sent SIGTERM after ``grace`` seconds. Call only when no pool uses it (its workers
+    hold the pipe too); a later pool starts a new one.
+    """
+    server = multiprocessing.forkserver._forkserver
+    lock = getattr(server, "_lock", None)
+    if lock is None or not lock.acquire(timeout=5):
+        return
+    try:
+        pid = getattr(server, "_forkserver_pid", None)
+        if pid is None:
+            return
+        with contextlib.suppress(OSError):
+            os.close(server._forkserver_alive_fd)
+        server._forkserver_alive_fd = None
+        deadline = time.monotonic() + grace
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(pid, os.WNOHANG)[0] == 0:
+                if time.monotonic() >= deadline:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+                    os.waitpid(pid, 0)
+                    break
+                time.sleep(0.005)
+        server._forkserver_pid = None
+        address = server._forkserver_address
+        server._forkserver_address = None
+        if address and not multiprocessing.util.is_abstract_socket_namespace(address):
+            with contextlib.suppress(OSError):
+                os.unlink(address)
+    finally:
+        lock.release()

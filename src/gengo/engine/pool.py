@@ -120,8 +120,10 @@ class Pool:
         if pool is None:
             return
         if abort:
-            # shutdown() forgets the processes, so take them first.
+            # shutdown() forgets the processes, its result queue and its manager thread: take them first.
             procs = list((getattr(pool, "_processes", None) or {}).values())
+            results = getattr(pool, "_result_queue", None)
+            manager = getattr(pool, "_executor_manager_thread", None)
             pool.shutdown(wait=False, cancel_futures=True)
             for proc in procs:
                 with contextlib.suppress(Exception):
@@ -129,4 +131,13 @@ class Pool:
             for proc in procs:  # dead before the caller cleans up what they were writing
                 with contextlib.suppress(Exception):
                     proc.join(timeout=10)
+            # A worker ended while it sent a result leaves half a message in the result pipe, and
+            # the manager thread waits for the rest forever (the process would hang at exit): with
+            # the workers gone, closing this process's end of the pipe gives that read an EOF.
+            if results is not None and manager is not None and manager.is_alive():
+                manager.join(timeout=0.2)
+                if manager.is_alive():
+                    with contextlib.suppress(Exception):
+                        results._writer.close()
+                    manager.join(timeout=10)
         pool.shutdown(wait=True)

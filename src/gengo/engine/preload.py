@@ -1,12 +1,32 @@
 """Imported once by the fork server: its environment is tuned before the heavy imports, then the
 libraries and vocabularies are loaded, so every worker starts warm and shares those pages
-copy-on-write."""
+copy-on-write.
+
+The fork server exits (normally, running ``atexit``) once its parent and every worker are gone;
+it then removes the parent's spool directories, which a parent killed by SIGKILL leaves behind.
+"""
+
+import atexit
+import os
+import sys
 
 from gengo.engine import tuning
 
 tuning.worker_environment()  # before polars and Arrow are imported (their allocators read it)
 
+
+def _excepthook(kind, value, tb) -> None:
+    """A worker whose parent stopped while it was starting finds its pipe closed: nothing to say."""
+    if issubclass(kind, EOFError | BrokenPipeError | ConnectionResetError):
+        return
+    sys.__excepthook__(kind, value, tb)
+
+
+sys.excepthook = _excepthook  # the fork server's and its workers' (forked from it) only
+
 from gengo.core import vocab  # noqa: E402
-from gengo.engine import worker  # noqa: E402, F401
+from gengo.engine import spool, worker  # noqa: E402, F401
+
+atexit.register(spool.remove_spools_of, os.getppid())  # workers leave with os._exit: only the server runs it
 
 vocab.warm_up()

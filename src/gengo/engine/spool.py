@@ -40,6 +40,19 @@ def _remove_stale_spools(base: Path) -> None:
             shutil.rmtree(d, ignore_errors=True)
 
 
+def remove_spools_of(pid: int, base: Path | None = None) -> None:
+    """Remove the spool directories of process ``pid`` (the fork server's parent, once it is gone).
+
+    The parent removes its spool itself; killed (SIGKILL, out of memory) it cannot, and its
+    chunks (tens of MB of memory in /dev/shm) would stay until the next run.
+    """
+    if base is None:
+        base = Path(os.environ["GENGO_SPOOL_DIR"]) if os.environ.get("GENGO_SPOOL_DIR") else SHARED_MEMORY
+    with contextlib.suppress(OSError):
+        for d in base.glob(f"{_SPOOL_DIR_PREFIX}{pid}-*"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

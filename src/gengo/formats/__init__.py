@@ -9,6 +9,8 @@ order, to one file per table under a temporary name that becomes the final name 
 
 from __future__ import annotations
 
+import difflib
+
 from gengo.core.errors import GengoError
 from gengo.formats.base import Format, Sink
 from gengo.formats.csv import CSV
@@ -34,10 +36,17 @@ _ALIASES = {
 
 
 def resolve_format(name: str) -> Format:
+    """The format called ``name`` (any case, any alias), or a GengoError with a suggestion."""
     key = name.strip().lower()
     if key not in _ALIASES:
+        close = difflib.get_close_matches(key, list(_ALIASES), n=1, cutoff=0.6) if len(key) > 1 else []
+        if not close:  # a prefix of a single format ("parq", "duck") is close too
+            starts = {canonical for alias, canonical in _ALIASES.items() if key and alias.startswith(key)}
+            close = list(starts) if len(starts) == 1 else []
+        hint = f"did you mean '{_ALIASES[close[0]]}'? " if close else ""
         raise GengoError(
-            f"unknown format '{name}': choose csv, json (JSON Lines, alias jsonl), parquet, duckdb, postgres (--db)"
+            f"unknown format '{name}': {hint}"
+            "choose csv, json (JSON Lines, alias jsonl), parquet, duckdb, postgres (--db)"
         )
     return FORMATS[_ALIASES[key]]
 

@@ -36,7 +36,7 @@ def import_duckdb():
     try:
         import duckdb
     except ImportError:
-        raise GengoError("the duckdb format needs the duckdb package: pip install 'gengo[duckdb]'") from None
+        raise GengoError("the duckdb format needs the duckdb package: pip install 'gengo-datagen[duckdb]'") from None
     return duckdb
 
 

@@ -19,6 +19,7 @@ Run steps (called by ``gengo.api.load``):
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -47,8 +48,18 @@ def import_psycopg():
     try:
         import psycopg
     except ImportError:
-        raise GengoError("loading into PostgreSQL needs psycopg 3: pip install 'gengo[postgres]'") from None
+        raise GengoError("loading into PostgreSQL needs psycopg 3: pip install 'gengo-datagen[postgres]'") from None
+    logger = logging.getLogger("psycopg")
+    if _quiet_copy_end not in logger.filters:
+        logger.addFilter(_quiet_copy_end)
     return psycopg
+
+
+def _quiet_copy_end(record: logging.LogRecord) -> bool:
+    """Drop psycopg's warning that ending a failed COPY failed too ("error ignored terminating
+    <psycopg.Copy [BAD]>: the connection is lost"): the error that ended the COPY is raised
+    anyway, and gengo reports it in one line. Every other psycopg message passes."""
+    return not str(record.msg).startswith("error ignored terminating")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -152,14 +163,16 @@ class PostgresSink:
 class PostgresTarget(FormatBase):
     """The ``postgres`` format; configured with a URL and schema for a load (``gengo.api.load``).
 
-    The unconfigured instance in ``FORMATS`` is what workers use to encode and sizing uses to
-    measure: ``--size`` counts the CSV text streamed to the server.
+    The unconfigured instance in ``FORMATS`` is what workers use to encode. ``--size`` is sized
+    as ``--format csv`` (``sizes_as``): the same size and seed load exactly the rows the CSV
+    files would hold (what is streamed is that CSV text without its header rows).
     """
 
     name = "postgres"
     extension = "postgres"
     database = True
     server = True  # nothing is written into an output directory
+    sizes_as = "csv"  # planned with the CSV format's samples and measured bytes
 
     def __init__(
         self,

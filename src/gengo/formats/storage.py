@@ -50,7 +50,7 @@ def _fsspec():
         import fsspec
     except ImportError:
         raise GengoError(
-            "writing to a URL needs fsspec: pip install 'gengo[s3]' (or fsspec with gcsfs/adlfs)"
+            "writing to a URL needs fsspec: pip install 'gengo-datagen[s3]' (or fsspec with gcsfs/adlfs)"
         ) from None
     return fsspec
 
@@ -107,7 +107,7 @@ class Output:
             scheme = self.root.split("://", 1)[0].lower()
             extra = EXTRAS.get(scheme)
             driver = exc.name or exc
-            hint = f"pip install 'gengo[{extra}]'" if extra == "s3" else f"install the fsspec driver ({driver})"
+            hint = f"pip install 'gengo-datagen[{extra}]'" if extra == "s3" else f"install the fsspec driver ({driver})"
             raise GengoError(f"{scheme}:// needs its file system driver: {hint}") from None  # to write or verify
         except ValueError as exc:
             raise GengoError(f"unsupported URL '{self.root}': {exc}") from None

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
 from gengo import api
 from gengo.models import MODELS
 from tests.db_helpers import PG_URL, SMALL_ROWS, orphan_insert, rows_args
-from tests.helpers import assert_one_line_error, run_gengo
+from tests.helpers import GENGO, assert_one_line_error, run_gengo
 
 MODEL_NAMES = sorted(MODELS)
 needs_pg = pytest.mark.skipif(not PG_URL, reason="GENGO_TEST_PG_URL not set (see .ci/run)")
@@ -50,20 +53,89 @@ def test_load_every_model(model):
             con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+@pytest.mark.parametrize("model, size", [("ecommerce", "0.1"), ("medical", "2MB"), ("ecommerce-ds", "30MB")])
+def test_a_load_is_planned_with_the_rows_of_the_csv_files(model, size):
+    """--db at a size and seed loads the rows -f csv writes at that size and seed (was 559,278 against 556,019)."""
+    pytest.importorskip("psycopg")
+    csv = run_gengo("plan", "-m", model, "-s", size, "-f", "csv", "--seed", "3")
+    db = run_gengo(
+        "gen", "-m", model, "-s", size, "--db", "postgresql://nobody@127.0.0.1:1/x", "--seed", "3", "--dry-run"
+    )
+    assert csv.returncode == 0 and db.returncode == 0, csv.stderr + db.stderr
+
+    def rows(out: str) -> dict[str, str]:
+        cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│")]
+        return {c[0]: c[1] for c in cells if c[0] != "total"}
+
+    assert rows(db.stdout) == rows(csv.stdout) and len(rows(csv.stdout)) == len(MODELS[model].tables)
+
+
+def test_psycopg_warning_about_ending_a_failed_copy_is_not_printed():
+    """A lost connection printed psycopg's "error ignored terminating <psycopg.Copy [BAD]>" before gengo's line."""
+    pytest.importorskip("psycopg")
+    code = (
+        "import logging\n"
+        "from gengo.formats.postgres import import_psycopg\n"
+        "import_psycopg()\n"
+        "log = logging.getLogger('psycopg')\n"
+        "log.warning('error ignored terminating %r: %s', '<psycopg.Copy [BAD]>', 'the connection is lost')\n"
+        "log.warning('other psycopg warnings still show')\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "error ignored" not in r.stderr and "other psycopg warnings still show" in r.stderr
+
+
+@needs_pg
+def test_lost_connection_is_one_line_and_the_command_ends():
+    """A server connection killed mid-COPY: gengo's one line only, and the process exits (it could hang)."""
+    psycopg = pytest.importorskip("psycopg")
+    schema = "gengo_test_lost"
+    proc = subprocess.Popen(
+        [GENGO, "gen", "-m", "ecom", "-s", "0.3", "--db", PG_URL, "--schema", schema, "--seed", "1", "--force", "-q"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    killed = 0
+    with psycopg.connect(PG_URL, autocommit=True) as con:
+        try:
+            deadline = time.monotonic() + 60
+            while not killed and time.monotonic() < deadline and proc.poll() is None:
+                for (pid,) in con.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'gengo' AND query LIKE 'COPY%%' "
+                    "AND state = 'active'"
+                ).fetchall():
+                    killed += con.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
+                time.sleep(0.01)
+            stdout, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    assert killed, "no COPY was seen to kill"
+    assert proc.returncode == 1
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gengo: error: COPY into"), stderr
+    assert "Traceback" not in stderr
+
+
 @needs_pg
 def test_values_match_the_csv_files(tmp_path):
     psycopg = pytest.importorskip("psycopg")
     schema = "gengo_test_values"
     r = run_gengo("gen", "-m", "med", "-f", "csv", "-o", str(tmp_path), "--seed", "9", "-q", "-s", "2MB")
     assert r.returncode == 0, r.stderr
-    # The same row counts for the load (sizing a load counts CSV without headers: a few rows differ).
+    # The same size and seed: the same rows (a load is planned as -f csv).
     planned = json.loads((tmp_path / "manifest.json").read_text())["planned_rows"]
-    pins = [f"--rows={t}={n}" for t, n in planned.items()]
-    r = run_gengo("gen", "-m", "med", "--db", PG_URL, "--schema", schema, "--seed", "9", "--force", "-q", *pins)
+    r = run_gengo("gen", "-m", "med", "--db", PG_URL, "--schema", schema, "--seed", "9", "--force", "-q", "-s", "2MB")
     assert r.returncode == 0, r.stderr
     with psycopg.connect(PG_URL, autocommit=True) as con:
         try:
             for t in MODELS["medical"].tables:
+                n = con.execute(f'SELECT count(*) FROM "{schema}"."{t.name}"').fetchone()[0]
+                assert n == planned[t.name], t.name
                 cols = ", ".join(f'"{c.name}"' for c in t.columns)
                 with con.cursor().copy(
                     f'COPY (SELECT {cols} FROM "{schema}"."{t.name}" ORDER BY 1) TO STDOUT (FORMAT csv, HEADER)'
