@@ -121,3 +121,22 @@ def test_planning_threads_do_not_change_the_plan(fmt):
     assert [(t.chunk_rows, t.estimated_bytes, t.hints) for t in one.tables] == [
         (t.chunk_rows, t.estimated_bytes, t.hints) for t in two.tables
     ]
+
+
+@pytest.mark.parametrize("model", ["ecommerce", "medical"])
+def test_scale_search_gives_the_same_answer_from_any_starting_guess(model):
+    """The bracket starts at the previous round's scale to avoid passes over parents far beyond the
+    answer; where it starts must never change the answer (and so the bytes)."""
+    from gengo.engine import sizing
+    from gengo.formats import resolve_format
+    from gengo.formats.options import WriteOptions
+    from gengo.models import resolve_model
+
+    m, fmt = resolve_model(model), resolve_format("csv")
+    rows = m.row_counts(2_000, sizing._CALIBRATION_SEED)
+    est = sizing.estimate(m, rows, fmt, sizing._CALIBRATION_SEED, m.table_names, WriteOptions())
+    for target in (10**6, 3 * 10**7, 5 * 10**8):
+        want = sizing._solve(m, est, target, {}, 1)
+        assert want > 1
+        for guess in (2, want // 3, want - 1, want, want + 1, 3 * want, 1000 * want):
+            assert sizing._solve(m, est, target, {}, max(1, guess)) == want, (target, guess)

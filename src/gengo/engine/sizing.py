@@ -285,7 +285,7 @@ def _calibrate(
     def round_at(scale: int, divisor: int) -> tuple[int, dict[str, TableEstimate]]:
         rows = _counts(model, scale, _CALIBRATION_SEED, pins)
         est = estimate(model, rows, fmt, _CALIBRATION_SEED, tables, options, cache, divisor, threads)
-        return _solve(model, est, target_bytes, pins), est
+        return _solve(model, est, target_bytes, pins, scale), est
 
     compressed = options.compression is not None and options.codec(fmt) != "none"
     if compressed:
@@ -306,15 +306,25 @@ def _calibrate(
     return scale, est
 
 
-def _solve(model: Model, est: Mapping[str, TableEstimate], target: int, pins: Mapping[str, int]) -> int:
-    """Smallest scale whose predicted size reaches ``target`` (or the nearer of it and the one below)."""
+def _solve(model: Model, est: Mapping[str, TableEstimate], target: int, pins: Mapping[str, int], guess: int = 1) -> int:
+    """Smallest scale whose predicted size reaches ``target`` (or the nearer of it and the one below).
+
+    The bracket grows from ``guess`` (the previous round's scale, near the answer) in steps that
+    double: row counts with independent fan-out are exact sums over every parent, so a scale
+    evaluated far above the answer costs a pass over parents the plan never has.
+    """
 
     def size(s: int) -> int:
         return predict(est, _counts(model, s, _CALIBRATION_SEED, pins))
 
-    lo, hi = 1, 1
-    while size(hi) < target and hi < MAX_SCALE:
-        lo, hi = hi, min(MAX_SCALE, hi * 2)
+    lo = hi = max(1, min(guess, MAX_SCALE))
+    step = max(1, hi // 64)
+    if size(hi) < target:
+        while size(hi) < target and hi < MAX_SCALE:
+            lo, hi, step = hi, min(MAX_SCALE, hi + step), step * 2
+    else:
+        while lo > 1 and size(lo) >= target:
+            hi, lo, step = lo, max(1, lo - step), step * 2
     while lo < hi:
         mid = (lo + hi) // 2
         if size(mid) < target:
