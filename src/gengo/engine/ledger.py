@@ -472,9 +472,9 @@ class Ledger:
         self.remove_temporary()
         if not self.entries:
             self._remove(PROGRESS)
-            self.release()
+        self.release()  # before the clean-up below: the lock file would keep the directory non-empty
+        if not self.entries:
             self._remove_created()
-        self.release()
 
     def _remove_created(self) -> None:
         if self.out.remote:

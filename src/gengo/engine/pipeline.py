@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -161,12 +162,10 @@ class Run:
         """What the caller sees: ``Interrupted`` naming what is complete, or one line with the cause."""
         p, entries = self.plan, self.ledger.entries
         wanted = self.ledger.wanted()
-        have = {e.file for e in entries}
-        finished = tuple(
-            t.name for t in p.tables if all(f in have for f, (table, _, _) in wanted.items() if table == t.name)
-        )
-        if not entries:
-            finished = ()
+        planned = Counter(table for table, _, _ in wanted.values())
+        done = Counter(e.table for e in entries)
+        # A table is complete when all its files are; a database is removed on failure (abort_run).
+        finished = () if p.fmt.database else tuple(t.name for t in p.tables if done[t.name] == planned[t.name] > 0)
         pending = tuple(t.name for t in p.tables if t.name not in finished)
         if isinstance(exc, KeyboardInterrupt):
             return Interrupted(getattr(exc, "signum", 2), finished, pending, str(self.out.root))

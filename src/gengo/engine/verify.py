@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from gengo.core.errors import GengoError
 from gengo.core.schema import Model, Table
+from gengo.engine.ledger import MANIFEST, PROGRESS
 from gengo.formats import checksum
 from gengo.formats.base import TEMP_SUFFIX
 from gengo.formats.ddl import column_type, quote
@@ -47,8 +48,6 @@ from gengo.formats.duckdb import import_duckdb
 from gengo.formats.storage import Output, is_url, local_path
 from gengo.models import resolve_model
 
-MANIFEST = "manifest.json"
-PROGRESS = ".gengo-progress.json"
 _BLOCK = 1 << 22  # bytes per read when hashing
 
 
