@@ -83,8 +83,10 @@ __all__ = [
     "default_workers",
     "generate",
     "load",
+    "check_model",
     "model_info",
     "model_names",
+    "model_schema",
     "models",
     "parse_rows",
     "parse_size",
@@ -384,6 +386,27 @@ def check_parts(parts: int | str | None = None, part_size: str | int | float | N
     from gengo.engine import inputs
 
     return inputs.partitioning(parts, part_size)
+
+
+def check_model(name: str) -> str:
+    """``name`` if it names a built-in model or a valid model file, else a GengoError of one line.
+
+    A model file is read and compiled here (errors name ``file:line:column``); a built-in name
+    is looked up in the catalog only (no import)."""
+    from gengo.models.file import looks_like_file
+
+    if looks_like_file(name):
+        resolve_model(name)
+    else:
+        model_info(name)
+    return name
+
+
+def model_schema() -> dict:
+    """The JSON Schema of model files (what ``gengo model-schema`` prints)."""
+    from gengo.models.file import json_schema
+
+    return json_schema()
 
 
 def models() -> list[ModelInfo]:

@@ -113,12 +113,12 @@ def _ask_dataset(model, size, fmt, rows):
     pins = api.parse_rows(rows)
     # Check every given value before asking for a missing one, so a typo fails fast.
     if model:
-        api.model_info(model)
+        api.check_model(model)
     if size:
         api.parse_size(size)
     if fmt:
         api.resolve_format(fmt)
-    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})", api.model_info)
+    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())} or a model file)", api.check_model)
     if not pins:
         size = _ask(size, "--size", "Approximate size in GB", api.parse_size)
     fmt = _ask(fmt, "--format", "Format (csv/json/parquet/duckdb)", api.resolve_format)
@@ -297,7 +297,7 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
 @click.option("--tables", metavar="A,B", help="Only these tables (foreign keys to the others become comments).")
 def ddl_command(model, dialect, db_schema, tables) -> None:
     """Print CREATE TABLE statements with primary and foreign keys."""
-    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})", api.model_info)
+    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())} or a model file)", api.check_model)
     click.echo(api.ddl(model, dialect, tables, db_schema), nl=False)
 
 

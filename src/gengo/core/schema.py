@@ -115,6 +115,9 @@ class Model:
     derive: Callable[[dict[str, int], int], dict[str, int]] | None = None
     # One line about a plan's row counts worth printing (e.g. the TPC-DS scale factor).
     describe: Callable[[Mapping[str, int]], str] | None = None
+    # A model read from a file: its path, text and SHA-256 (the text travels to workers and into
+    # the manifest, so a dataset can be checked and resumed without the file at hand).
+    file: Any = None
 
     def table(self, name: str) -> Table:
         for t in self.tables:

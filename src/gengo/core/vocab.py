@@ -476,3 +476,73 @@ def warm_up() -> None:
     countries()
     address_pools()
     locality_zones()
+
+
+# --- pools for model files: any Faker locale ------------------------------------------------
+
+_NAME_ATTRS = {
+    ("first", "any"): "first_names",
+    ("first", "female"): "first_names_female",
+    ("first", "male"): "first_names_male",
+    ("last", "any"): "last_names",
+    ("last", "female"): "last_names_female",
+    ("last", "male"): "last_names_male",
+}
+
+
+def check_locale(locale: str) -> str:
+    """``locale`` if Faker has it, else a ValueError naming the closest ones."""
+    import difflib
+
+    from faker.config import AVAILABLE_LOCALES
+
+    if locale in AVAILABLE_LOCALES:
+        return locale
+    close = difflib.get_close_matches(locale, AVAILABLE_LOCALES, n=3)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(f"unknown locale '{locale}'{hint}")
+
+
+@lru_cache(maxsize=64)
+def locale_names(locale: str, kind: str, gender: str = "any") -> WeightedWords:
+    """First or last names of a Faker locale with their frequency weights where the locale has them."""
+    if locale == "en_US" and gender == "any":
+        return first_names() if kind == "first" else last_names()
+    return _disk_cached(f"names-{locale}-{kind}-{gender}", lambda: _build_locale_names(locale, kind, gender))
+
+
+def _build_locale_names(locale: str, kind: str, gender: str) -> WeightedWords:
+    import importlib
+
+    provider = importlib.import_module(f"faker.providers.person.{check_locale(locale)}").Provider
+    names = getattr(provider, _NAME_ATTRS[(kind, gender)], None) or getattr(provider, _NAME_ATTRS[(kind, "any")])
+    if isinstance(names, dict):
+        return _weighted(names)
+    return _equal(names)
+
+
+@lru_cache(maxsize=64)
+def locale_pool(locale: str, what: str) -> pa.Array:
+    """Distinct values of one Faker method for a locale (company, job, phone_number, word, sentence)."""
+    return _disk_cached(f"pool-{locale}-{what}", lambda: _build_locale_pool(locale, what))
+
+
+_POOL_SIZES = {"company": 4_000, "job": 2_000, "phone_number": 20_000, "word": 2_000, "sentence": 5_000}
+
+
+def _build_locale_pool(locale: str, what: str) -> pa.Array:
+    f = _faker(check_locale(locale))
+    limit = _POOL_SIZES[what]
+    if what == "job":  # the provider's whole list
+        import importlib
+
+        try:
+            jobs = importlib.import_module(f"faker.providers.job.{locale}").Provider.jobs
+        except (ImportError, AttributeError):
+            jobs = importlib.import_module("faker.providers.job.en_US").Provider.jobs
+        return pa.array(list(dict.fromkeys(jobs)), pa.string())
+    if what == "word":
+        words = f.get_words_list() if hasattr(f, "get_words_list") else [f.word() for _ in range(limit * 4)]
+        return pa.array(_unique(words, limit), pa.string())
+    method = getattr(f, what)
+    return pa.array(_unique((method() for _ in range(limit * 3)), limit), pa.string())

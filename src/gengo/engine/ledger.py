@@ -41,7 +41,7 @@ _NOT_DATA = (LOCK,)  # present in a directory without making it "not empty"
 # Names gengo gives the files it writes: <table>.<ext>[.gz|.zst], <model>.duckdb, <table>/part-00000.<ext>
 _DATA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[a-z0-9]+){1,2}$|^[A-Za-z0-9_]+/part-\d{5,}(\.[a-z0-9]+){1,2}$")
 _OBJECT_STORES = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl")
-_RESULT_KEYS = ("total_rows", "total_bytes", "complete", "tables", "libraries", "run")
+_RESULT_KEYS = ("total_rows", "total_bytes", "complete", "tables", "libraries", "run", "model_text")
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,8 @@ def identity(p: Plan) -> dict:
     }
     if p.partitioning is not None:
         doc.update(layout="parts", parts=p.partitioning.parts, part_bytes=p.partitioning.part_bytes)
+    if p.model.file is not None:  # the checksum makes a resume with an edited model file refuse
+        doc["model_file"] = {"path": p.model.file.path, "sha256": p.model.file.sha256}
     return doc
 
 
@@ -138,6 +140,8 @@ def manifest(p: Plan, entries: list[Entry], database: dict | None = None) -> dic
     }
     if database:
         doc["database"] = database
+    if p.model.file is not None:  # verify and diagram need the model without the file at hand
+        doc["model_text"] = p.model.file.text
     return doc
 
 
@@ -168,6 +172,11 @@ def _describe_difference(before: dict, now: dict) -> str:
         a, b = before.get(key), now[key]
         if a == b:
             continue
+        if key == "model_file" and isinstance(a, dict) and isinstance(b, dict):
+            if a.get("sha256") != b.get("sha256"):
+                old = str(a.get("sha256"))[:12]
+                return f"used model file {a.get('path')} as it was before it changed (SHA-256 {old}...)"
+            return f"used model file {a.get('path')}, not {b.get('path')}"
         if key == "layout":
             return "wrote one file per table, not parts" if a is None else "wrote parts, not one file per table"
         if key == "planned_rows" and isinstance(a, dict):

@@ -23,7 +23,6 @@ from gengo.engine.results import PartResult
 from gengo.engine.worker import Job, produce, setup
 from gengo.formats import FORMATS
 from gengo.formats.storage import Output
-from gengo.models import MODELS
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def write_part(job: Job, output: Output, part: Part, version: str = __version__)
     setup(worker=True)  # Dask workers have no initializer
     fmt = FORMATS[job.format]
     hints = job.hints.get(part.table)
-    schema = MODELS[job.model].table(part.table).schema
+    schema = job.model_def.table(part.table).schema
     if output.remote:
         fs, _ = output.fs
         sink = fmt.open_remote_sink(fs, output.remote_path(part.name), schema, job.options, hints)

@@ -138,7 +138,7 @@ class Run:
     def _write_parts(self, kept: list[Entry], progress: Progress | None, started: float) -> tuple[PartResult, ...]:
         p = self.plan
         done = [PartResult(e.table, e.part or 0, e.file, e.rows, e.bytes, e.checksum or "", 0, 0, 0) for e in kept]
-        job = Job(p.model.name, p.fmt.name, p.seed, p.rows, p.options, {t.name: t.hints for t in p.tables})
+        job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {t.name: t.hints for t in p.tables})
         todo = plan_parts(p, skip={r.name for r in done})
         left = {t.name: 0 for t in p.tables}
         for part in todo:

@@ -46,7 +46,7 @@ def execute(
     hints = {t.name: t.hints for t in plan.tables}
     # Workers hand files' chunks over as spool files (see spool_directory).
     spool = spool_directory(out_dir) if workers > 1 and plan.fmt.spooled and out_dir.is_dir() else None
-    job = Job(plan.model.name, plan.fmt.name, plan.seed, plan.rows, plan.options, hints, str(spool) if spool else None)
+    job = Job.of(plan.model, plan.fmt.name, plan.seed, plan.rows, plan.options, hints, str(spool) if spool else None)
     schemas = {t.name: t.schema for t in plan.model.tables}
     remaining = {t.name: t.chunk_count for t in todo}
     rows_seen: dict[str, int] = {}

@@ -139,7 +139,12 @@ def verify(
         out.fs[0].invalidate_cache()  # listings this process cached may predate the files
     doc = load_manifest(out, shown)
     try:
-        model = resolve_model(str(doc.get("model")))
+        text = doc.get("model_text")
+        if isinstance(doc.get("model_file"), dict):
+            name = str(doc["model_file"].get("path"))
+            model = resolve_model(name, text if isinstance(text, str) else None)
+        else:
+            model = resolve_model(str(doc.get("model")))
     except GengoError as exc:
         raise GengoError(f"{out.join(MANIFEST) if out.remote else Path(shown) / MANIFEST}: {exc}") from exc
     fmt = str(doc.get("format"))

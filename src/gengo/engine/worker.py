@@ -22,7 +22,7 @@ from gengo.core import vocab
 from gengo.engine import tuning
 from gengo.formats import FORMATS, WriteOptions
 from gengo.formats.base import spool_path, write_spooled
-from gengo.models import MODELS
+from gengo.models import resolve_model
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,18 @@ class Job:
     options: WriteOptions
     hints: dict[str, dict | None]  # per table, from the plan (Parquet dictionaries, row groups)
     spool_dir: str | None = None  # write byte payloads here rather than returning them
+    model_text: str | None = None  # a model file's text (``model`` is then its path): workers compile it
+
+    @classmethod
+    def of(cls, model: Any, *args: Any, **kwargs: Any) -> Job:
+        """A job for ``model``: built-ins travel by name, model files by path and text."""
+        if model.file is not None:
+            return cls(model.file.path, *args, **kwargs, model_text=model.file.text)
+        return cls(model.name, *args, **kwargs)
+
+    @property
+    def model_def(self) -> Any:
+        return resolve_model(self.model, self.model_text)
 
 
 @dataclass(frozen=True)
@@ -106,7 +118,7 @@ def generate(job: Job, table: str, start: int, stop: int) -> pa.Table:
     its input chunks end, so each row group must be assembled the same way whatever chunk it
     belongs to.
     """
-    t = MODELS[job.model].table(table)
+    t = job.model_def.table(table)
     unit = FORMATS[job.format].unit_rows(job.options, job.hints.get(table)) or (stop - start)
     blocks = [
         t.generate(job.seed, job.rows, np.arange(a, min(a + BLOCK_ROWS, u + unit, stop), dtype=np.int64))

@@ -114,8 +114,15 @@ def model_info(name: str) -> ModelInfo:
     return _INFO[canonical]
 
 
-def resolve_model(name: str) -> Model:
-    """The model called ``name`` (any case, any alias), or a GengoError with a suggestion."""
+def resolve_model(name: str, text: str | None = None) -> Model:
+    """The model called ``name`` (any case, any alias) or in the model file ``name``, or a
+    GengoError with a suggestion. ``text``: the model file's text, read elsewhere (workers)."""
+    from gengo.models import file
+
+    if text is not None:
+        return file.load_model_text(text, name)
+    if file.looks_like_file(name):
+        return file.load_model_file(name)
     return importlib.import_module(model_info(name).module).MODEL
 
 

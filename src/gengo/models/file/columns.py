@@ -1,0 +1,688 @@
+"""Column strategies of model files: each a vectorised function of the chunk's rows.
+
+``Env`` evaluates the columns of one table for one set of row indices, each column at most
+once, on demand: a template, expression or lookup asks for the columns it reads. Values are
+NumPy arrays (int64, float64, bool, datetime64[D] or [us]) or Arrow string arrays; nulls are
+kept apart as masks and applied when the chunk is assembled. Reference-like columns also keep
+the 0-based row of the row they point to, so lookups and belongs-to never search for a key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gengo.core import rand, vocab
+from gengo.core.arrays import join, take, to_text
+from gengo.core.errors import GengoError
+from gengo.models.file import expr as expressions
+from gengo.models.file import spec as s
+
+if TYPE_CHECKING:
+    from gengo.models.file.compile import CompiledModel
+
+_EPOCH_DAY = np.datetime64("1970-01-01", "D")
+_EPOCH_US = np.datetime64("1970-01-01T00:00:00", "us")
+DEFAULT_DOMAINS = {"gmail.com": 45, "yahoo.com": 15, "outlook.com": 12, "hotmail.com": 8, "icloud.com": 10}
+ADDRESS_COUNTRIES = {"US": 0, "CA": 1, "QC": 2, "GB": 3, "AU": 4}  # groups of vocab.address_pools()
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+class Env:
+    """Columns of ``table`` at rows ``idx`` (0-based), computed once each, on demand."""
+
+    def __init__(self, model: CompiledModel, table: str, seed: int, rows: Mapping[str, int], idx: np.ndarray):
+        self.model, self.table, self.seed, self.rows, self.idx = model, table, seed, rows, idx
+        self.spec = model.tables[table]
+        self.values: dict[str, Any] = {}
+        self.nulls: dict[str, np.ndarray | None] = {}
+        self.targets: dict[str, np.ndarray] = {}  # reference column -> 0-based row of the referenced table
+        self.extra_nulls: dict[str, np.ndarray] = {}  # nulls a strategy found (a lookup through a NULL key)
+        self._fan = None
+
+    def key(self, *names: str) -> np.uint64:
+        return rand.stream_key(self.seed, self.table, *names)
+
+    def uniform(self, *names: str) -> np.ndarray:
+        return rand.uniform(self.key(*names), self.idx)
+
+    @property
+    def n(self) -> int:
+        return len(self.idx)
+
+    def value(self, name: str) -> Any:
+        if name not in self.values:
+            col = self.spec.columns[name]
+            value = _as_written(
+                STRATEGY_FUNCTIONS[col.strategy](self, name, col), self.model.types.get((self.table, name))
+            )
+            self.values[name] = value
+            self.nulls[name] = self._null_mask(name, col)
+        return self.values[name]
+
+    def null(self, name: str) -> np.ndarray | None:
+        self.value(name)
+        return self.nulls[name]
+
+    def target(self, name: str) -> np.ndarray:
+        """0-based rows of the referenced table that reference column ``name`` points to."""
+        self.value(name)
+        return self.targets[name]
+
+    def _null_mask(self, name: str, col: s.ColumnBase) -> np.ndarray | None:
+        masks = [self.null(d) for d in self.model.inherits_nulls.get((self.table, name), ())]
+        masks.append(self.extra_nulls.get(name))
+        if col.null_rate > 0:
+            masks.append(self.uniform(name, "null") < col.null_rate)
+        masks = [m for m in masks if m is not None]
+        if not masks:
+            return None
+        return np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
+
+    def fanout(self) -> rand.FanOut:
+        if self._fan is None:
+            self._fan = self.model.fanout(self.table, self.seed, self.rows)
+        return self._fan
+
+    def rows_of(self, table: str) -> int:
+        return int(self.rows[table])
+
+
+def _as_written(value: Any, t: pa.DataType | None) -> Any:
+    """Numbers rounded as the column's type writes them, so other columns see what the file holds."""
+    if t is None or isinstance(value, pa.Array):
+        return value
+    if pa.types.is_decimal(t):
+        return np.round(np.asarray(value, dtype=np.float64), t.scale)
+    if pa.types.is_integer(t) and np.asarray(value).dtype.kind == "f":
+        return np.rint(value).astype(np.int64)
+    return value
+
+
+def parent_values(env: Env, table: str, column: str, parent_idx: np.ndarray) -> tuple[Any, np.ndarray | None]:
+    """Column ``column`` of ``table`` at rows ``parent_idx``, recomputed (the dimension is never held)."""
+    col = env.model.tables[table].columns[column]
+    if isinstance(col, s.Sequence) and col.null_rate == 0:  # keys: closed form, no Env
+        return col.start + parent_idx * col.step, None
+    other = Env(env.model, table, env.seed, env.rows, parent_idx)
+    return other.value(column), other.null(column)
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def _clip(x: np.ndarray, col: Any) -> np.ndarray:
+    lo, hi = getattr(col, "min", None), getattr(col, "max", None)
+    if lo is not None or hi is not None:
+        x = np.clip(x, lo if lo is not None else -np.inf, hi if hi is not None else np.inf)
+    return x
+
+
+def sequence(env: Env, name: str, col: s.Sequence) -> np.ndarray:
+    return col.start + env.idx * col.step
+
+
+def is_moment(v: Any) -> bool:
+    return isinstance(v, (dt.date, dt.datetime)) or (isinstance(v, str) and _parse_moment(v) is not None)
+
+
+def _parse_moment(v: Any) -> np.datetime64 | None:
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(dt.UTC).replace(tzinfo=None)
+        return np.datetime64(v, "us")
+    if isinstance(v, dt.date):
+        return np.datetime64(v, "D")
+    if isinstance(v, str):
+        try:
+            text = v.strip().replace(" ", "T").rstrip("Z")
+            return np.datetime64(text, "D") if len(text) == 10 else np.datetime64(text, "us")
+        except ValueError:
+            return None
+    return None
+
+
+def moment(v: Any) -> np.datetime64:
+    m = _parse_moment(v)
+    if m is None:
+        raise GengoError(f"'{v}' is not a date (YYYY-MM-DD) or timestamp (YYYY-MM-DD HH:MM:SS)")
+    return m
+
+
+def uniform(env: Env, name: str, col: s.Uniform) -> np.ndarray:
+    if is_moment(col.min) or is_moment(col.max):
+        lo, hi = moment(col.min), moment(col.max)
+        unit = "D" if lo.dtype == np.dtype("datetime64[D]") and hi.dtype == np.dtype("datetime64[D]") else "s"
+        a, b = (
+            int(lo.astype(f"datetime64[{unit}]").astype(np.int64)),
+            int(hi.astype(f"datetime64[{unit}]").astype(np.int64)),
+        )
+        v = rand.integers(env.key(name), env.idx, a, b)
+        return (v.astype(f"datetime64[{unit}]")).astype("datetime64[D]" if unit == "D" else "datetime64[us]")
+    if isinstance(col.min, int) and isinstance(col.max, int) and _int_kind(env, name):
+        if col.unique:
+            span = col.max - col.min + 1
+            if env.rows_of(env.table) > span:
+                raise GengoError(
+                    f"{env.table}.{name}: {env.rows_of(env.table)} rows cannot have unique values in "
+                    f"[{col.min}, {col.max}]"
+                )
+            return col.min + rand.Permutation(env.key(name, "permutation"), span)(env.idx)
+        return rand.integers(env.key(name), env.idx, col.min, col.max)
+    return col.min + (col.max - col.min) * env.uniform(name)
+
+
+def _int_kind(env: Env, name: str) -> bool:
+    t = env.model.types[(env.table, name)]
+    return pa.types.is_integer(t)
+
+
+def normal(env: Env, name: str, col: s.Normal) -> np.ndarray:
+    return _clip(col.mean + col.sd * rand.normal(env.key(name), env.idx), col)
+
+
+def lognormal(env: Env, name: str, col: s.LogNormal) -> np.ndarray:
+    return _clip(col.median * np.exp(col.sigma * rand.normal(env.key(name), env.idx)), col)
+
+
+def exponential(env: Env, name: str, col: s.Exponential) -> np.ndarray:
+    return _clip(-col.mean * np.log1p(-env.uniform(name)), col)
+
+
+def geometric(env: Env, name: str, col: s.Geometric) -> np.ndarray:
+    u = env.uniform(name)
+    k = np.zeros(env.n, dtype=np.int64) if col.p >= 1 else np.floor(np.log1p(-u) / np.log1p(-col.p)).astype(np.int64)
+    out = col.min + k
+    return np.minimum(out, col.max) if col.max is not None else out
+
+
+def poisson(env: Env, name: str, col: s.Poisson) -> np.ndarray:
+    # Inverse CDF on a table of the distribution up to far in the tail: vectorised, exact.
+    lam = float(col.mean)
+    top = int(lam + 12 * np.sqrt(lam) + 12)
+    k = np.arange(top + 1)
+    from math import lgamma
+
+    logp = k * np.log(lam) - lam - np.array([lgamma(i + 1) for i in k])
+    cdf = np.cumsum(np.exp(logp))
+    out = np.searchsorted(cdf, env.uniform(name) * cdf[-1], side="right").astype(np.int64)
+    return _clip(out, col).astype(np.int64)
+
+
+def boolean(env: Env, name: str, col: s.Boolean) -> np.ndarray:
+    return env.uniform(name) < col.p
+
+
+# --- categories --------------------------------------------------------------------------------
+
+
+def value_list(values: s.Values, weights: s.Weights | None) -> tuple[list[Any], np.ndarray]:
+    if isinstance(values, dict):
+        return list(values), np.array(list(values.values()), dtype=np.float64)
+    w = np.ones(len(values)) if weights is None else np.array(weights, dtype=np.float64)
+    return list(values), w
+
+
+def as_values(items: list[Any], t: pa.DataType) -> Any:
+    """A vocabulary of ``items`` in the internal representation of type ``t``."""
+    if pa.types.is_string(t):
+        return pa.array([None if v is None else str(v) for v in items], pa.string())
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        unit = "D" if pa.types.is_date(t) else "us"
+        return np.array([moment(v) for v in items]).astype(f"datetime64[{unit}]")
+    if pa.types.is_boolean(t):
+        return np.array([bool(v) for v in items])
+    if pa.types.is_integer(t):
+        return np.array([int(v) for v in items], dtype=np.int64)
+    return np.array([float(v) for v in items], dtype=np.float64)
+
+
+def _pick(vocabulary: Any, index: np.ndarray) -> Any:
+    return take(vocabulary, index) if isinstance(vocabulary, pa.Array) else vocabulary[index]
+
+
+def choice(env: Env, name: str, col: s.Choice) -> Any:
+    items, weights = value_list(col.values, col.weights)
+    vocabulary = as_values(items, env.model.types[(env.table, name)])
+    return _pick(vocabulary, rand.weighted_choice(env.key(name), env.idx, weights))
+
+
+def conditional(env: Env, name: str, col: s.Conditional) -> Any:
+    t = env.model.types[(env.table, name)]
+    group = env.value(col.by)
+    group_text = np.asarray(_np_text(group), dtype=object)
+    cases = list(col.cases.items())
+    if col.default is not None:
+        cases.append(("\x00default", col.default))
+    items_all: list[Any] = []
+    offsets, counts = [], []
+    weights = []
+    for _, vals in cases:
+        items, w = value_list(vals, None)
+        offsets.append(len(items_all))
+        counts.append(len(items))
+        items_all.extend(items)
+        weights.append(w / w.sum())
+    width = max(counts)
+    table = np.zeros((len(cases), width))
+    for i, w in enumerate(weights):
+        table[i, : len(w)] = w
+    which = np.full(env.n, -1, dtype=np.int64)
+    for i, (key, _) in enumerate(cases[: len(col.cases)]):
+        which[group_text == key] = i
+    if col.default is not None:
+        which[which < 0] = len(cases) - 1
+    elif (which < 0).any():
+        missing = sorted({str(v) for v in group_text[which < 0]})[:3]
+        raise GengoError(f"{env.table}.{name}: no case for {col.by} = {', '.join(missing)} (add them or a default)")
+    grouped = rand.GroupedWeightedTable(table)
+    pick = grouped.choose(env.uniform(name), which)
+    return _pick(as_values(items_all, t), np.asarray(offsets)[which] + pick)
+
+
+def _np_text(values: Any) -> np.ndarray:
+    if isinstance(values, pa.Array):
+        return values.to_numpy(zero_copy_only=False)
+    arr = np.asarray(values)
+    if arr.dtype == bool:
+        return np.where(arr, "true", "false").astype(object)
+    return arr.astype(str).astype(object)
+
+
+def constant(env: Env, name: str, col: s.Constant) -> Any:
+    vocabulary = as_values([col.value], env.model.types[(env.table, name)])
+    return _pick(vocabulary, np.zeros(env.n, dtype=np.int64))
+
+
+# --- time --------------------------------------------------------------------------------------
+
+
+def datetime(env: Env, name: str, col: s.DateTime) -> np.ndarray:
+    start = int(moment(col.start).astype("datetime64[s]").astype(np.int64))
+    end = int(moment(col.end).astype("datetime64[s]").astype(np.int64))
+    if end <= start:
+        raise GengoError(f"{env.table}.{name}: end {col.end} is not after start {col.start}")
+    n = max(env.rows_of(env.table), 1)
+    frac = (env.idx + env.uniform(name)) / n if col.increasing else env.uniform(name)
+    seconds = start + (end - start) * np.power(frac, 1.0 / col.growth)
+    seconds = seconds.astype(np.int64)
+    if col.weekdays is not None:
+        day = (seconds - start) // 86400
+        weekday = (start // 86400 + day + 3) % 7
+        want = rand.weighted_choice(env.key(name, "weekday"), env.idx, np.array(col.weekdays, float))
+        back = (weekday - want) % 7
+        moved = seconds - back * 86400
+        seconds = np.where(moved >= start, moved, moved + 7 * 86400)
+    if col.hours is not None:
+        midnight = seconds - seconds % 86400
+        hour = rand.weighted_choice(env.key(name, "hour"), env.idx, np.array(col.hours, float))
+        seconds = midnight + hour * 3600 + rand.integers(env.key(name, "second"), env.idx, 0, 3599)
+    seconds = np.clip(seconds, start, end - 1)
+    return seconds.astype("datetime64[s]").astype("datetime64[us]")
+
+
+# --- text --------------------------------------------------------------------------------------
+
+
+def person(env: Env, name: str, col: s.Person) -> pa.Array:
+    def draw(kind: str, *sub: str) -> pa.Array:
+        words = vocab.locale_names(col.locale, kind, col.gender)
+        return take(words.values, rand.weighted_choice(env.key(name, *sub), env.idx, words.weights))
+
+    if col.strategy == "first_name":
+        return draw("first")
+    if col.strategy == "last_name":
+        return draw("last")
+    first, last = draw("first", "first"), draw("last", "last")
+    if col.locale.split("_")[0] in ("ja", "zh", "ko"):  # family name first, no space
+        return join(last, first)
+    return join(first, " ", last)
+
+
+def ascii_lower(values: pa.Array) -> pa.Array:
+    """Lower case with accents folded (Côté -> cote) and only [a-z0-9.-] kept: for emails and slugs."""
+    encoded = (
+        pc.dictionary_encode(values).combine_chunks()
+        if isinstance(values, pa.ChunkedArray)
+        else pc.dictionary_encode(values)
+    )
+    folded = pc.replace_substring_regex(
+        pc.utf8_normalize(pc.utf8_lower(encoded.dictionary), "NFKD"), r"[^a-z0-9.-]", ""
+    )
+    return folded.take(encoded.indices)
+
+
+def email(env: Env, name: str, col: s.Email) -> pa.Array:
+    first = ascii_lower(_as_text(env.value(col.first or "first_name")))
+    last = ascii_lower(_as_text(env.value(col.last or "last_name")))
+    items, weights = value_list(col.domains or DEFAULT_DOMAINS, None)
+    domain = take(pa.array([str(d) for d in items]), rand.weighted_choice(env.key(name), env.idx, weights))
+    # The row id keeps every address unique; names with no Latin letters give "user".
+    first = pc.if_else(pc.equal(pc.utf8_length(first), 0), "user", first)
+    return join(first, ".", last, to_text(env.idx + 1), "@", domain)
+
+
+_VOCAB_METHODS = {
+    "company": "company",
+    "job_title": "job",
+    "phone": "phone_number",
+    "word": "word",
+    "sentence": "sentence",
+}
+
+
+def vocabulary(env: Env, name: str, col: s.Vocabulary) -> pa.Array:
+    if col.strategy == "country_name":
+        pool = vocab.countries()
+        return take(pool, rand.integers(env.key(name), env.idx, 0, len(pool) - 1))
+    if col.strategy == "company" and col.locale == "en_US":
+        pool = vocab.company_names()
+    elif col.strategy == "paragraph":
+        return _paragraph(env, name, col.locale)
+    else:
+        pool = vocab.locale_pool(col.locale, _VOCAB_METHODS[col.strategy])
+    return take(pool, rand.integers(env.key(name), env.idx, 0, len(pool) - 1))
+
+
+_SEPARATORS = pa.array([" ", "\n", ", and ", ' "Really." '])
+
+
+def _paragraph(env: Env, name: str, locale: str) -> pa.Array:
+    """Two or three sentences, joined by a space, a line break, a comma or a quotation: free text
+    that exercises every CSV quoting rule."""
+    pool = vocab.locale_pool(locale, "sentence")
+    n = len(pool) - 1
+    parts = [take(pool, rand.integers(env.key(name, str(i)), env.idx, 0, n)) for i in range(3)]
+    seps = [
+        take(_SEPARATORS, rand.weighted_choice(env.key(name, "sep", str(i)), env.idx, np.array([70, 20, 6, 4.0])))
+        for i in range(2)
+    ]
+    three = env.uniform(name, "length") < 0.5
+    tail = pc.if_else(pa.array(three), join(seps[1], parts[2]), "")
+    return join(parts[0], seps[0], parts[1], tail)
+
+
+def address(env: Env, name: str, col: s.Address) -> pa.Array:
+    pools = vocab.address_pools()
+    weights = np.zeros(len(ADDRESS_COUNTRIES))
+    if col.countries is None:
+        weights[:] = pools.country_weights
+    else:
+        for code, w in col.countries.items():
+            weights[ADDRESS_COUNTRIES[code]] = w
+    by = env.target(col.country_by) if col.country_by else env.idx
+    country = rand.weighted_choice(env.key("address", col.block, "country"), by, weights)
+    if col.part == "country":
+        return take(pools.countries, country)
+
+    def pick(what: str, offset: np.ndarray, count: np.ndarray) -> np.ndarray:
+        u = env.uniform("address", col.block, what)
+        return offset[country] + np.minimum((u * count[country]).astype(np.int64), count[country] - 1)
+
+    loc = pick("locality", pools.locality_offset, pools.locality_count)
+    if col.part == "city":
+        return take(pools.city, loc)
+    if col.part == "state":
+        return take(pools.region, loc)
+    if col.part == "postcode":
+        return take(pools.postcode, loc)
+    street = pick("street", pools.street_offset, pools.street_count)
+    number = to_text(rand.integers(env.key("address", col.block, "number"), env.idx, 1, 19999))
+    line = join(number, " ", take(pools.street_names, street))
+    if col.part == "street":
+        return line
+    return join(line, ", ", take(pools.tail, loc))
+
+
+def _as_text(value: Any) -> pa.Array:
+    if isinstance(value, pa.Array):
+        return value if pa.types.is_string(value.type) else pc.cast(value, pa.string())
+    arr = np.asarray(value)
+    if arr.dtype.kind == "M":
+        unit = "D" if arr.dtype == np.dtype("datetime64[D]") else "us"
+        return pc.cast(pa.array(arr.astype(f"datetime64[{unit}]")), pa.string())
+    if arr.dtype.kind == "f":
+        return pc.cast(pa.array(np.round(arr, 2)), pa.string())
+    if arr.dtype == bool:
+        return pc.cast(pa.array(arr), pa.string())
+    return to_text(arr)
+
+
+def template_parts(text: str) -> list[tuple[str, str | None, str | None, tuple[str, ...]]]:
+    """(literal before, column, format, filters) for each placeholder; a final (literal, None, ...)."""
+    out = []
+    last = 0
+    for m in PLACEHOLDER.finditer(text):
+        body = m.group(1)
+        name, _, filt = body.partition("|")
+        name, _, fmt = name.partition(":")
+        out.append(
+            (
+                text[last : m.start()],
+                name.strip(),
+                fmt.strip() or None,
+                tuple(f.strip() for f in filt.split("|") if f.strip()),
+            )
+        )
+        last = m.end()
+    out.append((text[last:], None, None, ()))
+    return out
+
+
+_FILTERS = {"lower": pc.utf8_lower, "upper": pc.utf8_upper, "ascii": ascii_lower, "title": pc.utf8_title}
+
+
+def template(env: Env, name: str, col: s.Template) -> pa.Array:
+    pieces: list[pa.Array | str] = []
+    for literal, ref, fmt, filters in template_parts(col.template):
+        if literal:
+            pieces.append(literal.replace("{{", "{").replace("}}", "}"))
+        if ref is None:
+            continue
+        value = env.idx + 1 if ref == "id" and ref not in env.spec.columns else env.value(ref)
+        text = _formatted(value, fmt)
+        for f in filters:
+            text = _FILTERS[f](text)
+        pieces.append(text)
+    if not any(isinstance(p, pa.Array) for p in pieces):
+        return pa.array(["".join(pieces)] * env.n, pa.string())
+    return join(*pieces)
+
+
+def _formatted(value: Any, fmt: str | None) -> pa.Array:
+    if fmt is None:
+        return _as_text(value)
+    arr = np.asarray(value)
+    if fmt.startswith("0") and fmt[1:].isdigit() and arr.dtype.kind in "iu":
+        width = int(fmt[1:])
+        neg = arr < 0
+        text = pc.utf8_lpad(to_text(np.abs(arr)), width=width, padding="0")
+        return pc.if_else(pa.array(neg), join("-", text), text) if neg.any() else text
+    if fmt.startswith(".") and fmt.endswith("f") and fmt[1:-1].isdigit() and arr.dtype.kind in "iuf":
+        digits = int(fmt[1:-1])
+        scaled = np.rint(arr.astype(np.float64) * 10**digits).astype(np.int64)
+        whole, frac = np.divmod(np.abs(scaled), 10**digits)
+        sign = pc.if_else(pa.array(scaled < 0), "-", "")
+        if digits == 0:
+            return join(sign, to_text(whole))
+        return join(sign, to_text(whole), ".", pc.utf8_lpad(to_text(frac), width=digits, padding="0"))
+    raise GengoError(f"format ':{fmt}' is not supported (use :08 for zero padding or :.2f for decimals)")
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def uuid(env: Env, name: str, col: s.Uuid) -> pa.Array:
+    """Version-4 UUIDs from two 64-bit draws per row: deterministic, unique with overwhelming odds."""
+    hi = rand.bits(env.key(name, "hi"), env.idx)
+    lo = rand.bits(env.key(name, "lo"), env.idx)
+    hi = (hi & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x4000)
+    lo = (lo & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
+    raw = np.empty((env.n, 2), dtype=">u8")
+    raw[:, 0], raw[:, 1] = hi, lo
+    nibbles = np.unpackbits(raw.view(np.uint8).reshape(env.n, 16), axis=1).reshape(env.n, 32, 4)
+    digits = _HEX[(nibbles * np.array([8, 4, 2, 1], dtype=np.uint8)).sum(axis=2)]
+    out = np.full((env.n, 36), ord("-"), dtype=np.uint8)
+    for a, b, c in ((0, 8, 0), (9, 13, 8), (14, 18, 12), (19, 23, 16), (24, 36, 20)):
+        out[:, a:b] = digits[:, c : c + (b - a)]
+    fixed = pa.Array.from_buffers(pa.binary(36), env.n, [None, pa.py_buffer(out.tobytes())])
+    return fixed.cast(pa.binary()).cast(pa.string())
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+def reference(env: Env, name: str, col: s.Reference) -> Any:
+    n = env.rows_of(col.table)
+    if col.unique:
+        if env.rows_of(env.table) > n:
+            raise GengoError(
+                f"{env.table}.{name}: {env.rows_of(env.table)} rows cannot reference distinct rows of "
+                f"{col.table} ({n} rows)"
+            )
+        target = rand.Permutation(env.key(name, "permutation"), n)(env.idx)
+    elif col.distribution == "power_law":
+        rank = rand.power_law_rank(env.key(name), env.idx, n, col.exponent)
+        target = rand.Permutation(env.key(name, "permutation"), n)(rank)
+    else:
+        target = rand.integers(env.key(name), env.idx, 0, n - 1)
+    env.targets[name] = target
+    values, _ = parent_values(env, col.table, env.model.referenced_column(env.table, name), target)
+    return values
+
+
+def parent(env: Env, name: str, col: s.Parent) -> Any:
+    fan = env.fanout()
+    target, _ = fan.parent_of(env.idx)
+    env.targets[name] = target
+    table = env.model.parent_table(env.table)
+    values, _ = parent_values(env, table, env.model.referenced_column(env.table, name), target)
+    return values
+
+
+def position(env: Env, name: str, col: s.Position) -> np.ndarray:
+    _, pos = env.fanout().parent_of(env.idx)
+    return pos + col.start
+
+
+def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
+    owner = env.target(col.via)
+    fan = env.model.fanout(col.table, env.seed, env.rows)
+    first, count = fan.offset(owner), fan.count(owner)
+    u = env.uniform(name)
+    if col.pick == "first":
+        target = first
+    elif col.pick == "last":
+        target = first + count - 1
+    elif col.pick == "not_first":
+        extra = np.minimum((u * (count - 1)).astype(np.int64), np.maximum(count - 2, 0))
+        target = first + np.where(count <= 1, 0, 1 + extra)
+    else:
+        target = first + np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))
+    none = count == 0
+    target = np.where(none, 0, target)
+    env.targets[name] = target
+    values, _ = parent_values(env, col.table, env.model.referenced_column(env.table, name), target)
+    if none.any():
+        env.model.extra_nulls(env, name, none)
+    return values
+
+
+def lookup(env: Env, name: str, col: s.Lookup) -> Any:
+    table = env.model.referenced_table(env.table, col.via)
+    values, nulls = parent_values(env, table, col.column, env.target(col.via))
+    if nulls is not None:
+        env.model.extra_nulls(env, name, nulls)
+    return values
+
+
+# --- computed ----------------------------------------------------------------------------------
+
+
+def expression(env: Env, name: str, col: s.Expression) -> Any:
+    parsed = env.model.expressions[(env.table, name)]
+
+    def column(ref: str) -> Any:
+        return env.idx + 1 if ref == "id" and ref not in env.spec.columns else env.value(ref)
+
+    def draw(k: int, fn: str, args: tuple) -> Any:
+        key = env.key(name, "expr", str(k))
+        if fn == "rand":
+            return rand.uniform(key, env.idx)
+        if fn == "randint":
+            lo, hi = np.broadcast_arrays(np.asarray(args[0]), np.asarray(args[1]))
+            if lo.ndim == 0:
+                return rand.integers(key, env.idx, int(lo), int(hi))
+            u = rand.uniform(key, env.idx)
+            return lo + np.minimum((u * (hi - lo + 1)).astype(np.int64), hi - lo)
+        mean, sd = args
+        return mean + sd * rand.normal(key, env.idx)
+
+    return expressions.evaluate(parsed, column, draw, env.n)
+
+
+def python(env: Env, name: str, col: s.Python) -> Any:
+    fn = env.model.functions[(env.table, name)]
+    from gengo.core.schema import ChunkContext
+
+    ctx = ChunkContext(seed=env.seed, rows=env.rows, table=env.table, idx=env.idx)
+    return fn(ctx, env.value)
+
+
+def load_function(ref: str) -> Callable[..., Any]:
+    module, _, attr = ref.partition(":")
+    if not module or not attr:
+        raise GengoError(f"function '{ref}' must be written 'package.module:function'")
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except ImportError as e:
+        raise GengoError(f"function '{ref}': cannot import {module} ({e})") from None
+    except AttributeError:
+        raise GengoError(f"function '{ref}': {module} has no '{attr}'") from None
+    if not callable(fn):
+        raise GengoError(f"function '{ref}' is not callable")
+    return fn
+
+
+STRATEGY_FUNCTIONS: dict[str, Callable[[Env, str, Any], Any]] = {
+    "sequence": sequence,
+    "uniform": uniform,
+    "normal": normal,
+    "lognormal": lognormal,
+    "exponential": exponential,
+    "geometric": geometric,
+    "poisson": poisson,
+    "choice": choice,
+    "conditional": conditional,
+    "constant": constant,
+    "boolean": boolean,
+    "datetime": datetime,
+    "first_name": person,
+    "last_name": person,
+    "full_name": person,
+    "email": email,
+    "company": vocabulary,
+    "job_title": vocabulary,
+    "phone": vocabulary,
+    "word": vocabulary,
+    "sentence": vocabulary,
+    "paragraph": vocabulary,
+    "country_name": vocabulary,
+    "address": address,
+    "template": template,
+    "uuid": uuid,
+    "reference": reference,
+    "parent": parent,
+    "position": position,
+    "belongs_to": belongs_to,
+    "lookup": lookup,
+    "expr": expression,
+    "python": python,
+}

@@ -1,0 +1,741 @@
+"""A checked model file becomes a ``core.schema.Model``: the engine runs it like a built-in.
+
+Compiling resolves every name (tables, columns, strategies), derives the table order from the
+references, the row counts from the count graph (``scale``, fixed, ratios, fan-outs), each
+column's Arrow type, and refuses what cannot be generated (cycles of required references or of
+columns, keys that cannot be unique, types that do not fit a strategy), each with one line
+naming the place in the file. It happens once per process; chunks then only evaluate columns.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from gengo.core import rand
+from gengo.core.arrays import decimal_from_units
+from gengo.core.errors import GengoError
+from gengo.core.schema import ChunkContext, Column, Model, Table
+from gengo.models.file import columns as strategies
+from gengo.models.file import expr as expressions
+from gengo.models.file import spec as s
+from gengo.models.file.source import Source
+
+_TYPE_NAMES = {
+    "int64": pa.int64(),
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+    "int32": pa.int32(),
+    "integer": pa.int32(),
+    "int16": pa.int16(),
+    "smallint": pa.int16(),
+    "int8": pa.int8(),
+    "tinyint": pa.int8(),
+    "float64": pa.float64(),
+    "double": pa.float64(),
+    "float": pa.float64(),
+    "float32": pa.float32(),
+    "real": pa.float32(),
+    "string": pa.string(),
+    "text": pa.string(),
+    "varchar": pa.string(),
+    "boolean": pa.bool_(),
+    "bool": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),
+}
+_DECIMAL = re.compile(r"^(?:decimal|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+# Strategies whose values are distinct by construction (a primary key may use them alone).
+_UNIQUE_CAPABLE = {"sequence", "uuid", "email"}
+_REFERENCE_LIKE = {"reference", "parent", "belongs_to"}
+
+
+def parse_type(text: str) -> pa.DataType:
+    t = text.strip().lower()
+    m = _DECIMAL.match(t)
+    if m:
+        p, sc = int(m.group(1)), int(m.group(2))
+        if not 1 <= p <= 38 or sc > p:
+            raise ValueError(f"decimal({p},{sc}): precision must be 1-38 and scale at most the precision")
+        return pa.decimal128(p, sc)
+    if re.match(r"^(varchar|char)\s*\(\s*\d+\s*\)$", t):
+        return pa.string()
+    if t in _TYPE_NAMES:
+        return _TYPE_NAMES[t]
+    close = difflib.get_close_matches(t, [*_TYPE_NAMES, "decimal(12,2)"], n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise ValueError(
+        f"unknown type '{text}'{hint}; types are int64, int32, int16, int8, float64, float32, "
+        "decimal(P,S), string, boolean, date, timestamp"
+    )
+
+
+def _kind(t: pa.DataType) -> str:
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_string(t):
+        return "text"
+    if pa.types.is_boolean(t):
+        return "boolean"
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return "time"
+    return "other"
+
+
+@dataclass
+class CompiledModel:
+    name: str
+    source: Source
+    tables: dict[str, s.TableSpec] = field(default_factory=dict)
+    types: dict[tuple[str, str], pa.DataType] = field(default_factory=dict)
+    expressions: dict[tuple[str, str], expressions.Expression] = field(default_factory=dict)
+    functions: dict[tuple[str, str], Any] = field(default_factory=dict)
+    inherits_nulls: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    refs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # column -> (table, column)
+    deps: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+
+    # --- what the strategies ask -------------------------------------------------------------
+
+    def parent_table(self, table: str) -> str:
+        return self.tables[table].rows.each  # type: ignore[union-attr]
+
+    def fanout(self, table: str, seed: int, rows: Mapping[str, int]) -> rand.FanOut:
+        each = self.tables[table].rows
+        assert isinstance(each, s.Each)
+        return rand.FanOut(rand.stream_key(seed, table, "fanout"), each.min, each.max, rows[each.each])
+
+    def referenced_table(self, table: str, column: str) -> str:
+        return self.refs[(table, column)][0]
+
+    def referenced_column(self, table: str, column: str) -> str:
+        return self.refs[(table, column)][1]
+
+    def extra_nulls(self, env: strategies.Env, name: str, mask: np.ndarray) -> None:
+        env.extra_nulls[name] = mask if name not in env.extra_nulls else (env.extra_nulls[name] | mask)
+
+    # --- chunks ------------------------------------------------------------------------------
+
+    def build(self, table: str):
+        visible = [c for c, col in self.tables[table].columns.items() if not col.hidden]
+
+        def build(ctx: ChunkContext) -> dict[str, pa.Array]:
+            env = strategies.Env(self, table, ctx.seed, ctx.rows, ctx.idx)
+            return {c: to_arrow(env.value(c), self.types[(table, c)], env.null(c), f"{table}.{c}") for c in visible}
+
+        return build
+
+
+def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -> pa.Array:
+    """The internal value of a column as an Arrow array of its declared type, nulls applied."""
+    mask = pa.array(nulls) if nulls is not None and nulls.any() else None
+    if isinstance(value, pa.ChunkedArray):
+        value = value.combine_chunks()
+    if isinstance(value, pa.Array):
+        arr = value if value.type == t else value.cast(t)
+        return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
+    v = np.asarray(value)
+    if pa.types.is_decimal(t):
+        units = np.rint(v.astype(np.float64) * 10**t.scale).astype(np.int64)
+        if len(units) and np.abs(units).max() >= 10**t.precision:
+            raise GengoError(f"{where}: a value ({np.abs(units).max() / 10**t.scale:g}) does not fit {t}")
+        arr = decimal_from_units(units, t.precision, t.scale)
+        return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
+    if pa.types.is_integer(t):
+        if v.dtype.kind == "f":
+            v = np.rint(v)
+        info = np.iinfo(t.to_pandas_dtype())
+        if len(v) and (v.min() < info.min or v.max() > info.max):
+            raise GengoError(f"{where}: a value ({v.max() if v.max() > info.max else v.min()}) does not fit {t}")
+        v = v.astype(np.int64)
+    elif pa.types.is_floating(t):
+        v = v.astype(np.float64)
+    elif pa.types.is_date(t):
+        v = v.astype("datetime64[D]")
+    elif pa.types.is_timestamp(t):
+        v = v.astype("datetime64[us]")
+        return pa.array(v, mask=nulls, type=pa.timestamp("us")).cast(t)
+    elif pa.types.is_string(t):
+        return to_arrow(strategies._as_text(v), t, nulls, where)
+    return pa.array(v, mask=nulls, type=t)
+
+
+# --- compiling ---------------------------------------------------------------------------------
+
+
+def compile_model(src: Source, spec: s.ModelFile) -> Model:
+    cm = CompiledModel(spec.model, src, dict(spec.tables))
+    c = _Checker(src, cm)
+    c.check_rows()
+    c.check_columns()
+    order = c.order()
+    tables = []
+    for name in order:
+        tspec = cm.tables[name]
+        cols = []
+        for cname, col in tspec.columns.items():
+            if col.hidden:
+                continue
+            ref = cm.refs.get((name, cname))
+            nullable = col.null_rate > 0 or bool(_inherited_nullable(cm, name, cname))
+            cols.append(
+                Column(
+                    cname,
+                    cm.types[(name, cname)],
+                    primary_key=col.primary_key,
+                    references=f"{ref[0]}.{ref[1]}" if ref else None,
+                    nullable=nullable,
+                    doc=col.doc,
+                )
+            )
+        tables.append(Table(name, tuple(cols), cm.build(name), doc=tspec.doc))
+    counts = _RowCounts(cm, order)
+    per_scale = counts(10_000, 0)
+    per_scale = {t: n / 10_000 for t, n in per_scale.items()}
+    csv = sum(per_scale[t.name] * sum(_guess_bytes(col.type) for col in t.columns) for t in tables)
+    digest = hashlib.sha256(src.text.encode()).hexdigest()
+    return Model(
+        name=spec.model,
+        aliases=(),
+        description=spec.description or f"model file {src.name}",
+        tables=tuple(tables),
+        row_counts=counts,
+        bytes_per_scale={"csv": max(csv, 1.0), "json": max(csv * 2.5, 1.0), "parquet": max(csv * 0.4, 1.0)},
+        derive=counts.derive,
+        file=ModelFileInfo(src.name, src.text, digest),
+    )
+
+
+@dataclass(frozen=True)
+class ModelFileInfo:
+    path: str
+    text: str
+    sha256: str
+
+
+def _inherited_nullable(cm: CompiledModel, table: str, column: str, seen: frozenset = frozenset()) -> bool:
+    for dep in cm.inherits_nulls.get((table, column), ()):
+        col = cm.tables[table].columns[dep]
+        if col.null_rate > 0 or (
+            (table, dep) not in seen and _inherited_nullable(cm, table, dep, seen | {(table, column)})
+        ):
+            return True
+    if isinstance(cm.tables[table].columns[column], s.Lookup):
+        col = cm.tables[table].columns[column]
+        ref_table = cm.referenced_table(table, col.via)
+        target = cm.tables[ref_table].columns[col.column]
+        if target.null_rate > 0 or _inherited_nullable(cm, ref_table, col.column, seen | {(table, column)}):
+            return True
+    if isinstance(cm.tables[table].columns[column], s.BelongsTo):
+        rows = cm.tables[cm.tables[table].columns[column].table].rows
+        return isinstance(rows, s.Each) and rows.min == 0
+    return False
+
+
+def _guess_bytes(t: pa.DataType) -> float:
+    if pa.types.is_string(t):
+        return 14.0
+    if pa.types.is_timestamp(t):
+        return 26.0
+    if pa.types.is_date(t):
+        return 11.0
+    return 8.0
+
+
+class _RowCounts:
+    """scale -> rows per table, following the count graph; ``derive`` recomputes the fan-outs."""
+
+    def __init__(self, cm: CompiledModel, order: list[str]) -> None:
+        self.cm = cm
+        self.order = self._count_order(order)
+
+    def _count_order(self, order: list[str]) -> list[str]:
+        done: list[str] = []
+        pending = list(order)
+        while pending:
+            for t in pending:
+                r = self.cm.tables[t].rows
+                dep = r.per if isinstance(r, s.Ratio) else r.each if isinstance(r, s.Each) else None
+                if dep is None or dep in done:
+                    done.append(t)
+                    pending.remove(t)
+                    break
+            else:  # cycles were refused when checking
+                raise AssertionError(pending)
+        return done
+
+    def __call__(self, scale: int, seed: int) -> dict[str, int]:
+        rows: dict[str, int] = {}
+        for t in self.order:
+            r = self.cm.tables[t].rows
+            if r == "scale":
+                rows[t] = max(1, int(scale))
+            elif isinstance(r, int):
+                rows[t] = r
+            elif isinstance(r, s.Ratio):
+                rows[t] = max(1, round(rows[r.per] * r.ratio))
+            else:
+                rows[t] = self.cm.fanout(t, seed, rows).total()
+        return {t: rows[t] for t in self.cm.tables}
+
+    def derive(self, rows: dict[str, int], seed: int) -> dict[str, int]:
+        out = dict(rows)
+        for t in self.order:
+            if isinstance(self.cm.tables[t].rows, s.Each):
+                out[t] = self.cm.fanout(t, seed, out).total()
+        return {t: out[t] for t in self.order if isinstance(self.cm.tables[t].rows, s.Each)}
+
+
+class _Checker:
+    def __init__(self, src: Source, cm: CompiledModel) -> None:
+        self.src, self.cm = src, cm
+
+    def err(self, path: tuple, message: str) -> GengoError:
+        return self.src.error(("tables", *path), message)
+
+    def table_name(self, path: tuple, name: str, what: str = "table") -> str:
+        if name not in self.cm.tables:
+            close = difflib.get_close_matches(name, list(self.cm.tables), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; tables are {', '.join(self.cm.tables)}"
+            raise self.err(path, f"no {what} '{name}'{hint}")
+        return name
+
+    def column_name(self, path: tuple, table: str, name: str) -> str:
+        cols = self.cm.tables[table].columns
+        if name not in cols:
+            close = difflib.get_close_matches(name, list(cols), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; its columns are {', '.join(cols)}"
+            raise self.err(path, f"table '{table}' has no column '{name}'{hint}")
+        return name
+
+    # --- row counts ----------------------------------------------------------------------------
+
+    def check_rows(self) -> None:
+        scale = [t for t, spec in self.cm.tables.items() if spec.rows == "scale"]
+        if len(scale) != 1:
+            where = ("tables", scale[1], "rows") if len(scale) > 1 else ("tables",)
+            raise self.src.error(
+                where,
+                "exactly one table needs 'rows: scale' (the table --size grows; the others follow from it)"
+                + (f", not {len(scale)}: {', '.join(scale)}" if scale else ""),
+            )
+        for t, spec in self.cm.tables.items():
+            r = spec.rows
+            if isinstance(r, s.Ratio):
+                self.table_name((t, "rows", "per"), r.per)
+            if isinstance(r, s.Each):
+                self.table_name((t, "rows", "each"), r.each)
+                if r.max < r.min:
+                    raise self.err((t, "rows", "max"), f"max ({r.max}) is less than min ({r.min})")
+                if r.max - r.min + 1 > 256:
+                    raise self.err((t, "rows"), "at most 256 different child counts (max - min + 1 <= 256)")
+        for t in self.cm.tables:  # cycles in the count graph
+            seen = [t]
+            r = self.cm.tables[t].rows
+            while isinstance(r, (s.Ratio, s.Each)):
+                nxt = r.per if isinstance(r, s.Ratio) else r.each
+                if nxt in seen:
+                    raise self.err((t, "rows"), f"row counts go round in a circle: {' -> '.join([*seen, nxt])}")
+                seen.append(nxt)
+                r = self.cm.tables[nxt].rows
+            if isinstance(r, int) and isinstance(self.cm.tables[t].rows, (s.Ratio, s.Each)):
+                pass
+
+    # --- columns -------------------------------------------------------------------------------
+
+    def check_columns(self) -> None:
+        for t, spec in self.cm.tables.items():
+            if not any(not col.hidden for col in spec.columns.values()):
+                raise self.err((t, "columns"), f"table '{t}' has no column to write")
+            for c, col in spec.columns.items():
+                self.check_column(t, c, col)
+        for t, spec in self.cm.tables.items():
+            for c in spec.columns:
+                self.resolve_type(t, c, ())
+        for t, spec in self.cm.tables.items():
+            for c, col in spec.columns.items():
+                self.check_fit(t, c, col)
+            self.check_keys(t)
+
+    def check_column(self, t: str, c: str, col: s.ColumnBase) -> None:
+        path = (t, "columns", c)
+        spec = self.cm.tables[t]
+        deps: set[tuple[str, str]] = set()
+        local: list[str] = []
+        if isinstance(col, s.Reference):
+            self.table_name((*path, "table"), col.table)
+            self.cm.refs[(t, c)] = (col.table, self.key_of((*path, "column"), col.table, col.column))
+        elif isinstance(col, (s.Parent, s.Position)):
+            if not isinstance(spec.rows, s.Each):
+                raise self.err(
+                    path, f"'{col.strategy}' needs the table's rows to be children: rows: {{each: PARENT, ...}}"
+                )
+            if isinstance(col, s.Parent):
+                self.cm.refs[(t, c)] = (spec.rows.each, self.key_of((*path, "column"), spec.rows.each, col.column))
+        elif isinstance(col, s.BelongsTo):
+            self.table_name((*path, "table"), col.table)
+            self.column_name((*path, "via"), t, col.via)
+            child = self.cm.tables[col.table].rows
+            via = spec.columns[col.via]
+            if not isinstance(child, s.Each):
+                raise self.err((*path, "table"), f"'{col.table}' must have rows: {{each: PARENT}} for belongs_to")
+            if via.strategy not in _REFERENCE_LIKE:
+                raise self.err(
+                    (*path, "via"), f"'{col.via}' must be a reference (strategy reference, parent or belongs_to)"
+                )
+            via_table = self._via_table(t, col.via)
+            if via_table != child.each:
+                raise self.err(
+                    (*path, "via"),
+                    f"'{col.via}' points to '{via_table}', but the rows of '{col.table}' belong to '{child.each}'",
+                )
+            self.cm.refs[(t, c)] = (col.table, self.key_of((*path, "column"), col.table, col.column))
+            local.append(col.via)
+        elif isinstance(col, s.Lookup):
+            self.column_name((*path, "via"), t, col.via)
+            if spec.columns[col.via].strategy not in _REFERENCE_LIKE:
+                raise self.err(
+                    (*path, "via"), f"'{col.via}' must be a reference (strategy reference, parent or belongs_to)"
+                )
+            ref_table = self._via_table(t, col.via)
+            self.column_name((*path, "column"), ref_table, col.column)
+            local.append(col.via)
+            deps.add((ref_table, col.column))
+        elif isinstance(col, s.Template):
+            parts = strategies.template_parts(col.template)
+            for _, ref, _fmt, filters in parts:
+                if ref is None:
+                    continue
+                if ref != "id" or "id" in spec.columns:
+                    self.column_name((*path, "template"), t, ref)
+                    local.append(ref)
+                for f in filters:
+                    if f not in strategies._FILTERS:
+                        raise self.err(
+                            (*path, "template"), f"unknown filter '|{f}'; filters are lower, upper, title, ascii"
+                        )
+            self.cm.inherits_nulls[(t, c)] = tuple(x for x in local)
+        elif isinstance(col, s.Expression):
+            names = set(spec.columns) | {"id"}
+            try:
+                parsed = expressions.parse(col.expr, names)
+            except GengoError as e:
+                raise self.err((*path, "expr"), str(e)) from None
+            self.cm.expressions[(t, c)] = parsed
+            local.extend(n for n in parsed.names if n != "id" or "id" in spec.columns)
+            self.cm.inherits_nulls[(t, c)] = tuple(local)
+        elif isinstance(col, s.Conditional):
+            self.column_name((*path, "by"), t, col.by)
+            local.append(col.by)
+        elif isinstance(col, s.Email):
+            for which, ref in (("first", col.first or "first_name"), ("last", col.last or "last_name")):
+                self.column_name((*path, which), t, ref)
+                local.append(ref)
+        elif isinstance(col, s.Address) and col.country_by:
+            self.column_name((*path, "country_by"), t, col.country_by)
+            if spec.columns[col.country_by].strategy not in _REFERENCE_LIKE:
+                raise self.err((*path, "country_by"), f"'{col.country_by}' must be a reference column")
+            local.append(col.country_by)
+        elif isinstance(col, s.Python):
+            try:
+                self.cm.functions[(t, c)] = strategies.load_function(col.function)
+            except GengoError as e:
+                raise self.err((*path, "function"), str(e)) from None
+            if col.type is None:
+                raise self.err(path, "a python column needs its 'type'")
+        if isinstance(col, s.Address) and col.countries:
+            for code in col.countries:
+                if code not in strategies.ADDRESS_COUNTRIES:
+                    raise self.err(
+                        (*path, "countries", code),
+                        f"unknown country '{code}'; address countries are {', '.join(strategies.ADDRESS_COUNTRIES)}",
+                    )
+        if isinstance(col, (s.Person, s.Vocabulary)) and col.locale != "en_US":
+            from gengo.core import vocab
+
+            try:
+                vocab.check_locale(col.locale)
+            except ValueError as e:
+                raise self.err((*path, "locale"), str(e)) from None
+        if isinstance(col, s.DateTime):
+            for what in ("hours", "weekdays"):
+                w = getattr(col, what)
+                want = 24 if what == "hours" else 7
+                if w is not None and (len(w) != want or min(w) < 0 or sum(w) <= 0):
+                    raise self.err((*path, what), f"'{what}' needs {want} non-negative weights, not all zero")
+            for what in ("start", "end"):
+                try:
+                    strategies.moment(getattr(col, what))
+                except GengoError as e:
+                    raise self.err((*path, what), str(e)) from None
+        if isinstance(col, (s.Choice, s.Conditional)):
+            groups = (
+                [col.values]
+                if isinstance(col, s.Choice)
+                else [*col.cases.values(), *([col.default] if col.default else [])]
+            )
+            for vals in groups:
+                items, w = strategies.value_list(vals, getattr(col, "weights", None))
+                if not items:
+                    raise self.err(path, "needs at least one value")
+                if len(w) != len(items):
+                    raise self.err((*path, "weights"), f"{len(items)} values but {len(w)} weights")
+                if (w < 0).any() or w.sum() <= 0:
+                    raise self.err(path, "weights must be non-negative and not all zero")
+        if isinstance(col, s.Uniform) and not (strategies.is_moment(col.min) or strategies.is_moment(col.max)):
+            if not isinstance(col.min, (int, float)) or not isinstance(col.max, (int, float)):
+                raise self.err(path, "min and max must both be numbers, or both dates/timestamps")
+            if col.max < col.min:
+                raise self.err((*path, "max"), f"max ({col.max}) is less than min ({col.min})")
+        for ref in local:
+            deps.add((t, ref))
+        if isinstance(col, (s.Reference, s.Parent, s.BelongsTo)):
+            deps.add(self.cm.refs[(t, c)])
+        self.cm.deps[(t, c)] = deps
+
+    def _via_table(self, t: str, via: str) -> str:
+        col = self.cm.tables[t].columns[via]
+        if (t, via) not in self.cm.refs:
+            self.check_column(t, via, col)
+        return self.cm.refs[(t, via)][0]
+
+    def key_of(self, path: tuple, table: str, column: str | None) -> str:
+        cols = self.cm.tables[table].columns
+        if column is None:
+            pk = [c for c, col in cols.items() if col.primary_key]
+            if len(pk) != 1:
+                raise self.err(
+                    path[:-1],
+                    f"table '{table}' has {'no' if not pk else 'a composite'} primary key: "
+                    "name the referenced column ('column: ...')",
+                )
+            return pk[0]
+        self.column_name(path, table, column)
+        if not (cols[column].primary_key or cols[column].unique):
+            raise self.err(path, f"'{table}.{column}' is not a primary key or unique column: a reference needs one")
+        return column
+
+    # --- types ---------------------------------------------------------------------------------
+
+    def natural_type(self, t: str, c: str, col: s.ColumnBase, stack: tuple) -> pa.DataType:
+        if isinstance(col, (s.Sequence, s.Geometric, s.Poisson, s.Position)):
+            return pa.int64()
+        if isinstance(col, s.Uniform):
+            if strategies.is_moment(col.min):
+                lo, hi = strategies.moment(col.min), strategies.moment(col.max)
+                return pa.date32() if lo.dtype == hi.dtype == np.dtype("datetime64[D]") else TIMESTAMP
+            return pa.int64() if isinstance(col.min, int) and isinstance(col.max, int) else pa.float64()
+        if isinstance(col, (s.Normal, s.LogNormal, s.Exponential)):
+            return pa.float64()
+        if isinstance(col, (s.Choice, s.Conditional, s.Constant)):
+            if isinstance(col, s.Constant):
+                items = [col.value]
+            elif isinstance(col, s.Choice):
+                items = strategies.value_list(col.values, None)[0]
+            else:
+                items = [
+                    v
+                    for vals in [*col.cases.values(), *([col.default] if col.default else [])]
+                    for v in strategies.value_list(vals, None)[0]
+                ]
+            return _infer(items)
+        if isinstance(col, s.Boolean):
+            return pa.bool_()
+        if isinstance(col, s.DateTime):
+            return TIMESTAMP
+        if isinstance(col, (s.Reference, s.Parent, s.BelongsTo)):
+            rt, rc = self.cm.refs[(t, c)]
+            return self.resolve_type(rt, rc, stack)
+        if isinstance(col, s.Lookup):
+            rt = self._via_table(t, col.via)
+            return self.resolve_type(rt, col.column, stack)
+        if isinstance(col, s.Expression):
+            for dep in self.cm.expressions[(t, c)].names:
+                if dep in self.cm.tables[t].columns:
+                    self.resolve_type(t, dep, stack)
+            return self.sample_type(t, c)
+        if isinstance(col, s.Python):
+            raise AssertionError("checked")
+        return pa.string()
+
+    def resolve_type(self, t: str, c: str, stack: tuple) -> pa.DataType:
+        if (t, c) in self.cm.types:
+            return self.cm.types[(t, c)]
+        if (t, c) in stack:
+            cycle = " -> ".join(f"{a}.{b}" for a, b in (*stack[stack.index((t, c)) :], (t, c)))
+            raise self.err((t, "columns", c), f"columns depend on each other in a circle: {cycle}")
+        stack = (*stack, (t, c))
+        for dep in sorted(self.cm.deps.get((t, c), ())):
+            if dep != (t, c):
+                self.resolve_type(*dep, stack)
+        col = self.cm.tables[t].columns[c]
+        path = (t, "columns", c)
+        if col.type is not None:
+            try:
+                declared = parse_type(col.type)
+            except ValueError as e:
+                raise self.err((*path, "type"), str(e)) from None
+        else:
+            declared = None
+        if declared is not None and isinstance(col, s.Python):
+            self.cm.types[(t, c)] = declared
+            return declared
+        natural = self.natural_type(t, c, col, stack)
+        chosen = declared or natural
+        # Anything can be written as text; otherwise the kinds must agree.
+        if declared is not None and _kind(declared) not in (_kind(natural), "text"):
+            raise self.err(
+                (*path, "type"),
+                f"strategy '{col.strategy}' gives {_kind(natural)} values ({_short(natural)}), which do not fit "
+                f"type {col.type}",
+            )
+        self.cm.types[(t, c)] = chosen
+        return chosen
+
+    def sample_type(self, t: str, c: str) -> pa.DataType:
+        """The type an expression gives, found by evaluating it on one row."""
+        rows = {name: 1 for name in self.cm.tables}
+        env = strategies.Env(self.cm, t, 0, rows, np.zeros(1, dtype=np.int64))
+        try:
+            value = env.value(c)
+        except GengoError as e:
+            raise self.err((t, "columns", c, "expr"), str(e)) from None
+        except Exception as e:  # noqa: BLE001 - a user's expression may fail in any NumPy way
+            raise self.err((t, "columns", c, "expr"), f"expression cannot be evaluated: {e}") from None
+        if isinstance(value, pa.Array):
+            return pa.string()
+        arr = np.asarray(value)
+        if arr.dtype.kind == "b":
+            return pa.bool_()
+        if arr.dtype.kind in "iu":
+            return pa.int64()
+        if arr.dtype.kind == "f":
+            return pa.float64()
+        if arr.dtype == np.dtype("datetime64[D]"):
+            return pa.date32()
+        if arr.dtype.kind == "M":
+            return TIMESTAMP
+        if arr.dtype.kind == "m":
+            raise self.err((t, "columns", c, "expr"), "the expression gives a duration: use days_between(a, b)")
+        raise self.err((t, "columns", c, "expr"), f"the expression gives values of an unsupported kind ({arr.dtype})")
+
+    def check_fit(self, t: str, c: str, col: s.ColumnBase) -> None:
+        path = (t, "columns", c)
+        typ = self.cm.types[(t, c)]
+        if isinstance(col, (s.Sequence,)) and not pa.types.is_integer(typ) and _kind(typ) != "text":
+            raise self.err((*path, "type"), f"a sequence is a whole number, not {col.type}")
+
+    def check_keys(self, t: str) -> None:
+        spec = self.cm.tables[t]
+        pk = [c for c, col in spec.columns.items() if col.primary_key]
+        for c, col in spec.columns.items():
+            path = (t, "columns", c)
+            if col.primary_key and col.hidden:
+                raise self.err(path, "a primary key column cannot be hidden")
+            if col.primary_key and col.null_rate > 0:
+                raise self.err((*path, "null_rate"), "a primary key column cannot hold NULLs")
+            if (col.unique or (col.primary_key and len(pk) == 1)) and not self.can_be_unique(t, c, col):
+                raise self.err(
+                    path,
+                    f"'{c}' cannot be unique with strategy '{col.strategy}': use sequence, uuid, a template with "
+                    "{id} or a unique column, a reference with unique: true, or uniform integers with unique: true",
+                )
+        if len(pk) > 1 and not any(self.can_be_unique(t, c, spec.columns[c]) for c in pk):
+            strategies_used = {spec.columns[c].strategy for c in pk}
+            if not ({"parent", "position"} <= strategies_used):
+                raise self.err(
+                    (t, "columns", pk[0]),
+                    f"the composite key ({', '.join(pk)}) cannot be unique: use a parent column with a position "
+                    "column, or make one of them unique",
+                )
+
+    def can_be_unique(self, t: str, c: str, col: s.ColumnBase) -> bool:
+        if col.strategy in _UNIQUE_CAPABLE:
+            return True
+        if isinstance(col, (s.Reference, s.Uniform)):
+            return col.unique and (not isinstance(col, s.Uniform) or pa.types.is_integer(self.cm.types[(t, c)]))
+        if isinstance(col, s.Template):
+            spec = self.cm.tables[t]
+            for _, ref, _, _ in strategies.template_parts(col.template):
+                if ref == "id" and "id" not in spec.columns:
+                    return True
+                keyed = ref in spec.columns and (
+                    (spec.columns[ref].primary_key and self._single_pk(t)) or spec.columns[ref].unique
+                )
+                if keyed and self.can_be_unique(t, ref, spec.columns[ref]):
+                    return True
+            return False
+        if isinstance(col, s.Expression):
+            return False
+        return False
+
+    def _single_pk(self, t: str) -> bool:
+        return sum(col.primary_key for col in self.cm.tables[t].columns.values()) == 1
+
+    # --- table order ---------------------------------------------------------------------------
+
+    def order(self) -> list[str]:
+        """Tables in dependency order (file order where free); required references may not form a cycle."""
+        names = list(self.cm.tables)
+        needs: dict[str, set[str]] = {t: set() for t in names}
+        for t, spec in self.cm.tables.items():
+            r = spec.rows
+            if isinstance(r, s.Each):
+                needs[t].add(r.each)
+            for c, col in spec.columns.items():
+                if (t, c) in self.cm.refs and col.null_rate == 0:
+                    other = self.cm.refs[(t, c)][0]
+                    if other != t:
+                        needs[t].add(other)
+        order: list[str] = []
+        pending = list(names)
+        while pending:
+            ready = [t for t in pending if needs[t] <= set(order)]
+            if not ready:
+                cycle = _find_cycle(needs, pending)
+                raise self.err(
+                    (cycle[0],),
+                    f"required references go round in a circle: {' -> '.join(cycle)}; make one of them nullable "
+                    "(null_rate > 0) to break it",
+                )
+            order.append(ready[0])
+            pending.remove(ready[0])
+        return order
+
+
+def _find_cycle(needs: dict[str, set[str]], pending: list[str]) -> list[str]:
+    start = pending[0]
+    path = [start]
+    while True:
+        nxt = sorted(n for n in needs[path[-1]] if n in pending)[0]
+        if nxt in path:
+            return [*path[path.index(nxt) :], nxt]
+        path.append(nxt)
+
+
+def _infer(items: list[Any]) -> pa.DataType:
+    vals = [v for v in items if v is not None]
+    if vals and all(isinstance(v, bool) for v in vals):
+        return pa.bool_()
+    if vals and all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
+        return pa.int64()
+    if vals and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+        return pa.float64()
+    import datetime as dt
+
+    if vals and all(isinstance(v, dt.datetime) for v in vals):
+        return TIMESTAMP
+    if vals and all(isinstance(v, dt.date) for v in vals):
+        return pa.date32()
+    return pa.string()
+
+
+def _short(t: pa.DataType) -> str:
+    return "timestamp" if pa.types.is_timestamp(t) else str(t)

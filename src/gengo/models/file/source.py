@@ -1,0 +1,115 @@
+"""Reading a model file safely: YAML (or JSON) to plain data, with the line of every value.
+
+YAML is parsed with PyYAML's safe composer only: no tags (``!!python/...`` or any other), no
+custom constructors, nothing executed. Files over ``MAX_BYTES``, nesting deeper than
+``MAX_DEPTH`` and documents that expand past ``MAX_NODES`` values (an alias bomb) are refused.
+Every mapping key and value keeps its position, so an error names ``file:line:column``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gengo.core.errors import GengoError
+
+MAX_BYTES = 1 << 20
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    """A model file's data and where each part of it was written."""
+
+    name: str  # the path as the user wrote it (for messages)
+    text: str
+    data: Any = None
+    where: dict[Path, tuple[int, int]] = field(default_factory=dict)  # path -> (line, column), 1-based
+
+    def at(self, path: Path) -> str:
+        """``file:line:column`` of the value at ``path`` (or of its nearest written parent)."""
+        path = tuple(path)
+        while path and path not in self.where:
+            path = path[:-1]
+        line, col = self.where.get(path, (1, 1))
+        return f"{self.name}:{line}:{col}"
+
+    def error(self, path: Path, message: str) -> GengoError:
+        return GengoError(f"{self.at(path)}: {message}")
+
+
+def read_source(name: str, text: str) -> Source:
+    """Parse ``text`` (YAML 1.1 safe subset, which includes JSON) into a :class:`Source`."""
+    import yaml
+
+    src = Source(name, text)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise GengoError(f"{name}: model file is larger than {MAX_BYTES // 1024} KiB; is it the right file?")
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.TagToken):
+                mark = token.start_mark
+                raise GengoError(
+                    f"{name}:{mark.line + 1}:{mark.column + 1}: YAML tags (here '{token.value[0]}{token.value[1]}') "
+                    "are not allowed in a model file"
+                )
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise GengoError(f"{where}: not valid YAML: {e.problem or e.context}") from None
+    except yaml.YAMLError as e:
+        raise GengoError(f"{name}: not valid YAML: {e}") from None
+    except RecursionError:
+        raise GengoError(f"{name}: nested more than {MAX_DEPTH} levels deep") from None
+    if not nodes or nodes[0] is None:
+        raise GengoError(f"{name}: the model file is empty")
+    if len(nodes) > 1:
+        mark = nodes[1].start_mark
+        raise GengoError(f"{name}:{mark.line + 1}: a model file holds one YAML document, this one has more")
+    counter = [0]
+    src.data = _convert(src, nodes[0], (), 0, counter)
+    return src
+
+
+def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int]) -> Any:
+    import yaml
+
+    counter[0] += 1
+    if counter[0] > MAX_NODES:
+        raise src.error(path, f"more than {MAX_NODES} values (anchors and aliases expand to too much)")
+    if depth > MAX_DEPTH:
+        raise src.error(path, f"nested more than {MAX_DEPTH} levels deep")
+    src.where.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise src.error(path, "YAML merge keys ('<<') are not supported in a model file; write the keys out")
+            key = (
+                yaml.SafeLoader(  # scalar keys only: a mapping or list as a key is an error
+                    ""
+                ).construct_object(key_node)
+                if isinstance(key_node, yaml.ScalarNode)
+                else None
+            )
+            if not isinstance(key, (str, int, float, bool)) or isinstance(key, bool):
+                if isinstance(key, bool):  # yes/no/on/off read as booleans in YAML 1.1
+                    key = key_node.value
+                else:
+                    mark = key_node.start_mark
+                    raise GengoError(f"{src.name}:{mark.line + 1}:{mark.column + 1}: a key must be a plain name")
+            key = str(key)
+            if key in out:
+                mark = key_node.start_mark
+                raise GengoError(f"{src.name}:{mark.line + 1}:{mark.column + 1}: '{key}' is given twice")
+            child = (*path, key)
+            src.where[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = _convert(src, value_node, child, depth + 1, counter)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(src, item, (*path, i), depth + 1, counter) for i, item in enumerate(node.value)]
+    return yaml.SafeLoader("").construct_object(node)
