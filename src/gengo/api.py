@@ -84,6 +84,7 @@ __all__ = [
     "generate",
     "load",
     "check_model",
+    "describe_model",
     "model_info",
     "model_names",
     "model_schema",
@@ -400,6 +401,13 @@ def check_model(name: str) -> str:
     else:
         model_info(name)
     return name
+
+
+def describe_model(model: str) -> list[str]:
+    """Lines describing a model (built-in or file): tables with their row rule, columns, types and keys."""
+    from gengo.models.file.describe import describe
+
+    return describe(resolve_model(model))
 
 
 def model_schema() -> dict:

@@ -311,11 +311,24 @@ def plan_command(model, size, fmt, seed, rows, tables, compression, row_group_si
 
 
 @cli.command("models")
-def list_models() -> None:
-    """List the models, their aliases and tables."""
+@click.argument("model_file", required=False, metavar="[MODEL_FILE]")
+def list_models(model_file: str | None) -> None:
+    """List the built-in models, or describe a model file: tables, row counts, columns and keys."""
+    if model_file is not None:
+        for line in api.describe_model(model_file):
+            out.print(line, soft_wrap=True, markup=False, highlight=False)
+        return
     for m in api.models():
         out.print(f"[bold]{m.name}[/bold] (aliases: {', '.join(m.aliases)}): {m.description}", soft_wrap=True)
         out.print(f"  {len(m.table_names)} tables: {', '.join(m.table_names)}", soft_wrap=True)
+
+
+@cli.command("model-schema")
+def model_schema_command() -> None:
+    """Print the JSON Schema of model files (for editors: completion and checks as you type)."""
+    import json
+
+    click.echo(json.dumps(api.model_schema(), indent=2))
 
 
 class _Dataset(click.ParamType):
