@@ -46,6 +46,7 @@ class Env:
         self.targets: dict[str, np.ndarray] = {}  # reference column -> 0-based row of the referenced table
         self.extra_nulls: dict[str, np.ndarray] = {}  # nulls a strategy found (a lookup through a NULL key)
         self._fan = None
+        self.memo: dict[Any, Any] = {}  # draws shared by several columns (an address block)
 
     def key(self, *names: str) -> np.uint64:
         return rand.stream_key(self.seed, self.table, *names)
@@ -224,10 +225,19 @@ def boolean(env: Env, name: str, col: s.Boolean) -> np.ndarray:
 
 
 def value_list(values: s.Values, weights: s.Weights | None) -> tuple[list[Any], np.ndarray]:
-    if isinstance(values, dict):
-        return list(values), np.array(list(values.values()), dtype=np.float64)
+    if isinstance(values, dict):  # value: weight; keys are text in YAML, numbers when all read as numbers
+        return _numeric_keys(list(values)), np.array(list(values.values()), dtype=np.float64)
     w = np.ones(len(values)) if weights is None else np.array(weights, dtype=np.float64)
     return list(values), w
+
+
+def _numeric_keys(keys: list[str]) -> list[Any]:
+    for kind in (int, float):
+        try:
+            return [kind(k) for k in keys]
+        except (TypeError, ValueError):
+            continue
+    return keys
 
 
 def as_values(items: list[Any], t: pa.DataType) -> Any:
@@ -251,13 +261,14 @@ def _pick(vocabulary: Any, index: np.ndarray) -> Any:
 def choice(env: Env, name: str, col: s.Choice) -> Any:
     items, weights = value_list(col.values, col.weights)
     vocabulary = as_values(items, env.model.types[(env.table, name)])
+    if col.cycle:
+        return _pick(vocabulary, env.idx % len(items))
     return _pick(vocabulary, rand.weighted_choice(env.key(name), env.idx, weights))
 
 
 def conditional(env: Env, name: str, col: s.Conditional) -> Any:
     t = env.model.types[(env.table, name)]
     group = env.value(col.by)
-    group_text = np.asarray(_np_text(group), dtype=object)
     cases = list(col.cases.items())
     if col.default is not None:
         cases.append(("\x00default", col.default))
@@ -274,17 +285,45 @@ def conditional(env: Env, name: str, col: s.Conditional) -> Any:
     table = np.zeros((len(cases), width))
     for i, w in enumerate(weights):
         table[i, : len(w)] = w
-    which = np.full(env.n, -1, dtype=np.int64)
-    for i, (key, _) in enumerate(cases[: len(col.cases)]):
-        which[group_text == key] = i
+    which = case_index(group, [key for key, _ in cases[: len(col.cases)]])
     if col.default is not None:
         which[which < 0] = len(cases) - 1
     elif (which < 0).any():
-        missing = sorted({str(v) for v in group_text[which < 0]})[:3]
+        missing = sorted({str(v) for v in _np_text(group)[which < 0][:1000]})[:3]
         raise GengoError(f"{env.table}.{name}: no case for {col.by} = {', '.join(missing)} (add them or a default)")
     grouped = rand.GroupedWeightedTable(table)
     pick = grouped.choose(env.uniform(name), which)
     return _pick(as_values(items_all, t), np.asarray(offsets)[which] + pick)
+
+
+def case_index(group: Any, keys: list[str]) -> np.ndarray:
+    """Index in ``keys`` of each row's group value written as text (-1: none), computed over the
+    distinct values only (a dictionary of the strings, or the range of small integers)."""
+    position = {k: i for i, k in enumerate(keys)}
+    position.update({k.lower(): i for i, k in enumerate(keys) if k.lower() in ("true", "false")})
+    if isinstance(group, pa.Array):
+        encoded = pc.dictionary_encode(group)
+        distinct, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+    else:
+        arr = np.asarray(group)
+        if arr.dtype.kind in "iu" and len(arr) and int(arr.max()) - int(arr.min()) < 1 << 20:
+            low = int(arr.min())
+            distinct, codes = range(low, int(arr.max()) + 1), arr - low
+        elif arr.dtype == bool:
+            distinct, codes = [False, True], arr.astype(np.int64)
+        else:
+            uniq, codes = np.unique(arr, return_inverse=True)
+            distinct = uniq.tolist()
+    lut = np.array([position.get(_key_text(v), -1) for v in distinct] or [-1], dtype=np.int64)
+    return lut[codes.reshape(-1)]
+
+
+def _key_text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def _np_text(values: Any) -> np.ndarray:
@@ -417,16 +456,19 @@ def address(env: Env, name: str, col: s.Address) -> pa.Array:
     else:
         for code, w in col.countries.items():
             weights[ADDRESS_COUNTRIES[code]] = w
-    by = env.target(col.country_by) if col.country_by else env.idx
-    country = rand.weighted_choice(env.key("address", col.block, "country"), by, weights)
+    key = ("address", col.block, col.country_by, tuple(weights))
+    if key not in env.memo:  # the parts of one block share these draws: made once per chunk
+        by = env.target(col.country_by) if col.country_by else env.idx
+        country = rand.weighted_choice(env.key("address", col.block, "country"), by, weights)
+
+        def pick(what: str, offset: np.ndarray, count: np.ndarray) -> np.ndarray:
+            u = env.uniform("address", col.block, what)
+            return offset[country] + np.minimum((u * count[country]).astype(np.int64), count[country] - 1)
+
+        env.memo[key] = (country, pick("locality", pools.locality_offset, pools.locality_count), pick)
+    country, loc, pick = env.memo[key]
     if col.part == "country":
         return take(pools.countries, country)
-
-    def pick(what: str, offset: np.ndarray, count: np.ndarray) -> np.ndarray:
-        u = env.uniform("address", col.block, what)
-        return offset[country] + np.minimum((u * count[country]).astype(np.int64), count[country] - 1)
-
-    loc = pick("locality", pools.locality_offset, pools.locality_count)
     if col.part == "city":
         return take(pools.city, loc)
     if col.part == "state":
@@ -548,6 +590,10 @@ def reference(env: Env, name: str, col: s.Reference) -> Any:
                 f"{col.table} ({n} rows)"
             )
         target = rand.Permutation(env.key(name, "permutation"), n)(env.idx)
+    elif col.weights is not None:
+        if len(col.weights) != n:
+            raise GengoError(f"{env.table}.{name}: {len(col.weights)} weights for the {n} rows of {col.table}")
+        target = rand.weighted_choice(env.key(name), env.idx, np.array(col.weights, dtype=np.float64))
     elif col.distribution == "power_law":
         rank = rand.power_law_rank(env.key(name), env.idx, n, col.exponent)
         target = rand.Permutation(env.key(name, "permutation"), n)(rank)
@@ -568,8 +614,9 @@ def parent(env: Env, name: str, col: s.Parent) -> Any:
 
 
 def position(env: Env, name: str, col: s.Position) -> np.ndarray:
-    _, pos = env.fanout().parent_of(env.idx)
-    return pos + col.start
+    fan = env.fanout()
+    parent_idx, pos = fan.parent_of(env.idx)
+    return fan.count(parent_idx) if col.strategy == "siblings" else pos + col.start
 
 
 def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
@@ -681,6 +728,7 @@ STRATEGY_FUNCTIONS: dict[str, Callable[[Env, str, Any], Any]] = {
     "reference": reference,
     "parent": parent,
     "position": position,
+    "siblings": position,
     "belongs_to": belongs_to,
     "lookup": lookup,
     "expr": expression,

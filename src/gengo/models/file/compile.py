@@ -371,6 +371,18 @@ class _Checker:
         local: list[str] = []
         if isinstance(col, s.Reference):
             self.table_name((*path, "table"), col.table)
+            fixed = self.cm.tables[col.table].rows
+            if col.weights is not None:
+                if not isinstance(fixed, int) or isinstance(fixed, bool):
+                    raise self.err(
+                        (*path, "weights"), f"weights need a fixed number of rows in '{col.table}' (rows: N)"
+                    )
+                if len(col.weights) != fixed:
+                    raise self.err(
+                        (*path, "weights"), f"{len(col.weights)} weights for the {fixed} rows of '{col.table}'"
+                    )
+                if min(col.weights) < 0 or sum(col.weights) <= 0:
+                    raise self.err((*path, "weights"), "weights must be non-negative and not all zero")
             self.cm.refs[(t, c)] = (col.table, self.key_of((*path, "column"), col.table, col.column))
         elif isinstance(col, (s.Parent, s.Position)):
             if not isinstance(spec.rows, s.Each):
@@ -601,7 +613,7 @@ class _Checker:
 
     def sample_type(self, t: str, c: str) -> pa.DataType:
         """The type an expression gives, found by evaluating it on one row."""
-        rows = {name: 1 for name in self.cm.tables}
+        rows = {name: spec.rows if isinstance(spec.rows, int) else 1 for name, spec in self.cm.tables.items()}
         env = strategies.Env(self.cm, t, 0, rows, np.zeros(1, dtype=np.int64))
         try:
             value = env.value(c)

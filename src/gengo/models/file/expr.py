@@ -53,7 +53,7 @@ def _text(x: Any, n: int) -> pa.Array:
     if isinstance(x, pa.Array):
         return x if pa.types.is_string(x.type) else pc.cast(x, pa.string())
     if isinstance(x, str):
-        return pa.array([x] * n, pa.string()) if n else pa.array([], pa.string())
+        return pa.scalar(x, pa.string())
     arr = np.asarray(x)
     if arr.ndim == 0:
         arr = np.full(n, arr)
@@ -96,6 +96,11 @@ def _part(code: str) -> Callable[[Any], Any]:
 def _case(*args: Any) -> Any:
     if len(args) < 3 or len(args) % 2 == 0:
         raise GengoError("case() takes condition, value pairs and a final default: case(c1, v1, c2, v2, default)")
+    values = [*args[1::2], args[-1]]
+    if all(isinstance(v, str) for v in values):  # labels: one index per row, one take
+        conds = [np.asarray(_np(c), dtype=bool) for c in args[:-1:2]]
+        index = np.select(conds, np.arange(len(conds)), len(conds)) if conds else 0
+        return pa.array(values, pa.string()).take(pa.array(np.asarray(index, dtype=np.int64)))
     out = args[-1]
     for i in range(len(args) - 3, -1, -2):
         out = _where(args[i], args[i + 1], out)
@@ -104,6 +109,8 @@ def _case(*args: Any) -> Any:
 
 def _where(cond: Any, a: Any, b: Any) -> Any:
     cond = np.asarray(_np(cond), dtype=bool)
+    if isinstance(a, str) and isinstance(b, str):
+        return pa.array([b, a], pa.string()).take(pa.array(cond.astype(np.int64)))
     if _is_text(a) or _is_text(b):
         n = len(cond)
         return pc.if_else(pa.array(cond), _text(a, n), _text(b, n))
@@ -138,6 +145,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": lambda a, b: np.maximum(_np(a), _np(b)),
     "int": lambda x: np.asarray(_np(x)).astype(np.int64),
     "float": lambda x: np.asarray(_np(x), dtype=np.float64),
+    "exp": lambda x: np.exp(np.asarray(_np(x), dtype=np.float64)),
+    "log": lambda x: np.log(np.asarray(_np(x), dtype=np.float64)),
+    "sqrt": lambda x: np.sqrt(np.asarray(_np(x), dtype=np.float64)),
     "days": _duration("D"),
     "hours": _duration("h"),
     "minutes": _duration("m"),
@@ -163,7 +173,7 @@ DESCRIPTIONS = {
     "days(n) hours(n) minutes(n) seconds(n)": "durations to add to dates and timestamps",
     "year(t) month(t) day(t) weekday(t) hour(t) date(t)": "parts of a date or timestamp (weekday: Monday 0)",
     "days_between(a, b)": "whole days from a to b",
-    "round(x, n) floor(x) ceil(x) abs(x) min(a, b) max(a, b) int(x) float(x)": "arithmetic",
+    "round(x, n) floor(x) ceil(x) abs(x) min(a, b) max(a, b) int(x) float(x) exp(x) log(x) sqrt(x)": "arithmetic",
     "lower(s) upper(s) length(s) concat(a, b, ...)": "text",
 }
 

@@ -100,6 +100,7 @@ class Choice(ColumnBase):
     strategy: Literal["choice"]
     values: Values
     weights: Weights | None = None
+    cycle: bool = Field(False, description="Take the values in turn by row (row 1 the first value...), not at random.")
 
 
 class Conditional(ColumnBase):
@@ -192,6 +193,9 @@ class Reference(ColumnBase):
     column: str | None = Field(None, description="Default: the referenced table's primary key.")
     distribution: Literal["uniform", "power_law"] = "uniform"
     exponent: float = Field(1.0, gt=0, description="Power law exponent: 1 is Zipf, larger is more skewed.")
+    weights: Weights | None = Field(
+        None, description="One weight per row of a fixed-size table (rows: N): how often each is referenced."
+    )
 
 
 class Parent(ColumnBase):
@@ -202,9 +206,10 @@ class Parent(ColumnBase):
 
 
 class Position(ColumnBase):
-    """A child's position among its parent's children: start, start + 1, ..."""
+    """A child's position among its parent's children (start, start + 1, ...), or with
+    ``siblings`` the number of children its parent has."""
 
-    strategy: Literal["position"]
+    strategy: Literal["position", "siblings"]
     start: int = 1
 
 
