@@ -118,6 +118,8 @@ class Model:
     # A model read from a file: its path, text and SHA-256 (the text travels to workers and into
     # the manifest, so a dataset can be checked and resumed without the file at hand).
     file: Any = None
+    # (seed, rows) -> {table: {defect: count}}: the pipeline-testing defects a run writes (manifest).
+    quality_counts: Callable[[int, Mapping[str, int]], dict[str, dict[str, int]]] | None = None
 
     def table(self, name: str) -> Table:
         for t in self.tables:

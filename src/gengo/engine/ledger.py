@@ -41,7 +41,7 @@ _NOT_DATA = (LOCK,)  # present in a directory without making it "not empty"
 # Names gengo gives the files it writes: <table>.<ext>[.gz|.zst], <model>.duckdb, <table>/part-00000.<ext>
 _DATA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[a-z0-9]+){1,2}$|^[A-Za-z0-9_]+/part-\d{5,}(\.[a-z0-9]+){1,2}$")
 _OBJECT_STORES = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl")
-_RESULT_KEYS = ("total_rows", "total_bytes", "complete", "tables", "libraries", "run", "model_text")
+_RESULT_KEYS = ("total_rows", "total_bytes", "complete", "tables", "libraries", "run", "model_text", "quality")
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,9 @@ def manifest(p: Plan, entries: list[Entry], database: dict | None = None) -> dic
     }
     if database:
         doc["database"] = database
+    if p.model.quality_counts is not None:  # how many defects a test of a pipeline should find
+        written = {t.name for t in p.tables}
+        doc["quality"] = {t: c for t, c in p.model.quality_counts(p.seed, p.rows).items() if t in written}
     if p.model.file is not None:  # verify and diagram need the model without the file at hand
         doc["model_text"] = p.model.file.text
     return doc

@@ -25,6 +25,7 @@ from gengo.core.errors import GengoError
 from gengo.core.schema import ChunkContext, Column, Model, Table
 from gengo.models.file import columns as strategies
 from gengo.models.file import expr as expressions
+from gengo.models.file import quality
 from gengo.models.file import spec as s
 from gengo.models.file.source import Source
 
@@ -126,9 +127,14 @@ class CompiledModel:
     def build(self, table: str):
         visible = [c for c, col in self.tables[table].columns.items() if not col.hidden]
 
+        tspec = self.tables[table]
+        defects = tspec.quality is not None or any(col.quality for col in tspec.columns.values())
+
         def build(ctx: ChunkContext) -> dict[str, pa.Array]:
-            env = strategies.Env(self, table, ctx.seed, ctx.rows, ctx.idx)
-            return {c: to_arrow(env.value(c), self.types[(table, c)], env.null(c), f"{table}.{c}") for c in visible}
+            idx = quality.source_rows(ctx.seed, table, tspec.quality, ctx.idx) if defects else ctx.idx
+            env = strategies.Env(self, table, ctx.seed, ctx.rows, idx)
+            out = {c: to_arrow(env.value(c), self.types[(table, c)], env.null(c), f"{table}.{c}") for c in visible}
+            return quality.apply(env, out) if defects else out
 
         return build
 
@@ -185,11 +191,12 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
                 continue
             ref = cm.refs.get((name, cname))
             nullable = col.null_rate > 0 or bool(_inherited_nullable(cm, name, cname))
+            duplicated = tspec.quality is not None and tspec.quality.duplicates > 0  # its keys repeat too
             cols.append(
                 Column(
                     cname,
                     cm.types[(name, cname)],
-                    primary_key=col.primary_key,
+                    primary_key=col.primary_key and not duplicated,
                     references=f"{ref[0]}.{ref[1]}" if ref else None,
                     nullable=nullable,
                     doc=col.doc,
@@ -210,6 +217,7 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
         bytes_per_scale={"csv": max(csv, 1.0), "json": max(csv * 2.5, 1.0), "parquet": max(csv * 0.4, 1.0)},
         derive=counts.derive,
         file=ModelFileInfo(src.name, src.text, digest),
+        quality_counts=(lambda seed, rows: quality.counts(cm, seed, rows)) if _has_quality(cm) else None,
     )
 
 
@@ -218,6 +226,12 @@ class ModelFileInfo:
     path: str
     text: str
     sha256: str
+
+
+def _has_quality(cm: CompiledModel) -> bool:
+    return any(
+        spec.quality is not None or any(col.quality for col in spec.columns.values()) for spec in cm.tables.values()
+    )
 
 
 def _inherited_nullable(cm: CompiledModel, table: str, column: str, seen: frozenset = frozenset()) -> bool:
@@ -363,6 +377,7 @@ class _Checker:
             for c, col in spec.columns.items():
                 self.check_fit(t, c, col)
             self.check_keys(t)
+            self.check_quality(t)
 
     def check_column(self, t: str, c: str, col: s.ColumnBase) -> None:
         path = (t, "columns", c)
@@ -667,6 +682,47 @@ class _Checker:
                     f"the composite key ({', '.join(pk)}) cannot be unique: use a parent column with a position "
                     "column, or make one of them unique",
                 )
+
+    def check_quality(self, t: str) -> None:
+        spec = self.cm.tables[t]
+        q = spec.quality
+        if q is not None and q.duplicates > 0:
+            for other, ospec in self.cm.tables.items():
+                r = ospec.rows
+                if isinstance(r, s.Each) and r.each == t:
+                    raise self.err(
+                        (t, "quality", "duplicates"), f"'{t}' has duplicates, so '{other}' cannot be its children"
+                    )
+                for c in ospec.columns:
+                    if self.cm.refs.get((other, c), ("",))[0] == t:
+                        raise self.err(
+                            (t, "quality", "duplicates"),
+                            f"'{t}' has duplicate rows (keys too), so {other}.{c} cannot reference it",
+                        )
+        if q is not None and q.late > 0:
+            if q.late_column is None:
+                raise self.err((t, "quality"), "late rows need 'late_column': the date or timestamp to move back")
+            self.column_name((t, "quality", "late_column"), t, q.late_column)
+            if _kind(self.cm.types[(t, q.late_column)]) != "time":
+                raise self.err((t, "quality", "late_column"), f"'{q.late_column}' is not a date or timestamp")
+        for c, col in spec.columns.items():
+            cq = col.quality
+            if cq is None:
+                continue
+            kind = _kind(self.cm.types[(t, c)])
+            path = (t, "columns", c, "quality")
+            if col.hidden or col.primary_key or (t, c) in self.cm.refs:
+                raise self.err(
+                    path, "quality defects go on written value columns, not keys, references or hidden columns"
+                )
+            if cq.outliers > 0 and kind != "number":
+                raise self.err((*path, "outliers"), "outliers need a numeric column")
+            if (cq.whitespace > 0 or cq.case > 0) and kind != "text":
+                raise self.err(path, "whitespace and case defects need a text column")
+            if cq.out_of_domain > 0 and not isinstance(col, (s.Choice, s.Conditional)):
+                raise self.err((*path, "out_of_domain"), "out-of-domain values need a choice or conditional column")
+            if col.null_rate == 0 and _inherited_nullable(self.cm, t, c):
+                raise self.err(path, "quality defects on a column that inherits NULLs from others are not supported")
 
     def can_be_unique(self, t: str, c: str, col: s.ColumnBase) -> bool:
         if col.strategy in _UNIQUE_CAPABLE:

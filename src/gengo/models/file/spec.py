@@ -24,6 +24,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False, populate_by_name=True)
 
 
+class Quality(Strict):
+    """Pipeline-testing data, deterministic and counted in the manifest."""
+
+    duplicates: float = Field(
+        0.0, ge=0, le=0.5, description="Share of rows that repeat the row before them exactly (keys too)."
+    )
+    late: float = Field(0.0, ge=0, le=0.5, description="Share of rows whose ``late_column`` is moved back in time.")
+    late_column: str | None = None
+    late_days: int = Field(30, ge=1)
+
+
+class ColumnQuality(Strict):
+    outliers: float = Field(0.0, ge=0, le=0.5, description="Share of numeric values multiplied by 10-1000.")
+    whitespace: float = Field(0.0, ge=0, le=0.5, description="Share of text values with stray spaces around.")
+    case: float = Field(0.0, ge=0, le=0.5, description="Share of text values in changed case.")
+    out_of_domain: float = Field(0.0, ge=0, le=0.5, description="Share of choice values outside the list.")
+
+
 class ColumnBase(Strict):
     type: str | None = Field(
         None,
@@ -35,6 +53,7 @@ class ColumnBase(Strict):
     null_rate: float = Field(0.0, ge=0.0, le=1.0, description="Share of rows holding NULL.")
     hidden: bool = Field(False, description="Computed for other columns (templates, expressions) but not written.")
     doc: str = Field("", description="What the column holds (written into the DDL as a comment).")
+    quality: ColumnQuality | None = Field(None, description="Pipeline-testing values (counted in the manifest).")
 
 
 class Sequence(ColumnBase):
@@ -294,22 +313,6 @@ class Each(Strict):
 
 
 Rows = Annotated[int, Field(ge=1)] | Literal["scale"] | Ratio | Each
-
-
-class Quality(Strict):
-    """Pipeline-testing data, deterministic and counted in the manifest."""
-
-    duplicates: float = Field(0.0, ge=0, le=0.5, description="Share of rows repeated exactly (their keys too).")
-    late: float = Field(0.0, ge=0, le=0.5, description="Share of rows whose ``late_column`` is moved back in time.")
-    late_column: str | None = None
-    late_days: int = Field(30, ge=1)
-
-
-class ColumnQuality(Strict):
-    outliers: float = Field(0.0, ge=0, le=0.5, description="Share of numeric values multiplied by 10-1000.")
-    whitespace: float = Field(0.0, ge=0, le=0.5, description="Share of text values with stray spaces around.")
-    case: float = Field(0.0, ge=0, le=0.5, description="Share of text values in changed case.")
-    out_of_domain: float = Field(0.0, ge=0, le=0.5, description="Share of choice values outside the list.")
 
 
 class TableSpec(Strict):
