@@ -66,7 +66,9 @@ def test_the_acceptance_command_verifies(both):
 
 STATISTICS = {
     "items per order": "SELECT count(*)::DOUBLE / (SELECT count(*) FROM fact_orders_header) FROM fact_order_items",
-    "addresses per customer": "SELECT count(*)::DOUBLE / (SELECT count(*) FROM dim_customers) FROM dim_customer_addresses",
+    "addresses per customer": (
+        "SELECT count(*)::DOUBLE / (SELECT count(*) FROM dim_customers) FROM dim_customer_addresses"
+    ),
     "share delivered": "SELECT avg((order_status = 'Delivered')::INT) FROM fact_orders_header",
     "share single-address 'both'": "SELECT avg((address_type = 'both')::INT) FROM dim_customer_addresses",
     "mean quantity": "SELECT avg(quantity) FROM fact_order_items",
@@ -91,13 +93,14 @@ def test_same_distributions(both, name):
 def test_prices_come_from_the_products_and_addresses_from_the_customer(both):
     con = _con(both["file"])
     assert con.execute(
-        "SELECT count(*) FROM fact_order_items i JOIN dim_products p USING (product_id) WHERE i.unit_price <> p.base_price"
+        """SELECT count(*) FROM fact_order_items i JOIN dim_products p USING (product_id)
+           WHERE i.unit_price <> p.base_price"""
     ).fetchone() == (0,)
     assert con.execute(
-        """SELECT count(*) FROM fact_orders_header o JOIN dim_customer_addresses a ON a.address_id = o.shipping_address_id
-           WHERE a.customer_id <> o.customer_id"""
+        """SELECT count(*) FROM fact_orders_header o
+           JOIN dim_customer_addresses a ON a.address_id = o.shipping_address_id WHERE a.customer_id <> o.customer_id"""
     ).fetchone() == (0,)
     assert con.execute(
-        """SELECT count(*) FROM fact_orders_header o JOIN dim_customer_addresses a ON a.address_id = o.billing_address_id
-           WHERE a.customer_id <> o.customer_id OR a.address_type = 'shipping'"""
+        """SELECT count(*) FROM fact_orders_header o
+           JOIN dim_customer_addresses a ON a.address_id = o.billing_address_id WHERE a.customer_id <> o.customer_id OR a.address_type = 'shipping'"""
     ).fetchone() == (0,)

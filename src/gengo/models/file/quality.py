@@ -19,8 +19,8 @@ from gengo.core import rand
 from gengo.models.file import spec as s
 
 if TYPE_CHECKING:
-    from gengo.models.file.compile import CompiledModel
     from gengo.models.file.columns import Env
+    from gengo.models.file.compile import CompiledModel
 
 COUNT_BLOCK = 1 << 22
 OUT_OF_DOMAIN_TEXT = "UNKNOWN"
