@@ -102,5 +102,6 @@ def test_prices_come_from_the_products_and_addresses_from_the_customer(both):
     ).fetchone() == (0,)
     assert con.execute(
         """SELECT count(*) FROM fact_orders_header o
-           JOIN dim_customer_addresses a ON a.address_id = o.billing_address_id WHERE a.customer_id <> o.customer_id OR a.address_type = 'shipping'"""
+           JOIN dim_customer_addresses a ON a.address_id = o.billing_address_id
+           WHERE a.customer_id <> o.customer_id OR a.address_type = 'shipping'"""
     ).fetchone() == (0,)
