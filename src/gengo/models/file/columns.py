@@ -465,8 +465,13 @@ def address(env: Env, name: str, col: s.Address) -> pa.Array:
             u = env.uniform("address", col.block, what)
             return offset[country] + np.minimum((u * count[country]).astype(np.int64), count[country] - 1)
 
-        env.memo[key] = (country, pick("locality", pools.locality_offset, pools.locality_count), pick)
-    country, loc, pick = env.memo[key]
+        env.memo[key] = (country, pick("locality", pools.locality_offset, pools.locality_count))
+    country, loc = env.memo[key]
+
+    def pick(what: str, offset: np.ndarray, count: np.ndarray) -> np.ndarray:  # not kept: no cycle through env
+        u = env.uniform("address", col.block, what)
+        return offset[country] + np.minimum((u * count[country]).astype(np.int64), count[country] - 1)
+
     if col.part == "country":
         return take(pools.countries, country)
     if col.part == "city":

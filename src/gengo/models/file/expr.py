@@ -245,15 +245,28 @@ def _is_call_name(tree: ast.AST, name: ast.Name) -> bool:
 
 def evaluate(e: Expression, column: Callable[[str], Any], draw: Callable[[int, str, tuple], Any], n: int) -> Any:
     """Value of ``e`` for ``n`` rows; ``column(name)`` gives a column, ``draw(k, fn, args)`` random draws."""
-    counter = iter(range(e.draws))
+    value = _Evaluator(column, draw, n, iter(range(e.draws))).ev(e.tree)
+    arr = value if isinstance(value, pa.Array) else np.asarray(value)
+    if not isinstance(arr, pa.Array) and arr.ndim == 0:
+        arr = np.full(n, arr) if not isinstance(value, str) else pa.array([value] * n, pa.string())
+    return arr
 
-    def ev(node: ast.AST) -> Any:
+
+class _Evaluator:
+    """Walks the tree. A class, not a recursive closure: a closure that refers to itself is a
+    reference cycle, which kept each chunk's columns alive until the cyclic collector ran."""
+
+    def __init__(self, column: Callable[[str], Any], draw: Callable[[int, str, tuple], Any], n: int, counter) -> None:
+        self.column, self.draw, self.n, self.counter = column, draw, n, counter
+
+    def ev(self, node: ast.AST) -> Any:
+        ev, n = self.ev, self.n
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
-            return _np(column(node.id))
+            return _np(self.column(node.id))
         if isinstance(node, ast.UnaryOp):
             v = ev(node.operand)
             if isinstance(node.op, ast.Not):
@@ -290,15 +303,9 @@ def evaluate(e: Expression, column: Callable[[str], Any], draw: Callable[[int, s
             fname = node.func.id  # type: ignore[attr-defined]
             args = [ev(a) for a in node.args]
             if fname in RANDOM_FUNCTIONS:
-                return draw(next(counter), fname, tuple(args))
+                return self.draw(next(self.counter), fname, tuple(args))
             return FUNCTIONS[fname](*args)
         raise AssertionError(type(node))
-
-    value = ev(e.tree)
-    arr = value if isinstance(value, pa.Array) else np.asarray(value)
-    if not isinstance(arr, pa.Array) and arr.ndim == 0:
-        arr = np.full(n, arr) if not isinstance(value, str) else pa.array([value] * n, pa.string())
-    return arr
 
 
 def _coerce_like(left: np.ndarray, right: Any) -> Any:
