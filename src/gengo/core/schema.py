@@ -115,6 +115,8 @@ class Model:
     derive: Callable[[dict[str, int], int], dict[str, int]] | None = None
     # One line about a plan's row counts worth printing (e.g. the TPC-DS scale factor).
     describe: Callable[[Mapping[str, int]], str] | None = None
+    # Data checks over the written tables, run by the model contract suite.
+    checks: tuple[Check, ...] = ()
 
     def table(self, name: str) -> Table:
         for t in self.tables:
@@ -125,3 +127,14 @@ class Model:
     @property
     def table_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tables)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A data check: a DuckDB query over the model's tables (named as declared) that returns the
+    violating rows, so no row means it holds. A statistical check returns one row per failed
+    statistic, with a ``message`` column saying which and by how much."""
+
+    name: str
+    sql: str
+    doc: str = ""
