@@ -38,7 +38,7 @@ UNION ALL
 SELECT printf('{table} per {parent}: lag-1 correlation %.4f, not 0 +- %.4f', r, 5 / sqrt(parents))
 FROM s WHERE parents >= 3 AND NOT coalesce(abs(r) < 5 / sqrt(parents), false)
 UNION ALL
-SELECT printf('{table} per {parent}: two neighbours vary %.4f times as two independent draws, not 1 +- %.4f',
+SELECT printf('{table} per {parent}: the sum of two neighbours varies %.4f times as much as two draws, not 1 +- %.4f',
               v / (2 * {var}), 5 * sqrt(2 / pairs))
 FROM pv WHERE pairs >= 2 AND NOT abs(v / (2 * {var}) - 1) < 5 * sqrt(2 / pairs)
 """
