@@ -133,7 +133,8 @@ class Model:
 class Check:
     """A data check: a DuckDB query over the model's tables (named as declared) that returns the
     violating rows, so no row means it holds. A statistical check returns one row per failed
-    statistic, with a ``message`` column saying which and by how much."""
+    statistic, with a ``message`` column saying which and by how much. Instants are read in named
+    zones (``timezone('UTC', ts)``), never in the session's time zone."""
 
     name: str
     sql: str
