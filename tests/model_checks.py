@@ -1,4 +1,4 @@
-"""Checks shared by the financial and medical end-to-end tests."""
+"""Checks shared by the model tests: values against the model, declared data checks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from gengo.core.schema import Check
 from gengo.models import resolve_model
 from tests.helpers import manifest
 
@@ -34,3 +35,16 @@ def differences_from_model(con: duckdb.DuckDBPyConnection, directory: Path, mode
             if n:
                 problems.append(f"{t.name}: {n} rows of {a} not in {b}")
     return problems
+
+
+# Declared checks run in a session time zone far from UTC and not a whole hour off, so a check
+# that leaned on the session's zone (a timestamp cast to a date, hour() of an instant) would show.
+CHECK_TIME_ZONE = "Asia/Kathmandu"
+
+
+def violations(con: duckdb.DuckDBPyConnection, check: Check) -> tuple[int, list[str], list[tuple]]:
+    """(number of rows, column names, first rows) a declared check returns on ``con``'s tables."""
+    con.execute(f"SET TimeZone = '{CHECK_TIME_ZONE}'")
+    cur = con.execute(check.sql)
+    rows = cur.fetchall()
+    return len(rows), [d[0] for d in cur.description], rows[:5]

@@ -120,6 +120,8 @@ class Model:
     file: Any = None
     # (seed, rows) -> {table: {defect: count}}: the pipeline-testing defects a run writes (manifest).
     quality_counts: Callable[[int, Mapping[str, int]], dict[str, dict[str, int]]] | None = None
+    # Data checks over the written tables, run by the model contract suite.
+    checks: tuple[Check, ...] = ()
 
     def table(self, name: str) -> Table:
         for t in self.tables:
@@ -130,3 +132,15 @@ class Model:
     @property
     def table_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tables)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A data check: a DuckDB query over the model's tables (named as declared) that returns the
+    violating rows, so no row means it holds. A statistical check returns one row per failed
+    statistic, with a ``message`` column saying which and by how much. Instants are read in named
+    zones (``timezone('UTC', ts)``), never in the session's time zone."""
+
+    name: str
+    sql: str
+    doc: str = ""

@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from gengo.core import rand, timezones, vocab
 from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
-from gengo.core.schema import ChunkContext, Column, Model, Table
+from gengo.core.schema import Check, ChunkContext, Column, Model, Table
+from gengo.models._checks import daily_fanout, fanout_independence
 
 CUSTOMERS, ADDRESSES, SUPPLIERS = "dim_customers", "dim_customer_addresses", "dim_suppliers"
 CATEGORIES, PRODUCTS = "dim_product_categories", "dim_products"
@@ -631,6 +632,91 @@ def _fk(table: str, column: str) -> str:
     return f"{table}.{column}"
 
 
+# --- data checks (run over the written tables by the contract suite) -------------------------
+
+# US states of one time zone each, and the United Kingdom: local hours by DuckDB's own zone rules.
+_CHECK_ZONES = (
+    ("California", "America/Los_Angeles"),
+    ("Washington", "America/Los_Angeles"),
+    ("New York", "America/New_York"),
+    ("Pennsylvania", "America/New_York"),
+    ("Ohio", "America/New_York"),
+    ("Georgia", "America/New_York"),
+    ("North Carolina", "America/New_York"),
+    ("Illinois", "America/Chicago"),
+    ("Missouri", "America/Chicago"),
+    ("Minnesota", "America/Chicago"),
+    ("Colorado", "America/Denver"),
+)
+_ZONE_ROWS = ", ".join(
+    [f"('United States', '{state}', '{zone}')" for state, zone in _CHECK_ZONES]
+    + ["('United Kingdom', NULL, 'Europe/London')"]
+)
+
+CHECKS = (
+    Check(
+        "one_line_per_product_in_an_order",
+        f"""SELECT order_id, product_id, count(*) AS lines FROM {ITEMS}
+            WHERE order_id IN (SELECT order_id FROM {ITEMS} GROUP BY 1
+                               HAVING count(*) <= (SELECT count(*) FROM {PRODUCTS}))
+            GROUP BY 1, 2 HAVING count(*) > 1""",
+        "an order lists each product once (only orders longer than the catalogue repeat one; issue 20, item 14)",
+    ),
+    Check(
+        "order_addresses_are_the_customers",
+        f"""SELECT o.order_id, o.customer_id, s.customer_id AS shipping_customer, s.address_type AS shipping_type,
+                   b.customer_id AS billing_customer, b.address_type AS billing_type
+            FROM {ORDERS} o JOIN {ADDRESSES} s ON s.address_id = o.shipping_address_id
+            JOIN {ADDRESSES} b ON b.address_id = o.billing_address_id
+            WHERE s.customer_id <> o.customer_id OR b.customer_id <> o.customer_id
+               OR s.address_type NOT IN ('shipping', 'both') OR b.address_type NOT IN ('billing', 'both')""",
+        "shipping and billing addresses of an order belong to its customer and have the matching type",
+    ),
+    Check(
+        "one_to_three_addresses_per_customer",
+        f"""SELECT c.customer_id, count(a.address_id) AS addresses
+            FROM {CUSTOMERS} c LEFT JOIN {ADDRESSES} a USING (customer_id)
+            GROUP BY 1 HAVING count(a.address_id) NOT BETWEEN 1 AND 3""",
+        "every customer has 1-3 addresses",
+    ),
+    Check(
+        "orders_peak_in_the_local_evening",
+        f"""WITH zones(country, state, tz) AS (VALUES {_ZONE_ROWS}),
+            hours AS (
+                SELECT z.country AS region, hour(timezone(z.tz, o.order_timestamp)) AS h, count(*) AS n
+                FROM {ORDERS} o JOIN {ADDRESSES} b ON b.address_id = o.billing_address_id
+                JOIN zones z ON z.country = b.country AND (z.state = b.state OR z.state IS NULL)
+                GROUP BY ALL
+                UNION ALL
+                SELECT 'UTC', hour(timezone('UTC', order_timestamp)), count(*) FROM {ORDERS} GROUP BY ALL),
+            r AS (SELECT region, sum(n) AS orders, arg_max(h, n) AS peak,
+                         coalesce(sum(n) FILTER (WHERE h IN (19, 20)), 0) AS evening,
+                         coalesce(sum(n) FILTER (WHERE h IN (3, 4)), 0) AS night
+                  FROM hours GROUP BY region HAVING sum(n) > 1000)
+            SELECT printf('%s orders peak at %d h local time, not 18-21 h', region, peak) AS message
+            FROM r WHERE region <> 'UTC' AND peak NOT BETWEEN 18 AND 21
+            UNION ALL
+            SELECT printf('%s orders: %d at 19-20 h local time, not over 3 x %d at 3-4 h', region, evening, night)
+            FROM r WHERE region <> 'UTC' AND NOT evening > 3 * night
+            UNION ALL
+            SELECT printf('all orders peak at %d h UTC, as if local evenings were labelled UTC', peak)
+            FROM r WHERE region = 'UTC' AND peak BETWEEN 18 AND 21""",
+        "order timestamps are UTC instants of the billing address's local evening rhythm, judged where a region "
+        "(single-zone US states, the United Kingdom) has over 1,000 orders (issue 20, item 7)",
+    ),
+    fanout_independence("items_per_order_are_independent_draws", ITEMS, "order_id", 1, 10),
+    fanout_independence("addresses_per_customer_are_independent_draws", ADDRESSES, "customer_id", 1, 3),
+    daily_fanout(
+        "daily_basket_size_of_independent_orders",
+        f"""SELECT CAST(timezone('UTC', o.order_timestamp) AS DATE) AS day, count(*) AS n
+            FROM {ORDERS} o JOIN {ITEMS} i USING (order_id) GROUP BY o.order_id, day""",
+        1,
+        10,
+        "items per order",
+    ),
+)
+
+
 MODEL = Model(
     name="ecommerce",
     aliases=("ecom", "e-commerce", "e"),
@@ -721,4 +807,5 @@ MODEL = Model(
     row_counts=row_counts,
     bytes_per_scale={"csv": 280.0, "json": 822.0, "parquet": 97.0},  # measured at 1 GB
     derive=derive,
+    checks=CHECKS,
 )

@@ -76,7 +76,7 @@ import pyarrow.compute as pc
 from gengo.core import rand, vocab
 from gengo.core.arrays import date_from_days, decimal_from_units, join, take, zero_pad
 from gengo.core.errors import GengoError
-from gengo.core.schema import ChunkContext, Column, Model, Table
+from gengo.core.schema import Check, ChunkContext, Column, Model, Table
 from gengo.models._quota import group_of, quota, starts
 
 COMPANIES, EXCHANGES, PRICES = "dim_companies", "dim_exchanges", "fact_daily_stock_prices"
@@ -853,6 +853,141 @@ def _fk(table: str, column: str) -> str:
     return f"{table}.{column}"
 
 
+# --- data checks (run over the written tables by the contract suite) -------------------------
+
+# The exchanges' tick tables as published, written out independently of the compact form above so
+# that a slip in one shows against the other. MiFID II (RTS 11 annex), prices in pence: lower end
+# of the price band, then the tick in liquidity bands 1..6.
+MIFID_TICKS = """
+0      0.0005 0.0002 0.0001 0.0001 0.0001 0.0001
+0.1    0.001  0.0005 0.0002 0.0001 0.0001 0.0001
+0.2    0.002  0.001  0.0005 0.0002 0.0001 0.0001
+0.5    0.005  0.002  0.001  0.0005 0.0002 0.0001
+1      0.01   0.005  0.002  0.001  0.0005 0.0002
+2      0.02   0.01   0.005  0.002  0.001  0.0005
+5      0.05   0.02   0.01   0.005  0.002  0.001
+10     0.1    0.05   0.02   0.01   0.005  0.002
+20     0.2    0.1    0.05   0.02   0.01   0.005
+50     0.5    0.2    0.1    0.05   0.02   0.01
+100    1      0.5    0.2    0.1    0.05   0.02
+200    2      1      0.5    0.2    0.1    0.05
+500    5      2      1      0.5    0.2    0.1
+1000   10     5      2      1      0.5    0.2
+2000   20     10     5      2      1      0.5
+5000   50     20     10     5      2      1
+10000  100    50     20     10     5      2
+20000  200    100    50     20     10     5
+50000  500    200    100    50     20     10
+"""
+# (highest price of the band, tick), bands closed above; the last band has no upper end.
+TSE_TICKS = ((3_000, 1), (5_000, 5), (30_000, 10), (50_000, 50), (300_000, 100), (500_000, 500), (3e6, 1_000),
+             (5e6, 5_000), (3e7, 10_000), (5e7, 50_000), (None, 100_000))  # fmt: skip
+HKEX_TICKS = ((0.25, 0.001), (0.5, 0.005), (10, 0.01), (20, 0.02), (100, 0.05), (200, 0.1), (500, 0.2),
+              (1_000, 0.5), (2_000, 1), (5_000, 2), (None, 5))  # fmt: skip
+_NO_END = 1 << 62
+
+
+def _tick_rows() -> str:
+    """VALUES rows (mic, liquidity band or 0, lowest price, price above the band, tick), prices in 1e-4."""
+    rows = []
+    for mic in ("XNAS", "XNYS"):  # Reg NMS Rule 612: a cent from one dollar, else 0.0001
+        rows += [(mic, 0, 1, 10_000, 1), (mic, 0, 10_000, _NO_END, 100)]
+    mifid = [[float(v) for v in line.split()] for line in MIFID_TICKS.strip().splitlines()]
+    for band in range(1, 7):
+        for r, line in enumerate(mifid):
+            high = round(mifid[r + 1][0] * _UNITS) if r + 1 < len(mifid) else _NO_END
+            rows.append(("XLON", band, max(1, round(line[0] * _UNITS)), high, round(line[band] * _UNITS)))
+    for mic, table in (("XTKS", TSE_TICKS), ("XHKG", HKEX_TICKS)):
+        low = 1
+        for upper, tick in table:
+            high = _NO_END if upper is None else round(upper * _UNITS) + 1
+            rows.append((mic, 0, low, high, round(tick * _UNITS)))
+            low = high
+    return ", ".join(f"('{m}', {b}, {lo}, {hi}, {t})" for m, b, lo, hi, t in rows)
+
+
+# Sessions known without the calendar library: (day, exchanges closed that day, why); the
+# other exchanges trade.
+_SPOT_SESSIONS = (
+    ("2020-07-03", ("XNAS", "XNYS"), "Independence Day observed"),
+    ("2024-11-28", ("XNAS", "XNYS"), "Thanksgiving"),
+    ("2020-12-25", ("XNAS", "XNYS", "XLON", "XHKG"), "Christmas Day"),
+    ("2021-11-03", ("XTKS",), "Culture Day"),
+    ("2022-09-19", ("XLON", "XTKS"), "the Queen's funeral; Respect for the Aged Day"),
+    ("2024-02-12", ("XTKS", "XHKG"), "National Foundation Day observed; Lunar New Year"),
+)
+_SPOT_ROWS = ", ".join(
+    f"('{mic}', DATE '{day}', {str(mic in closed).lower()}, '{why.replace(chr(39), chr(39) * 2)}')"
+    for day, closed, why in _SPOT_SESSIONS
+    for mic in ("XNAS", "XNYS", "XLON", "XTKS", "XHKG")
+)
+_PRICED = f"SELECT p.*, e.mic FROM {PRICES} p JOIN {EXCHANGES} e USING (exchange_id)"
+
+CHECKS = (
+    Check(
+        "prices_on_the_exchange_tick_grid",
+        f"""WITH ticks(mic, band, lo, hi, tick) AS (VALUES {_tick_rows()}),
+            u AS (SELECT price_id, company_id, mic, col, v FROM (
+                      SELECT price_id, company_id, mic, open_price, high_price, low_price, close_price FROM ({_PRICED}))
+                  UNPIVOT (v FOR col IN (open_price, high_price, low_price, close_price))),
+            p AS (SELECT *, (v * 10000)::BIGINT AS units FROM u),
+            g AS (SELECT p.*, t.band, t.tick, p.units % t.tick <> 0 AS off
+                  FROM p JOIN ticks t ON t.mic = p.mic AND p.units >= t.lo AND p.units < t.hi),
+            lse AS (SELECT company_id, arg_min(band, misses) AS band, min(misses) AS misses FROM (
+                        SELECT company_id, band, count(*) FILTER (WHERE off) AS misses FROM g
+                        WHERE mic = 'XLON' GROUP BY ALL) GROUP BY 1)
+            SELECT g.price_id, g.company_id, g.mic, g.col, g.v AS price, g.tick / 10000 AS tick, g.band
+            FROM g LEFT JOIN lse USING (company_id)
+            WHERE g.off AND (g.mic <> 'XLON' OR lse.misses > 0 AND g.band = lse.band)
+            UNION ALL
+            SELECT price_id, company_id, mic, col, v, NULL, NULL FROM p
+            WHERE NOT EXISTS (SELECT 1 FROM ticks t WHERE t.mic = p.mic AND p.units >= t.lo AND p.units < t.hi)""",
+        "open, high, low and close are positive multiples of the tick of their exchange at that price (US Rule 612, "
+        "TSE, HKEX); on the LSE one MiFID II liquidity band fits all of a company's prices (issue 20, item 13)",
+    ),
+    Check(
+        "tse_volume_in_trading_units",
+        f"SELECT price_id, company_id, volume FROM ({_PRICED}) WHERE mic = 'XTKS' AND volume % 100 <> 0",
+        "Tokyo trades in units of 100 shares",
+    ),
+    Check(
+        "trading_days_are_the_exchange_sessions",
+        f"""WITH f AS (SELECT DISTINCT mic, date FROM ({_PRICED})),
+            spot(mic, date, closed, why) AS (VALUES {_SPOT_ROWS})
+            SELECT mic, date, 'a weekend' AS why FROM f WHERE isodow(date) > 5
+            UNION ALL
+            SELECT mic, date, 'outside 2020-01-02..2024-12-31' FROM f
+            WHERE date < DATE '2020-01-02' OR date > DATE '2024-12-31'
+            UNION ALL
+            SELECT mic, date, 'New Year''s Day' FROM f WHERE month(date) = 1 AND day(date) = 1
+            UNION ALL
+            SELECT mic, date, 'Christmas Day' FROM f WHERE mic <> 'XTKS' AND month(date) = 12 AND day(date) = 25
+            UNION ALL
+            SELECT mic, date, 'Boxing Day' FROM f WHERE mic IN ('XLON', 'XHKG') AND month(date) = 12 AND day(date) = 26
+            UNION ALL
+            SELECT mic, date, 'the Japanese year-end holidays' FROM f
+            WHERE mic = 'XTKS' AND (month(date) = 1 AND day(date) IN (2, 3) OR month(date) = 12 AND day(date) = 31)
+            UNION ALL
+            SELECT mic, date, why FROM f JOIN spot USING (mic, date) WHERE closed
+            UNION ALL
+            SELECT s.mic, s.date, 'no prices on a session' FROM spot s
+            WHERE NOT s.closed AND s.mic IN (SELECT mic FROM f)
+              AND NOT EXISTS (SELECT 1 FROM f WHERE f.mic = s.mic AND f.date = s.date)""",
+        "prices fall on sessions of the company's exchange: weekdays of the window, none on holidays that hold every "
+        "year, and the right side of a few holidays that differ between the markets (issue 20, item 13)",
+    ),
+    Check(
+        "one_price_per_company_and_session",
+        f"""WITH listed AS (SELECT exchange_id, count(DISTINCT company_id) AS companies FROM {PRICES} GROUP BY 1)
+            SELECT exchange_id, date, count(*) AS prices, count(DISTINCT company_id) AS companies,
+                   any_value(listed.companies) AS listed
+            FROM {PRICES} JOIN listed USING (exchange_id) GROUP BY 1, 2
+            HAVING count(*) <> any_value(listed.companies) OR count(DISTINCT company_id) <> count(*)""",
+        "every company of an exchange has one row on each of its sessions, so all share one calendar",
+    ),
+)
+
+
 MODEL = Model(
     name="financial",
     aliases=("fin", "f"),
@@ -904,4 +1039,5 @@ MODEL = Model(
         "Each exchange's own sessions (exchange_calendars), 2020-01-02..2024-12-31; prices in its currency and ticks.",
         f"At most {MAX_COMPANIES:,} companies (unique tickers per exchange).",
     ),
+    checks=CHECKS,
 )

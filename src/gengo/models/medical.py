@@ -60,7 +60,7 @@ import pyarrow.compute as pc
 from gengo.core import rand, timezones, vocab
 from gengo.core.arrays import date_from_days, join, take, timestamp_from_seconds, to_text
 from gengo.core.errors import GengoError
-from gengo.core.schema import ChunkContext, Column, Model, Table
+from gengo.core.schema import Check, ChunkContext, Column, Model, Table
 from gengo.models._quota import group_of, invert, quota, starts
 
 PATIENTS, DOCTORS, CLINICS, APPOINTMENTS = "dim_patients", "dim_doctors", "dim_clinics", "fact_appointments"
@@ -684,6 +684,57 @@ def _fk(table: str, column: str) -> str:
     return f"{table}.{column}"
 
 
+# --- data checks (run over the written tables by the contract suite) -------------------------
+
+# Each appointment with its time in its clinic's zone (DuckDB's own zone rules, not gengo's).
+_LOCAL = f"""SELECT a.*, c.time_zone, timezone(c.time_zone, a.appointment_date) AS local
+             FROM {APPOINTMENTS} a JOIN {CLINICS} c USING (clinic_id)"""
+
+CHECKS = (
+    Check(
+        "appointments_in_local_clinic_hours",
+        f"""SELECT appointment_id, clinic_id, time_zone, appointment_date, local FROM ({_LOCAL})
+            WHERE isodow(local) > 5 OR hour(local) NOT BETWEEN 8 AND 17 OR minute(local) NOT IN (0, 15, 30, 45)
+               OR date_trunc('minute', local) <> local
+               OR local < TIMESTAMP '2020-01-01' OR local >= TIMESTAMP '2025-01-01'""",
+        "a weekday quarter-hour 08:00-17:45 of 2020-2024 in the clinic's own time zone: UTC instants of local "
+        "clinic hours, not wall-clock times labelled UTC (issue 20, items 7 and 12)",
+    ),
+    Check(
+        "appointments_after_birth",
+        f"""SELECT a.appointment_id, a.patient_id, p.date_of_birth, a.local
+            FROM ({_LOCAL}) a JOIN {PATIENTS} p USING (patient_id) WHERE a.local::DATE <= p.date_of_birth""",
+        "a patient's appointments fall after the day of birth",
+    ),
+    Check(
+        "one_patient_per_doctor_and_slot",
+        f"""SELECT * FROM (
+                SELECT doctor_id, appointment_id, appointment_date,
+                       lag(appointment_date) OVER (PARTITION BY doctor_id ORDER BY appointment_date, appointment_id)
+                       AS previous
+                FROM {APPOINTMENTS})
+            WHERE appointment_date - previous < INTERVAL 15 MINUTE""",
+        "no doctor has two appointments less than one 15-minute slot apart (issue 20, item 12)",
+    ),
+    Check(
+        "no_patient_in_two_places_at_once",
+        f"""SELECT * FROM (
+                SELECT patient_id, appointment_id, clinic_id, appointment_date,
+                       lag(appointment_date) OVER (PARTITION BY patient_id ORDER BY appointment_date, appointment_id)
+                       AS previous
+                FROM {APPOINTMENTS})
+            WHERE appointment_date - previous < INTERVAL 15 MINUTE""",
+        "no patient has two appointments less than 15 minutes apart, in one clinic or two (issue 20, item 12)",
+    ),
+    Check(
+        "one_appointment_per_patient_and_day",
+        f"""SELECT patient_id, local::DATE AS day, count(*) AS appointments FROM ({_LOCAL})
+            GROUP BY ALL HAVING count(*) > 1""",
+        "a patient has at most one appointment a day (in the clinic's local calendar)",
+    ),
+)
+
+
 MODEL = Model(
     name="medical",
     aliases=("med", "m"),
@@ -744,4 +795,5 @@ MODEL = Model(
         "Clinic hours are 08:00-18:00 local time on weekdays (dim_clinics.time_zone); "
         "appointment timestamps are the UTC instants.",
     ),
+    checks=CHECKS,
 )

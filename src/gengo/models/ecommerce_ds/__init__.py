@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 
-from gengo.core.schema import Model
+from gengo.core.schema import Check, Model
+from gengo.models._checks import daily_fanout, fanout_independence
 from gengo.models.ecommerce_ds import common as c
 from gengo.models.ecommerce_ds.dimensions import CD_FULL, DIMENSIONS, HD_ROWS
 from gengo.models.ecommerce_ds.facts import (
@@ -117,6 +118,45 @@ def _sf_text(sf: float) -> str:
     return f"{sf:,.0f}" if sf >= 100 else f"{sf:.3g}"
 
 
+# --- data checks (run over the written tables by the contract suite) -------------------------
+
+# (sales table, ticket / order number, item key, fewest and most lines), as documented in ``facts``.
+_LINES = (
+    ("store_sales", "ss_ticket_number", "ss_item_sk", 8, 16),
+    ("catalog_sales", "cs_order_number", "cs_item_sk", 4, 14),
+    ("web_sales", "ws_order_number", "ws_item_sk", 4, 14),
+)
+
+
+def _channel_checks(table: str, ticket: str, item: str, low: int, high: int) -> tuple[Check, ...]:
+    return (
+        Check(
+            f"{table}_one_line_per_item_and_ticket",
+            f"""SELECT {ticket}, {item}, count(*) AS lines FROM {table} GROUP BY 1, 2 HAVING count(*) > 1""",
+            f"({item}, {ticket}) is the TPC-DS primary key: an item appears once per ticket (issue 20, item 14)",
+        ),
+        Check(
+            f"{table}_tickets_numbered_without_gaps",
+            f"""SELECT max({ticket}) AS highest, count(DISTINCT {ticket}) AS tickets FROM {table}
+                HAVING max({ticket}) <> count(DISTINCT {ticket})""",
+            "tickets are numbered 1.. and the table ends on a whole ticket",
+        ),
+        fanout_independence(f"{table}_lines_per_ticket_are_independent_draws", table, ticket, low, high),
+    )
+
+
+CHECKS = (
+    *(check for channel in _LINES for check in _channel_checks(*channel)),
+    daily_fanout(
+        "store_sales_daily_lines_of_independent_tickets",
+        """SELECT any_value(ss_sold_date_sk) AS day, count(*) AS n FROM store_sales GROUP BY ss_ticket_number""",
+        8,
+        16,
+        "lines per store ticket",
+    ),
+)
+
+
 MODEL = Model(
     name="ecommerce-ds",
     aliases=("ecom-ds", "e-commerce-ds", "eds", "ds", "tpcds", "tpc-ds"),
@@ -133,6 +173,7 @@ MODEL = Model(
         "scale = store_sales rows; TPC-DS scale factor = store_sales rows / 2,880,404.",
         "About 3.1% (1/32) NULLs, independently per column, in nullable fact foreign keys and measures.",
     ),
+    checks=CHECKS,
 )
 
 __all__ = ["MODEL", "row_counts", "scale_factor"]
