@@ -22,7 +22,7 @@ import pyarrow as pa
 from gengo.core import rand
 from gengo.core.arrays import decimal_from_units
 from gengo.core.errors import GengoError
-from gengo.core.schema import ChunkContext, Column, Model, Table
+from gengo.core.schema import Check, ChunkContext, Column, Model, Table
 from gengo.models.file import columns as strategies
 from gengo.models.file import expr as expressions
 from gengo.models.file import quality
@@ -217,6 +217,7 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
         bytes_per_scale={"csv": max(csv, 1.0), "json": max(csv * 2.5, 1.0), "parquet": max(csv * 0.4, 1.0)},
         derive=counts.derive,
         file=ModelFileInfo(src.name, src.text, digest),
+        checks=tuple(Check(c.name, c.sql, c.doc) for c in spec.checks),
         quality_counts=(lambda seed, rows: quality.counts(cm, seed, rows)) if _has_quality(cm) else None,
     )
 

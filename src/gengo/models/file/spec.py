@@ -322,9 +322,18 @@ class TableSpec(Strict):
     quality: Quality | None = None
 
 
+class CheckSpec(Strict):
+    """A data check: a DuckDB query over the tables that returns the rows breaking a rule (none: it holds)."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    sql: str
+    doc: str = ""
+
+
 class ModelFile(Strict):
     """A gengo model file."""
 
     model: str = Field(description="The model's name (letters, digits, - and _).", pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")
     description: str = ""
     tables: dict[str, TableSpec]
+    checks: list[CheckSpec] = Field(default_factory=list, description="Rules the data keeps, as SQL (tests run them).")
