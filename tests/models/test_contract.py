@@ -10,11 +10,11 @@ Per-model files (``test_<model>.py``) keep only what is particular to a model.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pytest
-
-from pathlib import Path
 
 from gengo import api
 from gengo.models import MODELS, resolve_model
