@@ -120,6 +120,17 @@ def _needs_workers(args: list[str]) -> bool:
     return True
 
 
+def _names_model_file(args: list[str]) -> bool:
+    """Whether ``-m`` names a model file: the fork server then loads the model-file compiler too."""
+    for i, a in enumerate(args):
+        value = args[i + 1] if a in ("-m", "--model") and i + 1 < len(args) else None
+        if a.startswith("--model="):
+            value = a.partition("=")[2]
+        if value and value.lower().endswith((".yaml", ".yml", ".json")):
+            return True
+    return False
+
+
 def main() -> int:
     for sig in _SIGNALS:  # first: from here on a signal is an exception this function turns into one line
         signal.signal(sig, _on_signal)
@@ -156,7 +167,7 @@ def _main() -> int:
     if _needs_workers(sys.argv[1:]):
         from gengo.engine.forkserver import prewarm
 
-        prewarm()
+        prewarm(model_files=_names_model_file(sys.argv[2:]))
     from gengo.cli import main as cli_main
 
     return cli_main()

@@ -29,6 +29,7 @@ import time
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 
 PRELOAD = ["gengo.engine.preload"]
+MODEL_FILE_PRELOAD = "gengo.models.file.compile"
 _MAIN_KEYS = ("init_main_from_path", "init_main_from_name")
 _launching = threading.Lock()
 _starting: threading.Thread | None = None
@@ -76,11 +77,16 @@ def forkserver_context() -> multiprocessing.context.BaseContext:
     return _CONTEXT
 
 
-def prewarm(workers: int | None = None) -> None:
-    """Start the fork server in the background (once per process; nothing to do for one worker)."""
+def prewarm(workers: int | None = None, model_files: bool = False) -> None:
+    """Start the fork server in the background (once per process; nothing to do for one worker).
+
+    ``model_files``: its workers will compile a model file, so the server imports the compiler
+    (pydantic, YAML) once for all of them."""
     global _starting
     if workers == 1 or _starting is not None:
         return
+    if model_files and MODEL_FILE_PRELOAD not in PRELOAD:
+        PRELOAD.append(MODEL_FILE_PRELOAD)
     forkserver_context()
     # Python finds its temporary directory by creating and deleting a probe file: done here, in
     # the main thread, a quick exit (bad input) cannot cut that short and leave the file behind.

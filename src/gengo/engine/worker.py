@@ -23,6 +23,7 @@ from gengo.engine import tuning
 from gengo.formats import FORMATS, WriteOptions
 from gengo.formats.base import spool_path, write_spooled
 from gengo.models import resolve_model
+from gengo.models.file import load_model_data
 
 
 @dataclass(frozen=True)
@@ -36,18 +37,20 @@ class Job:
     options: WriteOptions
     hints: dict[str, dict | None]  # per table, from the plan (Parquet dictionaries, row groups)
     spool_dir: str | None = None  # write byte payloads here rather than returning them
-    model_text: str | None = None  # a model file's text (``model`` is then its path): workers compile it
+    model_data: str | None = None  # a model file's parsed data as JSON (``model`` is then its path)
 
     @classmethod
     def of(cls, model: Any, *args: Any, **kwargs: Any) -> Job:
         """A job for ``model``: built-ins travel by name, model files by path and text."""
         if model.file is not None:
-            return cls(model.file.path, *args, **kwargs, model_text=model.file.text)
+            return cls(model.file.path, *args, **kwargs, model_data=model.file.data)
         return cls(model.name, *args, **kwargs)
 
     @property
     def model_def(self) -> Any:
-        return resolve_model(self.model, self.model_text)
+        if self.model_data is not None:
+            return load_model_data(self.model_data, self.model)
+        return resolve_model(self.model)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,19 @@ def load_model_text(text: str, name: str = "<model>") -> Model:
     return model
 
 
+def load_model_data(data: str, name: str = "<model>") -> Model:
+    """A model from its parsed file as JSON (``Model.file.data``): how workers receive a checked model."""
+    from gengo.models.file.compile import compile_model
+    from gengo.models.file.source import Source, from_json
+
+    digest = hashlib.sha256(f"data\0{name}\0{data}".encode()).hexdigest()
+    model = _CACHE.get(digest)
+    if model is None:
+        src = Source(name, data, from_json(data))
+        model = _CACHE[digest] = compile_model(src, validate(src))
+    return model
+
+
 def _compile(text: str, name: str) -> Model:
     from gengo.models.file.compile import compile_model
     from gengo.models.file.source import read_source

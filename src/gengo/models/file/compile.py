@@ -25,7 +25,7 @@ from gengo.core.errors import GengoError
 from gengo.core.schema import Check, ChunkContext, Column, Model, Table
 from gengo.models.file import columns as strategies
 from gengo.models.file import expr as expressions
-from gengo.models.file import quality
+from gengo.models.file import quality, source
 from gengo.models.file import spec as s
 from gengo.models.file.source import Source
 
@@ -216,7 +216,7 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
         row_counts=counts,
         bytes_per_scale={"csv": max(csv, 1.0), "json": max(csv * 2.5, 1.0), "parquet": max(csv * 0.4, 1.0)},
         derive=counts.derive,
-        file=ModelFileInfo(src.name, src.text, digest),
+        file=ModelFileInfo(src.name, src.text, digest, source.to_json(src.data)),
         checks=tuple(Check(c.name, c.sql, c.doc) for c in spec.checks),
         quality_counts=(lambda seed, rows: quality.counts(cm, seed, rows)) if _has_quality(cm) else None,
     )
@@ -225,8 +225,9 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
 @dataclass(frozen=True)
 class ModelFileInfo:
     path: str
-    text: str
+    text: str  # as written (the manifest keeps it)
     sha256: str
+    data: str = ""  # the parsed file as JSON: what workers compile (JSON parses in C, YAML resolves in Python)
 
 
 def _has_quality(cm: CompiledModel) -> bool:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from gengo.core.errors import GengoError
 
 MAX_BYTES = 1 << 20
@@ -43,20 +45,13 @@ class Source:
 
 def read_source(name: str, text: str) -> Source:
     """Parse ``text`` (YAML 1.1 safe subset, which includes JSON) into a :class:`Source`."""
-    import yaml
 
     src = Source(name, text)
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise GengoError(f"{name}: model file is larger than {MAX_BYTES // 1024} KiB; is it the right file?")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: 10x faster, same results
     try:
-        for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            if isinstance(token, yaml.TagToken):
-                mark = token.start_mark
-                raise GengoError(
-                    f"{name}:{mark.line + 1}:{mark.column + 1}: YAML tags (here '{token.value[0]}{token.value[1]}') "
-                    "are not allowed in a model file"
-                )
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=loader))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
@@ -70,14 +65,39 @@ def read_source(name: str, text: str) -> Source:
     if len(nodes) > 1:
         mark = nodes[1].start_mark
         raise GengoError(f"{name}:{mark.line + 1}: a model file holds one YAML document, this one has more")
+    _refuse_tags(src, nodes[0])
     counter = [0]
     src.data = _convert(src, nodes[0], (), 0, counter)
     return src
 
 
-def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int]) -> Any:
-    import yaml
+# The tags plain YAML resolves by itself; any other came from an explicit ``!tag`` in the file.
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+}
 
+
+def _refuse_tags(src: Source, root: Any) -> None:
+    stack, seen = [root], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:  # aliases can make the graph far larger than the text
+            raise src.error((), f"more than {MAX_NODES} values (anchors and aliases expand to too much)")
+        if node.tag not in _PLAIN_TAGS:
+            mark = node.start_mark
+            raise GengoError(
+                f"{src.name}:{mark.line + 1}:{mark.column + 1}: YAML tags (here {node.tag!r}) "
+                "are not allowed in a model file"
+            )
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int]) -> Any:
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise src.error(path, f"more than {MAX_NODES} values (anchors and aliases expand to too much)")
@@ -113,3 +133,32 @@ def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int])
     if isinstance(node, yaml.SequenceNode):
         return [_convert(src, item, (*path, i), depth + 1, counter) for i, item in enumerate(node.value)]
     return yaml.SafeLoader("").construct_object(node)
+
+
+def to_json(data: Any) -> str:
+    """The parsed file as JSON, dates and timestamps tagged so :func:`from_json` restores them."""
+    import datetime as dt
+    import json
+
+    def tag(v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            return {"$datetime": v.isoformat()}
+        if isinstance(v, dt.date):
+            return {"$date": v.isoformat()}
+        raise TypeError(f"cannot encode {type(v).__name__}")
+
+    return json.dumps(data, default=tag, ensure_ascii=False)
+
+
+def from_json(text: str) -> Any:
+    import datetime as dt
+    import json
+
+    def untag(d: dict) -> Any:
+        if len(d) == 1 and "$datetime" in d:
+            return dt.datetime.fromisoformat(d["$datetime"])
+        if len(d) == 1 and "$date" in d:
+            return dt.date.fromisoformat(d["$date"])
+        return d
+
+    return json.loads(text, object_hook=untag)
