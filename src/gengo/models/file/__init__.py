@@ -156,6 +156,8 @@ def _known_keys(src: Any, path: tuple, data: dict, cls: Any, what: str | None = 
     fields = set(cls.model_fields)
     for key in data:
         if key not in fields:
+            if key.rstrip(") ").isdigit():  # {type: decimal(12,2)} splits at the comma in a one-line mapping
+                raise src.error(path, "a type with a comma must be quoted in a one-line mapping: type: 'decimal(12,2)'")
             close = difflib.get_close_matches(key, sorted(fields), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f"; options are {', '.join(sorted(fields))}"
             where = f" for {what}" if what else ""

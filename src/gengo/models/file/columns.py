@@ -104,6 +104,8 @@ def _as_written(value: Any, t: pa.DataType | None) -> Any:
         return np.round(np.asarray(value, dtype=np.float64), t.scale)
     if pa.types.is_integer(t) and np.asarray(value).dtype.kind == "f":
         return np.rint(value).astype(np.int64)
+    if pa.types.is_date(t) and np.asarray(value).dtype.kind == "M":  # a timestamp written as a date is a date
+        return np.asarray(value).astype("datetime64[D]")
     return value
 
 
@@ -244,14 +246,25 @@ def as_values(items: list[Any], t: pa.DataType) -> Any:
     """A vocabulary of ``items`` in the internal representation of type ``t``."""
     if pa.types.is_string(t):
         return pa.array([None if v is None else str(v) for v in items], pa.string())
+    # A listed null (None) holds a stand-in here; ``_pick_listed`` marks its rows NULL.
     if pa.types.is_date(t) or pa.types.is_timestamp(t):
         unit = "D" if pa.types.is_date(t) else "us"
-        return np.array([moment(v) for v in items]).astype(f"datetime64[{unit}]")
+        return np.array([moment(v) if v is not None else np.datetime64(0, unit) for v in items]).astype(
+            f"datetime64[{unit}]"
+        )
     if pa.types.is_boolean(t):
         return np.array([bool(v) for v in items])
     if pa.types.is_integer(t):
-        return np.array([int(v) for v in items], dtype=np.int64)
-    return np.array([float(v) for v in items], dtype=np.float64)
+        return np.array([int(v) if v is not None else 0 for v in items], dtype=np.int64)
+    return np.array([float(v) if v is not None else 0.0 for v in items], dtype=np.float64)
+
+
+def _pick_listed(env: Env, name: str, items: list[Any], index: np.ndarray) -> Any:
+    """``items[index]`` as column ``name``'s values; rows that picked a listed null are NULL."""
+    nulls = [i for i, v in enumerate(items) if v is None]
+    if nulls:
+        env.model.extra_nulls(env, name, np.isin(index, nulls))
+    return _pick(as_values(items, env.model.types[(env.table, name)]), index)
 
 
 def _pick(vocabulary: Any, index: np.ndarray) -> Any:
@@ -260,14 +273,12 @@ def _pick(vocabulary: Any, index: np.ndarray) -> Any:
 
 def choice(env: Env, name: str, col: s.Choice) -> Any:
     items, weights = value_list(col.values, col.weights)
-    vocabulary = as_values(items, env.model.types[(env.table, name)])
     if col.cycle:
-        return _pick(vocabulary, env.idx % len(items))
-    return _pick(vocabulary, rand.weighted_choice(env.key(name), env.idx, weights))
+        return _pick_listed(env, name, items, env.idx % len(items))
+    return _pick_listed(env, name, items, rand.weighted_choice(env.key(name), env.idx, weights))
 
 
 def conditional(env: Env, name: str, col: s.Conditional) -> Any:
-    t = env.model.types[(env.table, name)]
     group = env.value(col.by)
     cases = list(col.cases.items())
     if col.default is not None:
@@ -293,7 +304,7 @@ def conditional(env: Env, name: str, col: s.Conditional) -> Any:
         raise GengoError(f"{env.table}.{name}: no case for {col.by} = {', '.join(missing)} (add them or a default)")
     grouped = rand.GroupedWeightedTable(table)
     pick = grouped.choose(env.uniform(name), which)
-    return _pick(as_values(items_all, t), np.asarray(offsets)[which] + pick)
+    return _pick_listed(env, name, items_all, np.asarray(offsets)[which] + pick)
 
 
 def case_index(group: Any, keys: list[str]) -> np.ndarray:
@@ -336,8 +347,7 @@ def _np_text(values: Any) -> np.ndarray:
 
 
 def constant(env: Env, name: str, col: s.Constant) -> Any:
-    vocabulary = as_values([col.value], env.model.types[(env.table, name)])
-    return _pick(vocabulary, np.zeros(env.n, dtype=np.int64))
+    return _pick_listed(env, name, [col.value], np.zeros(env.n, dtype=np.int64))
 
 
 # --- time --------------------------------------------------------------------------------------
@@ -588,6 +598,8 @@ def uuid(env: Env, name: str, col: s.Uuid) -> pa.Array:
 
 def reference(env: Env, name: str, col: s.Reference) -> Any:
     n = env.rows_of(col.table)
+    if col.table == env.table:  # a hierarchy: each row points to an earlier one (the first to none)
+        return _earlier_row(env, name, col)
     if col.unique:
         if env.rows_of(env.table) > n:
             raise GengoError(
@@ -605,6 +617,30 @@ def reference(env: Env, name: str, col: s.Reference) -> Any:
     else:
         target = rand.integers(env.key(name), env.idx, 0, n - 1)
     env.targets[name] = target
+    values, _ = parent_values(env, col.table, env.model.referenced_column(env.table, name), target)
+    return values
+
+
+def _earlier_row(env: Env, name: str, col: s.Reference) -> Any:
+    """A row before this one, uniformly or by a power law favouring the first rows (the top of a
+    hierarchy): no row points to itself, no chain goes round, and a database accepts the rows in
+    key order. The first row has no earlier row: it is NULL."""
+    earlier = np.maximum(env.idx, 1).astype(np.float64)
+    u = env.uniform(name)
+    if col.distribution == "power_law":
+        if abs(col.exponent - 1.0) < 1e-12:
+            x = np.exp(u * np.log(earlier + 1.0))
+        else:
+            e = 1.0 - col.exponent
+            x = np.power(1.0 + u * ((earlier + 1.0) ** e - 1.0), 1.0 / e)
+        target = x.astype(np.int64) - 1
+    else:
+        target = (u * earlier).astype(np.int64)
+    target = np.clip(target, 0, np.maximum(env.idx - 1, 0))
+    env.targets[name] = target
+    first = env.idx == 0
+    if first.any():
+        env.model.extra_nulls(env, name, first)
     values, _ = parent_values(env, col.table, env.model.referenced_column(env.table, name), target)
     return values
 

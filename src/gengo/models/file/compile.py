@@ -237,6 +237,9 @@ def _has_quality(cm: CompiledModel) -> bool:
 
 
 def _inherited_nullable(cm: CompiledModel, table: str, column: str, seen: frozenset = frozenset()) -> bool:
+    col = cm.tables[table].columns[column]
+    if isinstance(col, (s.Choice, s.Conditional, s.Constant)) and None in _listed_values(col):
+        return True
     for dep in cm.inherits_nulls.get((table, column), ()):
         col = cm.tables[table].columns[dep]
         if col.null_rate > 0 or (
@@ -253,6 +256,15 @@ def _inherited_nullable(cm: CompiledModel, table: str, column: str, seen: frozen
         rows = cm.tables[cm.tables[table].columns[column].table].rows
         return isinstance(rows, s.Each) and rows.min == 0
     return False
+
+
+def _listed_values(col: s.Choice | s.Conditional | s.Constant) -> list[Any]:
+    if isinstance(col, s.Constant):
+        return [col.value]
+    if isinstance(col, s.Choice):
+        return strategies.value_list(col.values, None)[0]
+    groups = [*col.cases.values(), *([col.default] if col.default else [])]
+    return [v for vals in groups for v in strategies.value_list(vals, None)[0]]
 
 
 def _guess_bytes(t: pa.DataType) -> float:
@@ -389,6 +401,14 @@ class _Checker:
         if isinstance(col, s.Reference):
             self.table_name((*path, "table"), col.table)
             fixed = self.cm.tables[col.table].rows
+            if col.table == t and col.null_rate == 0:
+                raise self.err(
+                    path,
+                    "a reference to its own table points to an earlier row, and the first row has none: give it "
+                    "a null_rate (the rows at the top of the hierarchy)",
+                )
+            if col.table == t and (col.unique or col.weights is not None):
+                raise self.err(path, "a reference to its own table cannot be unique or weighted")
             if col.weights is not None:
                 if not isinstance(fixed, int) or isinstance(fixed, bool):
                     raise self.err(
