@@ -5,8 +5,8 @@ per foreign key, many children to one parent: ``}o--||`` when the reference is r
 ``}o--o|`` when it may be null. Mermaid text needs nothing to produce; an image (``.svg``,
 ``.png``, ``.pdf``...) is the DOT text laid out by Graphviz's ``dot`` program.
 
-Types such as ``decimal(12,2)`` hold a comma, which Mermaid accepts in attribute types since
-10.7 (GitHub's renderer does).
+Types such as ``decimal(12,2)`` hold a comma, which Mermaid's parser accepts in an attribute
+type from version 11.16 on (11.15 and older stop at the comma; checked with mermaid.parse).
 """
 
 from __future__ import annotations
