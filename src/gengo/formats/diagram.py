@@ -79,7 +79,8 @@ def mermaid(model: Model) -> str:
         nullable = {c.name: c.nullable for c in t.columns}
         for col, parent, _ in t.foreign_keys:
             card = "}o--o|" if nullable[col] else "}o--||"
-            lines.append(f'    {_entity(t.name)} {card} {_entity(parent)} : "{col}"')
+            label = col.replace('"', "'")
+            lines.append(f'    {_entity(t.name)} {card} {_entity(parent)} : "{label}"')
     return "\n".join(lines) + "\n"
 
 
