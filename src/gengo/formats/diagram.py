@@ -50,7 +50,7 @@ def _keys(column: Column) -> str:
 
 def _entity(name: str) -> str:
     """A Mermaid entity name: as is when it is a plain word, otherwise quoted."""
-    return name if _WORD.fullmatch(name) else '"' + name.replace('"', "'") + '"'
+    return name if _WORD.fullmatch(name) else '"' + re.sub(r"[%\\\r\n\v\x08]", "_", name.replace('"', "'")) + '"'
 
 
 def _attribute(name: str) -> str:
@@ -63,7 +63,8 @@ def _attribute(name: str) -> str:
 
 def _header(model: Model) -> str:
     n_fk = sum(len(t.foreign_keys) for t in model.tables)
-    return f"{MARK}{model.name} ({len(model.tables)} tables, {n_fk} foreign keys)"
+    name = " ".join(model.name.split())  # one line, whatever a model file calls itself
+    return f"{MARK}{name} ({len(model.tables)} tables, {n_fk} foreign keys)"
 
 
 def mermaid(model: Model) -> str:
