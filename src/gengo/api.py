@@ -81,6 +81,7 @@ __all__ = [
     "check_workers",
     "ddl",
     "default_workers",
+    "diagram",
     "generate",
     "load",
     "check_model",
@@ -314,6 +315,17 @@ def ddl(
     names = parse_tables(tables)
     selected = list(select_tables(m, names)) if names else None
     return _ddl.ddl(m, _ddl.resolve_dialect(dialect), selected, schema)
+
+
+def diagram(model: str, output: str | os.PathLike | None = None, force: bool = False) -> str:
+    """The Mermaid ER diagram of ``model``; with ``output``, also written there (.svg/.png/.pdf through
+    Graphviz, .dot the DOT text, .mmd/.md the Mermaid text). ``force`` replaces a file gengo did not write."""
+    from gengo.formats import diagram as _diagram
+
+    m = resolve_model(model)
+    if output is not None:
+        _diagram.render(m, output, force)
+    return _diagram.mermaid(m)
 
 
 def check_db(url: str, schema: str | None = None) -> None:

@@ -379,6 +379,25 @@ def verify_command(directory: str, no_keys: bool, quiet: bool) -> int:
     return 1
 
 
+@cli.command("diagram")
+@click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())}.")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write FILE: .svg/.png/.pdf (needs Graphviz), .dot, or .mmd/.md (Mermaid). Default: print Mermaid.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing FILE that gengo did not write.")
+def diagram_command(model, output, force) -> None:
+    """Print the model's entity-relationship diagram (Mermaid erDiagram), or write it to a file."""
+    model = _ask(model, "--model", f"Model ({'/'.join(api.model_names())})", api.model_info)
+    text = api.diagram(model, output, force)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        out.print(_one_line(f"wrote {output}"), markup=False, soft_wrap=True)
+
+
 def _parse_int(value: str, flag: str) -> int:
     try:
         return int(str(value).strip().replace("_", ""))
