@@ -22,7 +22,7 @@ MODELS = model_names()
 # Mermaid's erDiagram lexer (packages/mermaid/src/diagrams/er/parser/erDiagram.jison): one attribute word.
 ATTRIBUTE_WORD = re.compile(r"[*A-Za-z_\u00C0-\uFFFF][A-Za-z0-9\-_\[\]().,\u00C0-\uFFFF*]*")
 ENTITY = re.compile(r'^    (\S+|"[^"]+") \{$')
-ATTRIBUTE = re.compile(r"^        (\S+) (\S+)(?: (PK|FK|PK, FK))?$")
+ATTRIBUTE = re.compile(r'^        (\S+) (\S+)(?: (PK|FK|PK, FK))?(?: "([^"]*)")?$')
 RELATION = re.compile(r'^    (\S+|"[^"]+") (\S+) (\S+|"[^"]+") : "([^"]+)"$')
 
 
@@ -50,7 +50,9 @@ def parse_mermaid(text: str) -> tuple[dict[str, list[tuple[str, str, str]]], lis
             else:
                 m = ATTRIBUTE.match(line)
                 assert m, f"not an attribute line: {line!r}"
-                entities[current].append((m[1], m[2], m[3] or ""))
+                # a type with a comma is written as its first word, the full type as the comment
+                full = m[4] if m[4] and m[4].startswith(m[1] + "(") else m[1]
+                entities[current].append((full, m[2], m[3] or ""))
         elif m := ENTITY.match(line):
             current = m[1].strip('"')
             assert current not in entities, f"{current} declared twice"
@@ -86,7 +88,8 @@ def test_mermaid_lists_every_table_column_type_and_key(name: str) -> None:
             want.append((expected_type(c.type), c.name, keys))
         assert entities[t.name] == want, t.name
         for type_word, column, _ in entities[t.name]:
-            assert ATTRIBUTE_WORD.fullmatch(type_word) and ATTRIBUTE_WORD.fullmatch(column), (type_word, column)
+            type_word = type_word.split("(")[0] if "," in type_word else type_word
+            assert "," not in type_word and ATTRIBUTE_WORD.fullmatch(type_word) and ATTRIBUTE_WORD.fullmatch(column), (type_word, column)
 
 
 @pytest.mark.parametrize("name", MODELS)

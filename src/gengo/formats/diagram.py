@@ -5,8 +5,8 @@ per foreign key, many children to one parent: ``}o--||`` when the reference is r
 ``}o--o|`` when it may be null. Mermaid text needs nothing to produce; an image (``.svg``,
 ``.png``, ``.pdf``...) is the DOT text laid out by Graphviz's ``dot`` program.
 
-Types such as ``decimal(12,2)`` hold a comma, which Mermaid's parser accepts in an attribute
-type from version 11.16 on (11.15 and older stop at the comma; checked with mermaid.parse).
+Mermaid's parser before 11.16 stops at a comma in an attribute type (checked with mermaid.parse),
+so ``decimal(12,2)`` is written as type ``decimal`` with the full type as the attribute's comment.
 """
 
 from __future__ import annotations
@@ -74,7 +74,11 @@ def mermaid(model: Model) -> str:
         lines.append(f"    {_entity(t.name)} {{")
         for c in t.columns:
             keys = _keys(c)
-            lines.append(f"        {type_name(c.type)} {_attribute(c.name)}{' ' + keys if keys else ''}")
+            # Mermaid before 11.16 rejects a comma in a type: decimal(12,2) is written as decimal
+            # with the full type as the attribute's comment.
+            full = type_name(c.type)
+            word, comment = (full.split("(")[0], f' "{full}"') if "," in full else (full, "")
+            lines.append(f"        {word} {_attribute(c.name)}{' ' + keys if keys else ''}{comment}")
         lines.append("    }")
     for t in model.tables:
         nullable = {c.name: c.nullable for c in t.columns}
