@@ -197,3 +197,23 @@ def test_fanout_state_is_a_few_integers_per_block():
 def test_fanout_rejects_bad_ranges(low, high):
     with pytest.raises(ValueError):
         rand.FanOut(rand.stream_key(1, "f"), low, high, 10)
+
+
+def test_weighted_fanout_draws_the_given_distribution_and_stays_consistent():
+    weights = (50, 20, 15, 10, 5)
+    n = 300_000
+    fan = rand.FanOut(rand.stream_key(9, "t", "fanout"), 0, 4, n, weights)
+    counts = fan.count(np.arange(n, dtype=np.int64))
+    share = np.bincount(counts, minlength=5) / n
+    expected = np.array(weights) / sum(weights)
+    assert np.abs(share - expected).max() < 5 * np.sqrt(expected * (1 - expected) / n).max()
+    assert fan.total() == counts.sum()
+    parent, position = fan.parent_of(np.arange(fan.total(), dtype=np.int64))
+    assert (np.bincount(parent, minlength=n) == counts).all()
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    probe = np.array([0, 7, 65_535, 200_001, n - 1], dtype=np.int64)
+    assert (fan.offset(probe) == first[probe]).all()
+    assert (position == np.arange(len(parent)) - first[parent]).all()
+    # The uniform case keeps its own draws (and the built-in models their bytes).
+    uniform = rand.FanOut(rand.stream_key(9, "t", "fanout"), 0, 4, n)
+    assert not (uniform.count(np.arange(100)) == counts[:100]).all()

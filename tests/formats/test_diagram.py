@@ -89,7 +89,10 @@ def test_mermaid_lists_every_table_column_type_and_key(name: str) -> None:
         assert entities[t.name] == want, t.name
         for type_word, column, _ in entities[t.name]:
             type_word = type_word.split("(")[0] if "," in type_word else type_word
-            assert "," not in type_word and ATTRIBUTE_WORD.fullmatch(type_word) and ATTRIBUTE_WORD.fullmatch(column), (type_word, column)
+            assert "," not in type_word and ATTRIBUTE_WORD.fullmatch(type_word) and ATTRIBUTE_WORD.fullmatch(column), (
+                type_word,
+                column,
+            )
 
 
 @pytest.mark.parametrize("name", MODELS)

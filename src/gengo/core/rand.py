@@ -218,9 +218,13 @@ _FAN_SCAN = 8 * FAN_BLOCK  # a look-up may always recount this many parents inst
 _FAN_MAX_SPAN = 256  # 16-bit fields: each value's probability is within a relative span / 65536 of 1 / span
 
 
-def _fan_counts(key: np.uint64, low: int, span: int, words: np.ndarray) -> np.ndarray:
-    """Counts of the 4 parents of each hash word, ``words.shape[:-1] + (4 * words.shape[-1],)`` (uint32)."""
+def _fan_counts(key: np.uint64, low: int, span: int, words: np.ndarray, lut: np.ndarray | None = None) -> np.ndarray:
+    """Counts of the 4 parents of each hash word, ``words.shape[:-1] + (4 * words.shape[-1],)`` (uint32).
+
+    ``lut``: the count for each 16-bit field (a weighted distribution); without it, uniform."""
     fields = bits(key, words).astype("<u8", copy=False).view("<u2")
+    if lut is not None:
+        return lut[fields]
     out = fields.astype(np.uint32)
     out *= span
     out >>= 16
@@ -237,9 +241,10 @@ class _Prefix:
     plan and the successive chunks of a worker extend the same arrays instead of recounting.
     """
 
-    def __init__(self, key: np.uint64, low: int, high: int) -> None:
+    def __init__(self, key: np.uint64, low: int, high: int, weights: tuple[float, ...] | None = None) -> None:
         self.key, self.low, self.span = key, low, high - low + 1
-        self.mean = (low + high) / 2
+        self.lut = count_table(low, weights) if weights is not None else None
+        self.mean = (low + high) / 2 if self.lut is None else float(self.lut.mean())
         self.coarse = np.zeros(1, dtype=np.int64)
         self.n_coarse = 1  # valid entries of coarse
         wide = (FAN_BLOCK - FAN_FINE) * high >= 1 << 16
@@ -251,7 +256,7 @@ class _Prefix:
         """(len(blocks), FAN_BLOCK) counts of every parent of the given blocks."""
         per = FAN_BLOCK // _FAN_PACK
         words = blocks.astype(np.int64)[:, None] * per + np.arange(per, dtype=np.int64)
-        return _fan_counts(self.key, self.low, self.span, words)
+        return _fan_counts(self.key, self.low, self.span, words, self.lut)
 
     def blocks(self, last: int) -> np.ndarray:
         """``coarse`` valid at least through index ``last`` (children before block ``last``)."""
@@ -331,8 +336,17 @@ _THREADS = min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity
 
 
 @functools.lru_cache(maxsize=64)
-def _prefix(key: int, low: int, high: int) -> _Prefix:
-    return _Prefix(np.uint64(key), low, high)
+def _prefix(key: int, low: int, high: int, weights: tuple[float, ...] | None = None) -> _Prefix:
+    return _Prefix(np.uint64(key), low, high, weights)
+
+
+def count_table(low: int, weights: tuple[float, ...]) -> np.ndarray:
+    """The child count for each of the 65,536 values of a 16-bit field: ``low + k`` with probability
+    ``weights[k] / sum(weights)``, each within 1 / 65536 (the field is cut at the cumulative weights)."""
+    w = np.asarray(weights, dtype=np.float64)
+    edges = np.rint(np.cumsum(w) / w.sum() * 65536).astype(np.int64)
+    fields = np.arange(65536, dtype=np.int64)
+    return (low + np.searchsorted(edges, fields, side="right")).astype(np.uint32)
 
 
 def runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -368,7 +382,8 @@ def _scan_plan(block: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 class FanOut:
-    """Children per parent, an independent uniform draw on ``low .. high`` for every parent.
+    """Children per parent, an independent draw on ``low .. high`` for every parent: uniform, or
+    with ``weights`` (one per count) any distribution on that range.
 
     A parent's count is a pure function of (key, parent index): 16 bits of the hash of
     ``parent // 4``. Children are numbered parent by parent, so a parent's first child is the
@@ -382,12 +397,16 @@ class FanOut:
     unbounded, so a table of children that does not end on a parent boundary still resolves.
     """
 
-    def __init__(self, key: np.uint64, low: int, high: int, parents: int | None = None) -> None:
+    def __init__(
+        self, key: np.uint64, low: int, high: int, parents: int | None = None, weights: tuple[float, ...] | None = None
+    ) -> None:
         if not 0 <= low <= high or high < 1 or high - low + 1 > _FAN_MAX_SPAN:
             raise ValueError(f"need 0 <= low <= high, high >= 1 and at most {_FAN_MAX_SPAN} values")
+        if weights is not None and (len(weights) != high - low + 1 or min(weights) < 0 or sum(weights) <= 0):
+            raise ValueError(f"need {high - low + 1} non-negative weights, not all zero")
         self.key = np.uint64(key)
         self.low, self.high, self.parents = low, high, parents
-        self._state = _prefix(int(self.key), low, high)
+        self._state = _prefix(int(self.key), low, high, tuple(float(x) for x in weights) if weights else None)
         self._total: int | None = None
 
     def count(self, parent: np.ndarray) -> np.ndarray:
@@ -396,6 +415,8 @@ class FanOut:
         w = bits(self.key, p >> 2)
         w >>= (p & 3).astype(np.uint64) * np.uint64(16)
         w &= np.uint64(0xFFFF)
+        if self._state.lut is not None:
+            return self._state.lut[w].astype(np.int64)
         w *= np.uint64(self.high - self.low + 1)
         w >>= np.uint64(16)
         out = w.astype(np.int64)
@@ -491,7 +512,7 @@ class FanOut:
         """(j, count of parent ``first + j``) for j in 0 .. FAN_FINE - 1 (``first`` is slot-aligned)."""
         span = self.high - self.low + 1
         for w in range(FAN_FINE // _FAN_PACK):
-            counts = _fan_counts(self.key, self.low, span, (first >> 2) + w).reshape(-1, _FAN_PACK)
+            counts = _fan_counts(self.key, self.low, span, (first >> 2) + w, self._state.lut).reshape(-1, _FAN_PACK)
             for k in range(_FAN_PACK):
                 yield w * _FAN_PACK + k, counts[:, k].astype(np.int64)
 

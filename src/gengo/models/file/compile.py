@@ -111,7 +111,8 @@ class CompiledModel:
     def fanout(self, table: str, seed: int, rows: Mapping[str, int]) -> rand.FanOut:
         each = self.tables[table].rows
         assert isinstance(each, s.Each)
-        return rand.FanOut(rand.stream_key(seed, table, "fanout"), each.min, each.max, rows[each.each])
+        weights = tuple(each.weights) if each.weights else None
+        return rand.FanOut(rand.stream_key(seed, table, "fanout"), each.min, each.max, rows[each.each], weights)
 
     def referenced_table(self, table: str, column: str) -> str:
         return self.refs[(table, column)][0]
@@ -364,6 +365,14 @@ class _Checker:
                     raise self.err((t, "rows", "max"), f"max ({r.max}) is less than min ({r.min})")
                 if r.max - r.min + 1 > 256:
                     raise self.err((t, "rows"), "at most 256 different child counts (max - min + 1 <= 256)")
+                if r.weights is not None:
+                    if len(r.weights) != r.max - r.min + 1:
+                        raise self.err(
+                            (t, "rows", "weights"),
+                            f"{len(r.weights)} weights for the {r.max - r.min + 1} counts {r.min}..{r.max}",
+                        )
+                    if min(r.weights) < 0 or sum(r.weights) <= 0:
+                        raise self.err((t, "rows", "weights"), "weights must be non-negative and not all zero")
         for t in self.cm.tables:  # cycles in the count graph
             seen = [t]
             r = self.cm.tables[t].rows

@@ -307,9 +307,12 @@ class Ratio(Strict):
 
 
 class Each(Strict):
-    each: str = Field(description="The parent table: every parent has min..max children (uniform, independent).")
+    each: str = Field(description="The parent table: every parent has min..max children, drawn independently.")
     min: int = Field(1, ge=0)
     max: int = Field(ge=1)
+    weights: list[float] | None = Field(
+        None, description="How likely each count min, min+1, ..., max is (default: equally likely)."
+    )
 
 
 Rows = Annotated[int, Field(ge=1)] | Literal["scale"] | Ratio | Each
