@@ -82,6 +82,11 @@ class Env:
         masks.append(self.extra_nulls.get(name))
         if col.null_rate > 0:
             masks.append(self.uniform(name, "null") < col.null_rate)
+        when = self.model.null_when.get((self.table, name))
+        if when is not None:  # NULL where a condition over the row holds
+            masks.append(
+                np.asarray(expressions.evaluate(when, self.value, lambda *a: None, self.n, self.null), dtype=bool)
+            )
         masks = [m for m in masks if m is not None]
         if not masks:
             return None
@@ -713,7 +718,7 @@ def expression(env: Env, name: str, col: s.Expression) -> Any:
         mean, sd = args
         return mean + sd * rand.normal(key, env.idx)
 
-    return expressions.evaluate(parsed, column, draw, env.n)
+    return expressions.evaluate(parsed, column, draw, env.n, env.null)
 
 
 def python(env: Env, name: str, col: s.Python) -> Any:

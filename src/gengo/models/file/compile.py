@@ -100,6 +100,7 @@ class CompiledModel:
     expressions: dict[tuple[str, str], expressions.Expression] = field(default_factory=dict)
     functions: dict[tuple[str, str], Any] = field(default_factory=dict)
     inherits_nulls: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    null_when: dict[tuple[str, str], expressions.Expression] = field(default_factory=dict)
     refs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # column -> (table, column)
     deps: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
 
@@ -191,7 +192,7 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
             if col.hidden:
                 continue
             ref = cm.refs.get((name, cname))
-            nullable = col.null_rate > 0 or bool(_inherited_nullable(cm, name, cname))
+            nullable = col.null_rate > 0 or col.null_when is not None or bool(_inherited_nullable(cm, name, cname))
             duplicated = tspec.quality is not None and tspec.quality.duplicates > 0  # its keys repeat too
             cols.append(
                 Column(
@@ -243,15 +244,21 @@ def _inherited_nullable(cm: CompiledModel, table: str, column: str, seen: frozen
         return True
     for dep in cm.inherits_nulls.get((table, column), ()):
         col = cm.tables[table].columns[dep]
-        if col.null_rate > 0 or (
-            (table, dep) not in seen and _inherited_nullable(cm, table, dep, seen | {(table, column)})
+        if (
+            col.null_rate > 0
+            or col.null_when is not None
+            or ((table, dep) not in seen and _inherited_nullable(cm, table, dep, seen | {(table, column)}))
         ):
             return True
     if isinstance(cm.tables[table].columns[column], s.Lookup):
         col = cm.tables[table].columns[column]
         ref_table = cm.referenced_table(table, col.via)
         target = cm.tables[ref_table].columns[col.column]
-        if target.null_rate > 0 or _inherited_nullable(cm, ref_table, col.column, seen | {(table, column)}):
+        if (
+            target.null_rate > 0
+            or target.null_when is not None
+            or _inherited_nullable(cm, ref_table, col.column, seen | {(table, column)})
+        ):
             return True
     if isinstance(cm.tables[table].columns[column], s.BelongsTo):
         rows = cm.tables[cm.tables[table].columns[column].table].rows
@@ -488,7 +495,7 @@ class _Checker:
                 raise self.err((*path, "expr"), str(e)) from None
             self.cm.expressions[(t, c)] = parsed
             local.extend(n for n in parsed.names if n != "id" or "id" in spec.columns)
-            self.cm.inherits_nulls[(t, c)] = tuple(local)
+            self.cm.inherits_nulls[(t, c)] = tuple(n for n in parsed.nulls_from if n in spec.columns)
         elif isinstance(col, s.Conditional):
             self.column_name((*path, "by"), t, col.by)
             local.append(col.by)
@@ -552,6 +559,15 @@ class _Checker:
                 raise self.err(path, "min and max must both be numbers, or both dates/timestamps")
             if col.max < col.min:
                 raise self.err((*path, "max"), f"max ({col.max}) is less than min ({col.min})")
+        if col.null_when is not None:
+            try:
+                when = expressions.parse(col.null_when, set(spec.columns) | {"id"})
+            except GengoError as e:
+                raise self.err((*path, "null_when"), str(e)) from None
+            if when.draws:
+                raise self.err((*path, "null_when"), "null_when cannot draw random numbers: use null_rate for that")
+            self.cm.null_when[(t, c)] = when
+            local.extend(n for n in when.names if n in spec.columns)
         for ref in local:
             deps.add((t, ref))
         if isinstance(col, (s.Reference, s.Parent, s.BelongsTo)):
@@ -697,7 +713,7 @@ class _Checker:
             path = (t, "columns", c)
             if col.primary_key and col.hidden:
                 raise self.err(path, "a primary key column cannot be hidden")
-            if col.primary_key and col.null_rate > 0:
+            if col.primary_key and (col.null_rate > 0 or col.null_when is not None):
                 raise self.err((*path, "null_rate"), "a primary key column cannot hold NULLs")
             if (col.unique or (col.primary_key and len(pk) == 1)) and not self.can_be_unique(t, c, col):
                 raise self.err(

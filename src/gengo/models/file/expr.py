@@ -38,6 +38,7 @@ _CMPOPS = {
     ast.GtE: (np.greater_equal, pc.greater_equal),
 }
 RANDOM_FUNCTIONS = {"randint", "rand", "normal_draw"}
+NULL_FUNCTIONS = {"is_null", "coalesce"}  # read a column's NULLs: their first argument is a column name
 
 
 def _np(x: Any) -> Any:
@@ -166,6 +167,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 DESCRIPTIONS = {
     "where(cond, a, b)": "a where cond holds, else b",
+    "is_null(column) coalesce(column, value)": "whether a column is NULL; its value, or value where NULL",
     "case(c1, v1, c2, v2, ..., default)": "the value of the first condition that holds",
     "randint(low, high)": "a uniform integer in [low, high], its own stream",
     "rand()": "a uniform number in [0, 1)",
@@ -184,6 +186,7 @@ class Expression:
     tree: ast.Expression
     names: tuple[str, ...]  # columns it reads
     draws: int  # random function calls (one stream each)
+    nulls_from: tuple[str, ...] = ()  # columns whose NULLs make the result NULL (not those it tests)
 
 
 def parse(text: str, columns: set[str]) -> Expression:
@@ -195,6 +198,7 @@ def parse(text: str, columns: set[str]) -> Expression:
     except SyntaxError as e:
         raise GengoError(f"expression '{text}' is not valid: {e.msg} at character {e.offset}") from None
     names: list[str] = []
+    tested: set[int] = set()  # ids of Name nodes whose NULLs are tested, not passed on
     draws = 0
     allowed = (
         ast.Expression,
@@ -222,8 +226,14 @@ def parse(text: str, columns: set[str]) -> Expression:
             if not isinstance(node.func, ast.Name) or node.keywords:
                 raise GengoError(f"expression '{text}': call functions by name with plain arguments")
             fname = node.func.id
-            if fname not in FUNCTIONS and fname not in RANDOM_FUNCTIONS:
-                known = sorted([*FUNCTIONS, *RANDOM_FUNCTIONS])
+            if fname in NULL_FUNCTIONS:
+                want = 1 if fname == "is_null" else 2
+                if len(node.args) != want or not isinstance(node.args[0], ast.Name):
+                    form = "is_null(column)" if fname == "is_null" else "coalesce(column, value)"
+                    raise GengoError(f"expression '{text}': write {form}")
+                tested.add(id(node.args[0]))
+            elif fname not in FUNCTIONS and fname not in RANDOM_FUNCTIONS:
+                known = sorted([*FUNCTIONS, *RANDOM_FUNCTIONS, *NULL_FUNCTIONS])
                 close = difflib.get_close_matches(fname, known, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else f"; functions are {', '.join(known)}"
                 raise GengoError(f"expression '{text}': unknown function '{fname}'{hint}")
@@ -236,16 +246,26 @@ def parse(text: str, columns: set[str]) -> Expression:
             names.append(node.id)
         elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str, bool)):
             raise GengoError(f"expression '{text}': constant {node.value!r} is not allowed")
-    return Expression(text, tree, tuple(dict.fromkeys(names)), draws)
+    passed = [
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not _is_call_name(tree, n) and id(n) not in tested
+    ]
+    return Expression(text, tree, tuple(dict.fromkeys(names)), draws, tuple(dict.fromkeys(passed)))
 
 
 def _is_call_name(tree: ast.AST, name: ast.Name) -> bool:
     return any(isinstance(n, ast.Call) and n.func is name for n in ast.walk(tree))
 
 
-def evaluate(e: Expression, column: Callable[[str], Any], draw: Callable[[int, str, tuple], Any], n: int) -> Any:
-    """Value of ``e`` for ``n`` rows; ``column(name)`` gives a column, ``draw(k, fn, args)`` random draws."""
-    value = _Evaluator(column, draw, n, iter(range(e.draws))).ev(e.tree)
+def evaluate(
+    e: Expression,
+    column: Callable[[str], Any],
+    draw: Callable[[int, str, tuple], Any],
+    n: int,
+    nulls: Callable[[str], Any] | None = None,
+) -> Any:
+    """Value of ``e`` for ``n`` rows; ``column(name)`` gives a column, ``draw(k, fn, args)`` random
+    draws, ``nulls(name)`` a column's NULL mask (or None)."""
+    value = _Evaluator(column, draw, n, iter(range(e.draws)), nulls).ev(e.tree)
     arr = value if isinstance(value, pa.Array) else np.asarray(value)
     if not isinstance(arr, pa.Array) and arr.ndim == 0:
         arr = np.full(n, arr) if not isinstance(value, str) else pa.array([value] * n, pa.string())
@@ -256,8 +276,12 @@ class _Evaluator:
     """Walks the tree. A class, not a recursive closure: a closure that refers to itself is a
     reference cycle, which kept each chunk's columns alive until the cyclic collector ran."""
 
-    def __init__(self, column: Callable[[str], Any], draw: Callable[[int, str, tuple], Any], n: int, counter) -> None:
-        self.column, self.draw, self.n, self.counter = column, draw, n, counter
+    def __init__(self, column, draw, n: int, counter, nulls=None) -> None:
+        self.column, self.draw, self.n, self.counter, self.nulls = column, draw, n, counter, nulls
+
+    def _null(self, name: str) -> np.ndarray:
+        mask = self.nulls(name) if self.nulls is not None else None
+        return np.zeros(self.n, dtype=bool) if mask is None else mask
 
     def ev(self, node: ast.AST) -> Any:
         ev, n = self.ev, self.n
@@ -301,6 +325,11 @@ class _Evaluator:
             return _where(ev(node.test), ev(node.body), ev(node.orelse))
         if isinstance(node, ast.Call):
             fname = node.func.id  # type: ignore[attr-defined]
+            if fname == "is_null":
+                return self._null(node.args[0].id)  # type: ignore[attr-defined]
+            if fname == "coalesce":
+                name = node.args[0].id  # type: ignore[attr-defined]
+                return _where(self._null(name), ev(node.args[1]), _np(self.column(name)))
             args = [ev(a) for a in node.args]
             if fname in RANDOM_FUNCTIONS:
                 return self.draw(next(self.counter), fname, tuple(args))

@@ -51,6 +51,9 @@ class ColumnBase(Strict):
     primary_key: bool = Field(False, description="Part of the table's primary key.")
     unique: bool = Field(False, description="Every value distinct (checked: the strategy must be able to).")
     null_rate: float = Field(0.0, ge=0.0, le=1.0, description="Share of rows holding NULL.")
+    null_when: str | None = Field(
+        None, description="An expression over the row: NULL where it holds (a failure reason only for failures)."
+    )
     hidden: bool = Field(False, description="Computed for other columns (templates, expressions) but not written.")
     doc: str = Field("", description="What the column holds (written into the DDL as a comment).")
     quality: ColumnQuality | None = Field(None, description="Pipeline-testing values (counted in the manifest).")
