@@ -120,15 +120,14 @@ def _needs_workers(args: list[str]) -> bool:
     return True
 
 
-def _names_model_file(args: list[str]) -> bool:
-    """Whether ``-m`` names a model file: the fork server then loads the model-file compiler too."""
+def _model_argument(args: list[str]) -> str | None:
+    """The ``-m`` value, if given: the fork server then imports only what that model needs."""
     for i, a in enumerate(args):
-        value = args[i + 1] if a in ("-m", "--model") and i + 1 < len(args) else None
+        if a in ("-m", "--model") and i + 1 < len(args):
+            return args[i + 1]
         if a.startswith("--model="):
-            value = a.partition("=")[2]
-        if value and value.lower().endswith((".yaml", ".yml", ".json")):
-            return True
-    return False
+            return a.partition("=")[2]
+    return None
 
 
 def main() -> int:
@@ -167,7 +166,7 @@ def _main() -> int:
     if _needs_workers(sys.argv[1:]):
         from gengo.engine.forkserver import prewarm
 
-        prewarm(model_files=_names_model_file(sys.argv[2:]))
+        prewarm(model=_model_argument(sys.argv[2:]))
     from gengo.cli import main as cli_main
 
     return cli_main()

@@ -28,8 +28,25 @@ import threading
 import time
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 
-PRELOAD = ["gengo.engine.preload"]
-MODEL_FILE_PRELOAD = "gengo.models.file.compile"
+PRELOAD = ["gengo.engine.preload", "gengo.models.every"]
+
+
+def preload_module(model: str | None) -> str:
+    """The module the fork server imports for ``model`` (a name, alias or model file path)."""
+    from gengo.core.errors import GengoError
+    from gengo.models import model_info
+    from gengo.models.file import looks_like_file
+
+    if model is None:
+        return "gengo.models.every"
+    if looks_like_file(model):
+        return "gengo.models.file.compile"
+    try:
+        return model_info(model).module
+    except GengoError:  # the command will say so; the server loads every model meanwhile
+        return "gengo.models.every"
+
+
 _MAIN_KEYS = ("init_main_from_path", "init_main_from_name")
 _launching = threading.Lock()
 _starting: threading.Thread | None = None
@@ -77,16 +94,16 @@ def forkserver_context() -> multiprocessing.context.BaseContext:
     return _CONTEXT
 
 
-def prewarm(workers: int | None = None, model_files: bool = False) -> None:
+def prewarm(workers: int | None = None, model: str | None = None) -> None:
     """Start the fork server in the background (once per process; nothing to do for one worker).
 
-    ``model_files``: its workers will compile a model file, so the server imports the compiler
-    (pydantic, YAML) once for all of them."""
+    ``model``: the model its workers will generate. The server imports that model's module once
+    for all of them (a model file: the compiler), not every built-in model: the financial model
+    alone brings pandas, about 60 MB in the server. Unknown: every built-in model."""
     global _starting
     if workers == 1 or _starting is not None:
         return
-    if model_files and MODEL_FILE_PRELOAD not in PRELOAD:
-        PRELOAD.append(MODEL_FILE_PRELOAD)
+    PRELOAD[1:] = [preload_module(model)]
     forkserver_context()
     # Python finds its temporary directory by creating and deleting a probe file: done here, in
     # the main thread, a quick exit (bad input) cannot cut that short and leave the file behind.

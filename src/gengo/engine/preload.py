@@ -26,7 +26,6 @@ sys.excepthook = _excepthook  # the fork server's and its workers' (forked from 
 
 from gengo.core import vocab  # noqa: E402
 from gengo.engine import spool, worker  # noqa: E402, F401
-from gengo.models import MODELS  # noqa: E402, F401 - the built-in models, imported once for every worker
 
 atexit.register(spool.remove_spools_of, os.getppid())  # workers leave with os._exit: only the server runs it
 

@@ -13,7 +13,7 @@ import datetime as dt
 import importlib
 import re
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -25,9 +25,6 @@ from gengo.core.errors import GengoError
 from gengo.models.file import expr as expressions
 from gengo.models.file import spec as s
 
-if TYPE_CHECKING:
-    from gengo.models.file.compile import CompiledModel
-
 _EPOCH_DAY = np.datetime64("1970-01-01", "D")
 _EPOCH_US = np.datetime64("1970-01-01T00:00:00", "us")
 DEFAULT_DOMAINS = {"gmail.com": 45, "yahoo.com": 15, "outlook.com": 12, "hotmail.com": 8, "icloud.com": 10}
@@ -38,7 +35,7 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 class Env:
     """Columns of ``table`` at rows ``idx`` (0-based), computed once each, on demand."""
 
-    def __init__(self, model: CompiledModel, table: str, seed: int, rows: Mapping[str, int], idx: np.ndarray):
+    def __init__(self, model: Any, table: str, seed: int, rows: Mapping[str, int], idx: np.ndarray):
         self.model, self.table, self.seed, self.rows, self.idx = model, table, seed, rows, idx
         self.spec = model.tables[table]
         self.values: dict[str, Any] = {}

@@ -9,7 +9,7 @@ same masks over every row, block by block, for the manifest: a test can count th
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -17,10 +17,7 @@ import pyarrow.compute as pc
 
 from gengo.core import rand
 from gengo.models.file import spec as s
-
-if TYPE_CHECKING:
-    from gengo.models.file.columns import Env
-    from gengo.models.file.compile import CompiledModel
+from gengo.models.file.columns import Env
 
 COUNT_BLOCK = 1 << 22
 OUT_OF_DOMAIN_TEXT = "UNKNOWN"
@@ -128,10 +125,8 @@ def _defect(env: Env, name: str, kind: str, mask: np.ndarray, arr: pa.Array) -> 
     return pc.if_else(m, bad, arr)
 
 
-def counts(cm: CompiledModel, seed: int, rows: dict[str, int]) -> dict[str, dict[str, int]]:
+def counts(cm: Any, seed: int, rows: dict[str, int]) -> dict[str, dict[str, int]]:
     """Defects per table over all of its rows, the way the chunks make them (NULL values excluded)."""
-    from gengo.models.file.columns import Env
-
     out: dict[str, dict[str, int]] = {}
     for table, tspec in cm.tables.items():
         q = tspec.quality
