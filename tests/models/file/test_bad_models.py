@@ -526,3 +526,106 @@ def test_json_model_file_works(tmp_path):
     header, first = (out / "t.csv").read_text().splitlines()[:2]
     assert header == "id,v,tag"
     assert first.startswith("1,")
+
+
+# --- values that compile but cannot be generated ----------------------------------------------
+# What these should do: refuse at compile time with file:line, or fail at generation with a
+# GengoError; never write garbage, raise another exception or take unbounded memory.
+
+GEN_BUGS = [
+    (
+        "nan-into-int64",
+        "v: {strategy: normal, mean: .nan, sd: 1, type: int64}",
+        "NaN cast to int64 is written as -9223372036854775808 (no error)",
+    ),
+    (
+        "division-by-zero-into-decimal",
+        "v: {strategy: expr, expr: 'id / 0', type: 'decimal(12,2)'}",
+        "inf cast to decimal is written as -92233720368547758.08: the fit check takes abs() of INT64_MIN, which "
+        "overflows and stays negative",
+    ),
+    (
+        "overflow-into-decimal",
+        "v: {strategy: lognormal, median: 1e300, sigma: 50, type: 'decimal(12,2)'}",
+        "same as division-by-zero-into-decimal",
+    ),
+    (
+        "sequence-wraps-around",
+        "v: {strategy: sequence, start: 9223372036854775000, step: 1000}",
+        "int64 overflow wraps to negative values silently",
+    ),
+    (
+        "uniform-full-int64-range",
+        "v: {strategy: uniform, min: -9223372036854775808, max: 9223372036854775807}",
+        "OverflowError (not a GengoError) from rand.integers",
+    ),
+    (
+        "template-wide-decimals",
+        "v: {strategy: template, template: '{id:.20f}'}",
+        "OverflowError (not a GengoError) in the :.Nf format",
+    ),
+    (
+        "empty-concat",
+        "v: {strategy: expr, expr: 'concat()'}",
+        "AssertionError 't.v: 0 values for 100 rows' from Table.generate",
+    ),
+    (
+        "normal-min-above-max",
+        "v: {strategy: normal, mean: 0, sd: 1, min: 5, max: 1}",
+        "min > max accepted (uniform refuses it): every value is max",
+    ),
+    (
+        "geometric-min-above-max",
+        "v: {strategy: geometric, p: 0.5, min: 5, max: 1}",
+        "min > max accepted: every value is max",
+    ),
+    (
+        "nan-weight",
+        "v: {strategy: choice, values: {a: .nan, b: 1}}",
+        "a NaN weight is accepted and every row gets 'a'",
+    ),
+    (
+        "poisson-huge-mean",
+        "v: {strategy: poisson, mean: 1e9}",
+        "accepted; generation builds a table of mean + 12 sqrt(mean) probabilities with a Python loop: mean 1e9 "
+        "ran out of memory (killed), 1e6 takes 0.4 s per chunk",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("column", "reason"),
+    [pytest.param(c, r, id=i, marks=pytest.mark.xfail(strict=True, reason=r)) for i, c, r in GEN_BUGS],
+)
+def test_values_that_cannot_be_generated_are_refused(column, reason):
+    """Compiling refuses the column (file:line), or the first rows fail with one GengoError line."""
+    import numpy as np
+
+    from gengo.core.errors import GengoError
+    from gengo.models.file import load_model_text
+
+    text = one(column)
+    try:
+        model = load_model_text(text, "m.yaml")
+    except GengoError as e:
+        assert str(e).startswith("m.yaml:7:"), str(e)
+        return
+    if "poisson" in column:  # do not generate: it takes memory without bound
+        pytest.fail("accepted")
+    rows = model.row_counts(100, 1)
+    with pytest.raises(GengoError):
+        model.tables[0].generate(1, rows, np.arange(100, dtype=np.int64))
+
+
+@pytest.mark.xfail(
+    strict=True, reason="a control character gives a two-line message with PyYAML's '<unicode string>', no line"
+)
+def test_control_character(tmp_path):
+    case = Case("control", "model: x\ntables:\x1f\n", ("not allowed",), line=2)
+    file = write(tmp_path, case)
+    from gengo.core.errors import GengoError
+    from gengo.models.file import load_model_file
+
+    with pytest.raises(GengoError) as e:
+        load_model_file(str(file))
+    assert "\n" not in str(e.value) and str(e.value).startswith(f"{file}:2:"), str(e.value)
