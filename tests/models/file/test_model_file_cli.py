@@ -212,5 +212,5 @@ def test_csv_workers_and_chunks_give_the_same_bytes(shop, tmp_path):
 )
 def test_rows_pinning_every_scaled_table_with_a_size_ends(shop):
     pins = ["--rows=orders=3734", "--rows=customers=373", "--rows=products=93"]
-    r = run_gengo("plan", "-m", str(shop), "-s", "1MB", "-f", "csv", "--seed", "1", *pins, timeout=20)
+    r = run_gengo("plan", "-m", str(shop), "-s", "1MB", "-f", "csv", "--seed", "1", *pins, timeout=10)
     assert r.returncode in (0, 1) and "Traceback" not in r.stderr
