@@ -111,8 +111,9 @@ class Model:
     bytes_per_scale: Mapping[str, float] = field(default_factory=lambda: {"csv": 500.0})
     notes: tuple[str, ...] = field(default_factory=tuple)
     # Recomputes the counts that follow from other tables (fan-outs) once ``--rows`` has
-    # overridden some; None means overrides can only steer the scale.
-    derive: Callable[[dict[str, int], int], dict[str, int]] | None = None
+    # overridden some: derive(rows, seed, pinned=names overridden); None means overrides can only
+    # steer the scale.
+    derive: Callable[..., dict[str, int]] | None = None
     # One line about a plan's row counts worth printing (e.g. the TPC-DS scale factor).
     describe: Callable[[Mapping[str, int]], str] | None = None
     # A model read from a file: its path, text and SHA-256 (the text travels to workers and into

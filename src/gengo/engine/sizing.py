@@ -173,7 +173,7 @@ def _counts(model: Model, scale: int, seed: int, pins: Mapping[str, int]) -> dic
     rows = model.row_counts(scale, seed)
     if pins and model.derive is not None:
         rows.update(pins)
-        rows.update(model.derive(rows, seed))
+        rows.update(model.derive(rows, seed, pinned=tuple(pins)))
     return rows
 
 
@@ -321,7 +321,17 @@ def _solve(model: Model, est: Mapping[str, TableEstimate], target: int, pins: Ma
     step = max(1, hi // 64)
     if size(hi) < target:
         while size(hi) < target and hi < MAX_SCALE:
+            before = size(hi)
             lo, hi, step = hi, min(MAX_SCALE, hi + step), step * 2
+            if pins and size(hi) == before and size(min(MAX_SCALE, hi * 2)) == before:
+                # --rows holds every table that grows: no scale reaches the target (and a search
+                # up to MAX_SCALE would count fan-outs over trillions of parents)
+                fixed = " ".join(f"{name}={n}" for name, n in pins.items())
+                raise GengoError(
+                    f"--rows {fixed} fixes every table that grows with the size: the dataset is about "
+                    f"{before / 1e6:,.2f} MB whatever --size says ({target / 1e6:,.2f} MB); leave out --size "
+                    "or some of the --rows"
+                )
     else:
         while lo > 1 and size(lo) >= target:
             hi, lo, step = lo, max(1, lo - step), step * 2

@@ -101,7 +101,9 @@ def ordered_tables(model: Model, names: Sequence[str] | None = None) -> tuple[Ta
         for t in wanted:
             if t.name in placed:
                 continue
-            parents = {p for _, p, _ in t.foreign_keys if p in selected and p != t.name}
+            # A nullable reference does not order the tables: its cycle is broken by its NULLs.
+            nullable = {c.name for c in t.columns if c.nullable}
+            parents = {p for col, p, _ in t.foreign_keys if p in selected and p != t.name and col not in nullable}
             if parents <= placed:
                 done.append(t)
                 placed.add(t.name)

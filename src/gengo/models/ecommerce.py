@@ -603,7 +603,7 @@ def _items(ctx: ChunkContext) -> dict:
     }
 
 
-def derive(rows: dict[str, int], seed: int) -> dict[str, int]:
+def derive(rows: dict[str, int], seed: int, pinned: tuple[str, ...] = ()) -> dict[str, int]:
     """Counts that follow from others: addresses from customers, items from orders."""
     return {
         ADDRESSES: address_fanout(seed, rows[CUSTOMERS]).total(),

@@ -835,7 +835,7 @@ def _prices(ctx: ChunkContext) -> dict:
     }
 
 
-def derive(rows: dict[str, int], seed: int) -> dict[str, int]:
+def derive(rows: dict[str, int], seed: int, pinned: tuple[str, ...] = ()) -> dict[str, int]:
     """Price rows follow from companies: one row per company and session of its exchange."""
     _check(rows[COMPANIES])
     return {EXCHANGES: len(_EXCHANGES), PRICES: _price_rows(rows[COMPANIES])[1]}

@@ -80,18 +80,9 @@ def mutate(doc: Any, path: tuple, how: str, new: Any) -> Any:
     return doc
 
 
-# Known bugs of the model language, each pinned by an xfail test in test_bad_models.py; the fuzz
+# Known bugs of the model language (none today), each pinned by an xfail test in test_bad_models.py; the fuzz
 # passes over them so that it keeps looking for new ones.
-KNOWN = {
-    "a date-like scalar that is no date: ValueError from PyYAML (test_bad_models invalid-date)": lambda e: (
-        isinstance(e, ValueError)
-        and not isinstance(e, GengoError)
-        and ("must be in" in str(e) or "out of range" in str(e))
-    ),
-    "a control character: a two-line message (test_bad_models control-character)": lambda e: (
-        isinstance(e, GengoError) and "special characters are not allowed" in str(e)
-    ),
-}
+KNOWN: dict = {}
 
 
 def known(e: BaseException) -> bool:

@@ -92,7 +92,7 @@ def test_every_strategy_has_an_example():
 
 
 def test_every_function_and_type_is_listed():
-    for fn in [*expr.FUNCTIONS, *expr.RANDOM_FUNCTIONS]:
+    for fn in [*expr.FUNCTIONS, *expr.RANDOM_FUNCTIONS, *expr.NULL_FUNCTIONS]:
         assert f"`{fn}(" in GUIDE, fn
     types = GUIDE.split("## Types")[1].split("##")[0]
     for t in _TYPE_NAMES:

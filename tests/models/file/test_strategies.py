@@ -423,21 +423,11 @@ def test_the_seed_changes_the_data():
     assert np.array_equal(a["v"], one_table("v: {strategy: normal, mean: 0, sd: 1}", n=100, seed=1)["v"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="'{{word}}' is not a literal '{word}': the placeholder pattern finds '{word}' inside it and refuses "
-    "an unknown column 'word' ('{{' works only when no plain word sits between the braces)",
-)
 def test_template_literal_braces():
     c = one_table('j: {strategy: template, template: "{{\\"n\\": {id}}} {{word}}"}', n=3)
     assert list(c["j"]) == ['{"n": 1} {word}', '{"n": 2} {word}', '{"n": 3} {word}']
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a lookup through a NULL reference gives the value of the row the hidden target points to, and the "
-    "column is declared NOT NULL (inherits_nulls is set for templates and expressions, not for lookups)",
-)
 def test_lookup_through_a_null_reference_is_null():
     model = model_of(
         """\

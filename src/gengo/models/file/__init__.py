@@ -79,6 +79,12 @@ def validate(src: Any) -> Any:
     from gengo.models.file import spec as s
 
     data = src.data
+    if isinstance(data, dict) and isinstance(data.get("checks"), list):
+        for i, check in enumerate(data["checks"]):
+            try:
+                s.CheckSpec.model_validate(check)
+            except ValidationError as e:
+                raise _first_error(src, e, ("checks", i)) from None
     if not isinstance(data, dict):
         raise src.error((), "a model file is a mapping with 'model' and 'tables'")
     _known_keys(src, (), data, s.ModelFile)
@@ -125,6 +131,10 @@ def validate(src: Any) -> Any:
                     f"table '{tname}', column '{cname}': unknown strategy '{strategy}'; {hint}",
                 )
             _known_keys(src, cpath, col, s.STRATEGIES[strategy], f"strategy '{strategy}'")
+            try:  # against its own strategy's class: a broken option is named, at its own line
+                s.STRATEGIES[strategy].model_validate(col)
+            except ValidationError as e:
+                raise _first_error(src, e, cpath) from None
             new_cols[cname] = col
         tables[tname] = {**table, "columns": new_cols}
     data["tables"] = tables
@@ -165,6 +175,8 @@ def _known_keys(src: Any, path: tuple, data: dict, cls: Any, what: str | None = 
 
 
 def _check_rows(src: Any, path: tuple, rows: Any) -> None:
+    from pydantic import ValidationError
+
     from gengo.models.file import spec as s
 
     form = "rows is a whole number, 'scale', {per: TABLE, ratio: R} or {each: TABLE, min: A, max: B}"
@@ -179,18 +191,20 @@ def _check_rows(src: Any, path: tuple, rows: Any) -> None:
             raise src.error(path, f"rows '{rows}' is not understood; {form}")
         return
     if isinstance(rows, dict):
-        if "per" in rows:
-            _known_keys(src, path, rows, s.Ratio, "rows")
-            return
-        if "each" in rows:
-            _known_keys(src, path, rows, s.Each, "rows")
-            return
+        for key, cls in (("per", s.Ratio), ("each", s.Each)):
+            if key in rows:
+                _known_keys(src, path, rows, cls, "rows")
+                try:
+                    cls.model_validate(rows)
+                except ValidationError as e:
+                    raise _first_error(src, e, path) from None
+                return
     raise src.error(path, form)
 
 
-def _first_error(src: Any, e: Any) -> GengoError:
+def _first_error(src: Any, e: Any, prefix: tuple = ()) -> GengoError:
     err = e.errors()[0]
-    loc = tuple(err["loc"])
+    loc = (*prefix, *err["loc"])
     # Drop union branch names pydantic inserts ("Ratio", "int", the strategy tag...).
     path: list = []
     node = src.data
@@ -229,6 +243,17 @@ def json_schema() -> dict:
     from gengo.models.file import spec as s
 
     doc = s.ModelFile.model_json_schema()
+    # A key column may leave out its strategy ({primary_key: true} is a sequence): the loader
+    # accepts it, so the schema must too.
+    key_only = {
+        "type": "object",
+        "properties": {"primary_key": {"const": True}},
+        "required": ["primary_key"],
+        "not": {"required": ["strategy"]},
+        "description": "A key column without a strategy: a sequence 1, 2, 3...",
+    }
+    columns = doc["$defs"]["TableSpec"]["properties"]["columns"]["additionalProperties"]
+    columns["anyOf"] = [*columns["anyOf"], key_only]
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["title"] = "gengo model file"
     return doc

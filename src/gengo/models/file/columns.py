@@ -29,7 +29,7 @@ _EPOCH_DAY = np.datetime64("1970-01-01", "D")
 _EPOCH_US = np.datetime64("1970-01-01T00:00:00", "us")
 DEFAULT_DOMAINS = {"gmail.com": 45, "yahoo.com": 15, "outlook.com": 12, "hotmail.com": 8, "icloud.com": 10}
 ADDRESS_COUNTRIES = {"US": 0, "CA": 1, "QC": 2, "GB": 3, "AU": 4}  # groups of vocab.address_pools()
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")  # {{ and }} are literal braces
 
 
 class Env:
@@ -131,6 +131,9 @@ def _clip(x: np.ndarray, col: Any) -> np.ndarray:
 
 
 def sequence(env: Env, name: str, col: s.Sequence) -> np.ndarray:
+    last = col.start + (env.rows_of(env.table) - 1) * col.step  # Python integers: no wrap-around
+    if not (col.start >= -(1 << 63) and last < 1 << 63):
+        raise GengoError(f"{env.table}.{name}: the sequence reaches {last}, beyond 64-bit integers")
     return col.start + env.idx * col.step
 
 
@@ -209,8 +212,12 @@ def geometric(env: Env, name: str, col: s.Geometric) -> np.ndarray:
 
 
 def poisson(env: Env, name: str, col: s.Poisson) -> np.ndarray:
-    # Inverse CDF on a table of the distribution up to far in the tail: vectorised, exact.
+    # Inverse CDF on a table of the distribution up to far in the tail: vectorised, exact. A large
+    # mean takes the normal approximation instead (its skew is below 0.02 from mean 2,500 on).
     lam = float(col.mean)
+    if lam > 2500:
+        x = np.rint(lam + np.sqrt(lam) * rand.normal(env.key(name), env.idx))
+        return _clip(np.maximum(x, 0), col).astype(np.int64)
     top = int(lam + 12 * np.sqrt(lam) + 12)
     k = np.arange(top + 1)
     from math import lgamma
@@ -519,6 +526,8 @@ def template_parts(text: str) -> list[tuple[str, str | None, str | None, tuple[s
     out = []
     last = 0
     for m in PLACEHOLDER.finditer(text):
+        if m.group(1) is None:  # {{ or }}: a literal brace
+            continue
         body = m.group(1)
         name, _, filt = body.partition("|")
         name, _, fmt = name.partition(":")
@@ -553,6 +562,13 @@ def template(env: Env, name: str, col: s.Template) -> pa.Array:
     if not any(isinstance(p, pa.Array) for p in pieces):
         return pa.array(["".join(pieces)] * env.n, pa.string())
     return join(*pieces)
+
+
+def supported_format(fmt: str) -> bool:
+    """``0N`` (zero padding to N characters, N <= 30) or ``.Nf`` (N decimals, N <= 12)."""
+    if fmt.startswith("0") and fmt[1:].isdigit():
+        return int(fmt[1:]) <= 30
+    return fmt.startswith(".") and fmt.endswith("f") and fmt[1:-1].isdigit() and int(fmt[1:-1]) <= 12
 
 
 def _formatted(value: Any, fmt: str | None) -> pa.Array:
@@ -688,8 +704,9 @@ def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
 def lookup(env: Env, name: str, col: s.Lookup) -> Any:
     table = env.model.referenced_table(env.table, col.via)
     values, nulls = parent_values(env, table, col.column, env.target(col.via))
-    if nulls is not None:
-        env.model.extra_nulls(env, name, nulls)
+    for mask in (nulls, env.null(col.via)):  # NULL where the parent's value is, or where there is no parent
+        if mask is not None:
+            env.model.extra_nulls(env, name, mask)
     return values
 
 

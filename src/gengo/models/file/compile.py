@@ -151,18 +151,29 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
         return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
     v = np.asarray(value)
     if pa.types.is_decimal(t):
-        units = np.rint(v.astype(np.float64) * 10**t.scale).astype(np.int64)
-        if len(units) and np.abs(units).max() >= 10**t.precision:
-            raise GengoError(f"{where}: a value ({np.abs(units).max() / 10**t.scale:g}) does not fit {t}")
+        scaled = v.astype(np.float64) * 10**t.scale
+        bad = ~np.isfinite(scaled) | (np.abs(scaled) >= min(10.0**t.precision, 2.0**63))
+        if nulls is not None:
+            bad &= ~nulls
+        if bad.any():
+            raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
+        units = np.rint(np.where(np.isfinite(scaled), scaled, 0)).astype(np.int64)
         arr = decimal_from_units(units, t.precision, t.scale)
         return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
     if pa.types.is_integer(t):
+        info = np.iinfo(t.to_pandas_dtype())
         if v.dtype.kind == "f":
             v = np.rint(v)
-        info = np.iinfo(t.to_pandas_dtype())
-        if len(v) and (v.min() < info.min or v.max() > info.max):
-            raise GengoError(f"{where}: a value ({v.max() if v.max() > info.max else v.min()}) does not fit {t}")
-        v = v.astype(np.int64)
+            bad = ~np.isfinite(v) | (v < info.min) | (v >= -float(info.min))
+        elif v.dtype.kind in "iu":
+            bad = (v < info.min) | (v > info.max)
+        else:
+            bad = np.zeros(len(v), dtype=bool)
+        if nulls is not None:
+            bad &= ~nulls
+        if bad.any():
+            raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
+        v = np.where(np.isfinite(v), v, 0).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
     elif pa.types.is_floating(t):
         v = v.astype(np.float64)
     elif pa.types.is_date(t):
@@ -251,6 +262,14 @@ def _inherited_nullable(cm: CompiledModel, table: str, column: str, seen: frozen
         ):
             return True
     if isinstance(cm.tables[table].columns[column], s.Lookup):
+        via_name = cm.tables[table].columns[column].via
+        via = cm.tables[table].columns[via_name]
+        if (
+            via.null_rate > 0
+            or via.null_when is not None
+            or ((table, via_name) not in seen and _inherited_nullable(cm, table, via_name, seen | {(table, column)}))
+        ):
+            return True
         col = cm.tables[table].columns[column]
         ref_table = cm.referenced_table(table, col.via)
         target = cm.tables[ref_table].columns[col.column]
@@ -321,12 +340,17 @@ class _RowCounts:
                 rows[t] = self.cm.fanout(t, seed, rows).total()
         return {t: rows[t] for t in self.cm.tables}
 
-    def derive(self, rows: dict[str, int], seed: int) -> dict[str, int]:
+    def derive(self, rows: dict[str, int], seed: int, pinned: tuple[str, ...] = ()) -> dict[str, int]:
+        """Counts that follow from others, parents first: ratio tables follow their (maybe
+        overridden) table unless ``--rows`` pinned them; fan-outs always follow their parents."""
         out = dict(rows)
         for t in self.order:
-            if isinstance(self.cm.tables[t].rows, s.Each):
+            r = self.cm.tables[t].rows
+            if isinstance(r, s.Each):
                 out[t] = self.cm.fanout(t, seed, out).total()
-        return {t: out[t] for t in self.order if isinstance(self.cm.tables[t].rows, s.Each)}
+            elif isinstance(r, s.Ratio) and t not in pinned:
+                out[t] = max(1, round(out[r.per] * r.ratio))
+        return {t: out[t] for t in self.order if isinstance(self.cm.tables[t].rows, (s.Each, s.Ratio))}
 
 
 class _Checker:
@@ -378,7 +402,7 @@ class _Checker:
                             (t, "rows", "weights"),
                             f"{len(r.weights)} weights for the {r.max - r.min + 1} counts {r.min}..{r.max}",
                         )
-                    if min(r.weights) < 0 or sum(r.weights) <= 0:
+                    if not np.isfinite(r.weights).all() or min(r.weights) < 0 or sum(r.weights) <= 0:
                         raise self.err((t, "rows", "weights"), "weights must be non-negative and not all zero")
         for t in self.cm.tables:  # cycles in the count graph
             seen = [t]
@@ -434,7 +458,7 @@ class _Checker:
                     raise self.err(
                         (*path, "weights"), f"{len(col.weights)} weights for the {fixed} rows of '{col.table}'"
                     )
-                if min(col.weights) < 0 or sum(col.weights) <= 0:
+                if not np.isfinite(col.weights).all() or min(col.weights) < 0 or sum(col.weights) <= 0:
                     raise self.err((*path, "weights"), "weights must be non-negative and not all zero")
             self.cm.refs[(t, c)] = (col.table, self.key_of((*path, "column"), col.table, col.column))
         elif isinstance(col, (s.Parent, s.Position)):
@@ -481,6 +505,12 @@ class _Checker:
                 if ref != "id" or "id" in spec.columns:
                     self.column_name((*path, "template"), t, ref)
                     local.append(ref)
+                if _fmt is not None and not strategies.supported_format(_fmt):
+                    raise self.err(
+                        (*path, "template"),
+                        f"format ':{_fmt}' is not supported: :0N pads whole numbers with zeros (N up to 30), "
+                        ":.Nf writes N decimals (N up to 12)",
+                    )
                 for f in filters:
                     if f not in strategies._FILTERS:
                         raise self.err(
@@ -540,6 +570,9 @@ class _Checker:
                     strategies.moment(getattr(col, what))
                 except GengoError as e:
                     raise self.err((*path, what), str(e)) from None
+            start, end = (strategies.moment(x).astype("datetime64[s]") for x in (col.start, col.end))
+            if end <= start:
+                raise self.err((*path, "end"), f"end ({col.end}) must be after start ({col.start})")
         if isinstance(col, (s.Choice, s.Conditional)):
             groups = (
                 [col.values]
@@ -548,17 +581,42 @@ class _Checker:
             )
             for vals in groups:
                 items, w = strategies.value_list(vals, getattr(col, "weights", None))
+                if not np.isfinite(w).all():
+                    raise self.err(path, "weights must be finite numbers")
                 if not items:
                     raise self.err(path, "needs at least one value")
                 if len(w) != len(items):
                     raise self.err((*path, "weights"), f"{len(items)} values but {len(w)} weights")
                 if (w < 0).any() or w.sum() <= 0:
                     raise self.err(path, "weights must be non-negative and not all zero")
-        if isinstance(col, s.Uniform) and not (strategies.is_moment(col.min) or strategies.is_moment(col.max)):
-            if not isinstance(col.min, (int, float)) or not isinstance(col.max, (int, float)):
+        if isinstance(col, s.Uniform):
+            moments = [strategies.is_moment(col.min), strategies.is_moment(col.max)]
+            numbers = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in (col.min, col.max)]
+            if not (all(moments) or all(numbers)):
                 raise self.err(path, "min and max must both be numbers, or both dates/timestamps")
-            if col.max < col.min:
+            lo, hi = (
+                (strategies.moment(col.min).astype("datetime64[s]"), strategies.moment(col.max).astype("datetime64[s]"))
+                if all(moments)
+                else (col.min, col.max)
+            )
+            if hi < lo:
                 raise self.err((*path, "max"), f"max ({col.max}) is less than min ({col.min})")
+            if all(numbers) and not all(np.isfinite([col.min, col.max])):
+                raise self.err(path, "min and max must be finite numbers")
+            if all(numbers) and isinstance(col.min, int) and isinstance(col.max, int) and col.max - col.min >= 1 << 62:
+                raise self.err(path, "the range is too wide for uniform whole numbers (at most 2**62 values)")
+        if isinstance(col, (s.Normal, s.LogNormal, s.Exponential, s.Geometric, s.Poisson)):
+            numbers = [v for v in vars(col).values() if isinstance(v, float)]
+            if not all(np.isfinite(numbers)):
+                raise self.err(path, "parameters must be finite numbers")
+            if col.min is not None and col.max is not None and col.min > col.max:
+                raise self.err((*path, "max"), f"max ({col.max}) is less than min ({col.min})")
+        if isinstance(col, s.Poisson) and col.mean > 1e12:
+            raise self.err((*path, "mean"), "mean must be at most 1e12")
+        for what in ("weights", "hours", "weekdays"):
+            w = getattr(col, what, None)
+            if w is not None and not np.isfinite(np.asarray(w, dtype=np.float64)).all():
+                raise self.err((*path, what), "weights must be finite numbers")
         if col.null_when is not None:
             try:
                 when = expressions.parse(col.null_when, set(spec.columns) | {"id"})

@@ -232,6 +232,8 @@ def parse(text: str, columns: set[str]) -> Expression:
                     form = "is_null(column)" if fname == "is_null" else "coalesce(column, value)"
                     raise GengoError(f"expression '{text}': write {form}")
                 tested.add(id(node.args[0]))
+            elif fname == "concat" and not node.args:
+                raise GengoError(f"expression '{text}': concat() needs at least one argument")
             elif fname not in FUNCTIONS and fname not in RANDOM_FUNCTIONS:
                 known = sorted([*FUNCTIONS, *RANDOM_FUNCTIONS, *NULL_FUNCTIONS])
                 close = difflib.get_close_matches(fname, known, n=1)

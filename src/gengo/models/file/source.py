@@ -56,8 +56,14 @@ def read_source(name: str, text: str) -> Source:
         mark = e.problem_mark or e.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         raise GengoError(f"{where}: not valid YAML: {e.problem or e.context}") from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow: its line from the offset
+        line = text.count("\n", 0, e.position) + 1
+        column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
+        raise GengoError(
+            f"{name}:{line}:{column}: not valid YAML: character {e.character!r} is not allowed ({e.reason})"
+        ) from None
     except yaml.YAMLError as e:
-        raise GengoError(f"{name}: not valid YAML: {e}") from None
+        raise GengoError(f"{name}: not valid YAML: {' '.join(str(e).split())}") from None
     except RecursionError:
         raise GengoError(f"{name}: nested more than {MAX_DEPTH} levels deep") from None
     if not nodes or nodes[0] is None:
@@ -83,11 +89,16 @@ def _refuse_tags(src: Source, root: Any) -> None:
         node = stack.pop()
         seen += 1
         if seen > MAX_NODES:  # aliases can make the graph far larger than the text
-            raise src.error((), f"more than {MAX_NODES} values (anchors and aliases expand to too much)")
-        if node.tag not in _PLAIN_TAGS:
             mark = node.start_mark
             raise GengoError(
-                f"{src.name}:{mark.line + 1}:{mark.column + 1}: YAML tags (here {node.tag!r}) "
+                f"{src.name}:{mark.line + 1}:{mark.column + 1}: more than {MAX_NODES} values "
+                "(anchors and aliases expand to too much)"
+            )
+        if node.tag not in _PLAIN_TAGS:
+            mark = node.start_mark
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise GengoError(
+                f"{src.name}:{mark.line + 1}:{mark.column + 1}: YAML tags (here {tag!r}) "
                 "are not allowed in a model file"
             )
         if isinstance(node, yaml.MappingNode):
@@ -132,7 +143,13 @@ def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int])
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(src, item, (*path, i), depth + 1, counter) for i, item in enumerate(node.value)]
-    return yaml.SafeLoader("").construct_object(node)
+    try:
+        return yaml.SafeLoader("").construct_object(node)
+    except ValueError as e:  # a date-like scalar that is no date (2020-13-01)
+        mark = node.start_mark
+        raise GengoError(
+            f"{src.name}:{mark.line + 1}:{mark.column + 1}: '{node.value}' is not a valid value: {e}"
+        ) from None
 
 
 def to_json(data: Any) -> str:
