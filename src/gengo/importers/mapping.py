@@ -264,6 +264,8 @@ class Mapper:
             self.key[where] = "sequence"
         elif ti.kind == "uuid" or (ti.kind == "string" and (ti.length or 36) >= 36 and _has(_snake(c), "uuid|guid")):
             self.key[where] = "uuid"
+        elif ti.kind == "string" and _has(_snake(c), "email|e_mail|email_address") and (ti.length or 99) >= EMAIL_MAX:
+            self.key[where] = "email"  # unique by construction (the row id is part of it)
         elif ti.kind == "string":
             self.key[where] = "code"
         else:
@@ -518,11 +520,14 @@ class Mapper:
             spec = {"strategy": "uuid"}
         elif key == "code":
             spec = self.code(t, c.name, ti, unique=True)
+        elif key == "email":
+            spec = self.email_spec(t, c.name)
+            col.guessed = "an email address (unique with the row id)"
         else:
             spec = self.value_strategy(t, c, ti, stats, col)
         if where in self.pk:
             spec["primary_key"] = True
-        if where in self.unique and spec["strategy"] not in ("sequence", "uuid", "parent", "position"):
+        if where in self.unique and spec["strategy"] not in ("sequence", "uuid", "email", "parent", "position"):
             spec["unique"] = True
         if where in getattr(self, "key_notes", {}):
             col.notes.append(self.key_notes[where])
