@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -176,6 +176,15 @@ class Mapper:
             for c in t.columns:
                 self.types[(t.name, c.name)] = classify(c.type, schema.dialect, f"{t.name}.{c.name}", c.enum)
         self._drop_foreign_keys()
+        for t in schema.tables:  # CHECK (length(c) <= n) bounds text like varchar(n)
+            for check in t.checks:
+                for part in _conjuncts(check):
+                    got = _simple_check(part)
+                    if got is not None and got[1] == "maxlen" and t.column(got[0]) is not None:
+                        ti = self.types[(t.name, got[0])]
+                        if ti.kind == "string":
+                            n = got[2] if ti.length is None else min(ti.length, got[2])
+                            self.types[(t.name, got[0])] = replace(ti, length=max(n, 1))
 
     def _drop_foreign_keys(self) -> None:
         """Foreign keys to tables that were not read (another schema) cannot be generated: dropped, noted."""
@@ -215,6 +224,8 @@ class Mapper:
     def map(self) -> Mapped:
         self.scale = self.scale_table()
         self.plan_keys()
+        while self.scale in self.each:  # the fact table's rows are children: its parent grows with --size
+            self.scale = self.each[self.scale][0]
         self.plan_references()
         self.check_required_cycles()
         out = [self.map_table(t) for t in self.schema.tables]
@@ -279,8 +290,6 @@ class Mapper:
 
     def try_each(self, t: SourceTable, pk: list[str], fk_cols: set[str]) -> bool:
         """(parent key, position) keys: the table's rows are children of the parent's (rows: each)."""
-        if t.name == self.scale:
-            return False
         for fk in t.foreign_keys:
             if len(fk.columns) != 1 or fk.columns[0] not in pk or fk.table == t.name:
                 continue
@@ -428,6 +437,9 @@ class Mapper:
                     skipped.append(part.sql(self.schema.dialect))
                     continue
                 ti = self.types[(t.name, got[0])]
+                if got[1] == "maxlen":  # applied to the column's type (length) in __init__
+                    self.counts["checks"] += 1
+                    continue
                 for col, op, value in _expand(got):
                     bound = out.setdefault(col, [None, None, None])
                     if op == "in":
@@ -798,7 +810,7 @@ class Mapper:
         if _has(s, "flag") and (n is None or n >= 1):
             candidates.append(("choice", lambda: {"strategy": "choice", "values": ["Y", "N"]}, "a Y/N flag"))
         if _KEYISH.search(s) or _has(s, "sku|ref|reference|login|username|user_name"):
-            candidates.append(("code", lambda: self.code(t, name, ti, unique=False), "a code from the row number"))
+            candidates.append(("code", lambda: self.digits(name, min(n or 10, 10)), "a code (digits)"))
         for _, make, why in candidates:
             mark = len(self.current.helpers)
             spec = make()
@@ -1084,6 +1096,11 @@ def _simple_check(e: exp.Expression) -> tuple[str, str, Any] | None:
     for cls, op in _OPS.items():
         if isinstance(e, cls):
             left, right = _unwrap(e.this), _unwrap(e.expression)
+            if isinstance(left, exp.Length) and isinstance(_unwrap(left.this), exp.Column) and op in ("<", "<="):
+                n = _literal(right)  # length(c) <= n: what SQLite writes for varchar(n), which it does not enforce
+                if isinstance(n, int):
+                    return _unwrap(left.this).name, "maxlen", n - (op == "<")
+                return None
             if isinstance(right, exp.Any):  # PostgreSQL writes IN as = ANY (ARRAY[...])
                 arr = _unwrap(right.this)
                 if op == "=" and isinstance(left, exp.Column) and isinstance(arr, exp.Array):
