@@ -408,3 +408,39 @@ def test_sources_are_opened_read_only(tmp_path):
     init(str(src), tmp_path / "m.yaml", "--stats")
     assert src.read_bytes() == before
     assert not re.search(r"-journal|-wal", " ".join(p.name for p in tmp_path.iterdir()))
+
+
+def test_pg_dump_ddl_one_to_one_and_association_tables(tmp_path):
+    """Keys added by ALTER TABLE ONLY (pg_dump's way); a 1:1 table has at most one row per parent."""
+    ddl = tmp_path / "dump.sql"
+    ddl.write_text(
+        """
+        SET statement_timeout = 0;
+        CREATE TABLE public.users (id integer NOT NULL, email character varying(100));
+        CREATE TABLE public.profiles (user_id integer NOT NULL, bio text);
+        CREATE TABLE public.roles (id integer NOT NULL, name character varying(20) NOT NULL);
+        CREATE TABLE public.user_roles (user_id integer NOT NULL, role_id integer NOT NULL);
+        ALTER TABLE ONLY public.users ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+        ALTER TABLE ONLY public.users ADD CONSTRAINT users_email_key UNIQUE (email);
+        ALTER TABLE ONLY public.profiles ADD CONSTRAINT profiles_pkey PRIMARY KEY (user_id);
+        ALTER TABLE ONLY public.roles ADD CONSTRAINT roles_pkey PRIMARY KEY (id);
+        ALTER TABLE ONLY public.user_roles ADD CONSTRAINT user_roles_pkey PRIMARY KEY (user_id, role_id);
+        ALTER TABLE ONLY public.profiles ADD CONSTRAINT p_u FOREIGN KEY (user_id) REFERENCES public.users(id);
+        ALTER TABLE ONLY public.user_roles ADD CONSTRAINT ur_u FOREIGN KEY (user_id) REFERENCES public.users(id);
+        ALTER TABLE ONLY public.user_roles ADD CONSTRAINT ur_r FOREIGN KEY (role_id) REFERENCES public.roles(id);
+        CREATE INDEX ur_idx ON public.user_roles USING btree (role_id);
+        """
+    )
+    model = tmp_path / "m.yaml"
+    summary = init(str(ddl), model)
+    assert "3 foreign keys" in summary and "skipped: CREATE INDEX, SET" in summary
+    spec = yaml.safe_load(model.read_text())["tables"]
+    assert spec["profiles"]["columns"]["user_id"]["unique"] is True
+    assert spec["profiles"]["rows"]["ratio"] <= spec["users"]["rows"]["ratio"] < 1  # the extension follows users
+    assert spec["users"]["columns"]["email"]["strategy"] == "email"
+    out = generate(model, tmp_path / "out", fmt="parquet")  # verify: keys unique, references resolve
+    con = duckdb.connect()
+    profiles, users = (
+        con.execute(f"SELECT count(*) FROM '{out}/{t}.parquet'").fetchone()[0] for t in ("profiles", "users")
+    )
+    assert 0 < profiles <= users

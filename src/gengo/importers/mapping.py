@@ -947,10 +947,10 @@ class Mapper:
                     p = fk.table
                     if p == t or t in self.each or p in self.each:
                         continue
-                    if p == self.scale and ratio[t] > 1.0:
-                        ratio[t], changed = 1.0, True
-                    elif p != self.scale and ratio[p] < ratio[t]:
-                        ratio[p], changed = ratio[t], True
+                    if t == self.scale and ratio[p] < 1.0:  # the fact table draws each parent once at most
+                        ratio[p], changed = 1.0, True
+                    elif t != self.scale and ratio[t] > ratio[p]:  # one row per parent at most (1:1)
+                        ratio[t], changed = ratio[p], True
             if not changed:
                 break
         for ot in out:
