@@ -435,3 +435,26 @@ def models() -> list[ModelInfo]:
     from gengo.models import CATALOG
 
     return list(CATALOG)
+
+
+def init(
+    source: str,
+    output: str | os.PathLike,
+    dialect: str | None = None,
+    schema: str | None = None,
+    stats: bool = False,
+    sample_rows: int | None = None,
+    force: bool = False,
+) -> list[str]:
+    """Import a schema (a DDL file, postgresql:// URL, SQLite or DuckDB file) into a model file at
+    ``output``; returns the summary lines. An existing ``output`` is kept unless ``force``. The source
+    is only read: its catalog, plus statistics with ``stats`` and up to ``sample_rows`` rows per table."""
+    from gengo.importers import import_schema
+
+    path = os.fspath(output)
+    if os.path.exists(path) and not force:
+        raise GengoError(f"{path} already exists; use --force to replace it")
+    imported = import_schema(source, path, dialect, schema, stats, sample_rows)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(imported.text)
+    return imported.summary

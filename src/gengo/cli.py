@@ -624,5 +624,27 @@ def _main(argv: list[str] | None) -> int:
     return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
 
 
+@cli.command("init")
+@click.option(
+    "--from", "source", required=True, metavar="SOURCE", help="A DDL file, postgresql://URL, SQLite or DuckDB file."
+)
+@click.option("-o", "--output", required=True, metavar="FILE", help="The model file to write (e.g. model.yaml).")
+@click.option(
+    "--dialect", metavar="D", help="SQL dialect of a DDL file: postgres (default), mysql, sqlite, duckdb, ..."
+)
+@click.option("--schema", "db_schema", metavar="NAME", help="Schema to read (PostgreSQL: public, DuckDB: main).")
+@click.option("--stats", is_flag=True, help="Also read catalog statistics: row counts, null fractions, common values.")
+@click.option("--sample-rows", metavar="N", help="Also read up to N rows per table (off unless given).")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def init_command(source, output, dialect, db_schema, stats, sample_rows, force) -> None:
+    """Write a model file from an existing schema: tables, types, keys, references, checks."""
+    sample = _parse_int(sample_rows, "--sample-rows") if sample_rows is not None else None
+    for line in api.init(source, output, dialect, db_schema, stats, sample, force):
+        out.print(line, markup=False, soft_wrap=True, highlight=False)
+    out.print(
+        _one_line(f"wrote {output}; next: gengo gen -m {output} -s 0.1 -f parquet -o out"), markup=False, soft_wrap=True
+    )
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -109,8 +109,16 @@ def ordered_tables(model: Model, names: Sequence[str] | None = None) -> tuple[Ta
                 placed.add(t.name)
                 progressed = True
                 break  # restart: keep model order among the tables that are ready
-        if not progressed:
-            raise GengoError(f"model {model.name}: foreign keys form a cycle")
+        if not progressed:  # a cycle: a table whose pending parents are all behind nullable keys goes first
+            for t in wanted:
+                nullable = {c.name for c in t.columns if c.nullable}
+                pending = {(c, p) for c, p, _ in t.foreign_keys if p in selected and p != t.name and p not in placed}
+                if t.name not in placed and all(c in nullable for c, _ in pending):
+                    done.append(t)
+                    placed.add(t.name)
+                    break
+            else:
+                raise GengoError(f"model {model.name}: foreign keys form a cycle")
     return tuple(done)
 
 
@@ -164,6 +172,7 @@ def create_tables(
     ordered = ordered_tables(model, tables)
     names = [t.name for t in ordered]
     out = []
+    created: set[str] = set()
     for t in ordered:
         fks, notes = foreign_keys(model, t, names)
         constraints = []
@@ -177,7 +186,17 @@ def create_tables(
                 "(checked by gengo verify)"
                 for fk in own
             ]
-            constraints = ([pk] if pk else []) + [fk.clause(schema) for fk in fks if fk.parent != t.name]
+            # A key to a table created later (a cycle through a nullable key) cannot be declared inline.
+            later = [fk for fk in fks if fk.parent != t.name and fk.parent not in created]
+            notes += [
+                f"{t.name}.{', '.join(fk.columns)} -> {fk.parent}: a reference to a table created later (a cycle), "
+                "no FOREIGN KEY (checked by gengo verify)"
+                for fk in later
+            ]
+            constraints = ([pk] if pk else []) + [
+                fk.clause(schema) for fk in fks if fk.parent != t.name and fk not in later
+            ]
+        created.add(t.name)
         out.append(_create(t, dialect, schema, constraints, notes))
     return out
 
