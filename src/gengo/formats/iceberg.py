@@ -145,7 +145,7 @@ class IcebergFormat(ParquetFormat):
         ns = str(recorded.get("namespace") or manifest.get("model"))
         iceberg = catalog.load_table((ns, table))
         root = self._url(out, "")
-        listed = [task.file.file_path for task in iceberg.scan().plan_files()]
+        listed = iceberg.inspect.files().column("file_path").to_pylist()  # a scan would skip empty files
         names = [p[len(root) :].lstrip("/") if p.startswith(root) else p for p in listed]
         return names, _dataset(out, [n for n in names if "://" not in n])
 
