@@ -8,8 +8,8 @@ loaded on first use, so that the command line can start its worker processes fir
 from gengo._version import __version__
 from gengo.core.errors import GengoError
 
-__all__ = ["GengoError", "Summary", "__version__", "generate", "plan", "prepare", "run", "verify"]
-_API = ("Summary", "generate", "plan", "prepare", "run", "verify")
+__all__ = ["GengoError", "Summary", "__version__", "generate", "plan", "prepare", "run", "stream", "verify"]
+_API = ("Summary", "generate", "plan", "prepare", "run", "stream", "verify")
 
 
 def __getattr__(name: str):

@@ -35,7 +35,7 @@ err = Console(stderr=True, highlight=False)
 SIZE_HELP = "Target size of the written files in GB (1 GB = 10^9 bytes), or with a unit: 500MB, 2GiB."
 FORMAT_HELP = (
     "Output format: csv, json (JSON Lines; alias jsonl), parquet, duckdb (one database file), "
-    "postgres (with --db: load a PostgreSQL server)."
+    "postgres (with --db: load a PostgreSQL server), delta (Delta Lake tables), iceberg (Iceberg tables)."
 )
 
 
@@ -145,10 +145,22 @@ def _numbers(seed, chunk_rows, row_group_size) -> tuple[int | None, int | None, 
     is_flag=True,
     help="Finish an interrupted run in the output directory (same options; its seed if --seed is not given).",
 )
+@click.option(
+    "--stdout",
+    "to_stdout",
+    is_flag=True,
+    help="Write one table (--tables T) to standard output: -f csv, json or arrow (an Arrow IPC stream).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the plan (tables, rows, estimated bytes) and write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("--db", metavar="URL", help="Load into PostgreSQL, not files: postgresql://user@host:port/database.")
-@click.option("--schema", "db_schema", metavar="NAME", help="PostgreSQL schema for --db (default: the model name).")
+@click.option(
+    "--schema",
+    "db_schema",
+    metavar="NAME",
+    help="PostgreSQL schema for --db, Iceberg namespace (default: the model name).",
+)
+@click.option("--catalog", metavar="URI", help="-f iceberg: sqlite:///..., postgresql://... or a REST catalog URL.")
 @click.option("--keep-partial", is_flag=True, help="With --db: keep the schema if the load fails (default: drop it).")
 @click.option("--connections", metavar="N", help="With --db: COPY streams at once (default: half the CPUs, 1 to 4).")
 @click.option("--parts", metavar="N", help="Partitioned output: at most N files per table, <table>/part-00000.<ext>...")
@@ -177,10 +189,12 @@ def gen(
     workers,
     force,
     resume,
+    to_stdout,
     dry_run,
     quiet,
     db,
     db_schema,
+    catalog,
     keep_partial,
     connections,
     parts,
@@ -194,6 +208,9 @@ def gen(
     each table is a directory of part files written by the workers.
     """
     engine = api.check_engine(engine, scheduler)
+    if to_stdout:
+        _to_stdout(model, size, fmt, seed, rows, tables, compression, chunk_rows, output, workers, db, parts, part_size)
+        return
     api.check_parts(parts, part_size)  # checked before planning: a typo fails fast
     if db and (parts or part_size or engine != "local"):
         raise GengoError("--db loads into PostgreSQL: --parts, --part-size and --engine apply to file output")
@@ -201,9 +218,10 @@ def gen(
     if not dry_run and engine == "local":
         api.prewarm(workers_value)
     started = time.perf_counter()
-    fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume)
+    fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume, catalog)
     numbers = _numbers(seed, chunk_rows, row_group_size)
     model, size, fmt, pins = _ask_dataset(model, size, fmt, rows)
+    lake = db is None and (catalog is not None or db_schema is not None)
     if engine == "dask" and not dry_run:  # a scheduler that does not answer fails before planning too
         api.check_scheduler(scheduler)
     if db and not dry_run:  # connection and schema checked before the (slower) planning
@@ -216,6 +234,7 @@ def gen(
         recorded = api.resume_seed(output)
         numbers = (recorded, *numbers[1:])
     plan = api.plan(model, size, fmt, numbers[0], numbers[1], pins, tables, compression, numbers[2], workers_value)
+    plan = api.table_format(plan, catalog, db_schema) if lake else plan
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:
@@ -233,6 +252,30 @@ def gen(
         with _ProgressReporter(run.plan) as progress:
             summary = run.execute(progress)
     _print_summary(summary, time.perf_counter() - started)
+    registered = run.plan.fmt.identity(run.plan) if run.plan.fmt.table_format else None
+    if registered:  # where the tables are registered (a catalog inside the output is a path there)
+        where = registered["catalog"]
+        where = Path(summary.output) / where if "://" not in where and not isinstance(summary.output, str) else where
+        out.print(f"{summary.format} catalog: {where}; namespace: {registered['namespace']}", soft_wrap=True)
+
+
+def _to_stdout(model, size, fmt, seed, rows, tables, compression, chunk_rows, output, workers, db, parts, part_size):
+    """gen --stdout: one table of the dataset (as -s/--rows plan it whole) in key order on standard output."""
+    if output or db or parts or part_size:
+        raise GengoError("--stdout writes to standard output: leave out --output, --db, --parts and --part-size")
+    arrow = (fmt or "").strip().lower() in ("arrow", "ipc")
+    if not model:
+        raise GengoError("missing option --model")
+    if not fmt or not arrow and api.resolve_format(fmt).name not in ("csv", "json"):
+        raise GengoError("--stdout needs -f csv, json or arrow")
+    seed_value, chunk_value, _ = _numbers(seed, chunk_rows, None)
+    if not tables or "," in tables:
+        raise GengoError("--stdout writes one table: give --tables with one table name")
+    n = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
+    plan = api.plan(
+        model or "", size, "parquet" if arrow else fmt, seed_value, chunk_value, rows, None, compression, None, n
+    )
+    api.write_stdout(plan, tables, sys.stdout.buffer, n, arrow)
 
 
 def _print_parts(plan, engine: str, scheduler: str | None, workers: int | None) -> None:
@@ -247,15 +290,20 @@ def _print_parts(plan, engine: str, scheduler: str | None, workers: int | None) 
     out.print(f"{count} part files ({how}), <table>/part-NNNNN; engine: {where}", soft_wrap=True)
 
 
-def _database_options(fmt, db, db_schema, keep_partial, connections, output, resume):
+def _database_options(fmt, db, db_schema, keep_partial, connections, output, resume, catalog=None):
     """Check the --db options against the others; with --db the format is postgres."""
     named = api.resolve_format(fmt).name if fmt else None
+    if catalog is not None and (db is not None or named != "iceberg"):
+        raise GengoError("--catalog applies to -f iceberg only")
     if db is None:
         if named == "postgres":
             raise GengoError("--format postgres needs --db postgresql://user@host:port/database")
-        for flag, value in (("--schema", db_schema), ("--keep-partial", keep_partial), ("--connections", connections)):
+        table_schema = named == "iceberg"  # --schema: the Iceberg namespace
+        for flag, value in (("--schema", db_schema and not table_schema), ("--keep-partial", keep_partial)):
             if value:
-                raise GengoError(f"{flag} applies to --db only")
+                raise GengoError(f"{flag} applies to --db{' or -f iceberg' if flag == '--schema' else ''} only")
+        if connections:
+            raise GengoError("--connections applies to --db only")
         return fmt
     if named not in (None, "postgres"):
         raise GengoError(f"--db loads into PostgreSQL: leave out --format {fmt} (or use --format postgres)")

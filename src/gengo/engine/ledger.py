@@ -102,6 +102,9 @@ def identity(p: Plan) -> dict:
     }
     if p.partitioning is not None:
         doc.update(layout="parts", parts=p.partitioning.parts, part_bytes=p.partitioning.part_bytes)
+    table_format = p.fmt.identity(p) if p.fmt.table_format else None
+    if table_format is not None:  # where the tables are registered (an Iceberg catalog, its namespace)
+        doc["table_format"] = table_format
     if p.model.file is not None:  # the checksum makes a resume with an edited model file refuse
         doc["model_file"] = {"path": p.model.file.path, "sha256": p.model.file.sha256}
     return doc

@@ -31,8 +31,8 @@ from gengo.formats.storage import Output, is_url
 
 
 def wants_parts(p: Plan, output: str | os.PathLike, engine: str) -> bool:
-    """Parts when asked for, and wherever workers must write their own files (Dask, URLs)."""
-    return p.partitioning is not None or is_url(output) or engine == "dask"
+    """Parts when asked for, wherever workers must write their own files (Dask, URLs), and for table formats."""
+    return p.partitioning is not None or is_url(output) or engine == "dask" or p.fmt.table_format
 
 
 def with_parts(p: Plan) -> Plan:
@@ -71,6 +71,7 @@ class Run:
         self.out = Output.of(output, storage_options)
         self.ledger = Ledger(plan, self.out)
         self.prior: PriorRun | None = self.ledger.check(force, resume)
+        plan.fmt.check_tables(self.out, plan, force, resume)  # a catalog, existing tables: before any write
         self.resume = resume
         self.cluster = None
         if self.engine == "dask":  # connect before touching the output: a bad address changes nothing
@@ -104,12 +105,17 @@ class Run:
             ledger.start(kept)
             tuning.release_free_memory()  # planning's samples: ~100 MB this process no longer needs
             p.fmt.begin_run(self.out.path, p)  # a database: create it and its tables
+            p.fmt.prepare_tables(self.out, p)  # a table format: an earlier run's commits go first
             if p.partitioning is None:
                 tables = self._write_tables(kept, progress)
                 parts: tuple[PartResult, ...] = ()
             else:
                 parts = self._write_parts(kept, progress, started)
                 tables = tuple(_table_result(self.out, t.name, parts, time.perf_counter() - started) for t in p.tables)
+                files: dict[str, list[str]] = {}
+                for r in parts:
+                    files.setdefault(r.table, []).append(r.name)
+                p.fmt.commit_tables(self.out, p, files)  # once every part is complete: readers never see half
             p.fmt.end_run(self.out.path, p)
             ledger.finish()
         except BaseException as exc:

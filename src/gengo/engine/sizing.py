@@ -278,7 +278,7 @@ def _calibrate(
     if not math.isfinite(target_bytes) or target_bytes <= 0:
         raise ValueError("target size must be positive")
     applies = options.compression is None and not pins and set(tables) == set(model.table_names)
-    known = model.bytes_per_scale.get(fmt.name) if applies else None
+    known = model.bytes_per_scale.get(getattr(fmt, "sized_as", None) or fmt.name) if applies else None
     scale = max(1, round(target_bytes / (known or model.bytes_per_scale["csv"])))
     cache: dict[tuple[str, int, int], TableEstimate] = {}
 

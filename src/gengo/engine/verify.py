@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 from gengo.core.errors import GengoError
 from gengo.core.schema import Model, Table
 from gengo.engine.ledger import MANIFEST, PROGRESS
-from gengo.formats import checksum
+from gengo.formats import FORMATS, checksum
 from gengo.formats.base import TEMP_SUFFIX
 from gengo.formats.ddl import column_type, quote
 from gengo.formats.duckdb import import_duckdb
@@ -251,7 +251,7 @@ def verify(
                 _fail(report, mine, f"{readable[0]}: cannot be opened by DuckDB: {_short(exc)}")
                 return report
         else:
-            reader = _DuckReader(out, fmt) if engine == "duckdb" else _ArrowReader(out, fmt)
+            reader = _DuckReader(out, fmt, doc) if engine == "duckdb" else _ArrowReader(out, fmt, doc)
         try:
             _check_data(report, model, reader, files, expected, by_table, database)
         finally:
@@ -428,19 +428,41 @@ def _duck_connect(database: str = ":memory:", read_only: bool = False):
     return import_duckdb().connect(database, read_only=read_only, config={"autoinstall_known_extensions": False})
 
 
+def _table_format(fmt: str):
+    found = FORMATS.get(fmt)
+    return found if found is not None and found.table_format else None
+
+
+def _through_log(lake, out: Output, doc: dict, table: Table, names: list[str]):
+    """A table format's table read as its log or metadata says (a pyarrow dataset), which must list
+    exactly the parts the manifest records."""
+    listed, dataset = lake.read_table(out, table.name, doc)
+    if sorted(listed) != sorted(names):
+        odd = sorted(set(listed) ^ set(names))
+        raise ValueError(
+            f"its {lake.name} log lists {len(listed)} files, the manifest {len(names)} ({odd[0] if odd else 'twice'})"
+        )
+    return dataset
+
+
 class _DuckReader(_Reader):
     """Views over the files; DuckDB streams them and spills to disk for the joins."""
 
-    def __init__(self, out: Output, fmt: str) -> None:
+    def __init__(self, out: Output, fmt: str, doc: dict | None = None) -> None:
         self.con = _duck_connect()
         self.out = out
         self.fmt = fmt
+        self.doc = doc or {}
+        self.lake = _table_format(fmt)
         if out.remote:
             self.con.register_filesystem(out.fs[0])  # DuckDB reads the URLs through fsspec
 
     def load(self, table: Table, names: list[str], columns: list[str]) -> int:
         files = "[" + ", ".join(_lit(self.out.join(n)) for n in names) + "]"
-        if self.fmt == "parquet":
+        if self.lake is not None:  # through the table's log: DuckDB scans the pyarrow dataset (by its name here)
+            table_dataset = _through_log(self.lake, self.out, self.doc, table, names)  # noqa: F841
+            src = "table_dataset"
+        elif self.fmt == "parquet":
             src = f"read_parquet({files})"
         else:
             # Every column with its declared type, so the file is parsed exactly as written.
@@ -497,13 +519,18 @@ class _DatabaseReader(_DuckReader):
 class _ArrowReader(_Reader):
     """Only the key columns, read into memory with pyarrow."""
 
-    def __init__(self, out: Output, fmt: str) -> None:
+    def __init__(self, out: Output, fmt: str, doc: dict | None = None) -> None:
         self.out = out
         self.fmt = fmt
+        self.doc = doc or {}
+        self.lake = _table_format(fmt)
         self.tables: dict[str, pa.Table] = {}
 
     def load(self, table: Table, names: list[str], columns: list[str]) -> int:
-        data = pa.concat_tables([self._read(table, n, columns) for n in names])
+        if self.lake is not None:
+            data = _through_log(self.lake, self.out, self.doc, table, names).to_table(columns=columns)
+        else:
+            data = pa.concat_tables([self._read(table, n, columns) for n in names])
         self.tables[table.name] = data
         return data.num_rows
 

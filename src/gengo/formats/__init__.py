@@ -14,13 +14,15 @@ import difflib
 from gengo.core.errors import GengoError
 from gengo.formats.base import Format, Sink
 from gengo.formats.csv import CSV
+from gengo.formats.delta import DELTA
 from gengo.formats.duckdb import DUCKDB
+from gengo.formats.iceberg import ICEBERG
 from gengo.formats.jsonl import JSONL
 from gengo.formats.options import WriteOptions
 from gengo.formats.parquet import PARQUET
 from gengo.formats.postgres import POSTGRES
 
-FORMATS: dict[str, Format] = {f.name: f for f in (CSV, JSONL, PARQUET, DUCKDB, POSTGRES)}
+FORMATS: dict[str, Format] = {f.name: f for f in (CSV, JSONL, PARQUET, DUCKDB, POSTGRES, DELTA, ICEBERG)}
 _ALIASES = {
     "csv": "csv",
     "json": "json",
@@ -32,6 +34,9 @@ _ALIASES = {
     "postgres": "postgres",
     "postgresql": "postgres",
     "pg": "postgres",
+    "delta": "delta",
+    "deltalake": "delta",
+    "iceberg": "iceberg",
 }
 
 
@@ -46,7 +51,7 @@ def resolve_format(name: str) -> Format:
         hint = f"did you mean '{_ALIASES[close[0]]}'? " if close else ""
         raise GengoError(
             f"unknown format '{name}': {hint}"
-            "choose csv, json (JSON Lines, alias jsonl), parquet, duckdb, postgres (--db)"
+            "choose csv, json (JSON Lines, alias jsonl), parquet, duckdb, postgres (--db), delta, iceberg"
         )
     return FORMATS[_ALIASES[key]]
 

@@ -48,6 +48,8 @@ class Format(Protocol):
     server: bool  # writes to a server, not into an output directory
     spooled: bool  # workers may hand payload bytes over through spool files
     partitioned: bool  # can be written as <table>/part-NNNNN.<ext> files, also to object stores
+    table_format: bool  # always parts, registered as one table (a Delta log, an Iceberg catalog) once all exist
+    sized_as: str | None  # the format whose measured bytes per scale start the sizing (same bytes)
 
     def suffix(self, codec: str) -> str:
         """File name suffix for ``codec`` (``.gz``, ``.zst``) after the extension."""
@@ -94,6 +96,29 @@ class Format(Protocol):
         """After a failure or an interrupt; must not raise."""
         ...
 
+    # Table formats (``table_format``): the parts are plain data files, then one commit per table.
+    # ``out`` is a ``formats.storage.Output`` (a local directory or an fsspec URL).
+
+    def check_tables(self, out: Any, plan: Any, force: bool, resume: bool) -> None:
+        """Before anything is written: refuse what the run could not commit (a catalog, existing tables)."""
+        ...
+
+    def prepare_tables(self, out: Any, plan: Any) -> None:
+        """Before the first part: remove what an earlier run committed, so no table claims missing files."""
+        ...
+
+    def commit_tables(self, out: Any, plan: Any, files: dict[str, list[str]]) -> None:
+        """Once every part is complete: register each table's files (names relative to ``out``)."""
+        ...
+
+    def identity(self, plan: Any) -> dict | None:
+        """Settings of the table format that the manifest records (and a resume must match)."""
+        ...
+
+    def read_table(self, out: Any, table: str, manifest: dict) -> tuple[list[str], Any]:
+        """For verify: the files the table's log lists (relative to ``out``) and a pyarrow dataset over it."""
+        ...
+
 
 class FormatBase:
     """Defaults for ``Format``: a plain file format without run-level steps."""
@@ -106,6 +131,8 @@ class FormatBase:
     server = False
     spooled = False
     partitioned = False
+    table_format = False
+    sized_as: str | None = None
 
     def suffix(self, codec: str) -> str:
         return ""
@@ -129,6 +156,21 @@ class FormatBase:
 
     def abort_run(self, out: Path, plan: Any) -> None:
         pass
+
+    def check_tables(self, out: Any, plan: Any, force: bool, resume: bool) -> None:
+        pass
+
+    def prepare_tables(self, out: Any, plan: Any) -> None:
+        pass
+
+    def commit_tables(self, out: Any, plan: Any, files: dict[str, list[str]]) -> None:
+        pass
+
+    def identity(self, plan: Any) -> dict | None:
+        return None
+
+    def read_table(self, out: Any, table: str, manifest: dict) -> tuple[list[str], Any]:
+        raise NotImplementedError(f"{self.name} tables are read as files")
 
 
 def temp_path(path: Path) -> Path:

@@ -1,0 +1,163 @@
+"""Apache Iceberg: each table an Iceberg table under ``<out>/<table>/``, registered in a catalog.
+
+The data files are gengo's Parquet parts (the ``-f parquet --parts`` bytes). Once all are
+complete, each table is created in the catalog (``pyiceberg``) with the model's schema and the
+parts are added as they are (``Table.add_files`` reads their footers for the statistics and maps
+columns by name; nothing is rewritten). The catalog is a SQL catalog in a SQLite file inside the
+output directory (``catalog.db``) unless ``catalog`` names another (``sqlite:///...``,
+``postgresql://...`` or a REST catalog's ``http(s)://`` URL); the namespace is the model's name
+unless ``namespace`` is given. Tables an earlier run registered are dropped before the first part
+is written (with ``force`` or ``resume``; otherwise an existing table is refused), so an
+interrupted run leaves no table that claims files it lacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from gengo.core.errors import GengoError
+from gengo.formats.delta import remove_tree
+from gengo.formats.parquet import ParquetFormat
+
+DEFAULT_CATALOG = "catalog.db"  # inside the output directory
+METADATA = "metadata"  # <table>/metadata/: pyiceberg's metadata and manifest files
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def import_pyiceberg():
+    try:
+        import pyiceberg.catalog
+    except ImportError:
+        raise GengoError("-f iceberg needs pyiceberg: pip install 'gengo-datagen[iceberg]'") from None
+    return pyiceberg.catalog
+
+
+def _hide_password(uri: str) -> str:
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", uri)
+
+
+def _short(exc: BaseException) -> str:
+    lines = [line for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+    text = " ".join(lines[0].split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+@dataclass(frozen=True)
+class IcebergFormat(ParquetFormat):
+    catalog: str | None = None  # a catalog URI; None: a SQLite catalog in the output directory
+    namespace: str | None = None  # None: the model's name
+
+    name = "iceberg"
+    table_format = True
+    sized_as = "parquet"
+
+    def configured(self, catalog: str | None, namespace: str | None) -> IcebergFormat:
+        """This format writing into ``catalog`` and ``namespace`` (checked, nothing connected)."""
+        if namespace is not None and not _NAME.match(namespace):
+            raise GengoError(f"invalid namespace '{namespace}': use letters, digits and _ (not first a digit)")
+        if catalog is not None and not re.match(r"^(sqlite|postgresql[+a-z0-9]*|https?)://", catalog):
+            raise GengoError(
+                f"invalid --catalog '{_hide_password(catalog)}': give sqlite:///path, postgresql://... or a REST "
+                "catalog's http(s):// URL"
+            )
+        return IcebergFormat(catalog, namespace)
+
+    def namespace_for(self, plan: Any) -> str:
+        return self.namespace or plan.model.name
+
+    def identity(self, plan: Any) -> dict:
+        where = _hide_password(self.catalog) if self.catalog else DEFAULT_CATALOG
+        return {"catalog": where, "namespace": self.namespace_for(plan)}
+
+    def open_catalog(self, out: Any, uri: str | None = None) -> Any:
+        """The catalog (SQL or REST) a run or verify uses; a one-line error if it cannot be reached."""
+        catalogs = import_pyiceberg()
+        uri = uri or self.catalog
+        properties = {"uri": uri}
+        if uri is None:
+            if out.remote:
+                raise GengoError("-f iceberg to a URL needs --catalog URI (the default SQLite catalog is a local file)")
+            properties = {"uri": f"sqlite:///{out.path / DEFAULT_CATALOG}", "type": "sql"}
+        if properties["uri"].startswith(("sqlite", "postgresql")):
+            properties.update(type="sql", warehouse=out.root if out.remote else f"file://{out.path}")
+        try:
+            return catalogs.load_catalog("gengo", **properties)
+        except Exception as exc:
+            shown = _hide_password(properties["uri"])
+            raise GengoError(f"cannot reach Iceberg catalog '{shown}': {_short(exc)}") from exc
+
+    def check_tables(self, out: Any, plan: Any, force: bool, resume: bool) -> None:
+        import_pyiceberg()
+        if self.catalog is None:
+            if out.remote:
+                self.open_catalog(out)  # the one-line refusal
+            return  # created with the output directory, which is empty or gengo's (the ledger checked)
+        catalog = self.open_catalog(out)
+        ns = self.namespace_for(plan)
+        if force or resume:
+            return
+        try:
+            found = [t.name for t in plan.tables if catalog.table_exists((ns, t.name))]
+        except Exception as exc:
+            raise GengoError(f"cannot read Iceberg catalog '{_hide_password(self.catalog)}': {_short(exc)}") from exc
+        if found:
+            raise GengoError(f"Iceberg table {ns}.{found[0]} exists in the catalog; use --force to replace it")
+
+    def prepare_tables(self, out: Any, plan: Any) -> None:
+        catalog = self.open_catalog(out)
+        ns = self.namespace_for(plan)
+        for t in plan.model.tables:
+            with contextlib.suppress(Exception):  # NoSuchTableError, or no such namespace yet
+                catalog.drop_table((ns, t.name))
+            remove_tree(out, f"{t.name}/{METADATA}")
+
+    def commit_tables(self, out: Any, plan: Any, files: dict[str, list[str]]) -> None:
+        catalog = self.open_catalog(out)
+        ns = self.namespace_for(plan)
+        try:
+            catalog.create_namespace_if_not_exists(ns)
+        except Exception as exc:
+            raise GengoError(f"cannot create Iceberg namespace {ns}: {_short(exc)}") from exc
+        schemas = {t.name: t.schema for t in plan.model.tables}
+        for t in plan.tables:
+            with contextlib.suppress(Exception):  # a resumed run's earlier commit: registered again, once
+                catalog.drop_table((ns, t.name))
+            remove_tree(out, f"{t.name}/{METADATA}")
+            try:
+                table = catalog.create_table((ns, t.name), schema=schemas[t.name], location=self._url(out, t.name))
+                table.add_files([self._url(out, name) for name in sorted(files.get(t.name, []))])
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    catalog.drop_table((ns, t.name))
+                raise GengoError(f"cannot commit Iceberg table {ns}.{t.name}: {_short(exc)}") from exc
+
+    @staticmethod
+    def _url(out: Any, relative: str) -> str:
+        return out.join(relative) if out.remote else f"file://{out.path / relative}"
+
+    def read_table(self, out: Any, table: str, manifest: dict) -> tuple[list[str], Any]:
+        recorded = manifest.get("table_format") if isinstance(manifest.get("table_format"), dict) else {}
+        where = recorded.get("catalog")
+        catalog = self.open_catalog(out, None if where in (None, DEFAULT_CATALOG) else str(where))
+        ns = str(recorded.get("namespace") or manifest.get("model"))
+        iceberg = catalog.load_table((ns, table))
+        root = self._url(out, "")
+        listed = iceberg.inspect.files().column("file_path").to_pylist()  # a scan would skip empty files
+        names = [p[len(root) :].lstrip("/") if p.startswith(root) else p for p in listed]
+        return names, _dataset(out, [n for n in names if "://" not in n])
+
+
+def _dataset(out: Any, names: list[str]) -> Any:
+    """The listed files as one pyarrow dataset (the files the metadata lists, nothing else)."""
+    import pyarrow.dataset as ds
+
+    if out.remote:
+        fs, _ = out.fs
+        return ds.dataset([out.remote_path(n) for n in names], format="parquet", filesystem=fs)
+    return ds.dataset([str(out.path / n) for n in names], format="parquet")
+
+
+ICEBERG = IcebergFormat()

@@ -1,0 +1,96 @@
+"""gengo.stream and gen --stdout: one table from the worker pool, in key order, the files' rows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.helpers import GENGO, assert_one_line_error, gen, run_gengo
+
+SIZE = "0.01"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("files")
+    return {fmt: gen(root / fmt, "ecommerce", SIZE, fmt, 5, "-w", "2", "-q") for fmt in ("parquet", "csv", "json")}
+
+
+def test_stream_in_a_plain_script_equals_the_parquet_rows(files, tmp_path):
+    # No __main__ guard: the workers come from the fork server, never from re-running the script.
+    script = tmp_path / "plain.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            import pyarrow as pa
+            import gengo
+            reader = gengo.stream("ecommerce", "fact_order_items", size={SIZE!r}, seed=5, workers=2, chunk_rows=20000)
+            assert isinstance(reader, pa.RecordBatchReader)
+            with pa.OSFile(sys.argv[1], "wb") as f, pa.ipc.new_file(f, reader.schema) as w:
+                sizes = []
+                for batch in reader:
+                    sizes.append(batch.num_rows)
+                    w.write_batch(batch)
+            print(max(sizes), len(sizes))
+            """
+        )
+    )
+    out = tmp_path / "rows.arrow"
+    r = subprocess.run([sys.executable, str(script), str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    largest, count = map(int, r.stdout.split())
+    assert largest <= 20000 and count > 10  # batches of a chunk at most: memory stays bounded
+    got = pa.ipc.open_file(str(out)).read_all()
+    expected = pq.read_table(files["parquet"] / "fact_order_items.parquet")
+    assert got.schema.equals(expected.schema) and got.equals(expected)  # same values, same (key) order
+
+
+@pytest.mark.parametrize("fmt,ext", [("csv", "csv"), ("json", "jsonl")])
+def test_stdout_text_is_the_table_file(files, fmt, ext):
+    args = [
+        "gen",
+        "-m",
+        "ecommerce",
+        "-s",
+        SIZE,
+        "--seed",
+        "5",
+        "-f",
+        fmt,
+        "--stdout",
+        "--tables",
+        "fact_orders_header",
+    ]
+    r = subprocess.run([GENGO, *args, "-w", "2"], capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (files[fmt] / f"fact_orders_header.{ext}").read_bytes()
+
+
+def test_stdout_arrow_is_the_parquet_table(files):
+    args = ["gen", "-m", "ecommerce", "-s", SIZE, "--seed", "5", "-f", "arrow", "--stdout", "--tables", "dim_customers"]
+    r = subprocess.run([GENGO, *args, "-w", "2"], capture_output=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    got = pa.ipc.open_stream(r.stdout).read_all()
+    assert got.equals(pq.read_table(files["parquet"] / "dim_customers.parquet"))
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (("-f", "csv"), "--tables with one table"),
+        (("-f", "csv", "--tables", "dim_customers,dim_products"), "one table"),
+        (("-f", "csv", "--tables", "nope"), "unknown table 'nope'"),
+        (("-f", "parquet", "--tables", "dim_customers"), "-f csv, json or arrow"),
+        (("-f", "csv", "--tables", "dim_customers", "-o", "x"), "leave out --output"),
+    ],
+)
+def test_stdout_bad_input_is_one_line(extra, message):
+    r = run_gengo("gen", "-m", "ecommerce", "-s", SIZE, "--stdout", *extra)
+    assert r.returncode == 1 and r.stdout == ""
+    assert_one_line_error(r, message)
