@@ -97,9 +97,7 @@ def bench_one(
     from gengo.engine.forkserver import prewarm
 
     tuning.tune_parent()  # first, as gengo.launch does (allocator settings act at import)
-    prewarm(
-        workers, model_files=model.endswith((".yaml", ".yml", ".json"))
-    )  # before the heavy imports, as gengo.launch does
+    prewarm(workers, model=model)  # before the heavy imports, as gengo.launch does
     import gengo
     import gengo.api
 
