@@ -288,7 +288,7 @@ def _calibrate(
         return _solve(model, est, target_bytes, pins, scale), est
 
     compressed = options.compression is not None and options.codec(fmt) != "none"
-    if compressed:
+    if compressed or not model.sizes_measured:  # a start that may be far off: locate it cheaply first
         scale, _ = round_at(scale, QUICK_DIVISOR)
     # Compressed text: its bytes per row barely move with the scale (re-sampled 4.5% further on,
     # ecommerce gzip CSV's estimate moved by 0.2%), so once the quick round has located the scale,

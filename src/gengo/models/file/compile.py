@@ -228,6 +228,7 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
         tables=tuple(tables),
         row_counts=counts,
         bytes_per_scale={"csv": max(csv, 1.0), "json": max(csv * 2.5, 1.0), "parquet": max(csv * 0.4, 1.0)},
+        sizes_measured=False,
         derive=counts.derive,
         file=ModelFileInfo(src.name, src.text, digest, source.to_json(src.data)),
         checks=tuple(Check(c.name, c.sql, c.doc) for c in spec.checks),
