@@ -123,6 +123,8 @@ class Model:
     quality_counts: Callable[[int, Mapping[str, int]], dict[str, dict[str, int]]] | None = None
     # Data checks over the written tables, run by the model contract suite.
     checks: tuple[Check, ...] = ()
+    # How tables change from batch to batch (``gen --batches``): table -> TableChanges.
+    changes: Mapping[str, TableChanges] = field(default_factory=dict)
 
     def table(self, name: str) -> Table:
         for t in self.tables:
@@ -133,6 +135,21 @@ class Model:
     @property
     def table_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tables)
+
+
+@dataclass(frozen=True)
+class TableChanges:
+    """What each change batch does to one table (``gen --batches``), as shares of its base rows.
+
+    ``insert``: new rows per batch (ids continue); ``update``: column -> share of the live rows
+    whose value is redrawn; ``delete``: share of the live rows deleted. A model declares only
+    changes that keep every foreign key resolving (deletes of rows nothing references, no updates
+    of keys or references). Tables of children (fan-outs) grow with their parents instead.
+    """
+
+    insert: float = 0.0
+    update: Mapping[str, float] = field(default_factory=dict)
+    delete: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -321,11 +321,22 @@ class Each(Strict):
 Rows = Annotated[int, Field(ge=1)] | Literal["scale"] | Ratio | Each
 
 
+class Changes(Strict):
+    """How the table changes in each batch of ``gen --batches`` (shares of its base rows)."""
+
+    insert: float = Field(0.0, ge=0, le=10, description="New rows per batch, as a share of the base rows.")
+    update: dict[str, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict, description="Column -> share of the live rows whose value is redrawn in each batch."
+    )
+    delete: float = Field(0.0, ge=0, le=1, description="Share of the live rows deleted in each batch.")
+
+
 class TableSpec(Strict):
     rows: Rows
     doc: str = ""
     columns: dict[str, str | Column]
     quality: Quality | None = None
+    changes: Changes | None = None
 
 
 class CheckSpec(Strict):
