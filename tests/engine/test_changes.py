@@ -1,0 +1,250 @@
+"""Change batches and as-of snapshots (``gen --batches N``, ``--as-of K``), end to end.
+
+The invariant that defines correctness: the base snapshot with batches 1..K applied in order
+(delete + insert by primary key) equals the as-of-K snapshot, row for row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from gengo.core.schema import Model
+from gengo.engine.changes import Changes, write_table
+from gengo.formats import resolve_format
+from gengo.formats.options import WriteOptions
+from gengo.models import resolve_model
+from tests.helpers import EXT, assert_one_line_error, duck_type, run_gengo
+
+SHOP = """\
+model: shop
+tables:
+  customers:
+    rows: {per: orders, ratio: 0.2}
+    changes: {insert: 0.1, update: {email: 0.05, tier: 0.1}}
+    columns:
+      customer_id: {primary_key: true}
+      first_name: first_name
+      last_name: last_name
+      email: {strategy: email}
+      tier: {strategy: choice, values: [gold, silver, bronze]}
+      joined: {strategy: datetime, start: 2024-01-01, end: 2025-01-01}
+  orders:
+    rows: scale
+    changes: {insert: 0.2, update: {status: 0.3, amount: 0.05}}
+    columns:
+      order_id: {primary_key: true}
+      customer_id: {strategy: reference, table: customers}
+      status: {strategy: choice, values: [Pending, Shipped, Delivered]}
+      amount: {strategy: lognormal, median: 30, sigma: 0.6, type: "decimal(12,2)"}
+  lines:
+    rows: {each: orders, min: 1, max: 3}
+    changes: {update: {qty: 0.1}, delete: 0.05}
+    columns:
+      order_id: {strategy: parent, primary_key: true}
+      line_no: {strategy: position, primary_key: true}
+      qty: {strategy: uniform, min: 1, max: 5, type: int32}
+      note: {strategy: word, null_rate: 0.3}
+"""
+SEED = "7"
+ROWS = "orders=300"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "shop.yaml"
+    path.write_text(SHOP)
+    return path
+
+
+def _gen(shop: Path, out: Path, fmt: str, *extra: str) -> Path:
+    r = run_gengo("gen", "-q", "-m", str(shop), "--rows", ROWS, "-f", fmt, "-o", str(out), "--seed", SEED, *extra)
+    assert r.returncode == 0, r.stderr + r.stdout
+    return out
+
+
+def _source(path: Path, fmt: str, columns: dict[str, str]) -> str:
+    cols = ", ".join(f"'{k}': '{v}'" for k, v in columns.items())
+    if fmt == "csv":
+        return f"read_csv('{path}', header=true, columns={{{cols}}})"
+    if fmt == "json":
+        return f"read_json('{path}', format='newline_delimited', columns={{{cols}}})"
+    return f"read_parquet('{path}')"
+
+
+def _replay(model: Model, base: Path, fmt: str, k: int) -> duckdb.DuckDBPyConnection:
+    """The base loaded into DuckDB tables, then batches 1..k applied: delete by key, insert."""
+    con = duckdb.connect()
+    for t in model.tables:
+        types = {c.name: duck_type(c.type) for c in t.columns}
+        con.execute(f'CREATE TABLE "{t.name}" AS SELECT * FROM {_source(base / f"{t.name}.{EXT[fmt]}", fmt, types)}')
+    for b in range(1, k + 1):
+        for t in model.tables:
+            path = base / "changes" / f"batch-{b:06d}" / f"{t.name}.{EXT[fmt]}"
+            if not path.exists():
+                continue
+            types = {c.name: duck_type(c.type) for c in t.columns}
+            types.update(_op="VARCHAR", _batch="INTEGER", _ts="TIMESTAMPTZ")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE batch AS SELECT * FROM {_source(path, fmt, types)}")
+            key = ", ".join(f'"{c}"' for c in t.primary_key)
+            names = ", ".join(f'"{c.name}"' for c in t.columns)
+            con.execute(
+                f'DELETE FROM "{t.name}" WHERE ({key}) IN '
+                f"(SELECT ({key}) FROM batch WHERE _op IN ('update', 'delete'))"
+            )
+            con.execute(f"INSERT INTO \"{t.name}\" SELECT {names} FROM batch WHERE _op IN ('insert', 'update')")
+    return con
+
+
+def _same_rows(con: duckdb.DuckDBPyConnection, table: str, snapshot: str) -> None:
+    n = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    m = con.execute(f"SELECT count(*) FROM {snapshot}").fetchone()[0]
+    assert n == m, (table, n, m)
+    for a, b in ((f'"{table}"', snapshot), (snapshot, f'"{table}"')):
+        extra = con.execute(f"SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b} LIMIT 3").fetchall()
+        assert not extra, (table, extra)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "json"])
+def test_base_plus_batches_equals_as_of(shop: Path, tmp_path: Path, fmt: str) -> None:
+    model = resolve_model(str(shop))
+    full = _gen(shop, tmp_path / "full", fmt, "--batches", "4")
+    if fmt == "parquet":  # every kind of event occurs, so the replay below exercises each
+        ops = duckdb.connect().execute(f"SELECT DISTINCT _op FROM '{full / 'changes' / '*' / '*.parquet'}'")
+        assert {r[0] for r in ops.fetchall()} == {"insert", "update", "delete"}
+    for k in {"csv": (1, 4), "parquet": (2, 4), "json": (3,)}[fmt]:
+        snap = _gen(shop, tmp_path / f"as-of-{k}", fmt, "--batches", "4", "--as-of", str(k))
+        con = _replay(model, full, fmt, k)
+        for t in model.tables:
+            types = {c.name: duck_type(c.type) for c in t.columns}
+            _same_rows(con, t.name, _source(snap / f"{t.name}.{EXT[fmt]}", fmt, types))
+        r = run_gengo("verify", str(snap))
+        assert r.returncode == 0, r.stdout + r.stderr  # files, row counts, keys and every foreign key
+
+
+def test_batches_change_the_snapshot(shop: Path, tmp_path: Path) -> None:
+    """Not vacuous: the as-of snapshot differs from the base, rows are inserted, deleted and updated."""
+    base = _gen(shop, tmp_path / "base", "parquet")
+    snap = _gen(shop, tmp_path / "snap", "parquet", "--as-of", "3")
+    for t, key in (("customers", "customer_id"), ("orders", "order_id"), ("lines", "order_id, line_no")):
+        old, new = base / f"{t}.parquet", snap / f"{t}.parquet"
+        changed = _one(
+            f"SELECT count(*) FROM (SELECT * FROM '{new}' EXCEPT SELECT * FROM '{old}') "
+            f"WHERE ({key}) IN (SELECT ({key}) FROM '{old}')"
+        )
+        assert changed > 0, t  # updated rows
+    n_old = _one(f"SELECT count(*) FROM '{base / 'orders.parquet'}'")
+    n_new = _one(f"SELECT count(*) FROM '{snap / 'orders.parquet'}'")
+    assert n_new == n_old + 3 * round(0.2 * n_old)  # inserts continue the ids
+    missing = _one(
+        f"SELECT count(*) FROM '{base / 'lines.parquet'}' o ANTI JOIN '{snap / 'lines.parquet'}' n "
+        "USING (order_id, line_no)"
+    )
+    assert missing > 0  # deleted lines
+
+
+def _one(sql: str):
+    return duckdb.connect().execute(sql).fetchone()[0]
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+def test_bytes_do_not_depend_on_workers_or_batch_count(shop: Path, tmp_path: Path) -> None:
+    one = _gen(shop, tmp_path / "w1", "parquet", "--batches", "3", "--workers", "1", "--chunk-rows", "64")
+    two = _gen(shop, tmp_path / "w2", "parquet", "--batches", "3", "--workers", "2")
+    plain = _gen(shop, tmp_path / "plain", "parquet")
+    assert _digests(one) == _digests(two)
+    assert json.loads((one / "changes" / "manifest.json").read_text()) == json.loads(
+        (two / "changes" / "manifest.json").read_text()
+    )
+    base = {n: d for n, d in _digests(one).items() if not n.startswith("changes")}
+    assert base == _digests(plain)  # the base is exactly what gen writes without --batches
+    # Batch 2 of a 3-batch run equals batch 2 of a 2-batch run: a batch never looks ahead.
+    short = _gen(shop, tmp_path / "short", "parquet", "--batches", "2")
+    for name, digest in _digests(short).items():
+        if name.startswith("changes"):
+            assert _digests(one)[name] == digest, name
+
+
+def test_one_batch_alone_equals_the_full_run(shop: Path, tmp_path: Path) -> None:
+    """Batch 3 computed on its own (no earlier batch generated or read) has the full run's bytes."""
+    full = _gen(shop, tmp_path / "full", "csv", "--batches", "3")
+    model = resolve_model(str(shop))
+    base_rows = json.loads((full / "manifest.json").read_text())["planned_rows"]
+    alone = Changes(model, int(SEED), base_rows, 3)
+    fmt = resolve_format("csv")
+    for t in model.tables:
+        data = alone.batch(t, 3)
+        _, _, digest = write_table(fmt, WriteOptions(), tmp_path / "alone" / f"{t.name}.csv", data.schema, [data])
+        assert (tmp_path / "alone" / f"{t.name}.csv").read_bytes() == (
+            full / "changes" / "batch-000003" / f"{t.name}.csv"
+        ).read_bytes()
+    events = duckdb.connect().execute(f"SELECT _ts FROM read_csv('{full / 'changes' / 'batch-000003' / 'orders.csv'}')")
+    ts = [r[0] for r in events.fetchall()]
+    assert ts == sorted(ts)  # event-time order
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("--batches", "3", "--as-of", "5"), "beyond --batches"),
+        (("--batches", "-1"), "--batches"),
+        (("--as-of", "-2"), "--as-of"),
+        (("--batches", "two"), "--batches"),
+        (("--batches", "2", "--parts", "2"), "no parts"),
+        (("--batches", "2", "-f", "duckdb"), "-f csv"),
+    ],
+)
+def test_bad_options_write_nothing(shop: Path, tmp_path: Path, args: tuple[str, ...], fragment: str) -> None:
+    out = tmp_path / "out"
+    rest = args if "-f" in args else (*args, "-f", "csv")
+    r = run_gengo("gen", "-m", str(shop), "--rows", ROWS, "-o", str(out), "--seed", "1", *rest)
+    assert_one_line_error(r, fragment)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_model_without_changes_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    r = run_gengo("gen", "-m", "ecommerce", "-s", "0.001", "-o", str(out), "-f", "csv", "--batches", "2")
+    assert_one_line_error(r, "declares no changes")
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("changes: {insert: 0.1, update: {email: 0.05, tier: 0.1}}", "changes: {insert: -0.1}", "insert"),
+        ("changes: {insert: 0.1, update: {email: 0.05, tier: 0.1}}", "changes: {delete: 0.1}", "orders.customer_id"),
+        (
+            "changes: {insert: 0.2, update: {status: 0.3, amount: 0.05}}",
+            "changes: {update: {order_id: 0.1}}",
+            "order_id",
+        ),
+        (
+            "changes: {insert: 0.2, update: {status: 0.3, amount: 0.05}}",
+            "changes: {update: {customer_id: 0.1}}",
+            "customer_id",
+        ),
+        ("changes: {update: {qty: 0.1}, delete: 0.05}", "changes: {insert: 0.1}", "parent"),
+        ("changes: {insert: 0.1, update: {email: 0.05, tier: 0.1}}", "changes: {update: {first_name: 0.1}}", "email"),
+        ("changes: {insert: 0.1, update: {email: 0.05, tier: 0.1}}", "changes: {update: {tear: 0.1}}", "tier"),
+    ],
+)
+def test_changes_that_would_break_a_key_are_refused(tmp_path: Path, old: str, new: str, fragment: str) -> None:
+    path = tmp_path / "bad.yaml"
+    assert old in SHOP
+    path.write_text(SHOP.replace(old, new, 1))
+    out = tmp_path / "out"
+    r = run_gengo("gen", "-m", str(path), "--rows", ROWS, "-o", str(out), "-f", "csv", "--batches", "2")
+    assert_one_line_error(r, fragment)
+    assert not out.exists() or not any(out.iterdir())
