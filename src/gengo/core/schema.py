@@ -142,7 +142,9 @@ class TableChanges:
     """What each change batch does to one table (``gen --batches``), as shares of its base rows.
 
     ``insert``: new rows per batch (ids continue); ``update``: column -> share of the live rows
-    whose value is redrawn; ``delete``: share of the live rows deleted. A model declares only
+    whose value changes; ``delete``: share of the live rows deleted. An updated column is redrawn
+    from its strategy, or with ``moves`` (column -> {value: ((next value, weight), ...)}) steps
+    along a state machine (an order's status); a value with no moves stays. A model declares only
     changes that keep every foreign key resolving (deletes of rows nothing references, no updates
     of keys or references). Tables of children (fan-outs) grow with their parents instead.
     """
@@ -150,6 +152,7 @@ class TableChanges:
     insert: float = 0.0
     update: Mapping[str, float] = field(default_factory=dict)
     delete: float = 0.0
+    moves: Mapping[str, Mapping[Any, tuple[tuple[Any, float], ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from gengo.core import rand
 from gengo.core.errors import GengoError
@@ -128,8 +129,26 @@ class Changes:
             for column in self._spec(t.name).update:
                 hit = self.updated_in(t.name, column, idx, b, deleted)
                 if hit.any():
-                    data = self._redraw(t, data, idx, hit, column, b)
+                    data = self._apply(t, data, idx, hit, column, b)
         return data
+
+    def _apply(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
+        moves = self._spec(t.name).moves.get(column)
+        if moves is None:
+            return self._redraw(t, data, idx, hit, column, b)
+        old = data.column(column).combine_chunks()
+        current = old.to_numpy(zero_copy_only=False)
+        new = current.copy()
+        u = self._u(t.name, idx, "move", column, b)
+        for value, targets in moves.items():  # a loop over states, not rows
+            here = hit & (current == value)
+            if not here.any():
+                continue
+            weights = np.cumsum([w for _, w in targets], dtype=np.float64)
+            pick = np.searchsorted(weights / weights[-1], u[here], side="right")
+            new[here] = np.array([v for v, _ in targets], dtype=object)[np.minimum(pick, len(targets) - 1)]
+        i = data.schema.get_field_index(column)
+        return data.set_column(i, data.schema.field(column), pa.array(new, type=old.type))
 
     def _redraw(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
         fresh = t.generate(self._batch_seed(b), self.counts[b], idx[hit]).column(column).combine_chunks()
@@ -150,15 +169,17 @@ class Changes:
         old = np.arange(before, dtype=np.int64)
         deleted = self.deleted_in(name, old, b)
         gone = old[deleted == b]
-        changed = np.zeros(before, dtype=bool)
+        touched = np.zeros(before, dtype=bool)
         for column in self._spec(name).update:
-            changed |= self.updated_in(name, column, old, b, deleted)
-        updated = old[changed]
-        pieces, ops, ids = [], [], []
-        for op, rows, upto in (("insert", np.arange(before, after, dtype=np.int64), b), ("update", updated, b)):
-            pieces.append(self.state(t, rows, upto, self.deleted_in(name, rows, b)))
-            ops.append(np.full(len(rows), OPS.index(op), dtype=np.int8))
-            ids.append(rows)
+            touched |= self.updated_in(name, column, old, b, deleted)
+        cand = old[touched]
+        cand_deleted = deleted[touched]
+        now = self.state(t, cand, b, cand_deleted)
+        keep = _differs(self.state(t, cand, b - 1, cand_deleted), now, self._spec(name).update)
+        inserted = np.arange(before, after, dtype=np.int64)
+        pieces = [self.state(t, inserted, b, np.zeros(len(inserted), dtype=np.int64)), now.filter(pa.array(keep))]
+        ops = [np.full(len(inserted), 0, dtype=np.int8), np.full(int(keep.sum()), 1, dtype=np.int8)]
+        ids = [inserted, cand[keep]]
         pieces.append(self.state(t, gone, b - 1, np.zeros(len(gone), dtype=np.int64)))  # the row as it was
         ops.append(np.full(len(gone), OPS.index("delete"), dtype=np.int8))
         ids.append(gone)
@@ -182,6 +203,16 @@ class Changes:
             deleted = self.deleted_in(t.name, idx, k)
             live = idx[deleted == 0]
             yield self.state(t, live, k, np.zeros(len(live), dtype=np.int64))
+
+
+def _differs(before: pa.Table, after: pa.Table, columns) -> np.ndarray:
+    """Rows where any of ``columns`` changed (a redraw may land on the same value: no event then)."""
+    out = np.zeros(before.num_rows, dtype=bool)
+    for c in columns:
+        a, z = before.column(c).combine_chunks(), after.column(c).combine_chunks()
+        ne = pc.fill_null(pc.not_equal(a, z), False).to_numpy(zero_copy_only=False)
+        out |= ne | (a.is_null().to_numpy(zero_copy_only=False) != z.is_null().to_numpy(zero_copy_only=False))
+    return out
 
 
 def write_table(fmt: Format, options: WriteOptions, path: Path, schema: pa.Schema, blocks) -> tuple[int, int, str]:

@@ -253,7 +253,16 @@ def _changes(cm: CompiledModel) -> dict[str, TableChanges]:
     for t, spec in cm.tables.items():
         ch = spec.changes
         if ch is not None and (ch.insert > 0 or ch.update or ch.delete > 0):
-            out[t] = TableChanges(ch.insert, dict(ch.update), ch.delete)
+            rates = {c: u.rate if isinstance(u, s.Update) else u for c, u in ch.update.items()}
+            moves = {
+                c: {
+                    value: tuple(targets.items() if isinstance(targets, dict) else ((v, 1.0) for v in targets))
+                    for value, targets in u.moves.items()
+                }
+                for c, u in ch.update.items()
+                if isinstance(u, s.Update) and u.moves
+            }
+            out[t] = TableChanges(ch.insert, rates, ch.delete, moves)
     return out
 
 
@@ -870,6 +879,17 @@ class _Checker:
             readers = [o for o in spec.columns if (t, c) in self.cm.deps.get((t, o), set()) and o != c]
             if readers:
                 raise self.err((*path, "update", c), f"'{c}' cannot be updated: '{readers[0]}' is computed from it")
+            up = ch.update[c]
+            if isinstance(up, s.Update) and up.moves:
+                if not isinstance(col, s.Choice) or self.cm.types[(t, c)] != pa.string():
+                    raise self.err((*path, "update", c, "moves"), "moves need a choice column of text values")
+                known = set(col.values)
+                for value, targets in up.moves.items():
+                    for v in (value, *targets):
+                        if v not in known:
+                            raise self.err(
+                                (*path, "update", c, "moves", value), f"'{v}' is not one of the values of '{c}'"
+                            )
         if ch.delete > 0:
             for other, ospec in self.cm.tables.items():
                 r = ospec.rows
