@@ -251,7 +251,7 @@ def test_bad_options_write_nothing(shop: Path, tmp_path: Path, args: tuple[str, 
 
 def test_a_model_without_changes_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    r = run_gengo("gen", "-m", "ecommerce", "-s", "0.001", "-o", str(out), "-f", "csv", "--batches", "2")
+    r = run_gengo("gen", "-m", "financial", "-s", "0.001", "-o", str(out), "-f", "csv", "--batches", "2")
     assert_one_line_error(r, "declares no changes")
     assert not out.exists() or not any(out.iterdir())
 
@@ -278,3 +278,39 @@ def test_changes_that_would_break_a_key_are_refused(tmp_path: Path, old: str, ne
     r = run_gengo("gen", "-m", str(path), "--rows", ROWS, "-o", str(out), "-f", "csv", "--batches", "2")
     assert_one_line_error(r, fragment)
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_ecommerce_changes_replay_to_the_snapshot(tmp_path: Path) -> None:
+    """The built-in ecommerce: base + batches == as-of, status moves, prices change, items keep theirs."""
+    model = resolve_model("ecommerce")
+    args = ("-q", "-m", "ecommerce", "-s", "0.001", "-f", "parquet", "--seed", "5")
+    for name, extra in (("full", ("--batches", "3")), ("snap", ("--as-of", "3")), ("base", ())):
+        r = run_gengo("gen", *args, "-o", str(tmp_path / name), *extra)
+        assert r.returncode == 0, r.stderr
+    con = _replay(model, tmp_path / "full", "parquet", 3)
+    for t in model.tables:
+        _same_rows(con, t.name, f"read_parquet('{tmp_path / 'snap' / f'{t.name}.parquet'}')")
+    r = run_gengo("verify", str(tmp_path / "snap"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    snap, base = tmp_path / "snap", tmp_path / "base"
+    repriced = _one(
+        f"SELECT count(*) FROM '{snap}/dim_products.parquet' n JOIN '{base}/dim_products.parquet' o "
+        "USING (product_id) WHERE n.base_price <> o.base_price"
+    )
+    assert repriced > 0
+    # Order items of a repriced product still carry the price it was sold at.
+    moved = _one(
+        f"SELECT count(*) FROM '{snap}/fact_order_items.parquet' i JOIN '{base}/fact_order_items.parquet' b "
+        "USING (order_item_id) WHERE i.unit_price <> b.unit_price"
+    )
+    assert moved == 0
+    steps = con.execute(
+        f"SELECT o.order_status, n.order_status FROM '{base}/fact_orders_header.parquet' o "
+        f"JOIN '{snap}/fact_orders_header.parquet' n USING (order_id) WHERE o.order_status <> n.order_status"
+    ).fetchall()
+    order = ["Pending", "Processing", "Shipped", "Delivered"]
+    assert steps
+    for old, new in steps:  # forward only, never out of a final state
+        assert old not in ("Delivered", "Returned", "Cancelled"), (old, new)
+        if new in order:
+            assert order.index(new) > order.index(old), (old, new)
