@@ -518,22 +518,31 @@ def init(
     return imported.summary
 
 
-def check_changes(p: Plan, batches: int | None, as_of: int | None) -> int:
+def check_changes(p: Plan, batches: int | None, as_of: int | None, change_format: str | None = None) -> int:
     """Check ``--batches``/``--as-of`` against the plan before anything is written; the batches to compute."""
-    from gengo.engine.changes import check
+    from gengo.engine.changes import CHANGE_FORMATS, check
 
+    if change_format is not None and change_format not in CHANGE_FORMATS:
+        raise GengoError(f"unknown --change-format '{change_format}': choose {', '.join(CHANGE_FORMATS)}")
+    if change_format is not None and (batches is None or as_of is not None):
+        raise GengoError("--change-format applies to the batch files of --batches (without --as-of)")
     return check(p.model, p.fmt, batches, as_of, p.partitioning is not None)
 
 
-def write_changes(p: Plan, output: str | os.PathLike, batches: int, as_of: int | None = None) -> dict:
+def write_changes(
+    p: Plan, output: str | os.PathLike, batches: int, as_of: int | None = None, change_format: str | None = None
+) -> dict:
     """After ``run(p, output)``: write change batches 1..``batches`` into ``<output>/changes/``, or
     with ``as_of`` replace the tables by their state after batch ``as_of`` (manifest updated, so
-    ``verify`` checks the snapshot). Returns the changes manifest."""
+    ``verify`` checks the snapshot). ``change_format="debezium"`` writes the batches as JSON Lines
+    change events (before, after, op, ts_ms, source). Returns the changes manifest."""
     import json
     from pathlib import Path
 
     from gengo.engine.changes import EPOCH, Changes, write_table
     from gengo.engine.ledger import MANIFEST
+    from gengo.formats.checksum import file_checksum
+    from gengo.formats.jsonl import JSONL
 
     out = Path(output)
     ch = Changes(p.model, p.seed, p.rows, batches)
@@ -559,14 +568,21 @@ def write_changes(p: Plan, output: str | os.PathLike, batches: int, as_of: int |
 
         shutil.rmtree(root)
     files = []
-    ext = p.file_name("x")[1:]
+    ext = ".jsonl" if change_format == "debezium" else p.file_name("x")[1:]
+    info["change_format"] = change_format or "rows"
     for b in range(1, batches + 1):
         for name in names:
             if not ch.changing(name):
                 continue
-            data = ch.batch(p.model.table(name), b)
             rel = f"changes/batch-{b:06d}/{name}{ext}"
-            rows, size, digest = write_table(p.fmt, p.options, out / rel, data.schema, [data])
+            if change_format == "debezium":
+                text = ch.debezium(p.model.table(name), b, JSONL)
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                (out / rel).write_bytes(text)
+                rows, size, digest = text.count(b"\n"), len(text), file_checksum(out / rel)
+            else:
+                data = ch.batch(p.model.table(name), b)
+                rows, size, digest = write_table(p.fmt, p.options, out / rel, data.schema, [data])
             files.append({"batch": b, "table": name, "file": rel, "rows": rows, "bytes": size, "blake3": digest})
     info["files"] = files
     (root / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")

@@ -177,6 +177,11 @@ def _numbers(seed, chunk_rows, row_group_size) -> tuple[int | None, int | None, 
 )
 @click.option("--batches", metavar="N", help="Also write N change batches: changes/batch-000001/<table>.<ext>, ...")
 @click.option("--as-of", "as_of", metavar="K", help="Write the state after change batch K instead of the base.")
+@click.option(
+    "--change-format",
+    metavar="rows|debezium",
+    help="Batch files: rows (default: the table's format with _op, _batch, _ts) or debezium (JSON Lines events).",
+)
 def gen(
     model,
     size,
@@ -205,6 +210,7 @@ def gen(
     scheduler,
     batches,
     as_of,
+    change_format,
 ) -> None:
     """Generate a dataset: one file per table in the output directory (or one DuckDB file, or --db).
 
@@ -214,7 +220,7 @@ def gen(
     engine = api.check_engine(engine, scheduler)
     batches_value = _parse_int(batches, "--batches") if batches is not None else None
     as_of_value = _parse_int(as_of, "--as-of") if as_of is not None else None
-    changing = batches_value is not None or as_of_value is not None
+    changing = batches_value is not None or as_of_value is not None or change_format is not None
     if changing and (to_stdout or db or resume or engine != "local"):
         raise GengoError("--batches and --as-of write files: leave out --stdout, --db, --resume and --engine")
     if to_stdout:
@@ -245,7 +251,7 @@ def gen(
     plan = api.plan(model, size, fmt, numbers[0], numbers[1], pins, tables, compression, numbers[2], workers_value)
     plan = api.table_format(plan, catalog, db_schema) if lake else plan
     plan = api.partition(plan, parts, part_size)
-    n_batches = api.check_changes(plan, batches_value, as_of_value) if changing else 0
+    n_batches = api.check_changes(plan, batches_value, as_of_value, change_format) if changing else 0
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:
@@ -262,7 +268,7 @@ def gen(
             with _ProgressReporter(run.plan) as progress:
                 summary = run.execute(progress)
     if changing:
-        info = api.write_changes(run.plan, output, n_batches, as_of_value)
+        info = api.write_changes(run.plan, output, n_batches, as_of_value, change_format)
         if not quiet:
             what = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
             files = len(info.get("files", ()))

@@ -314,3 +314,50 @@ def test_ecommerce_changes_replay_to_the_snapshot(tmp_path: Path) -> None:
         assert old not in ("Delivered", "Returned", "Cancelled"), (old, new)
         if new in order:
             assert order.index(new) > order.index(old), (old, new)
+
+
+def _json_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_debezium_events_replay_to_the_snapshot(shop: Path, tmp_path: Path) -> None:
+    """Every event parses as JSON; replaying them (checking each before image) gives --as-of."""
+    model = resolve_model(str(shop))
+    full = _gen(shop, tmp_path / "full", "json", "--batches", "3", "--change-format", "debezium")
+    snap = _gen(shop, tmp_path / "snap", "json", "--as-of", "3")
+    kinds = set()
+    for t in model.tables:
+        key = t.primary_key
+        state = {tuple(r[k] for k in key): r for r in _json_rows(full / f"{t.name}.jsonl")}
+        for b in range(1, 4):
+            events = _json_rows(full / "changes" / f"batch-{b:06d}" / f"{t.name}.jsonl")
+            assert [e["ts_ms"] for e in events] == sorted(e["ts_ms"] for e in events)
+            for e in events:
+                assert set(e) == {"before", "after", "op", "ts_ms", "source"}
+                assert e["source"] == {"model": "shop", "table": t.name, "batch": b}
+                kinds.add(e["op"])
+                row = e["after"] if e["op"] == "c" else e["before"]
+                k = tuple(row[c] for c in key)
+                if e["op"] == "c":
+                    assert k not in state and e["before"] is None
+                else:
+                    assert state[k] == e["before"]  # the consumer's row is the event's before image
+                if e["op"] == "d":
+                    assert e["after"] is None
+                    del state[k]
+                else:
+                    state[k] = e["after"]
+        expected = {tuple(r[c] for c in key): r for r in _json_rows(snap / f"{t.name}.jsonl")}
+        assert state == expected, t.name
+    assert kinds == {"c", "u", "d"}
+
+
+def test_change_format_needs_batches(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for extra, fragment in ((("--as-of", "2"), "--change-format"), (("--batches", "2"), "unknown --change-format")):
+        fmt = "debezium" if "--as-of" in extra else "avro"
+        r = run_gengo(
+            "gen", "-m", str(shop), "--rows", ROWS, "-f", "json", "-o", str(out), *extra, "--change-format", fmt
+        )
+        assert_one_line_error(r, fragment)
+        assert not out.exists() or not any(out.iterdir())

@@ -39,6 +39,7 @@ DAY_US = 86_400 * 10**6
 BLOCK_ROWS = 1 << 18  # rows per generate call and per encoded block of an as-of table
 OPS = ("insert", "update", "delete")
 FILE_FORMATS = ("csv", "json", "parquet")
+CHANGE_FORMATS = ("rows", "debezium")  # rows: the table's format plus _op, _batch, _ts
 
 
 def check(model: Model, fmt: Format, batches: int | None, as_of: int | None, partitioned: bool) -> int:
@@ -162,8 +163,9 @@ class Changes:
 
     # --- outputs -------------------------------------------------------------------------------
 
-    def batch(self, t: Table, b: int) -> pa.Table:
-        """Batch b of table t: the changed rows (full columns) with _op, _batch and _ts, in event-time order."""
+    def events(self, t: Table, b: int) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
+        """Batch b of table t in event-time order: (rows after, rows before, op index, event time in
+        microseconds after EPOCH). An insert has no row before, a delete none after (empty rows there)."""
         name = t.name
         before, after = self.counts[b - 1][name], self.counts[b][name]
         old = np.arange(before, dtype=np.int64)
@@ -172,28 +174,47 @@ class Changes:
         touched = np.zeros(before, dtype=bool)
         for column in self._spec(name).update:
             touched |= self.updated_in(name, column, old, b, deleted)
-        cand = old[touched]
-        cand_deleted = deleted[touched]
-        now = self.state(t, cand, b, cand_deleted)
-        keep = _differs(self.state(t, cand, b - 1, cand_deleted), now, self._spec(name).update)
+        cand, cand_deleted = old[touched], deleted[touched]
+        now, was = self.state(t, cand, b, cand_deleted), self.state(t, cand, b - 1, cand_deleted)
+        keep = pa.array(_differs(was, now, self._spec(name).update))
         inserted = np.arange(before, after, dtype=np.int64)
-        pieces = [self.state(t, inserted, b, np.zeros(len(inserted), dtype=np.int64)), now.filter(pa.array(keep))]
-        ops = [np.full(len(inserted), 0, dtype=np.int8), np.full(int(keep.sum()), 1, dtype=np.int8)]
-        ids = [inserted, cand[keep]]
-        pieces.append(self.state(t, gone, b - 1, np.zeros(len(gone), dtype=np.int64)))  # the row as it was
-        ops.append(np.full(len(gone), OPS.index("delete"), dtype=np.int8))
-        ids.append(gone)
-        data = pa.concat_tables(pieces)
-        op = np.concatenate(ops)
-        row = np.concatenate(ids)
+        new_rows = self.state(t, inserted, b, np.zeros(len(inserted), dtype=np.int64))
+        gone_rows = self.state(t, gone, b - 1, np.zeros(len(gone), dtype=np.int64))  # the row as it was
+        updated = cand[keep.to_numpy(zero_copy_only=False)]
+        op = np.repeat(np.arange(3, dtype=np.int8), [len(inserted), len(updated), len(gone)])
+        row = np.concatenate([inserted, updated, gone])
         ts = (b - 1) * DAY_US + (self._u(name, row, "ts", b) * DAY_US).astype(np.int64)
-        order = np.lexsort((row, ts))
-        base_us = int(EPOCH.timestamp()) * 10**6
-        data = data.take(pa.array(order))
-        data = data.append_column("_op", pa.array(np.array(OPS, dtype=object)[op[order]], type=pa.string()))
-        data = data.append_column("_batch", pa.array(np.full(len(order), b, dtype=np.int32)))
-        stamps = pa.array(ts[order] + base_us, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+        order = pa.array(np.lexsort((row, ts)))
+        after_rows = pa.concat_tables([new_rows, now.filter(keep), gone_rows]).take(order)
+        before_rows = pa.concat_tables([new_rows, was.filter(keep), gone_rows]).take(order)
+        return after_rows, before_rows, op[order.to_numpy()], ts[order.to_numpy()]
+
+    def batch(self, t: Table, b: int) -> pa.Table:
+        """Batch b of table t: the changed rows (full columns) with _op, _batch and _ts, in event-time order.
+        An update carries the row after the change, a delete the row as it was."""
+        data, _, op, ts = self.events(t, b)
+        data = data.append_column("_op", pa.array(np.array(OPS, dtype=object)[op], type=pa.string()))
+        data = data.append_column("_batch", pa.array(np.full(len(op), b, dtype=np.int32)))
+        stamps = pa.array(ts + int(EPOCH.timestamp()) * 10**6, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
         return data.append_column("_ts", stamps)
+
+    def debezium(self, t: Table, b: int, json_lines) -> bytes:
+        """Batch b of table t as Debezium-style change events, one JSON object a line: ``before``,
+        ``after`` (rows as JSON Lines writes them, null where there is none), ``op`` (c, u, d),
+        ``ts_ms`` and ``source`` (model, table, batch). Assembled column-wise, never row by row."""
+        after, before, op, ts = self.events(t, b)
+        if len(op) == 0:
+            return b""
+        null = pa.scalar("null")
+        after_json = pc.if_else(pa.array(op == 2), null, _json_rows(after, json_lines))
+        before_json = pc.if_else(pa.array(op == 0), null, _json_rows(before, json_lines))
+        ops = pa.array(np.array(["c", "u", "d"], dtype=object)[op], type=pa.string())
+        ts_ms = pa.array((ts + int(EPOCH.timestamp()) * 10**6) // 1000).cast(pa.string())
+        source = f',"source":{{"model":"{self.model.name}","table":"{t.name}","batch":{b}}}}}'
+        joined = pc.binary_join_element_wise(
+            '{"before":', before_json, ',"after":', after_json, ',"op":"', ops, '","ts_ms":', ts_ms, source, ""
+        )
+        return _lines(joined)
 
     def as_of_blocks(self, t: Table, k: int):
         """The state of ``t`` after batch k, in key order, block by block."""
@@ -203,6 +224,18 @@ class Changes:
             deleted = self.deleted_in(t.name, idx, k)
             live = idx[deleted == 0]
             yield self.state(t, live, k, np.zeros(len(live), dtype=np.int64))
+
+
+def _json_rows(data: pa.Table, json_lines) -> pa.Array:
+    """One JSON object (text) per row, through the JSON Lines encoder."""
+    text = bytes(json_lines.encode_plain(data, True)).decode()
+    return pc.list_flatten(pc.split_pattern(pa.array([text.removesuffix("\n")]), "\n"))
+
+
+def _lines(rows: pa.Array) -> bytes:
+    """Rows of text as newline-terminated lines, joined by Arrow."""
+    joined = pc.binary_join(pa.array([rows], type=pa.list_(pa.string())), "\n")[0].as_py()
+    return (joined + "\n").encode()
 
 
 def _differs(before: pa.Table, after: pa.Table, columns) -> np.ndarray:
