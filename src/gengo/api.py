@@ -549,6 +549,11 @@ def write_changes(
     names = [t.name for t in p.tables]
     info: dict = {"batches": batches, "epoch": EPOCH.isoformat(), "counts": ch.counts}
     manifest = json.loads((out / MANIFEST).read_text())
+    root = out / "changes"
+    if (root / MANIFEST).exists():  # a previous run's batches (--force allowed replacing its files)
+        import shutil
+
+        shutil.rmtree(root)
     if as_of is not None:
         entries = {e["table"]: e for e in manifest["tables"]}
         for name in names:
@@ -562,11 +567,6 @@ def write_changes(
         manifest["as_of"] = {**info, "as_of": as_of}
         (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
         return manifest["as_of"]
-    root = out / "changes"
-    if (root / MANIFEST).exists():  # a previous run's batches (the output check allowed replacing them)
-        import shutil
-
-        shutil.rmtree(root)
     files = []
     ext = ".jsonl" if change_format == "debezium" else p.file_name("x")[1:]
     info["change_format"] = change_format or "rows"

@@ -380,3 +380,12 @@ def test_change_format_needs_batches(shop: Path, tmp_path: Path) -> None:
     )
     assert_one_line_error(r, "--change-format applies to the batch files")
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_an_as_of_over_a_batches_run_leaves_no_stale_batches(shop: Path, tmp_path: Path) -> None:
+    out = _gen(shop, tmp_path / "out", "csv", "--batches", "2")
+    assert (out / "changes" / "batch-000002").is_dir()
+    _gen(shop, out, "csv", "--as-of", "1", "--force")
+    assert not (out / "changes").exists()
+    r = run_gengo("verify", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
