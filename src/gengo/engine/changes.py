@@ -168,13 +168,19 @@ class Changes:
         microseconds after EPOCH). An insert has no row before, a delete none after (empty rows there)."""
         name = t.name
         before, after = self.counts[b - 1][name], self.counts[b][name]
-        old = np.arange(before, dtype=np.int64)
-        deleted = self.deleted_in(name, old, b)
-        gone = old[deleted == b]
-        touched = np.zeros(before, dtype=bool)
-        for column in self._spec(name).update:
-            touched |= self.updated_in(name, column, old, b, deleted)
-        cand, cand_deleted = old[touched], deleted[touched]
+        gone_l, cand_l, cand_deleted_l = [], [], []
+        for a in range(0, before, BLOCK_ROWS):  # the existing rows' fates, a block at a time
+            old = np.arange(a, min(a + BLOCK_ROWS, before), dtype=np.int64)
+            deleted = self.deleted_in(name, old, b)
+            gone_l.append(old[deleted == b])
+            touched = np.zeros(len(old), dtype=bool)
+            for column in self._spec(name).update:
+                touched |= self.updated_in(name, column, old, b, deleted)
+            cand_l.append(old[touched])
+            cand_deleted_l.append(deleted[touched])
+        empty = [np.zeros(0, dtype=np.int64)]
+        gone = np.concatenate(gone_l + empty)
+        cand, cand_deleted = np.concatenate(cand_l + empty), np.concatenate(cand_deleted_l + empty)
         now, was = self.state(t, cand, b, cand_deleted), self.state(t, cand, b - 1, cand_deleted)
         keep = pa.array(_differs(was, now, self._spec(name).update))
         inserted = np.arange(before, after, dtype=np.int64)
