@@ -516,3 +516,74 @@ def init(
     with open(path, "w", encoding="utf-8") as f:
         f.write(imported.text)
     return imported.summary
+
+
+def check_changes(p: Plan, batches: int | None, as_of: int | None, change_format: str | None = None) -> int:
+    """Check ``--batches``/``--as-of`` against the plan before anything is written; the batches to compute."""
+    from gengo.engine.changes import CHANGE_FORMATS, check
+
+    if change_format is not None and change_format not in CHANGE_FORMATS:
+        raise GengoError(f"unknown --change-format '{change_format}': choose {', '.join(CHANGE_FORMATS)}")
+    if change_format is not None and (batches is None or as_of is not None):
+        raise GengoError("--change-format applies to the batch files of --batches (without --as-of)")
+    return check(p.model, p.fmt, batches, as_of, p.partitioning is not None)
+
+
+def write_changes(
+    p: Plan, output: str | os.PathLike, batches: int, as_of: int | None = None, change_format: str | None = None
+) -> dict:
+    """After ``run(p, output)``: write change batches 1..``batches`` into ``<output>/changes/``, or
+    with ``as_of`` replace the tables by their state after batch ``as_of`` (manifest updated, so
+    ``verify`` checks the snapshot). ``change_format="debezium"`` writes the batches as JSON Lines
+    change events (before, after, op, ts_ms, source). Returns the changes manifest."""
+    import json
+    from pathlib import Path
+
+    from gengo.engine.changes import EPOCH, Changes, write_table
+    from gengo.engine.ledger import MANIFEST
+    from gengo.formats.checksum import file_checksum
+    from gengo.formats.jsonl import JSONL
+
+    out = Path(output)
+    ch = Changes(p.model, p.seed, p.rows, batches)
+    names = [t.name for t in p.tables]
+    info: dict = {"batches": batches, "epoch": EPOCH.isoformat(), "counts": ch.counts}
+    manifest = json.loads((out / MANIFEST).read_text())
+    root = out / "changes"
+    if (root / MANIFEST).exists():  # a previous run's batches (--force allowed replacing its files)
+        import shutil
+
+        shutil.rmtree(root)
+    if as_of is not None:
+        entries = {e["table"]: e for e in manifest["tables"]}
+        for name in names:
+            if not ch.changing(name):
+                continue
+            t, entry = p.model.table(name), entries[name]
+            rows, size, digest = write_table(p.fmt, p.options, out / entry["file"], t.schema, ch.as_of_blocks(t, as_of))
+            entry.update(rows=rows, bytes=size, blake3=digest)
+        manifest["total_rows"] = sum(e["rows"] for e in manifest["tables"])
+        manifest["total_bytes"] = sum(e["bytes"] for e in manifest["tables"])
+        manifest["as_of"] = {**info, "as_of": as_of}
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        return manifest["as_of"]
+    files = []
+    ext = ".jsonl" if change_format == "debezium" else p.file_name("x")[1:]
+    info["change_format"] = change_format or "rows"
+    for b in range(1, batches + 1):
+        for name in names:
+            if not ch.changing(name):
+                continue
+            rel = f"changes/batch-{b:06d}/{name}{ext}"
+            if change_format == "debezium":
+                text = ch.debezium(p.model.table(name), b, JSONL)
+                (out / rel).parent.mkdir(parents=True, exist_ok=True)
+                (out / rel).write_bytes(text)
+                rows, size, digest = text.count(b"\n"), len(text), file_checksum(out / rel)
+            else:
+                data = ch.batch(p.model.table(name), b)
+                rows, size, digest = write_table(p.fmt, p.options, out / rel, data.schema, [data])
+            files.append({"batch": b, "table": name, "file": rel, "rows": rows, "bytes": size, "blake3": digest})
+    info["files"] = files
+    (root / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
+    return info

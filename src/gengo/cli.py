@@ -175,6 +175,13 @@ def _numbers(seed, chunk_rows, row_group_size) -> tuple[int | None, int | None, 
     metavar="ADDRESS",
     help="Dask scheduler (tcp://host:8786; default $DASK_SCHEDULER_ADDRESS, else a local cluster of --workers).",
 )
+@click.option("--batches", metavar="N", help="Also write N change batches: changes/batch-000001/<table>.<ext>, ...")
+@click.option("--as-of", "as_of", metavar="K", help="Write the state after change batch K instead of the base.")
+@click.option(
+    "--change-format",
+    metavar="rows|debezium",
+    help="Batch files: rows (default: the table's format with _op, _batch, _ts) or debezium (JSON Lines events).",
+)
 def gen(
     model,
     size,
@@ -201,6 +208,9 @@ def gen(
     part_size,
     engine,
     scheduler,
+    batches,
+    as_of,
+    change_format,
 ) -> None:
     """Generate a dataset: one file per table in the output directory (or one DuckDB file, or --db).
 
@@ -208,6 +218,11 @@ def gen(
     each table is a directory of part files written by the workers.
     """
     engine = api.check_engine(engine, scheduler)
+    batches_value = _parse_int(batches, "--batches") if batches is not None else None
+    as_of_value = _parse_int(as_of, "--as-of") if as_of is not None else None
+    changing = batches_value is not None or as_of_value is not None or change_format is not None
+    if changing and (to_stdout or db or resume or engine != "local"):
+        raise GengoError("--batches and --as-of write files: leave out --stdout, --db, --resume and --engine")
     if to_stdout:
         _to_stdout(model, size, fmt, seed, rows, tables, compression, chunk_rows, output, workers, db, parts, part_size)
         return
@@ -235,6 +250,8 @@ def gen(
         numbers = (recorded, *numbers[1:])
     plan = api.plan(model, size, fmt, numbers[0], numbers[1], pins, tables, compression, numbers[2], workers_value)
     plan = api.table_format(plan, catalog, db_schema) if lake else plan
+    plan = api.partition(plan, parts, part_size)
+    n_batches = api.check_changes(plan, batches_value, as_of_value, change_format) if changing else 0
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:
@@ -242,15 +259,22 @@ def gen(
     if db:
         _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started)
         return
-    plan = api.partition(plan, parts, part_size)
     with api.prepare(plan, output, workers_value, force, resume, engine, scheduler) as run:
         if not quiet and run.plan.partitioning is not None:
             _print_parts(run.plan, engine, scheduler, workers_value)
         if quiet:
             run.execute()
-            return
-        with _ProgressReporter(run.plan) as progress:
-            summary = run.execute(progress)
+        else:
+            with _ProgressReporter(run.plan) as progress:
+                summary = run.execute(progress)
+    if changing:
+        info = api.write_changes(run.plan, output, n_batches, as_of_value, change_format)
+        if not quiet:
+            what = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
+            files = len(info.get("files", ()))
+            out.print(f"Wrote {what}" + (f" ({files} files in {Path(output) / 'changes'})" if files else ""))
+    if quiet:
+        return
     _print_summary(summary, time.perf_counter() - started)
     registered = run.plan.fmt.identity(run.plan) if run.plan.fmt.table_format else None
     if registered:  # where the tables are registered (a catalog inside the output is a path there)

@@ -126,6 +126,8 @@ class Model:
     quality_counts: Callable[[int, Mapping[str, int]], dict[str, dict[str, int]]] | None = None
     # Data checks over the written tables, run by the model contract suite.
     checks: tuple[Check, ...] = ()
+    # How tables change from batch to batch (``gen --batches``): table -> TableChanges.
+    changes: Mapping[str, TableChanges] = field(default_factory=dict)
 
     def table(self, name: str) -> Table:
         for t in self.tables:
@@ -136,6 +138,24 @@ class Model:
     @property
     def table_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tables)
+
+
+@dataclass(frozen=True)
+class TableChanges:
+    """What each change batch does to one table (``gen --batches``), as shares of its base rows.
+
+    ``insert``: new rows per batch (ids continue); ``update``: column -> share of the live rows
+    whose value changes; ``delete``: share of the live rows deleted. An updated column is redrawn
+    from its strategy, or with ``moves`` (column -> {value: ((next value, weight), ...)}) steps
+    along a state machine (an order's status); a value with no moves stays. A model declares only
+    changes that keep every foreign key resolving (deletes of rows nothing references, no updates
+    of keys or references). Tables of children (fan-outs) grow with their parents instead.
+    """
+
+    insert: float = 0.0
+    update: Mapping[str, float] = field(default_factory=dict)
+    delete: float = 0.0
+    moves: Mapping[str, Mapping[Any, tuple[tuple[Any, float], ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from gengo.core import rand, timezones, vocab
 from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
-from gengo.core.schema import Check, ChunkContext, Column, Model, Table
+from gengo.core.schema import Check, ChunkContext, Column, Model, Table, TableChanges
 from gengo.models._checks import daily_fanout, fanout_independence
 
 CUSTOMERS, ADDRESSES, SUPPLIERS = "dim_customers", "dim_customer_addresses", "dim_suppliers"
@@ -717,6 +717,26 @@ CHECKS = (
 )
 
 
+# gen --batches: new customers (with their addresses), products and orders (with their items)
+# arrive; open orders move on, Pending -> Processing -> Shipped -> Delivered or Returned (or a
+# Pending order is cancelled); customers change email; products change price, while order items
+# keep the price they were sold at (unit_price is the product's original price).
+CHANGES = {
+    CUSTOMERS: TableChanges(insert=0.02, update={"email": 0.01}),
+    PRODUCTS: TableChanges(insert=0.01, update={"base_price": 0.05}),
+    ORDERS: TableChanges(
+        insert=0.03,
+        update={"order_status": 0.6},
+        moves={
+            "order_status": {
+                "Pending": (("Processing", 9.0), ("Cancelled", 1.0)),
+                "Processing": (("Shipped", 1.0),),
+                "Shipped": (("Delivered", 9.0), ("Returned", 1.0)),
+            }
+        },
+    ),
+}
+
 MODEL = Model(
     name="ecommerce",
     aliases=("ecom", "e-commerce", "e"),
@@ -808,4 +828,5 @@ MODEL = Model(
     bytes_per_scale={"csv": 280.0, "json": 822.0, "parquet": 97.0},  # measured at 1 GB
     derive=derive,
     checks=CHECKS,
+    changes=CHANGES,
 )

@@ -22,7 +22,7 @@ import pyarrow as pa
 from gengo.core import rand
 from gengo.core.arrays import decimal_from_units
 from gengo.core.errors import GengoError
-from gengo.core.schema import Check, ChunkContext, Column, Model, Table
+from gengo.core.schema import Check, ChunkContext, Column, Model, Table, TableChanges
 from gengo.models.file import columns as strategies
 from gengo.models.file import expr as expressions
 from gengo.models.file import quality, source
@@ -233,6 +233,7 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
         file=ModelFileInfo(src.name, src.text, digest, source.to_json(src.data)),
         checks=tuple(Check(c.name, c.sql, c.doc) for c in spec.checks),
         quality_counts=(lambda seed, rows: quality.counts(cm, seed, rows)) if _has_quality(cm) else None,
+        changes=_changes(cm),
     )
 
 
@@ -242,6 +243,28 @@ class ModelFileInfo:
     text: str  # as written (the manifest keeps it)
     sha256: str
     data: str = ""  # the parsed file as JSON: what workers compile (JSON parses in C, YAML resolves in Python)
+
+
+# Columns that follow other rows (their parent, siblings, a looked-up value): never redrawn alone.
+_NO_UPDATE = frozenset({"parent", "position", "siblings", "belongs_to", "lookup", "sequence"})
+
+
+def _changes(cm: CompiledModel) -> dict[str, TableChanges]:
+    out = {}
+    for t, spec in cm.tables.items():
+        ch = spec.changes
+        if ch is not None and (ch.insert > 0 or ch.update or ch.delete > 0):
+            rates = {c: u.rate if isinstance(u, s.Update) else u for c, u in ch.update.items()}
+            moves = {
+                c: {
+                    value: tuple(targets.items() if isinstance(targets, dict) else ((v, 1.0) for v in targets))
+                    for value, targets in u.moves.items()
+                }
+                for c, u in ch.update.items()
+                if isinstance(u, s.Update) and u.moves
+            }
+            out[t] = TableChanges(ch.insert, rates, ch.delete, moves)
+    return out
 
 
 def _has_quality(cm: CompiledModel) -> bool:
@@ -433,6 +456,8 @@ class _Checker:
                 self.check_fit(t, c, col)
             self.check_keys(t)
             self.check_quality(t)
+        for t in self.cm.tables:
+            self.check_changes(t)
 
     def check_column(self, t: str, c: str, col: s.ColumnBase) -> None:
         path = (t, "columns", c)
@@ -829,6 +854,51 @@ class _Checker:
                 raise self.err((*path, "out_of_domain"), "out-of-domain values need a choice or conditional column")
             if col.null_rate == 0 and _inherited_nullable(self.cm, t, c):
                 raise self.err(path, "quality defects on a column that inherits NULLs from others are not supported")
+
+    def check_changes(self, t: str) -> None:
+        """Changes (``gen --batches``) that keep every foreign key resolving in every snapshot."""
+        spec = self.cm.tables[t]
+        ch = spec.changes
+        if ch is None:
+            return
+        path = (t, "changes")
+        if spec.quality is not None or any(col.quality for col in spec.columns.values()):
+            raise self.err(path, "a table with quality defects cannot have changes")
+        if ch.insert > 0 and isinstance(spec.rows, s.Each):
+            raise self.err(
+                (*path, "insert"), f"rows of '{t}' arrive with their parent's ('{spec.rows.each}'): no insert"
+            )
+        if (ch.update or ch.delete > 0) and not any(col.primary_key for col in spec.columns.values()):
+            raise self.err(path, f"updates and deletes need a primary key in '{t}'")
+        for c in ch.update:
+            self.column_name((*path, "update", c), t, c)
+            col = spec.columns[c]
+            if col.primary_key or col.unique or col.hidden or (t, c) in self.cm.refs or col.strategy in _NO_UPDATE:
+                raise self.err(
+                    (*path, "update", c), f"'{c}' cannot be updated: keys, unique, hidden and reference columns stay"
+                )
+            readers = [o for o in spec.columns if (t, c) in self.cm.deps.get((t, o), set()) and o != c]
+            if readers:
+                raise self.err((*path, "update", c), f"'{c}' cannot be updated: '{readers[0]}' is computed from it")
+            up = ch.update[c]
+            if isinstance(up, s.Update) and up.moves:
+                if not isinstance(col, s.Choice) or self.cm.types[(t, c)] != pa.string():
+                    raise self.err((*path, "update", c, "moves"), "moves need a choice column of text values")
+                known = set(col.values)
+                for value, targets in up.moves.items():
+                    for v in (value, *targets):
+                        if v not in known:
+                            raise self.err(
+                                (*path, "update", c, "moves", value), f"'{v}' is not one of the values of '{c}'"
+                            )
+        if ch.delete > 0:
+            for other, ospec in self.cm.tables.items():
+                r = ospec.rows
+                if isinstance(r, s.Each) and r.each == t:
+                    raise self.err((*path, "delete"), f"'{t}' rows cannot be deleted: '{other}' holds their children")
+                for c in ospec.columns:
+                    if self.cm.refs.get((other, c), ("",))[0] == t:
+                        raise self.err((*path, "delete"), f"'{t}' rows cannot be deleted: {other}.{c} references them")
 
     def can_be_unique(self, t: str, c: str, col: s.ColumnBase) -> bool:
         if col.strategy in _UNIQUE_CAPABLE:

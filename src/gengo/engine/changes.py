@@ -1,0 +1,272 @@
+"""Change batches and as-of snapshots (``gen --batches N``, ``--as-of K``).
+
+Everything here is a pure function of (seed, model, base counts, batch number), built from the
+same counter-based streams as the base:
+
+- **Inserts.** Batch b adds ``round(insert x base rows)`` rows to a table, ids continuing, and
+  tables of children (fan-outs) grow with their parents. A row is generated with the counts
+  after the batch that inserted it (``counts(b)``), so base rows keep their bytes and new rows
+  may reference parents that arrived in the same batch.
+- **Updates.** Row i's column c is redrawn in batch b when ``u(seed, table, c, b)[i] < rate``
+  (the row existed before b and is not deleted in b); the new value is the column of the row
+  regenerated with a seed keyed by the batch, so it follows the column's own strategy.
+- **Deletes.** Row i is deleted in batch b when ``u(seed, table, b)[i] < rate``; models allow
+  deletes only of rows nothing references, so every foreign key resolves in every snapshot.
+
+A row has at most one event per batch (a delete wins over an update), so applying a batch's
+events in any order gives the same state: ``base + batches 1..K == as-of K`` by construction.
+``_ts`` places batch b's events on day b after ``EPOCH`` and files are sorted by it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gengo.core import rand
+from gengo.core.errors import GengoError
+from gengo.core.schema import Model, Table, TableChanges
+from gengo.formats import Format, WriteOptions
+from gengo.formats.checksum import file_checksum
+
+EPOCH = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)  # batch b happens on day b after this instant (UTC)
+DAY_US = 86_400 * 10**6
+BLOCK_ROWS = 1 << 18  # rows per generate call and per encoded block of an as-of table
+OPS = ("insert", "update", "delete")
+FILE_FORMATS = ("csv", "json", "parquet")
+CHANGE_FORMATS = ("rows", "debezium")  # rows: the table's format plus _op, _batch, _ts
+
+
+def check(model: Model, fmt: Format, batches: int | None, as_of: int | None, partitioned: bool) -> int:
+    """The number of batches to compute, after checking the options; refused with one line."""
+    if batches is None and as_of is None:
+        return 0
+    if batches is not None and batches < 1:
+        raise GengoError(f"invalid --batches {batches}: it must be >= 1")
+    if as_of is not None and as_of < 0:
+        raise GengoError(f"invalid --as-of {as_of}: it must be >= 0")
+    if as_of is not None and batches is not None and as_of > batches:
+        raise GengoError(f"--as-of {as_of} is beyond --batches {batches}")
+    if not model.changes:
+        raise GengoError(f"model {model.name} declares no changes (a 'changes:' section in a table of a model file)")
+    if fmt.name not in FILE_FORMATS or partitioned:
+        raise GengoError(f"--batches and --as-of write one file per table: -f {', '.join(FILE_FORMATS)}, no parts")
+    return as_of if batches is None else batches
+
+
+class Changes:
+    """The change history of one model at one seed and base counts."""
+
+    def __init__(self, model: Model, seed: int, base: Mapping[str, int], batches: int) -> None:
+        self.model, self.seed, self.batches = model, seed, batches
+        self.counts: list[dict[str, int]] = [dict(base)]
+        for _ in range(batches):
+            self.counts.append(self._next_counts(self.counts[-1]))
+
+    def _next_counts(self, before: Mapping[str, int]) -> dict[str, int]:
+        base = self.counts[0]
+        out = dict(before)
+        for t, ch in self.model.changes.items():
+            out[t] = before[t] + round(ch.insert * base[t])
+        if self.model.derive is not None:  # fan-outs follow their parents; nothing else is re-sized
+            derived = self.model.derive(out, self.seed, pinned=tuple(out))
+            own = {t for t, ch in self.model.changes.items() if ch.insert}
+            out.update({t: n for t, n in derived.items() if t not in own})
+        return out
+
+    def changing(self, table: str) -> bool:
+        return any(c[table] != self.counts[0][table] for c in self.counts) or table in self.model.changes
+
+    def _spec(self, table: str) -> TableChanges:
+        return self.model.changes.get(table) or TableChanges()
+
+    def _u(self, table: str, idx: np.ndarray, *names: object) -> np.ndarray:
+        return rand.uniform(rand.stream_key(self.seed, table, "_changes", *map(str, names)), idx)
+
+    def _batch_seed(self, b: int) -> int:
+        return int(rand.stream_key(self.seed, "_changes", "batch", str(b)))
+
+    # --- row fates, vectorized over rows, looped over batches -----------------------------------
+
+    def deleted_in(self, table: str, idx: np.ndarray, upto: int) -> np.ndarray:
+        """The batch (1..upto) that deleted each row, 0 if none did."""
+        out = np.zeros(len(idx), dtype=np.int64)
+        rate = self._spec(table).delete
+        if rate <= 0:
+            return out
+        for b in range(1, upto + 1):
+            hit = (out == 0) & (idx < self.counts[b - 1][table]) & (self._u(table, idx, "delete", b) < rate)
+            out[hit] = b
+        return out
+
+    def updated_in(self, table: str, column: str, idx: np.ndarray, b: int, deleted: np.ndarray) -> np.ndarray:
+        """Rows whose ``column`` batch ``b`` redraws: alive before b and not deleted in or before b."""
+        rate = self._spec(table).update[column]
+        alive = (idx < self.counts[b - 1][table]) & ((deleted == 0) | (deleted > b))
+        return alive & (self._u(table, idx, "update", column, b) < rate)
+
+    # --- values --------------------------------------------------------------------------------
+
+    def original(self, t: Table, idx: np.ndarray) -> pa.Table:
+        """Rows ``idx`` (ascending) as inserted: each with the counts of the batch that inserted it."""
+        sizes = np.array([c[t.name] for c in self.counts], dtype=np.int64)
+        segment = np.searchsorted(sizes, idx, side="right")  # 0: base, b: inserted by batch b
+        parts = []
+        for b in np.unique(segment):
+            rows = idx[segment == b]
+            for a in range(0, len(rows), BLOCK_ROWS):
+                parts.append(t.generate(self.seed, self.counts[int(b)], rows[a : a + BLOCK_ROWS]))
+        return pa.concat_tables(parts) if parts else t.schema.empty_table()
+
+    def state(self, t: Table, idx: np.ndarray, upto: int, deleted: np.ndarray) -> pa.Table:
+        """Rows ``idx`` with every update of batches 1..upto applied."""
+        data = self.original(t, idx)
+        for b in range(1, upto + 1):
+            for column in self._spec(t.name).update:
+                hit = self.updated_in(t.name, column, idx, b, deleted)
+                if hit.any():
+                    data = self._apply(t, data, idx, hit, column, b)
+        return data
+
+    def _apply(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
+        moves = self._spec(t.name).moves.get(column)
+        if moves is None:
+            return self._redraw(t, data, idx, hit, column, b)
+        old = data.column(column).combine_chunks()
+        current = old.to_numpy(zero_copy_only=False)
+        new = current.copy()
+        u = self._u(t.name, idx, "move", column, b)
+        for value, targets in moves.items():  # a loop over states, not rows
+            here = hit & (current == value)
+            if not here.any():
+                continue
+            weights = np.cumsum([w for _, w in targets], dtype=np.float64)
+            pick = np.searchsorted(weights / weights[-1], u[here], side="right")
+            new[here] = np.array([v for v, _ in targets], dtype=object)[np.minimum(pick, len(targets) - 1)]
+        i = data.schema.get_field_index(column)
+        return data.set_column(i, data.schema.field(column), pa.array(new, type=old.type))
+
+    def _redraw(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
+        fresh = t.generate(self._batch_seed(b), self.counts[b], idx[hit]).column(column).combine_chunks()
+        pos = np.flatnonzero(hit)
+        where = np.full(len(idx), -1, dtype=np.int64)
+        where[pos] = np.arange(len(pos))
+        old = data.column(column).combine_chunks()
+        take = pa.array(np.where(where >= 0, where + len(old), np.arange(len(old))))
+        merged = pa.concat_arrays([old, fresh.cast(old.type)]).take(take)
+        return data.set_column(data.schema.get_field_index(column), data.schema.field(column), merged)
+
+    # --- outputs -------------------------------------------------------------------------------
+
+    def events(self, t: Table, b: int) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
+        """Batch b of table t in event-time order: (rows after, rows before, op index, event time in
+        microseconds after EPOCH). An insert has no row before, a delete none after (empty rows there)."""
+        name = t.name
+        before, after = self.counts[b - 1][name], self.counts[b][name]
+        gone_l, cand_l, cand_deleted_l = [], [], []
+        for a in range(0, before, BLOCK_ROWS):  # the existing rows' fates, a block at a time
+            old = np.arange(a, min(a + BLOCK_ROWS, before), dtype=np.int64)
+            deleted = self.deleted_in(name, old, b)
+            gone_l.append(old[deleted == b])
+            touched = np.zeros(len(old), dtype=bool)
+            for column in self._spec(name).update:
+                touched |= self.updated_in(name, column, old, b, deleted)
+            cand_l.append(old[touched])
+            cand_deleted_l.append(deleted[touched])
+        empty = [np.zeros(0, dtype=np.int64)]
+        gone = np.concatenate(gone_l + empty)
+        cand, cand_deleted = np.concatenate(cand_l + empty), np.concatenate(cand_deleted_l + empty)
+        now, was = self.state(t, cand, b, cand_deleted), self.state(t, cand, b - 1, cand_deleted)
+        keep = pa.array(_differs(was, now, self._spec(name).update))
+        inserted = np.arange(before, after, dtype=np.int64)
+        new_rows = self.state(t, inserted, b, np.zeros(len(inserted), dtype=np.int64))
+        gone_rows = self.state(t, gone, b - 1, np.zeros(len(gone), dtype=np.int64))  # the row as it was
+        updated = cand[keep.to_numpy(zero_copy_only=False)]
+        op = np.repeat(np.arange(3, dtype=np.int8), [len(inserted), len(updated), len(gone)])
+        row = np.concatenate([inserted, updated, gone])
+        ts = (b - 1) * DAY_US + (self._u(name, row, "ts", b) * DAY_US).astype(np.int64)
+        order = pa.array(np.lexsort((row, ts)))
+        after_rows = pa.concat_tables([new_rows, now.filter(keep), gone_rows]).take(order)
+        before_rows = pa.concat_tables([new_rows, was.filter(keep), gone_rows]).take(order)
+        return after_rows, before_rows, op[order.to_numpy()], ts[order.to_numpy()]
+
+    def batch(self, t: Table, b: int) -> pa.Table:
+        """Batch b of table t: the changed rows (full columns) with _op, _batch and _ts, in event-time order.
+        An update carries the row after the change, a delete the row as it was."""
+        data, _, op, ts = self.events(t, b)
+        data = data.append_column("_op", pa.array(np.array(OPS, dtype=object)[op], type=pa.string()))
+        data = data.append_column("_batch", pa.array(np.full(len(op), b, dtype=np.int32)))
+        stamps = pa.array(ts + int(EPOCH.timestamp()) * 10**6, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+        return data.append_column("_ts", stamps)
+
+    def debezium(self, t: Table, b: int, json_lines) -> bytes:
+        """Batch b of table t as Debezium-style change events, one JSON object a line: ``before``,
+        ``after`` (rows as JSON Lines writes them, null where there is none), ``op`` (c, u, d),
+        ``ts_ms`` and ``source`` (model, table, batch). Assembled column-wise, never row by row."""
+        after, before, op, ts = self.events(t, b)
+        if len(op) == 0:
+            return b""
+        null = pa.scalar("null")
+        after_json = pc.if_else(pa.array(op == 2), null, _json_rows(after, json_lines))
+        before_json = pc.if_else(pa.array(op == 0), null, _json_rows(before, json_lines))
+        ops = pa.array(np.array(["c", "u", "d"], dtype=object)[op], type=pa.string())
+        ts_ms = pa.array((ts + int(EPOCH.timestamp()) * 10**6) // 1000).cast(pa.string())
+        source = f',"source":{{"model":"{self.model.name}","table":"{t.name}","batch":{b}}}}}'
+        joined = pc.binary_join_element_wise(
+            '{"before":', before_json, ',"after":', after_json, ',"op":"', ops, '","ts_ms":', ts_ms, source, ""
+        )
+        return _lines(joined)
+
+    def as_of_blocks(self, t: Table, k: int):
+        """The state of ``t`` after batch k, in key order, block by block."""
+        n = self.counts[k][t.name]
+        for a in range(0, n, BLOCK_ROWS):
+            idx = np.arange(a, min(a + BLOCK_ROWS, n), dtype=np.int64)
+            deleted = self.deleted_in(t.name, idx, k)
+            live = idx[deleted == 0]
+            yield self.state(t, live, k, np.zeros(len(live), dtype=np.int64))
+
+
+def _json_rows(data: pa.Table, json_lines) -> pa.Array:
+    """One JSON object (text) per row, through the JSON Lines encoder."""
+    text = bytes(json_lines.encode_plain(data, True)).decode()
+    return pc.list_flatten(pc.split_pattern(pa.array([text.removesuffix("\n")]), "\n"))
+
+
+def _lines(rows: pa.Array) -> bytes:
+    """Rows of text as newline-terminated lines, joined by Arrow."""
+    joined = pc.binary_join(pa.array([rows], type=pa.list_(pa.string())), "\n")[0].as_py()
+    return (joined + "\n").encode()
+
+
+def _differs(before: pa.Table, after: pa.Table, columns) -> np.ndarray:
+    """Rows where any of ``columns`` changed (a redraw may land on the same value: no event then)."""
+    out = np.zeros(before.num_rows, dtype=bool)
+    for c in columns:
+        a, z = before.column(c).combine_chunks(), after.column(c).combine_chunks()
+        ne = pc.fill_null(pc.not_equal(a, z), False).to_numpy(zero_copy_only=False)
+        out |= ne | (a.is_null().to_numpy(zero_copy_only=False) != z.is_null().to_numpy(zero_copy_only=False))
+    return out
+
+
+def write_table(fmt: Format, options: WriteOptions, path: Path, schema: pa.Schema, blocks) -> tuple[int, int, str]:
+    """Write blocks of one table through the format: (rows, bytes, blake3)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sink = fmt.open_sink(path, schema, options, None)
+    rows, first = 0, True
+    try:
+        for block in blocks:
+            sink.add(fmt.encode(block, first, options, None))
+            rows += block.num_rows
+            first = False
+        if first:
+            sink.add(fmt.encode(schema.empty_table(), True, options, None))
+        sink.commit()
+    finally:
+        sink.abort()
+    return rows, path.stat().st_size, file_checksum(path)
