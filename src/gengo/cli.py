@@ -85,7 +85,11 @@ def cli() -> None:
 def _dataset_options(func):
     """Options shared by `gen` and `plan`: what to generate."""
     options = [
-        click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())} (aliases: ecom, eds, fin, med...)."),
+        click.option(
+            "-m",
+            "--model",
+            help=f"Model: {', '.join(api.model_names())} (aliases: ecom, eds, fin, med...), or a model file (.yaml).",
+        ),
         click.option("-s", "--size", help=SIZE_HELP),
         click.option("-f", "--format", "fmt", help=FORMAT_HELP),
         click.option("--seed", help="Random seed (0 to 2^63-1); the same seed gives the same bytes. Default: random."),
@@ -363,7 +367,7 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
 
 
 @cli.command("ddl")
-@click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())}.")
+@click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())}, or a model file (.yaml).")
 @click.option("--dialect", default="duckdb", show_default=True, help="SQL dialect: duckdb, postgres or ansi.")
 @click.option("--schema", "db_schema", metavar="NAME", help="Qualify the tables with this schema (and create it).")
 @click.option("--tables", metavar="A,B", help="Only these tables (foreign keys to the others become comments).")
@@ -452,7 +456,7 @@ def verify_command(directory: str, no_keys: bool, quiet: bool) -> int:
 
 
 @cli.command("diagram")
-@click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())}.")
+@click.option("-m", "--model", help=f"Model: {', '.join(api.model_names())}, or a model file (.yaml).")
 @click.option(
     "-o",
     "--output",
