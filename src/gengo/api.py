@@ -464,9 +464,9 @@ def check_model(name: str) -> str:
 
     A model file is read and compiled here (errors name ``file:line:column``); a built-in name
     is looked up in the catalog only (no import)."""
-    from gengo.models.file import looks_like_file
+    from gengo.models import is_model_file
 
-    if looks_like_file(name):
+    if is_model_file(name):
         resolve_model(name)
     else:
         model_info(name)

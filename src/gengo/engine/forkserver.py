@@ -34,12 +34,11 @@ PRELOAD = ["gengo.engine.preload", "gengo.models.every"]
 def preload_module(model: str | None) -> str:
     """The module the fork server imports for ``model`` (a name, alias or model file path)."""
     from gengo.core.errors import GengoError
-    from gengo.models import model_info
-    from gengo.models.file import looks_like_file
+    from gengo.models import is_model_file, model_info
 
     if model is None:
         return "gengo.models.every"
-    if looks_like_file(model):
+    if is_model_file(model):
         return "gengo.models.file.compile"
     try:
         return model_info(model).module

@@ -121,9 +121,21 @@ def resolve_model(name: str, text: str | None = None) -> Model:
 
     if text is not None:
         return file.load_model_text(text, name)
-    if file.looks_like_file(name):
+    if is_model_file(name):
         return file.load_model_file(name)
     return importlib.import_module(model_info(name).module).MODEL
+
+
+def is_model_file(name: str) -> bool:
+    """Whether ``name`` names a model file: a path or a .yaml/.yml/.json name, or an existing
+    file that is not a built-in model's name (built-in names win)."""
+    import os
+
+    from gengo.models import file
+
+    if file.looks_like_file(name):
+        return True
+    return name.strip().lower() not in _LOOKUP and os.path.isfile(name)
 
 
 def __getattr__(name: str):

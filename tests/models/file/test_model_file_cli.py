@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from tests.engine.test_partitions import part_hashes
-from tests.helpers import manifest, run_gengo, sha256_files
+from tests.helpers import GENGO, manifest, run_gengo, sha256_files
 
 SHOP = Path(__file__).parent / "shop.yaml"
 SEED = 77
@@ -196,3 +197,19 @@ def test_rows_pinning_every_scaled_table_with_a_size_ends(shop):
     pins = ["--rows=orders=3734", "--rows=customers=373", "--rows=products=93"]
     r = run_gengo("plan", "-m", str(shop), "-s", "1MB", "-f", "csv", "--seed", "1", *pins, timeout=10)
     assert r.returncode in (0, 1) and "Traceback" not in r.stderr
+
+
+def test_a_model_file_without_a_suffix_is_found_but_built_in_names_win(shop, tmp_path):
+    plain = tmp_path / "shop"
+    plain.write_text(SHOP.read_text())
+    r = run_gengo("plan", "-m", str(plain), "--rows", "orders=50", "-f", "csv")
+    assert r.returncode == 0 and "orders" in r.stdout, r.stderr
+    (tmp_path / "ecommerce").write_text(SHOP.read_text())  # a file named like a built-in
+    r = subprocess.run(
+        [GENGO, "plan", "-m", "ecommerce", "--rows", "fact_orders_header=50", "-f", "csv"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0 and "fact_orders_header" in r.stdout, r.stderr
