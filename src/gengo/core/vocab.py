@@ -206,11 +206,15 @@ def _fr_ca_person():
     return Provider
 
 
+def fold_ascii(values: pa.Array) -> pa.Array:
+    """Lower case with accents folded (``Côté`` -> ``cote``) and only ``[a-z0-9.-]`` kept: for emails."""
+    return pc.replace_substring_regex(pc.utf8_normalize(pc.utf8_lower(values), "NFKD"), r"[^a-z0-9.-]", "")
+
+
 def _equal(names) -> WeightedWords:
     """A pool of equally likely names; ``lower`` is folded to ASCII (``côté`` -> ``cote``) for emails."""
     values = pa.array(list(dict.fromkeys(names)), pa.string())
-    folded = pc.replace_substring_regex(pc.utf8_normalize(pc.utf8_lower(values), "NFKD"), r"[^a-z0-9.-]", "")
-    return WeightedWords(values=values, lower=folded, weights=np.ones(len(values)))
+    return WeightedWords(values=values, lower=fold_ascii(values), weights=np.ones(len(values)))
 
 
 @lru_cache(maxsize=1)

@@ -319,11 +319,13 @@ def _solve(model: Model, est: Mapping[str, TableEstimate], target: int, pins: Ma
 
     lo = hi = max(1, min(guess, MAX_SCALE))
     step = max(1, hi // 64)
-    if size(hi) < target:
-        while size(hi) < target and hi < MAX_SCALE:
-            before = size(hi)
+    current = size(hi)
+    if current < target:
+        while current < target and hi < MAX_SCALE:
+            before = current
             lo, hi, step = hi, min(MAX_SCALE, hi + step), step * 2
-            if pins and size(hi) == before and size(min(MAX_SCALE, hi * 2)) == before:
+            current = size(hi)
+            if pins and current == before and size(min(MAX_SCALE, hi * 2)) == before:
                 # --rows holds every table that grows: no scale reaches the target (and a search
                 # up to MAX_SCALE would count fan-outs over trillions of parents)
                 fixed = " ".join(f"{name}={n}" for name, n in pins.items())

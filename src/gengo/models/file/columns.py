@@ -25,8 +25,6 @@ from gengo.core.errors import GengoError
 from gengo.models.file import expr as expressions
 from gengo.models.file import spec as s
 
-_EPOCH_DAY = np.datetime64("1970-01-01", "D")
-_EPOCH_US = np.datetime64("1970-01-01T00:00:00", "us")
 DEFAULT_DOMAINS = {"gmail.com": 45, "yahoo.com": 15, "outlook.com": 12, "hotmail.com": 8, "icloud.com": 10}
 ADDRESS_COUNTRIES = {"US": 0, "CA": 1, "QC": 2, "GB": 3, "AU": 4}  # groups of vocab.address_pools()
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")  # {{ and }} are literal braces
@@ -405,16 +403,11 @@ def person(env: Env, name: str, col: s.Person) -> pa.Array:
 
 
 def ascii_lower(values: pa.Array) -> pa.Array:
-    """Lower case with accents folded (Côté -> cote) and only [a-z0-9.-] kept: for emails and slugs."""
-    encoded = (
-        pc.dictionary_encode(values).combine_chunks()
-        if isinstance(values, pa.ChunkedArray)
-        else pc.dictionary_encode(values)
-    )
-    folded = pc.replace_substring_regex(
-        pc.utf8_normalize(pc.utf8_lower(encoded.dictionary), "NFKD"), r"[^a-z0-9.-]", ""
-    )
-    return folded.take(encoded.indices)
+    """``vocab.fold_ascii`` computed over the distinct values only (a column repeats its vocabulary)."""
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    return vocab.fold_ascii(encoded.dictionary).take(encoded.indices)
 
 
 def email(env: Env, name: str, col: s.Email) -> pa.Array:

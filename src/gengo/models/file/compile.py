@@ -312,10 +312,14 @@ def _inherited_nullable(cm: CompiledModel, table: str, column: str, seen: frozen
 def _listed_values(col: s.Choice | s.Conditional | s.Constant) -> list[Any]:
     if isinstance(col, s.Constant):
         return [col.value]
+    return [v for vals in _value_groups(col) for v in strategies.value_list(vals, None)[0]]
+
+
+def _value_groups(col: s.Choice | s.Conditional) -> list[s.Values]:
+    """A choice's values, or a conditional's per case (and its default)."""
     if isinstance(col, s.Choice):
-        return strategies.value_list(col.values, None)[0]
-    groups = [*col.cases.values(), *([col.default] if col.default else [])]
-    return [v for vals in groups for v in strategies.value_list(vals, None)[0]]
+        return [col.values]
+    return [*col.cases.values(), *([col.default] if col.default else [])]
 
 
 def _guess_bytes(t: pa.DataType) -> float:
@@ -437,8 +441,6 @@ class _Checker:
                     raise self.err((t, "rows"), f"row counts go round in a circle: {' -> '.join([*seen, nxt])}")
                 seen.append(nxt)
                 r = self.cm.tables[nxt].rows
-            if isinstance(r, int) and isinstance(self.cm.tables[t].rows, (s.Ratio, s.Each)):
-                pass
 
     # --- columns -------------------------------------------------------------------------------
 
@@ -600,11 +602,7 @@ class _Checker:
             if end <= start:
                 raise self.err((*path, "end"), f"end ({col.end}) must be after start ({col.start})")
         if isinstance(col, (s.Choice, s.Conditional)):
-            groups = (
-                [col.values]
-                if isinstance(col, s.Choice)
-                else [*col.cases.values(), *([col.default] if col.default else [])]
-            )
+            groups = _value_groups(col)
             for vals in groups:
                 items, w = strategies.value_list(vals, getattr(col, "weights", None))
                 if not np.isfinite(w).all():
@@ -693,17 +691,7 @@ class _Checker:
         if isinstance(col, (s.Normal, s.LogNormal, s.Exponential)):
             return pa.float64()
         if isinstance(col, (s.Choice, s.Conditional, s.Constant)):
-            if isinstance(col, s.Constant):
-                items = [col.value]
-            elif isinstance(col, s.Choice):
-                items = strategies.value_list(col.values, None)[0]
-            else:
-                items = [
-                    v
-                    for vals in [*col.cases.values(), *([col.default] if col.default else [])]
-                    for v in strategies.value_list(vals, None)[0]
-                ]
-            return _infer(items)
+            return _infer(_listed_values(col))
         if isinstance(col, s.Boolean):
             return pa.bool_()
         if isinstance(col, s.DateTime):

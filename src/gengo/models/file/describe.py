@@ -47,9 +47,9 @@ def _rules(model: Model) -> dict[str, str]:
     """How each table's row count follows from the scale (model files only; built-ins say 'derived')."""
     if model.file is None:
         return {t.name: "derived from the scale" for t in model.tables}
-    import yaml
+    from gengo.models.file.source import from_json
 
-    data = yaml.safe_load(model.file.text) or {}
+    data = from_json(model.file.data)  # parsed and checked when the model was compiled
     out = {}
     for name, table in (data.get("tables") or {}).items():
         r = table.get("rows")
