@@ -167,6 +167,7 @@ def _main() -> int:
         from gengo.engine.forkserver import prewarm
 
         prewarm(model=_model_argument(sys.argv[2:]))
+    tuning.skip_pandas_probe()
     from gengo.cli import main as cli_main
 
     return cli_main()

@@ -65,3 +65,43 @@ def test_release_free_memory_does_not_raise():
     from gengo.engine import tuning
 
     tuning.release_free_memory()
+
+
+PANDAS_PROBE = """
+import sys
+from gengo.engine import tuning
+if sys.argv[1] == "skip":
+    tuning.skip_pandas_probe()
+import pyarrow as pa
+pa.array(["a", "b"])  # pyarrow's first conversion of a Python object
+loaded = "pandas" in sys.modules
+import pandas  # still importable where something really uses it
+print(loaded, pandas.__name__)
+"""
+
+
+@pytest.mark.parametrize(("mode", "loaded"), [("skip", "False"), ("plain", "True")])
+def test_pyarrow_does_not_import_pandas_after_the_probe_is_skipped(mode, loaded):
+    pytest.importorskip("pandas")
+    env = {k: v for k, v in os.environ.items() if k != "GENGO_NO_TUNING"}
+    r = subprocess.run([sys.executable, "-c", PANDAS_PROBE, mode], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [loaded, "pandas"]
+
+
+def test_the_gengo_command_never_imports_pandas_for_ecommerce(tmp_path):
+    """pandas costs 0.3-0.4 CPU-s per process; the command and its workers do not need it."""
+    probe = tmp_path / "sitecustomize.py"
+    probe.write_text(
+        "import atexit, os, sys\n"
+        "def seen():\n"
+        "    open(os.environ['PROBE_OUT'] + str(os.getpid()), 'w').write(str('pandas' in sys.modules))\n"
+        "atexit.register(seen)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "GENGO_NO_TUNING"}
+    env.update(PYTHONPATH=f"{tmp_path}{os.pathsep}{env.get('PYTHONPATH', '')}", PROBE_OUT=str(tmp_path / "seen-"))
+    cmd = [sys.executable, "-m", "gengo", "gen", "-m", "ecommerce", "-s", "2MB", "-f", "csv", "-o", str(tmp_path / "o")]
+    r = subprocess.run([*cmd, "--seed", "1", "-q", "-w", "2"], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    seen = [p.read_text() for p in tmp_path.glob("seen-*")]
+    assert len(seen) >= 2 and set(seen) == {"False"}  # the command and its fork server

@@ -13,6 +13,7 @@ import sys
 from gengo.engine import tuning
 
 tuning.worker_environment()  # before polars and Arrow are imported (their allocators read it)
+tuning.skip_pandas_probe()
 
 
 def _excepthook(kind, value, tb) -> None:

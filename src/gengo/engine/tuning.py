@@ -6,7 +6,9 @@ Who calls what:
   polars or Arrow are imported (the environment settings act at their import);
 - ``worker_environment()``: the fork server sets it on itself before it imports anything heavy
   (``gengo.engine.preload``), so every worker inherits it; the caller's process is untouched;
-- ``tune_worker()``: every worker process (pool initializer, Dask task set-up).
+- ``tune_worker()``: every worker process (pool initializer, Dask task set-up);
+- ``skip_pandas_probe()``: the command's process (after the fork server is on its way) and the
+  fork server (after its environment), before anything builds an Arrow array.
 
 A library caller's process is never changed (their polars keeps its threads, their Arrow its
 CPU count). ``GENGO_NO_TUNING=1`` turns everything here off (bytes are the same either way).
@@ -72,6 +74,35 @@ def tune_parent() -> None:
     worker_environment()
     keep_freed_memory()
     _tuned_parent = True
+
+
+def skip_pandas_probe() -> None:
+    """Tell pyarrow, before its first ``pa.array()``, that pandas is absent.
+
+    pyarrow imports pandas (0.3-0.4 CPU-s, 40 MB) at its first ``pa.array()`` of anything but an
+    Arrow object, only to ask whether that object is a pandas one; gengo never passes one. With
+    ``pandas`` unimportable for that one probe, pyarrow remembers the answer; ``import pandas``
+    elsewhere (the financial model's calendars) works as before. The ``gengo`` command's process
+    and its fork server only: a library caller's pyarrow is left alone.
+    """
+    if not enabled() or "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    sys.meta_path.insert(0, _NoPandas)
+    try:
+        pa.array([0])
+    finally:
+        sys.meta_path.remove(_NoPandas)
+
+
+class _NoPandas:
+    """An import finder for which pandas does not exist (see ``skip_pandas_probe``)."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas":
+            raise ModuleNotFoundError("No module named 'pandas'", name=name)
 
 
 def tune_in_process() -> None:
