@@ -162,6 +162,27 @@ def test_fanout_scattered_look_ups_across_many_blocks_use_the_fine_index():
     assert fan._state.n_fine > 0
 
 
+def test_fanout_dense_table_and_fine_index_give_the_same_offsets():
+    parents = 40 * rand.FAN_BLOCK + 99
+    rand._prefix.cache_clear()
+    fan = _fan(1, 3, parents, seed=12)
+    counts = fan.count(np.arange(parents))
+    offsets = np.cumsum(counts) - counts
+    rng = np.random.default_rng(5)
+    few = rng.integers(0, parents, 500)  # too few look-ups to pay for a table: the fine index
+    assert np.array_equal(fan.offset(few), offsets[few])
+    assert fan._state.n_fine > 0 and len(fan._state.dense_table) == 0
+    many = rng.integers(0, parents // 2, 200_000)  # a chunk's worth: the table, for what it asks
+    assert np.array_equal(fan.offset(many), offsets[many])
+    built = len(fan._state.dense_table)
+    assert int(many.max()) < built < parents + rand.FAN_BLOCK
+    # Small look-ups: the table where it reaches, the fine index beyond it; a big one grows it.
+    assert np.array_equal(fan.offset(few), offsets[few])
+    assert np.array_equal(fan.offset(few[few < built]), offsets[few[few < built]])
+    assert np.array_equal(fan.offset(np.arange(parents)), offsets)
+    assert len(fan._state.dense_table) >= parents
+
+
 def test_fanout_is_the_same_in_any_chunking_and_any_cache_state():
     low, high, parents = 1, 10, 3 * rand.FAN_BLOCK + 77
     fan = _fan(low, high, parents, seed=5)

@@ -211,6 +211,7 @@ class Permutation:
 
 FAN_BLOCK = 1 << 14  # parents per block of the prefix sums: one int64 of state per block
 FAN_FINE = 32  # parents per slot of the fine index, built only for scattered look-ups
+FAN_DENSE = 1 << 22  # parents (32 MB of int64) up to which scattered look-ups use a full table of offsets
 _FAN_PACK = 4  # parents per 64-bit hash, a 16-bit field each
 _FAN_BATCH = 8  # blocks per vectorized step when prefix sums grow (2**17 parents: scratch stays in cache)
 _FAN_TASK = 64  # steps per task when a long pass is split over threads (about 10 ms of work)
@@ -250,6 +251,7 @@ class _Prefix:
         wide = (FAN_BLOCK - FAN_FINE) * high >= 1 << 16
         self.fine = np.zeros(0, dtype=np.uint32 if wide else np.uint16)
         self.n_fine = 0  # blocks whose fine slots are valid
+        self.dense_table = np.zeros(0, dtype=np.int64)  # children before each of the first parents
         self.lock = threading.Lock()
 
     def block_counts(self, blocks: np.ndarray) -> np.ndarray:
@@ -286,6 +288,27 @@ class _Prefix:
             more = -(-(children - int(coarse[-1])) // max(1, int(FAN_BLOCK * self.mean)))
             coarse = self.blocks(len(coarse) - 1 + more)
         return coarse
+
+    def dense(self, last: int) -> np.ndarray:
+        """Children before each parent, for parents 0 .. at least ``last`` (``last < FAN_DENSE``).
+
+        A look-up is then one gather: the fine index costs ``FAN_FINE`` passes over the look-ups.
+        """
+        have = self.dense_table
+        if len(have) > last:
+            return have
+        blocks = min(-(-max(last + 1, 2 * len(have)) // FAN_BLOCK), FAN_DENSE // FAN_BLOCK)
+        coarse = self.blocks(blocks)
+        first = len(have) // FAN_BLOCK
+        counts = self.block_counts(np.arange(first, blocks))
+        start = np.cumsum(counts, axis=1, dtype=np.int64)
+        start -= counts
+        start += coarse[first:blocks][:, None]
+        table = np.concatenate([have, start.ravel()])
+        with self.lock:
+            if len(table) > len(self.dense_table):
+                self.dense_table = table
+            return self.dense_table
 
     def fine_slots(self, blocks: int) -> np.ndarray:
         """``fine`` valid for the first ``blocks`` blocks."""
@@ -428,6 +451,10 @@ class FanOut:
         p = np.asarray(parent, dtype=np.int64)
         if p.size == 0:
             return np.zeros(0, dtype=np.int64)
+        top = int(p.max())
+        # Enough look-ups to pay for the table (or it exists): one gather each.
+        if top < FAN_DENSE and (len(self._state.dense_table) > top or p.size * 64 > top):
+            return self._state.dense(top)[p]
         block = p // FAN_BLOCK
         coarse = self._state.blocks(int(block.max()))
         plan = _scan_plan(block)

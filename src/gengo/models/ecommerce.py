@@ -9,6 +9,8 @@ finds the children of any parent, and a child its parent, from per-block prefix 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 
@@ -327,6 +329,26 @@ def product_price_cents(seed: int, product_idx: np.ndarray) -> np.ndarray:
     return np.where(ending > 0, (dollars - 1) * 100 + ending, dollars * 100)
 
 
+_PRICE_TABLE_MAX = 1 << 22  # catalogues up to 4M products (32 MB of prices per worker) are looked up
+
+
+@functools.lru_cache(maxsize=2)
+def _price_table(seed: int, products: int) -> np.ndarray:
+    return product_price_cents(seed, np.arange(products, dtype=np.int64))
+
+
+def line_price_cents(seed: int, products: int, product_idx: np.ndarray) -> np.ndarray:
+    """An order line's unit price: its product's list price (the function ``dim_products`` uses).
+
+    A line costs three draws and an ``exp`` to recompute the price, a quarter of an order line's
+    generation; for a catalogue of up to ``_PRICE_TABLE_MAX`` products every price is computed
+    once per process and looked up instead (the same values: a cache of a pure function).
+    """
+    if products <= _PRICE_TABLE_MAX:
+        return _price_table(seed, products)[product_idx]
+    return product_price_cents(seed, product_idx)
+
+
 def _popular(seed: int, table: str, column: str, idx: np.ndarray, n: int, exponent: float) -> np.ndarray:
     """0-based keys of a parent with ``n`` rows drawn by popularity."""
     rank = rand.power_law_rank(rand.stream_key(seed, table, column), idx, n, exponent)
@@ -598,7 +620,7 @@ def _items(ctx: ChunkContext) -> dict:
         "order_id": order + 1,
         "product_id": product + 1,
         "quantity": quantity.astype(np.int32),
-        "unit_price": decimal_from_units(product_price_cents(ctx.seed, product), 12, 2),
+        "unit_price": decimal_from_units(line_price_cents(ctx.seed, ctx.rows[PRODUCTS], product), 12, 2),
         "discount": decimal_from_units(discount, 4, 2),
     }
 
