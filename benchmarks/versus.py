@@ -48,9 +48,12 @@ def machine() -> dict:
         mem_kb = int(f.readline().split()[1])
     gen = np.random.Generator(np.random.PCG64(1))
     gen.integers(0, 1 << 40, 1_000_000)  # warm up
-    t0 = time.perf_counter()
-    gen.integers(0, 1 << 40, 20_000_000)
-    draws = 20_000_000 / (time.perf_counter() - t0)
+    best = float("inf")
+    for _ in range(5):  # the best of five: another process's load only ever slows it
+        t0 = time.perf_counter()
+        gen.integers(0, 1 << 40, 20_000_000)
+        best = min(best, time.perf_counter() - t0)
+    draws = 20_000_000 / best
     return {
         "date": date.today().isoformat(),
         "cpu": cpu,
