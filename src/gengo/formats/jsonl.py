@@ -1,5 +1,6 @@
 """JSON Lines: one object per line, keys in column order, the same values as the CSV:
 decimals as JSON numbers, timestamps as ISO-8601 UTC strings, dates as ``YYYY-MM-DD``.
+Encoded by ``textcodec`` where it takes the chunk's columns, else by polars (the same bytes).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import io
 import polars as pl
 import pyarrow as pa
 
+from gengo.formats import textcodec
 from gengo.formats.base import TextFormat
 from gengo.formats.text import render_timestamps
 
@@ -18,6 +20,11 @@ class JsonLinesFormat(TextFormat):
     extension = "jsonl"
 
     def encode_plain(self, table: pa.Table, first: bool) -> bytes | memoryview:
+        fast = textcodec.encode_json(table)
+        return fast if fast is not None else self.encode_polars(table)
+
+    def encode_polars(self, table: pa.Table) -> bytes | memoryview:
+        """The reference encoding (and the fallback): polars' writer, decimals as floats."""
         if len(table) == 0:
             return b""
         df = pl.from_arrow(render_timestamps(table))

@@ -1,0 +1,322 @@
+/* CSV and JSON Lines row writers for gengo.formats.textcodec (see its docstring).
+ *
+ * A chunk arrives packed by textcodec.Packed: per column a kind and a parameter, its values as
+ * int64 (column-major, ncols x n), a validity byte per value (or one column of ones), and the
+ * string columns' bytes with int64 offsets. Every field is formatted straight into `out`, which
+ * the caller sized for the worst case. The output must be byte for byte what polars writes:
+ * tests/formats/test_textcodec.py compares the two on every model and on adversarial values.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { K_INT = 0, K_DECIMAL = 1, K_STRING = 2, K_TIMESTAMP = 3, K_DATE = 4, K_BOOL = 5 };
+enum { FIELD_MAX = 26 }; /* the longest non-string field and its separator: "-" 19 digits ".0", quoted dates */
+
+static char DIGITS2[200];
+static const char HEX[] = "0123456789abcdef";
+
+static inline int ndigits(uint64_t x) {
+    int n = 1;
+    if (x >= 10000000000000000ULL) { n += 16; x /= 10000000000000000ULL; }
+    if (x >= 100000000ULL) { n += 8; x /= 100000000ULL; }
+    if (x >= 10000ULL) { n += 4; x /= 10000ULL; }
+    if (x >= 100ULL) { n += 2; x /= 100ULL; }
+    if (x >= 10ULL) n += 1;
+    return n;
+}
+
+/* The digits of x right-aligned in `width` bytes at p (zero-padded); returns the end. */
+static inline char *put_uint(char *p, uint64_t x, int width) {
+    char *e = p + width, *q = e;
+    while (x >= 100) {
+        unsigned r = (unsigned)(x % 100) * 2;
+        x /= 100;
+        q -= 2;
+        q[0] = DIGITS2[r];
+        q[1] = DIGITS2[r + 1];
+    }
+    if (x >= 10) {
+        q -= 2;
+        q[0] = DIGITS2[2 * x];
+        q[1] = DIGITS2[2 * x + 1];
+    } else {
+        *--q = (char)('0' + x);
+    }
+    while (q > p) *--q = '0';
+    return e;
+}
+
+static inline char *put_int(char *p, int64_t v) {
+    uint64_t x;
+    if (v < 0) {
+        *p++ = '-';
+        x = (uint64_t)0 - (uint64_t)v;
+    } else {
+        x = (uint64_t)v;
+    }
+    return put_uint(p, x, ndigits(x));
+}
+
+/* v / 10**scale: fixed point with every fraction digit (CSV), or as the shortest float prints it
+ * (JSON: trailing zeros dropped, at least one fraction digit). */
+static inline char *put_decimal(char *p, int64_t v, int scale, int json) {
+    uint64_t x;
+    if (v < 0) {
+        *p++ = '-';
+        x = (uint64_t)0 - (uint64_t)v;
+    } else {
+        x = (uint64_t)v;
+    }
+    int nd = ndigits(x);
+    char *e = put_uint(p, x, nd > scale ? nd : scale + 1);
+    if (scale == 0) {
+        if (json) { e[0] = '.'; e[1] = '0'; e += 2; }
+        return e;
+    }
+    memmove(e - scale + 1, e - scale, (size_t)scale);
+    e[-scale] = '.';
+    e += 1;
+    if (json)
+        while (e[-1] == '0' && e[-2] != '.') e--;
+    return e;
+}
+
+static inline char *put_date(char *p, int64_t days) {
+    /* civil_from_days (H. Hinnant): proleptic Gregorian; the caller keeps years in 1..9999 */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2) y += 1;
+    p = put_uint(p, (uint64_t)y, 4);
+    *p++ = '-';
+    p = put_uint(p, (uint64_t)m, 2);
+    *p++ = '-';
+    return put_uint(p, (uint64_t)d, 2);
+}
+
+static inline int64_t floor_div(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static inline char *put_timestamp(char *p, int64_t seconds) {
+    int64_t days = floor_div(seconds, 86400);
+    int64_t s = seconds - days * 86400;
+    p = put_date(p, days);
+    *p++ = 'T';
+    p = put_uint(p, (uint64_t)(s / 3600), 2);
+    *p++ = ':';
+    p = put_uint(p, (uint64_t)(s / 60 % 60), 2);
+    *p++ = ':';
+    p = put_uint(p, (uint64_t)(s % 60), 2);
+    *p++ = 'Z';
+    return p;
+}
+
+static inline char *put_bool(char *p, int64_t b) {
+    if (b) { memcpy(p, "true", 4); return p + 4; }
+    memcpy(p, "false", 5);
+    return p + 5;
+}
+
+static inline char *put_csv_string(char *p, const char *s, int64_t len) {
+    int quote = len == 0;
+    for (int64_t i = 0; i < len && !quote; i++) {
+        char c = s[i];
+        quote = c == ',' || c == '"' || c == '\n' || c == '\r';
+    }
+    if (!quote) {
+        memcpy(p, s, (size_t)len);
+        return p + len;
+    }
+    *p++ = '"';
+    for (int64_t i = 0; i < len; i++) {
+        char c = s[i];
+        *p++ = c;
+        if (c == '"') *p++ = '"';
+    }
+    *p++ = '"';
+    return p;
+}
+
+static inline char *put_json_string(char *p, const unsigned char *s, int64_t len) {
+    *p++ = '"';
+    for (int64_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c >= 32 && c != '"' && c != '\\') {
+            *p++ = (char)c;
+        } else if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else if (c == '\n') { *p++ = '\\'; *p++ = 'n'; }
+        else if (c == '\r') { *p++ = '\\'; *p++ = 'r'; }
+        else if (c == '\t') { *p++ = '\\'; *p++ = 't'; }
+        else if (c == '\b') { *p++ = '\\'; *p++ = 'b'; }
+        else if (c == '\f') { *p++ = '\\'; *p++ = 'f'; }
+        else {
+            memcpy(p, "\\u00", 4);
+            p[4] = HEX[c >> 4];
+            p[5] = HEX[c & 15];
+            p += 6;
+        }
+    }
+    *p++ = '"';
+    return p;
+}
+
+typedef struct {
+    Py_buffer kinds, params, vals, valid, nullable, soff, sdata, keys, key_off, out;
+    Py_ssize_t ncols, n, nstr, valid_width;
+} Chunk;
+
+static void release(Chunk *c) {
+    Py_buffer *all[] = {&c->kinds, &c->params, &c->vals, &c->valid, &c->nullable,
+                        &c->soff, &c->sdata, &c->keys, &c->key_off, &c->out};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (all[i]->obj) PyBuffer_Release(all[i]);
+}
+
+/* Shapes checked once, so the loops index without checks. */
+static int check(Chunk *c, int json) {
+    c->ncols = c->kinds.len / 8;
+    if (c->params.len != c->kinds.len || c->nullable.len != c->ncols) goto bad;
+    c->n = c->ncols ? c->vals.len / 8 / c->ncols : 0;
+    if (c->vals.len != 8 * c->ncols * c->n) goto bad;
+    c->valid_width = c->ncols ? c->valid.len / c->ncols : 0;
+    if (c->valid.len != c->ncols * c->valid_width || (c->valid_width != c->n && c->valid_width != 1)) goto bad;
+    c->nstr = c->soff.len / 8 / (c->n + 1);
+    if (c->soff.len != 8 * c->nstr * (c->n + 1)) goto bad;
+    if (json && c->key_off.len != 8 * (c->ncols + 1)) goto bad;
+    const int64_t *kinds = c->kinds.buf, *params = c->params.buf;
+    const int64_t *soff = c->soff.buf;
+    for (Py_ssize_t j = 0; j < c->ncols; j++) {
+        if (kinds[j] < 0 || kinds[j] > K_BOOL) goto bad;
+        if (kinds[j] == K_STRING && (params[j] < 0 || params[j] >= c->nstr)) goto bad;
+        if (kinds[j] == K_DECIMAL && (params[j] < 0 || params[j] > 18)) goto bad;
+        if (c->valid_width != c->n && ((const uint8_t *)c->nullable.buf)[j]) goto bad;
+    }
+    for (Py_ssize_t k = 0; k < c->nstr; k++)
+        for (Py_ssize_t i = 0; i <= c->n; i++) {
+            int64_t o = soff[k * (c->n + 1) + i];
+            if (o < 0 || o > c->sdata.len || (i && o < soff[k * (c->n + 1) + i - 1])) goto bad;
+        }
+    if (json) {
+        const int64_t *ko = c->key_off.buf;
+        for (Py_ssize_t j = 0; j <= c->ncols; j++)
+            if (ko[j] < 0 || ko[j] > c->keys.len || (j && ko[j] < ko[j - 1])) goto bad;
+    }
+    return 0;
+bad:
+    PyErr_SetString(PyExc_ValueError, "textcodec: inconsistent chunk buffers");
+    return -1;
+}
+
+static PyObject *rows(PyObject *args, int json) {
+    Chunk c;
+    memset(&c, 0, sizeof c);
+    Py_ssize_t start = 0;
+    int ok = json ? PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*w*", &c.kinds, &c.params, &c.vals, &c.valid,
+                                     &c.nullable, &c.soff, &c.sdata, &c.keys, &c.key_off, &c.out)
+                  : PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*n", &c.kinds, &c.params, &c.vals, &c.valid,
+                                     &c.nullable, &c.soff, &c.sdata, &c.out, &start);
+    if (!ok) { release(&c); return NULL; }
+    if (check(&c, json) < 0) { release(&c); return NULL; }
+    const int64_t *kinds = c.kinds.buf, *params = c.params.buf, *vals = c.vals.buf, *soff = c.soff.buf;
+    const uint8_t *valid = c.valid.buf, *nullable = c.nullable.buf;
+    const char *sdata = c.sdata.buf, *keys = json ? c.keys.buf : NULL;
+    const int64_t *key_off = json ? c.key_off.buf : NULL;
+    char *out = c.out.buf, *p = out + start;
+    Py_ssize_t n = c.n, ncols = c.ncols, vw = c.valid_width;
+    /* Before each row: room for the longest it can be (FIELD_MAX per field, strings at their
+       worst escaping), else an error instead of a write past the buffer. */
+    char *limit = out + c.out.len;
+    int64_t fixed = (int64_t)ncols * FIELD_MAX + 2 + (json ? key_off[ncols] : 0);
+    int64_t factor = json ? 6 : 2;
+    int overflow = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t need = fixed;
+        for (Py_ssize_t k = 0; k < c.nstr; k++) {
+            const int64_t *o = soff + k * (n + 1);
+            need += factor * (o[i + 1] - o[i]) + 2;
+        }
+        if (need > limit - p) {
+            overflow = 1;
+            break;
+        }
+        for (Py_ssize_t j = 0; j < ncols; j++) {
+            if (json) {
+                int64_t a = key_off[j], b = key_off[j + 1];
+                memcpy(p, keys + a, (size_t)(b - a));
+                p += b - a;
+            } else if (j) {
+                *p++ = ',';
+            }
+            if (nullable[j] && !valid[j * vw + i]) {
+                if (json) { memcpy(p, "null", 4); p += 4; }
+                continue;
+            }
+            int64_t v = vals[j * n + i];
+            switch (kinds[j]) {
+            case K_INT: p = put_int(p, v); break;
+            case K_DECIMAL: p = put_decimal(p, v, (int)params[j], json); break;
+            case K_STRING: {
+                const int64_t *o = soff + params[j] * (n + 1);
+                p = json ? put_json_string(p, (const unsigned char *)sdata + o[i], o[i + 1] - o[i])
+                         : put_csv_string(p, sdata + o[i], o[i + 1] - o[i]);
+                break;
+            }
+            case K_TIMESTAMP:
+                if (json) *p++ = '"';
+                p = put_timestamp(p, v);
+                if (json) *p++ = '"';
+                break;
+            case K_DATE:
+                if (json) *p++ = '"';
+                p = put_date(p, v);
+                if (json) *p++ = '"';
+                break;
+            default: p = put_bool(p, v); break;
+            }
+        }
+        if (json) *p++ = '}';
+        *p++ = '\n';
+    }
+    Py_END_ALLOW_THREADS
+    Py_ssize_t end = p - out;
+    release(&c);
+    if (overflow) {
+        PyErr_SetString(PyExc_RuntimeError, "textcodec: output bound exceeded");
+        return NULL;
+    }
+    return PyLong_FromSsize_t(end);
+}
+
+static PyObject *csv_rows(PyObject *self, PyObject *args) { return rows(args, 0); }
+static PyObject *json_rows(PyObject *self, PyObject *args) { return rows(args, 1); }
+
+static PyMethodDef methods[] = {
+    {"csv_rows", csv_rows, METH_VARARGS,
+     "csv_rows(kinds, params, vals, valid, nullable, soff, sdata, out, start) -> end"},
+    {"json_rows", json_rows, METH_VARARGS,
+     "json_rows(kinds, params, vals, valid, nullable, soff, sdata, keys, key_off, out) -> end"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_textcodec", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__textcodec(void) {
+    for (int i = 0; i < 100; i++) {
+        DIGITS2[2 * i] = (char)('0' + i / 10);
+        DIGITS2[2 * i + 1] = (char)('0' + i % 10);
+    }
+    return PyModule_Create(&module);
+}
