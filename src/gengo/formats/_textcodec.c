@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { K_INT = 0, K_DECIMAL = 1, K_STRING = 2, K_TIMESTAMP = 3, K_DATE = 4, K_BOOL = 5 };
+enum { K_INT = 0, K_DECIMAL = 1, K_STRING = 2, K_TIMESTAMP = 3, K_DATE = 4, K_BOOL = 5, K_RAW = 6 };
+/* K_RAW: text written as it is (numbers polars rendered), read like a string column */
 enum { FIELD_MAX = 26 }; /* the longest non-string field and its separator: "-" 19 digits ".0", quoted dates */
 
 static char DIGITS2[200];
@@ -198,8 +199,8 @@ static int check(Chunk *c, int json) {
     const int64_t *kinds = c->kinds.buf, *params = c->params.buf;
     const int64_t *soff = c->soff.buf;
     for (Py_ssize_t j = 0; j < c->ncols; j++) {
-        if (kinds[j] < 0 || kinds[j] > K_BOOL) goto bad;
-        if (kinds[j] == K_STRING && (params[j] < 0 || params[j] >= c->nstr)) goto bad;
+        if (kinds[j] < 0 || kinds[j] > K_RAW) goto bad;
+        if ((kinds[j] == K_STRING || kinds[j] == K_RAW) && (params[j] < 0 || params[j] >= c->nstr)) goto bad;
         if (kinds[j] == K_DECIMAL && (params[j] < 0 || params[j] > 18)) goto bad;
         if (c->valid_width != c->n && ((const uint8_t *)c->nullable.buf)[j]) goto bad;
     }
@@ -284,6 +285,12 @@ static PyObject *rows(PyObject *args, int json) {
                 p = put_date(p, v);
                 if (json) *p++ = '"';
                 break;
+            case K_RAW: {
+                const int64_t *o = soff + params[j] * (n + 1);
+                memcpy(p, sdata + o[i], (size_t)(o[i + 1] - o[i]));
+                p += o[i + 1] - o[i];
+                break;
+            }
             default: p = put_bool(p, v); break;
             }
         }

@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-INT, DECIMAL, STRING, TIMESTAMP, DATE, BOOL = range(6)
+INT, DECIMAL, STRING, TIMESTAMP, DATE, BOOL, RAW = range(7)
 _MAX_DECIMAL_PRECISION = 15  # unscaled values fit int64, and as JSON floats they print as written
 _MAX_JSON_SCALE = 5  # polars prints 1e-6 and smaller in exponent form
 _DAYS_0001 = -719_162  # 0001-01-01
@@ -53,7 +54,7 @@ class Packed:
     """A chunk's columns as the codec reads them: kinds, parameters, int64 values (column-major),
     validity bytes, and the string columns' bytes with int64 offsets into them."""
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table, json: bool = False) -> None:
         n, ncols = len(table), table.num_columns
         self.kinds = np.empty(ncols, np.int64)
         self.params = np.zeros(ncols, np.int64)
@@ -65,8 +66,12 @@ class Packed:
         for j, field in enumerate(table.schema):
             arr = table.column(j).combine_chunks()
             kind, values = _column(arr, field.type)
+            if kind == RAW:
+                arr, values = _float_text(arr, json), None
+                if arr.null_count and self.valid.shape[1] != n:
+                    self.valid = np.ones((ncols, len(table)), np.uint8)  # JSON: NaN and infinities are null
             self.kinds[j] = kind
-            if kind == STRING:
+            if kind in (STRING, RAW):
                 self.params[j] = len(strings)
                 strings.append(arr)
             else:
@@ -122,7 +127,19 @@ def _column(arr: pa.Array, t: pa.DataType) -> tuple[int, Any]:
         return DATE, days
     if pa.types.is_boolean(t):
         return BOOL, np.asarray(arr.fill_null(False))
+    if pa.types.is_floating(t) and not pa.types.is_float16(t):
+        return RAW, None
     raise Unsupported
+
+
+def _float_text(arr: pa.Array, json: bool) -> pa.Array:
+    """Floats as polars' writers print them (its cast to text is the same shortest form); in
+    JSON, as polars writes them, NaN and infinities are null."""
+    import polars as pl
+
+    if json:
+        arr = pc.if_else(pc.is_finite(arr), arr, pa.nulls(len(arr), arr.type))
+    return pl.from_arrow(arr).cast(pl.String).to_arrow().cast(pa.large_string())
 
 
 def _check_days(days: np.ndarray) -> None:
@@ -168,7 +185,7 @@ def encode_json(table: pa.Table) -> memoryview | None:
     key_data = np.frombuffer(b"".join(key_bytes), np.uint8)
     key_off = np.concatenate([[0], np.cumsum([len(b) for b in key_bytes])]).astype(np.int64)
     try:
-        p = Packed(table)
+        p = Packed(table, json=True)
     except Unsupported:
         return None
     out = np.empty(p.bound(len(key_data), 6), np.uint8)
