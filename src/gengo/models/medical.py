@@ -601,18 +601,30 @@ def hispanic_doctor(seed: int, table: str, column: str, idx: np.ndarray, localit
     return rand.uniform(rand.stream_key(seed, table, column, "hispanic"), idx) < share
 
 
-def _spanish(ctx: ChunkContext, column: str, names: pa.Array, hispanic: np.ndarray, kind: np.ndarray) -> pa.Array:
-    """``names`` with those of Hispanic people replaced by Spanish ones of ``kind`` (vocab FEMALE_FIRST, ...)."""
-    if not hispanic.any():
-        return names
-    pool = vocab.locale_person_names()
-    u = rand.uniform(ctx.key(column, "es"), ctx.idx[hispanic])
-    spanish = take(pool.values, pool.pick(_ES_MX, kind[hispanic], u))
-    return pc.replace_with_mask(names, pa.array(hispanic), spanish)
+@lru_cache(maxsize=1)
+def _name_pools() -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(female then male en_US first names, en_US first names, en_US surnames), each followed by
+    ``vocab.locale_person_names()``: a name column is one ``take`` of indices into one of them."""
+    spanish = vocab.locale_person_names().values
+    fem, mal = vocab.gendered_first_names(True).values, vocab.gendered_first_names(False).values
+    return (
+        pa.concat_arrays([fem, mal, spanish]),
+        pa.concat_arrays([vocab.first_names().values, spanish]),
+        pa.concat_arrays([vocab.last_names().values, spanish]),
+    )
 
 
-def _either(female: np.ndarray, if_female: int, if_male: int) -> np.ndarray:
-    return np.where(female, if_female, if_male)
+def _spanish(
+    ctx: ChunkContext, column: str, index: np.ndarray, pool: pa.Array, hispanic: np.ndarray, kind: np.ndarray
+) -> pa.Array:
+    """The names at ``index`` in ``pool`` (one of ``_name_pools``), Hispanic people's replaced by Spanish
+    ones of ``kind`` (vocab.FEMALE_FIRST, ...)."""
+    rows = np.flatnonzero(hispanic)
+    if len(rows):
+        names = vocab.locale_person_names()
+        start = len(pool) - len(names.values)  # where the locale names begin in ``pool``
+        index[rows] = start + names.pick(_ES_MX, kind[rows], rand.uniform(ctx.key(column, "es"), ctx.idx[rows]))
+    return take(pool, index)
 
 
 # --- dimensions ------------------------------------------------------------------------------
@@ -621,15 +633,16 @@ def _either(female: np.ndarray, if_female: int, if_male: int) -> np.ndarray:
 def _patients(ctx: ChunkContext) -> dict:
     female = patient_female(ctx.seed, ctx.idx)
     fem, mal, ln = vocab.gendered_first_names(True), vocab.gendered_first_names(False), vocab.last_names()
-    first = pc.if_else(
-        pa.array(female),
-        take(fem.values, rand.weighted_choice(ctx.key("first_name_f"), ctx.idx, fem.weights)),
-        take(mal.values, rand.weighted_choice(ctx.key("first_name_m"), ctx.idx, mal.weights)),
+    by_sex, _, surnames = _name_pools()
+    first = np.where(
+        female,
+        rand.weighted_choice(ctx.key("first_name_f"), ctx.idx, fem.weights),
+        len(fem.values) + rand.weighted_choice(ctx.key("first_name_m"), ctx.idx, mal.weights),
     )
-    last = take(ln.values, rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights))
+    last = rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights)
     hispanic = ctx.uniform("hispanic") < HISPANIC_SHARE
-    first = _spanish(ctx, "first_name", first, hispanic, _either(female, vocab.FEMALE_FIRST, vocab.MALE_FIRST))
-    last = _spanish(ctx, "last_name", last, hispanic, _either(female, vocab.FEMALE_LAST, vocab.MALE_LAST))
+    first = _spanish(ctx, "first_name", first, by_sex, hispanic, np.where(female, vocab.FEMALE_FIRST, vocab.MALE_FIRST))
+    last = _spanish(ctx, "last_name", last, surnames, hispanic, np.where(female, vocab.FEMALE_LAST, vocab.MALE_LAST))
     return {
         "patient_id": ctx.ids,
         "patient_name": join(first, " ", last),
@@ -640,14 +653,15 @@ def _patients(ctx: ChunkContext) -> dict:
 
 def _doctors(ctx: ChunkContext) -> dict:
     fn, ln = vocab.first_names(), vocab.last_names()
-    first = take(fn.values, rand.weighted_choice(ctx.key("first_name"), ctx.idx, fn.weights))
-    last = take(ln.values, rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights))
+    _, firsts, surnames = _name_pools()
+    first = rand.weighted_choice(ctx.key("first_name"), ctx.idx, fn.weights)
+    last = rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights)
     spec = doctor_specialization(ctx.seed, ctx.rows[DOCTORS], ctx.idx)
     clinic = doctor_clinic(ctx.seed, ctx.rows[CLINICS], ctx.idx)
     hispanic = hispanic_doctor(ctx.seed, DOCTORS, "name", ctx.idx, clinic_locality(ctx.seed, clinic))
     female = ctx.uniform("spanish_female") < 0.5  # the model has no doctor's sex: either list of first names
-    first = _spanish(ctx, "first_name", first, hispanic, _either(female, vocab.FEMALE_FIRST, vocab.MALE_FIRST))
-    last = _spanish(ctx, "last_name", last, hispanic, _either(female, vocab.FEMALE_LAST, vocab.MALE_LAST))
+    first = _spanish(ctx, "first_name", first, firsts, hispanic, np.where(female, vocab.FEMALE_FIRST, vocab.MALE_FIRST))
+    last = _spanish(ctx, "last_name", last, surnames, hispanic, np.where(female, vocab.FEMALE_LAST, vocab.MALE_LAST))
     return {
         "doctor_id": ctx.ids,
         "doctor_name": join("Dr. ", first, " ", last),
@@ -662,12 +676,20 @@ def _clinics(ctx: ChunkContext) -> dict:
     loc = clinic_locality(ctx.seed, ctx.idx)
     street = pools.street_offset[us] + ctx.integers(0, int(pools.street_count[us]) - 1, "street")
     ln = vocab.last_names()
-    last = take(ln.values, rand.weighted_choice(ctx.key("name"), ctx.idx, ln.weights))
-    partner = take(ln.values, rand.weighted_choice(ctx.key("partner"), ctx.idx, ln.weights))
+    surnames = _name_pools()[2]
     # Named after doctors: Spanish surnames as often as the state's doctors have them.
     surname = np.full(len(ctx.idx), vocab.MALE_LAST)
-    last = _spanish(ctx, "name", last, hispanic_doctor(ctx.seed, CLINICS, "name", ctx.idx, loc), surname)
-    partner = _spanish(ctx, "partner", partner, hispanic_doctor(ctx.seed, CLINICS, "partner", ctx.idx, loc), surname)
+    last, partner = (
+        _spanish(
+            ctx,
+            column,
+            rand.weighted_choice(ctx.key(column), ctx.idx, ln.weights),
+            surnames,
+            hispanic_doctor(ctx.seed, CLINICS, column, ctx.idx, loc),
+            surname,
+        )
+        for column in ("name", "partner")
+    )
     city = take(pools.city, loc)
     kind = pa.array(ctx.integers(0, _CLINIC_KINDS - 1, "kind"), pa.int8())
     name = pc.choose(
