@@ -207,6 +207,53 @@ def test_return_amounts_add_up(con):
     assert bad == 0
 
 
+def _faker_names(locale: str) -> tuple[set[str], set[str], set[str], set[str]]:
+    """Faker's (female first, male first, female last, male last) names of a locale, as published."""
+    import importlib
+
+    p = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    last = getattr(p, "last_names", ())
+    return (
+        set(p.first_names_female),
+        set(p.first_names_male),
+        set(getattr(p, "last_names_female", None) or last),
+        set(getattr(p, "last_names_male", None) or last),
+    )
+
+
+def _without_accents(name: str) -> str:
+    """``name`` without its combining accents (Peña -> Pena); letters such as ø stay."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
+def test_customers_born_abroad_have_names_of_their_country(con):
+    """c_first_name / c_last_name in the language of c_birth_country where Faker has its names (José Peña born
+    in Mexico, Jürgen Müller in Germany), of the sex the salutation gives; logins and emails stay ASCII and
+    the names within TPC-DS's char(20) / char(30)."""
+    from gengo.core import vocab
+
+    locale_of = {country.upper(): locale for country, locale in vocab.NAME_COUNTRIES}
+    english = _faker_names("en_US")
+    rows = con.execute("""SELECT c_first_name, c_last_name, c_birth_country, c_salutation, c_login, c_email_address
+                          FROM customer""").fetchall()
+    abroad = [r for r in rows if r[2] in locale_of]
+    assert 0.1 < len(abroad) / len(rows) < 0.3  # 45 of Faker's 245 countries, drawn uniformly
+    for first, last, country, salutation, login, email in rows:
+        names = _faker_names(locale_of[country]) if country in locale_of else english
+        sex = {"Mrs.": (0,), "Ms.": (0,), "Miss": (0,), "Mr.": (1,), "Sir": (1,), "Dr.": (0, 1)}[salutation]
+        assert any(first in names[s] and last in names[2 + s] for s in sex), (first, last, country, salutation)
+        assert len(first) <= 20 and len(last) <= 30
+        assert login.isascii() and email.isascii() and " " not in email, (login, email)
+        plain = [_without_accents(n) for n in (first, last)]
+        if country in locale_of and all(n.isascii() for n in plain):  # not for ø, ß, ł (spelled out)
+            assert email.split("@")[0] == ".".join(n.replace(" ", "").replace("'", "") for n in plain), (first, email)
+    accented = [f"{r[0]} {r[1]}" for r in abroad if not (r[0] + r[1]).isascii()]
+    assert len(accented) > 0.2 * len(abroad), accented[:5]
+    assert all((r[0] + r[1]).isascii() for r in rows if r[2] not in locale_of)
+
+
 def test_null_fractions_in_documented_range(con):
     assert pytest.approx(1 / 32) == NULL_FRACTION
     for t in MODEL.tables:

@@ -2,6 +2,7 @@
 
 import functools
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -311,3 +312,35 @@ def test_calendars_load_only_when_needed_and_once(tmp_path):
     assert _imports_calendars("plan", "-m", "fin", "-f", "csv", "-s", "10MB", cache=cache)
     assert any(p.name.startswith("sessions-") for p in (tmp_path / "cache" / "gengo").iterdir())
     assert not _imports_calendars("plan", "-m", "fin", "-f", "csv", "-s", "10MB", cache=cache)
+
+
+# --- names: Tokyo listings in Japanese, US forms with a comma (issue 20, item 15) ---------------------
+
+
+def test_tokyo_listings_have_japanese_names(fin_datasets):
+    """A TSE company's name is its Japanese registered name (株式会社 before or after it); the others are in
+    English, US ones often with a comma before "Inc.", and every name is unique."""
+    con = connect(fin_datasets["parquet"], "parquet", "financial")
+    rows = con.execute("SELECT mic, company_name FROM dim_companies JOIN dim_exchanges USING (exchange_id)").fetchall()
+    tokyo = [name for mic, name in rows if mic == "XTKS"]
+    others = [name for mic, name in rows if mic != "XTKS"]
+    assert tokyo and others
+    japanese = r"(株式会社)?[\u3005\u3040-\u30ff\u4e00-\u9fff]+"  # kanji, hiragana, katakana
+    for name in tokyo:
+        assert re.fullmatch(japanese, name) and name.count("株式会社") == 1, name
+        assert name.startswith("株式会社") or name.endswith("株式会社"), name
+    assert sum(name.startswith("株式会社") for name in tokyo) not in (0, len(tokyo))
+    assert all(name.isascii() for name in others)
+    us = [name for mic, name in rows if mic in ("XNAS", "XNYS")]
+    assert any(name.endswith(", Inc.") for name in us) and any(name.endswith(" Inc.") for name in us)
+    assert len({name for _, name in rows}) == len(rows)
+
+
+def test_japanese_names_read_back_one_way():
+    """What makes Tokyo names unique: no stem begins another stem or a sector word, the words are distinct."""
+    stems = financial._japanese_stems().to_pylist()
+    words = financial._JA_WORDS.to_pylist()
+    assert len(stems) > 150 and len(set(words)) == len(words)
+    assert not [(a, b) for a in stems for b in stems if a != b and b.startswith(a)]
+    assert not [(s, w) for s in stems for w in words if w.startswith(s)]
+    assert set(financial._JAPANESE_WORDS) == set(financial.SECTOR_NAMES)

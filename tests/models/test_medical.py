@@ -221,3 +221,66 @@ def test_huge_sizes_keep_their_keys_in_range():
     born = medical.patient_birth_day(1, rows[medical.PATIENTS], patient)
     when = np.array(appts["appointment_date"].cast(pa.int64()).to_pylist()) // 86_400_000_000
     assert (born < when).all()
+
+
+# --- names: Spanish names of Hispanic patients, doctors and clinic founders (issue 20, item 15) ------
+
+
+def _spanish_full_names(female: bool | None) -> set[str]:
+    """Every "First Last" from Faker's es_MX lists (female, male, or either first names)."""
+    from faker.providers.person.es_MX import Provider
+
+    firsts = {True: Provider.first_names_female, False: Provider.first_names_male}
+    pool = firsts[female] if female is not None else (*firsts[True], *firsts[False])
+    return {f"{f} {last}" for f in pool for last in Provider.last_names}
+
+
+def test_a_fifth_of_patients_have_spanish_names_of_their_sex(med_datasets):
+    """18.7 % of US residents are Hispanic or Latino (2020 census): their names come from Faker's es_MX lists."""
+    con = connect(med_datasets["parquet"], "parquet", "medical")
+    rows = con.execute("SELECT patient_name, gender = 'female' FROM dim_patients").fetchall()
+    female, male = _spanish_full_names(True), _spanish_full_names(False)
+    spanish = [(name, f) for name, f in rows if name in female or name in male]
+    assert 0.17 < len(spanish) / len(rows) < 0.22, len(spanish) / len(rows)
+    of_their_sex = sum(name in (female if f else male) for name, f in spanish)
+    assert of_their_sex / len(spanish) > 0.99
+    accented = [name for name, _ in spanish if not name.isascii()]
+    assert len(accented) > 0.25 * len(spanish), accented[:5]  # José, María, Peña, Núñez ...
+
+
+def test_doctors_and_clinic_founders_are_hispanic_as_often_as_their_states_doctors():
+    """Spanish names among doctors and clinics follow the clinic's state: far more in New Mexico, Texas or
+    California than in Maine or West Virginia."""
+    import re
+
+    from faker.providers.person.es_MX import Provider
+
+    rows = {medical.PATIENTS: 1, medical.DOCTORS: 60_000, medical.CLINICS: 3_000, medical.APPOINTMENTS: 1}
+    clinics = MODEL.table(medical.CLINICS).generate(4, rows, np.arange(rows[medical.CLINICS]))
+    doctors = MODEL.table(medical.DOCTORS).generate(4, rows, np.arange(rows[medical.DOCTORS]))
+    state = [re.search(r", ([A-Z]{2}) \d{5}$", a).group(1) for a in clinics["address"].to_pylist()]
+    high, low = {"NM", "TX", "CA", "AZ", "NV", "FL"}, {"ME", "VT", "WV", "KY", "MS", "OH", "MT", "ND", "NH"}
+    spanish = _spanish_full_names(None)
+    share: dict[str, list[bool]] = {"high": [], "low": [], "all": []}
+    for name, clinic in zip(doctors["doctor_name"].to_pylist(), doctors["clinic_id"].to_pylist(), strict=True):
+        hispanic = name.removeprefix("Dr. ") in spanish
+        share["all"].append(hispanic)
+        group = "high" if state[clinic - 1] in high else "low" if state[clinic - 1] in low else None
+        if group:
+            share[group].append(hispanic)
+    mean = {k: float(np.mean(v)) for k, v in share.items()}
+    assert min(len(share["high"]), len(share["low"])) > 1_000, {k: len(v) for k, v in share.items()}
+    assert 0.09 < mean["high"] < 0.2 and mean["low"] < 0.04 and 0.03 < mean["all"] < 0.09, mean
+    assert mean["high"] > 3 * mean["low"], mean
+    # Clinics named after a doctor ("Peña Family Clinic", "Ortiz & Núñez Medical Associates") likewise.
+    from faker.providers.person.en_US import Provider as English
+
+    surnames = set(Provider.last_names) - set(English.last_names)  # not Garcia or Cruz, which en_US has too
+    founders = {"high": [], "low": []}
+    for name, st in zip(clinics["clinic_name"].to_pylist(), state, strict=True):
+        lead = re.match(r"(.+?) (Family Clinic|Medical Group|& )", name)
+        group = "high" if st in high else "low" if st in low else None
+        if lead and group:
+            founders[group].append(lead.group(1) in surnames)
+    founder = {k: float(np.mean(v)) for k, v in founders.items()}
+    assert founder["high"] > 3 * founder["low"] and founder["high"] > 0.05, founder

@@ -229,6 +229,163 @@ def _build_apostrophe_surnames() -> pa.Array:
     return pa.array([n for n in dict.fromkeys(Provider.last_names) if "'" in n], pa.string())
 
 
+# --- names of people born abroad, and Japanese company names ---------------------------------
+
+# Countries of birth whose Faker locale has Latin-script person names, with their accents and
+# letters (José Peña, Jürgen Müller, Søren Ødegård, Nguyễn): names of people living in the US who
+# were born there. Spanish-speaking countries without a locale of their own take the names of the
+# nearest one (Central America and the Caribbean Mexico's, Uruguay and Paraguay Argentina's);
+# Belgium Dutch, Switzerland German (the larger language groups). Poland and Iceland are left out:
+# Faker has no Polish surnames, and Icelanders have patronymics.
+NAME_COUNTRIES = (
+    ("Mexico", "es_MX"),
+    ("Spain", "es_ES"),
+    ("Colombia", "es_CO"),
+    ("Argentina", "es_AR"),
+    ("Chile", "es_CL"),
+    ("Cuba", "es_MX"),
+    ("Dominican Republic", "es_MX"),
+    ("Puerto Rico", "es_MX"),
+    ("El Salvador", "es_MX"),
+    ("Guatemala", "es_MX"),
+    ("Honduras", "es_MX"),
+    ("Nicaragua", "es_MX"),
+    ("Costa Rica", "es_MX"),
+    ("Panama", "es_MX"),
+    ("Venezuela", "es_CO"),
+    ("Ecuador", "es_CO"),
+    ("Peru", "es_CO"),
+    ("Bolivia", "es_CO"),
+    ("Uruguay", "es_AR"),
+    ("Paraguay", "es_AR"),
+    ("Brazil", "pt_BR"),
+    ("Portugal", "pt_PT"),
+    ("France", "fr_FR"),
+    ("Germany", "de_DE"),
+    ("Austria", "de_AT"),
+    ("Switzerland", "de_CH"),
+    ("Liechtenstein", "de_LI"),
+    ("Netherlands", "nl_NL"),
+    ("Belgium", "nl_BE"),
+    ("Italy", "it_IT"),
+    ("Ireland", "en_IE"),
+    ("Denmark", "da_DK"),
+    ("Norway", "no_NO"),
+    ("Sweden", "sv_SE"),
+    ("Finland", "fi_FI"),
+    ("Estonia", "et_EE"),
+    ("Latvia", "lv_LV"),
+    ("Czech Republic", "cs_CZ"),
+    ("Slovakia (Slovak Republic)", "sk_SK"),
+    ("Slovenia", "sl_SI"),
+    ("Croatia", "hr_HR"),
+    ("Hungary", "hu_HU"),
+    ("Romania", "ro_RO"),
+    ("Turkey", "tr_TR"),
+    ("Vietnam", "vi_VN"),
+)
+NAME_LOCALES = tuple(dict.fromkeys(locale for _, locale in NAME_COUNTRIES))
+# Kinds of names in ``LocaleNames`` (surnames have a female and a male form in Czech, Slovak, Latvian).
+FEMALE_FIRST, MALE_FIRST, FEMALE_LAST, MALE_LAST = range(4)
+NAME_KINDS = 4
+FIRST_NAME_WIDTH, LAST_NAME_WIDTH = 20, 30  # TPC-DS c_first_name char(20), c_last_name char(30)
+
+
+@dataclass(frozen=True)
+class LocaleNames:
+    """First names and surnames of the ``NAME_LOCALES``, concatenated, each kind of each locale a slice.
+
+    Group ``locale * NAME_KINDS + kind`` is ``values[offset[g] : offset[g] + count[g]]``; names
+    within a group are equally likely (most of these Faker lists carry no frequencies).
+    """
+
+    values: pa.Array
+    ascii: pa.Array  # the same names in ASCII letters, case kept (Peña -> Pena, Müller -> Muller): logins, emails
+    offset: np.ndarray
+    count: np.ndarray
+
+    def pick(self, locale: np.ndarray | int, kind: np.ndarray | int, u: np.ndarray) -> np.ndarray:
+        """Index into ``values`` of the name at uniform ``u`` in [0, 1) among ``locale``'s names of ``kind``."""
+        g = np.asarray(locale) * NAME_KINDS + np.asarray(kind)
+        count = self.count[g]
+        return self.offset[g] + np.minimum((u * count).astype(np.int64), count - 1)
+
+
+@lru_cache(maxsize=1)
+def locale_person_names() -> LocaleNames:
+    """Person names of every locale of ``NAME_COUNTRIES``: one pool, one cache file."""
+    return _disk_cached("locale-person-names", _build_locale_person_names)
+
+
+# Letters that Unicode does not decompose into a Latin letter and an accent.
+_ASCII_LETTERS = str.maketrans(
+    {"ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L", "đ": "d",
+     "Đ": "D", "ı": "i", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th"}
+)  # fmt: skip
+
+
+def ascii_name(name: str) -> str:
+    """``name`` in ASCII letters: accents dropped, a few letters spelled out (Søren Groß -> Soren Gross)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name.translate(_ASCII_LETTERS))
+    return "".join(c for c in decomposed if c.isascii())
+
+
+# Words of letters joined by one space, hyphen or apostrophe: leaves out the few list entries that are
+# initials ("Hans D."), inverted ("Bourgondië, van") or garbled ("N˜zamett˜n").
+_NAME = re.compile(r"[^\W\d_]+(?:[ '-][^\W\d_]+)*")
+
+
+def _build_locale_person_names() -> LocaleNames:
+    import importlib
+
+    values: list[str] = []
+    offset, count = [], []
+    for locale in NAME_LOCALES:
+        p = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        last = getattr(p, "last_names", ())
+        kinds = (
+            (p.first_names_female, FIRST_NAME_WIDTH),
+            (p.first_names_male, FIRST_NAME_WIDTH),
+            (getattr(p, "last_names_female", None) or last, LAST_NAME_WIDTH),
+            (getattr(p, "last_names_male", None) or last, LAST_NAME_WIDTH),
+        )
+        for names, width in kinds:
+            kept = [n for n in dict.fromkeys(names) if len(n) <= width and _NAME.fullmatch(n) and ascii_name(n)]
+            if len(kept) < 5:
+                raise RuntimeError(f"Faker {locale}: too few names ({len(kept)})")
+            offset.append(len(values))
+            count.append(len(kept))
+            values.extend(kept)
+    return LocaleNames(
+        values=pa.array(values, pa.string()),
+        ascii=pa.array([ascii_name(v) for v in values], pa.string()),
+        offset=np.array(offset, dtype=np.int64),
+        count=np.array(count, dtype=np.int64),
+    )
+
+
+@lru_cache(maxsize=1)
+def japanese_name_stems() -> pa.Array:
+    """Japanese surnames in kanji and katakana (佐藤, スズキ) and place names (東京, 横浜, 浦安): what
+    Japanese company names are made of (トヨタ, 三井, 東京ガス). Prefix-free: no stem begins another,
+    so a stem followed by more text is read back one way only."""
+    return _disk_cached("japanese-name-stems", _build_japanese_name_stems)
+
+
+def _build_japanese_name_stems() -> pa.Array:
+    from faker.providers.address.ja_JP import Provider as Address
+    from faker.providers.person.ja_JP import Provider as Person
+
+    prefectures = [p if p == "北海道" else p[:-1] for p in Address.prefectures]  # 東京都 -> 東京
+    cities = [c.split("市")[0] for c in Address.cities if "市" in c and "郡" not in c]  # 横浜市中区 -> 横浜
+    stems = sorted(dict.fromkeys([*Person.last_names, *Person.last_kana_names, *prefectures, *cities]))
+    # In sorted order a stem that begins others is followed by one of them: drop it.
+    kept = [s for s, after in zip(stems, [*stems[1:], ""], strict=True) if not after.startswith(s)]
+    return pa.array(kept, pa.string())
+
+
 # (display name, Faker locale, share of addresses, localities in the pool). Canada is split
 # into English-speaking provinces and French-speaking Quebec (about a fifth of Canadians), whose
 # street names, towns and "Ville (QC) H2X 1Y4" lines are French, with accents.
@@ -476,6 +633,8 @@ def warm_up() -> None:
     quebec_first_names()
     quebec_last_names()
     apostrophe_surnames()
+    locale_person_names()
+    japanese_name_stems()
     company_names()
     countries()
     address_pools()

@@ -17,8 +17,11 @@ company, then date. Exchanges with few codes (HKEX 9,999, TSE 75,387) take a sma
 very large datasets, the others the rest in proportion. Sectors are assigned by exact quota over
 a permuted rank (shares roughly those of listed US companies), which also numbers the companies
 inside a sector; the company name is a bijection of (sector, number in sector): "<Last> <sector
-word>" (then "<Last> & <Last> <word>") plus a legal suffix typical of the exchange, so names
-are unique at every size.
+word>" (then "<Last> & <Last> <word>") in a legal form typical of the exchange ("..., Inc.",
+"... plc"), so names are unique at every size. Tokyo listings carry their Japanese registered
+name instead, by the same kind of bijection: a stem (a surname in kanji or katakana, a place
+name) and a Japanese sector word, then two stems and a word, as merged companies are named,
+with 株式会社 before or after (東京ガス株式会社, 株式会社スズキ電機).
 
 Tickers, in each exchange's style and unique per exchange: NASDAQ and NYSE 1-5 uppercase letters
 (NYSE mostly 3, NASDAQ mostly 4; the two share one code space, even codes to NASDAQ and odd to
@@ -88,9 +91,18 @@ _UNITS = 10_000  # price units per currency unit (scale 4)
 # --- exchanges -------------------------------------------------------------------------------
 
 # (name as in the Go tool, country, ISO 10383 MIC, city, quote currency, share of listings,
-# legal suffixes)
+# legal forms: "{}" stands for the rest of the name). US companies write "Inc." with or without a
+# comma; Tokyo's are named in Japanese, the kabushiki kaisha before or after the name.
 _EXCHANGES = (
-    ("NASDAQ", "United States", "XNAS", "New York", "USD", 0.34, ("Inc.", "Corp.", "Inc.", "Holdings Inc.", "Co.")),
+    (
+        "NASDAQ",
+        "United States",
+        "XNAS",
+        "New York",
+        "USD",
+        0.34,
+        ("{} Inc.", "{}, Inc.", "{} Corp.", "{} Holdings, Inc.", "{} Co."),
+    ),
     (
         "New York Stock Exchange",
         "United States",
@@ -98,10 +110,26 @@ _EXCHANGES = (
         "New York",
         "USD",
         0.28,
-        ("Corp.", "Inc.", "Co.", "Group Inc."),
+        ("{} Corp.", "{} Inc.", "{}, Inc.", "{} Co.", "{} Group, Inc."),
     ),
-    ("London Stock Exchange", "United Kingdom", "XLON", "London", "GBX", 0.14, ("plc", "Group plc", "Holdings plc")),
-    ("Tokyo Stock Exchange", "Japan", "XTKS", "Tokyo", "JPY", 0.14, ("Co., Ltd.", "Corporation", "Holdings, Inc.")),
+    (
+        "London Stock Exchange",
+        "United Kingdom",
+        "XLON",
+        "London",
+        "GBX",
+        0.14,
+        ("{} plc", "{} Group plc", "{} Holdings plc"),
+    ),
+    (
+        "Tokyo Stock Exchange",
+        "Japan",
+        "XTKS",
+        "Tokyo",
+        "JPY",
+        0.14,
+        ("{}株式会社", "{}株式会社", "株式会社{}", "株式会社{}", "{}ホールディングス株式会社"),
+    ),
     (
         "Hong Kong Stock Exchange",
         "Hong Kong",
@@ -109,15 +137,16 @@ _EXCHANGES = (
         "Hong Kong",
         "HKD",
         0.10,
-        ("Holdings Ltd.", "Ltd.", "Group Ltd."),
+        ("{} Holdings Ltd.", "{} Ltd.", "{} Group Ltd."),
     ),
 )
 NASDAQ, NYSE, LSE, TSE, HKEX = range(5)
 MICS = tuple(e[2] for e in _EXCHANGES)
 _EXCHANGE_WEIGHTS = np.array([e[5] for e in _EXCHANGES])
-_SUFFIXES = pa.array([s for e in _EXCHANGES for s in e[6]])
-_SUFFIX_COUNT = np.array([len(e[6]) for e in _EXCHANGES])
-_SUFFIX_OFFSET = starts(_SUFFIX_COUNT)
+_LEGAL_BEFORE = pa.array([form.split("{}")[0] for e in _EXCHANGES for form in e[6]])
+_LEGAL_AFTER = pa.array([form.split("{}")[1] for e in _EXCHANGES for form in e[6]])
+_LEGAL_COUNT = np.array([len(e[6]) for e in _EXCHANGES])
+_LEGAL_OFFSET = starts(_LEGAL_COUNT)
 
 # Per exchange: median first price in the quote currency and its log-sd (LSE in pence, so 350p
 # is 3.50 GBP), median daily volume in shares, trading unit in shares (TSE: 100 since 2018).
@@ -409,6 +438,26 @@ _SECTORS = (
         ("Materials", "Chemicals", "Mining", "Steel", "Metals", "Paper", "Packaging", "Minerals", "Gold", "Cement"),
     ),
 )
+# The same sectors' words in Japanese company names (電機 electric machinery, 製薬 pharmaceuticals,
+# 地所 estates, ...), as in 日立製作所, 武田薬品工業, 三菱地所, 東京ガス.
+_JAPANESE_WORDS = {
+    "Technology": ("電機", "電子", "半導体", "情報システム", "ソフトウェア", "システムズ", "テクノロジーズ", "データ",
+                   "デジタル", "精機", "計測器", "ロボティクス"),
+    "Healthcare": ("製薬", "薬品工業", "医薬品", "メディカル", "ヘルスケア", "バイオ", "医療機器", "ライフサイエンス",
+                   "診断薬", "創薬"),
+    "Financials": ("銀行", "信託銀行", "証券", "損害保険", "生命保険", "キャピタル", "ファイナンス", "リース",
+                   "アセットマネジメント", "フィナンシャル"),
+    "Consumer Discretionary": ("自動車", "自動車工業", "百貨店", "アパレル", "ホテル", "観光", "レジャー", "家具",
+                               "玩具", "外食", "スポーツ", "タイヤ"),
+    "Communication Services": ("通信", "放送", "テレビ", "出版", "広告", "メディア", "映画", "ネットワークス"),
+    "Industrials": ("建設", "工業", "重工業", "機械", "製作所", "運輸", "物流", "商事", "鉄道", "航空", "造船",
+                    "エンジニアリング"),
+    "Consumer Staples": ("食品", "製菓", "乳業", "水産", "ビール", "酒造", "製粉", "飲料", "製糖", "ストア"),
+    "Energy": ("石油", "エネルギー", "資源", "石油開発", "燃料", "石炭", "天然ガス", "エナジー", "海洋開発", "オイル"),
+    "Utilities": ("電力", "ガス", "電気", "水道", "パワー", "発電", "瓦斯", "熱供給"),
+    "Real Estate": ("不動産", "地所", "土地", "住宅", "リアルティ", "ビルディング", "都市開発", "レジデンス"),
+    "Materials": ("化学", "製鉄", "鉄鋼", "金属", "製紙", "鉱業", "セメント", "ガラス", "化成", "素材"),
+}  # fmt: skip
 SECTOR_NAMES = tuple(s[0] for s in _SECTORS)
 _SECTOR_SHARES = np.array([s[1] for s in _SECTORS], dtype=np.float64)
 _SECTOR_DRIFT = np.array([s[2] for s in _SECTORS])
@@ -417,6 +466,10 @@ _WORDS = pa.array([w for s in _SECTORS for w in s[4]])
 _WORD_COUNT = np.array([len(s[4]) for s in _SECTORS], dtype=np.int64)
 _WORD_OFFSET = starts(_WORD_COUNT)
 assert len(set(_WORDS.to_pylist())) == len(_WORDS), "sector name words must be distinct across sectors"
+_JA_WORDS = pa.array([w for name in SECTOR_NAMES for w in _JAPANESE_WORDS[name]])
+_JA_WORD_COUNT = np.array([len(_JAPANESE_WORDS[name]) for name in SECTOR_NAMES], dtype=np.int64)
+_JA_WORD_OFFSET = starts(_JA_WORD_COUNT)
+assert len(set(_JA_WORDS.to_pylist())) == len(_JA_WORDS), "Japanese sector words must be distinct across sectors"
 
 
 # --- tickers ---------------------------------------------------------------------------------
@@ -714,6 +767,50 @@ def _company_params(seed: int, companies: int, company: np.ndarray, exchange: np
 # --- dimensions ------------------------------------------------------------------------------
 
 
+def _name_stems(
+    seed: int, sector: np.ndarray, number: np.ndarray, stems: int, words: np.ndarray, tag: tuple[str, ...] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A bijection of the number inside the sector onto (one stem, word), then (two stems, word).
+
+    Returns (single, first stem, second stem, word inside the sector's words). The numbers are
+    scattered over the stems so the first companies are not all "Smith ...".
+    """
+    count = words[sector]
+    in_single = number < stems * count
+    q1 = np.zeros_like(number)
+    q2 = np.zeros_like(number)
+    for s in np.unique(sector):  # at most 11 iterations per chunk
+        m = sector == s
+        w = int(words[s])
+        p1 = rand.Permutation(rand.stream_key(seed, COMPANIES, "name1", str(s), *tag), stems * w)
+        p2 = rand.Permutation(rand.stream_key(seed, COMPANIES, "name2", str(s), *tag), stems * stems * w)
+        num = number[m]
+        q1[m] = p1(np.minimum(num, stems * w - 1))
+        q2[m] = p2(np.maximum(num - stems * w, 0))
+    word = np.where(in_single, q1 % count, q2 % count)
+    first = np.where(in_single, q1 // count, (q2 // count) // stems)
+    return in_single, first, (q2 // count) % stems, word
+
+
+@lru_cache(maxsize=1)
+def _japanese_stems() -> pa.Array:
+    """The stems of Japanese names, leaving out any a sector word begins with: a name reads back one way only."""
+    stems = vocab.japanese_name_stems()
+    words = _JA_WORDS.to_pylist()
+    return pa.array([s for s in stems.to_pylist() if not any(w.startswith(s) for w in words)], pa.string())
+
+
+def _japanese_names(seed: int, sector: np.ndarray, number: np.ndarray) -> pa.Array:
+    """Tokyo listings' names without legal form: stem + word, or two stems + word (merged, as 三井住友).
+
+    Unique: no stem begins another or a word, so a name splits into its stems and word one way only.
+    """
+    stems = _japanese_stems()
+    single, first, second, word = _name_stems(seed, sector, number, len(stems), _JA_WORD_COUNT, ("ja",))
+    lead = pc.if_else(pa.array(single), take(stems, first), join(take(stems, first), take(stems, second)))
+    return join(lead, take(_JA_WORDS, _JA_WORD_OFFSET[sector] + word))
+
+
 def _companies(ctx: ChunkContext) -> dict:
     n = ctx.rows[COMPANIES]
     _check(n)
@@ -722,29 +819,16 @@ def _companies(ctx: ChunkContext) -> dict:
     exchange, listed_as = company_listing(ctx.seed, n, k)
     # Name: a bijection of the number inside the sector onto (last name(s), sector word).
     last = vocab.last_names().values
-    n_last = len(last)
-    words = _WORD_COUNT[sector]
-    single = n_last * words
-    in_single = number < single
-    # Scatter the numbers over last names so the first companies are not all "Smith ...".
-    q1 = np.zeros_like(number)
-    q2 = np.zeros_like(number)
-    for s in np.unique(sector):  # at most 11 iterations per chunk
-        m = sector == s
-        w = int(_WORD_COUNT[s])
-        p1 = rand.Permutation(rand.stream_key(ctx.seed, COMPANIES, "name1", str(s)), n_last * w)
-        p2 = rand.Permutation(rand.stream_key(ctx.seed, COMPANIES, "name2", str(s)), n_last * n_last * w)
-        num = number[m]
-        q1[m] = p1(np.minimum(num, n_last * w - 1))
-        q2[m] = p2(np.maximum(num - n_last * w, 0))
-    word = np.where(in_single, q1 % words, q2 % words)
-    first_last = np.where(in_single, q1 // words, (q2 // words) // n_last)
-    second_last = (q2 // words) % n_last
+    single, first_last, second_last, word = _name_stems(ctx.seed, sector, number, len(last), _WORD_COUNT)
     lead = take(last, first_last)
-    pair = join(lead, " & ", take(last, second_last))
-    lead = pc.if_else(pa.array(in_single), lead, pair)
-    suffix_idx = _SUFFIX_OFFSET[exchange] + ctx.integers(0, 1 << 30, "suffix") % _SUFFIX_COUNT[exchange]
-    name = join(lead, " ", take(_WORDS, _WORD_OFFSET[sector] + word), " ", take(_SUFFIXES, suffix_idx))
+    lead = pc.if_else(pa.array(single), lead, join(lead, " & ", take(last, second_last)))
+    name = join(lead, " ", take(_WORDS, _WORD_OFFSET[sector] + word))
+    tokyo = exchange == TSE
+    if tokyo.any():  # in Japanese: unique among themselves, and no Latin name is written so
+        japanese = _japanese_names(ctx.seed, sector[tokyo], number[tokyo])
+        name = pc.replace_with_mask(name, pa.array(tokyo), japanese)
+    legal = _LEGAL_OFFSET[exchange] + ctx.integers(0, 1 << 30, "suffix") % _LEGAL_COUNT[exchange]
+    name = join(take(_LEGAL_BEFORE, legal), name, take(_LEGAL_AFTER, legal))
     # Ticker: per exchange (at most 5 iterations), then back in row order.
     listed = _decks(n).listed
     parts, rows = [pa.array([], pa.string())], [np.zeros(0, dtype=np.int64)]

@@ -1,15 +1,18 @@
 """The `medical` model: patients, doctors, clinics and appointments (MODELS.md section 2.4).
 
 Patients: gender 52 % female / 48 % male with a first name of that gender (Faker's weighted
-US name lists); date of birth a DATE, birth years 1930-2023 weighted like a population (few
-before 1950, flat after). Doctors: "Dr. First Last", 16 specializations assigned by exact
-quota over a permuted rank (roughly the US physician workforce: general practice 23 %,
-internal medicine 13 %, ...; every specialization has a doctor once there are 16 doctors),
+US name lists, or for 18.7 % of them Spanish ones: es_MX); date of birth a DATE, birth years
+1930-2023 weighted like a population (few before 1950, flat after). Doctors: "Dr. First
+Last", 16 specializations assigned by exact quota over a permuted rank (roughly the US
+physician workforce: general practice 23 %, internal medicine 13 %, ...; every specialization
+has a doctor once there are 16 doctors),
 and a clinic (appended ``clinic_id``): doctor ``k < clinics`` opens clinic ``perm(k)`` so
 every clinic has a doctor, the others join clinics by a Zipf-like law (exponent 0.5), so
 clinic sizes vary. Clinics: a name built from a last name or the clinic's city, a US street
 address ("<number> <street>, <city>, <ST> <zip>"), plus appended ``city`` and ``time_zone``
-(the IANA zone of the nearest real ZIP code of the state: ``vocab.locality_zones``).
+(the IANA zone of the nearest real ZIP code of the state: ``vocab.locality_zones``). Doctors,
+and the doctors clinics are named after, have Spanish names at a third of the Hispanic share of
+their clinic's state (``hispanic_doctor``).
 
 Appointments are laid out day by day, so that no doctor has two patients in one slot and no
 patient is in two places at once, while every row stays a pure function of its id:
@@ -83,6 +86,25 @@ _SLOT_QUARTER = np.concatenate([np.arange(q) for q in _QUARTERS])
 _WEEKDAY_WEIGHTS = np.array([1.15, 1.05, 1.0, 1.0, 0.8])
 _MONTH_WEIGHTS = np.array([1.12, 1.1, 1.04, 1.0, 0.97, 0.92, 0.86, 0.9, 1.0, 1.04, 1.02, 0.95])
 _DAY_NOISE = 0.06  # log-normal sigma of a day's weight
+
+# Hispanic or Latino people are 18.7 % of the US population (2020 census). Patients have no address,
+# so that share of them, anywhere, carry Spanish names (Faker es_MX: José, María, Peña, Núñez).
+HISPANIC_SHARE = 0.187
+# Doctors, and the doctors clinics are named after, are Hispanic at about a third of their clinic's
+# state's population share: 6.9 % of active US physicians are (AAMC, 2022) against 18.7 % of people.
+PHYSICIAN_FACTOR = 6.9 / 18.7
+# Hispanic or Latino share of each state's population, per cent (2020 census, rounded).
+_HISPANIC_PERCENT = {
+    "Alabama": 5, "Alaska": 7, "Arizona": 31, "Arkansas": 9, "California": 39, "Colorado": 22, "Connecticut": 17,
+    "Delaware": 10, "Florida": 26, "Georgia": 10, "Hawaii": 11, "Idaho": 13, "Illinois": 18, "Indiana": 8,
+    "Iowa": 7, "Kansas": 13, "Kentucky": 5, "Louisiana": 7, "Maine": 2, "Maryland": 12, "Massachusetts": 13,
+    "Michigan": 6, "Minnesota": 6, "Mississippi": 4, "Missouri": 5, "Montana": 4, "Nebraska": 12, "Nevada": 29,
+    "New Hampshire": 4, "New Jersey": 22, "New Mexico": 47, "New York": 19, "North Carolina": 11,
+    "North Dakota": 4, "Ohio": 4, "Oklahoma": 12, "Oregon": 14, "Pennsylvania": 8, "Rhode Island": 17,
+    "South Carolina": 7, "South Dakota": 5, "Tennessee": 7, "Texas": 39, "Utah": 15, "Vermont": 2,
+    "Virginia": 11, "Washington": 14, "West Virginia": 2, "Wisconsin": 8, "Wyoming": 10,
+}  # fmt: skip
+_ES_MX = vocab.NAME_LOCALES.index("es_MX")
 
 _BIRTH_YEARS = np.arange(1930, 2024)
 _BIRTH_YEAR_WEIGHTS = np.interp(_BIRTH_YEARS, [1930, 1950, 2023], [0.15, 1.0, 0.95])
@@ -563,18 +585,64 @@ def appointment_slot(
     return doctor, OPEN_HOUR + _SLOT_HOUR[slot], 15 * ((_SLOT_QUARTER[slot] + turn) % 4)
 
 
+@lru_cache(maxsize=1)
+def _locality_hispanic_share() -> np.ndarray:
+    """Hispanic share of the population of each locality's state in ``vocab.address_pools()`` (US ones)."""
+    pools = vocab.address_pools()
+    us = slice(int(pools.locality_offset[0]), int(pools.locality_offset[0] + pools.locality_count[0]))
+    share = np.zeros(len(pools.region))
+    share[us] = [_HISPANIC_PERCENT[r] / 100 for r in pools.region[us].to_pylist()]
+    return share
+
+
+def hispanic_doctor(seed: int, table: str, column: str, idx: np.ndarray, locality: np.ndarray) -> np.ndarray:
+    """Whether the doctor behind a name (a doctor, a clinic's founder) working at ``locality`` is Hispanic."""
+    share = PHYSICIAN_FACTOR * _locality_hispanic_share()[locality]
+    return rand.uniform(rand.stream_key(seed, table, column, "hispanic"), idx) < share
+
+
+@lru_cache(maxsize=1)
+def _name_pools() -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(female then male en_US first names, en_US first names, en_US surnames), each followed by
+    ``vocab.locale_person_names()``: a name column is one ``take`` of indices into one of them."""
+    spanish = vocab.locale_person_names().values
+    fem, mal = vocab.gendered_first_names(True).values, vocab.gendered_first_names(False).values
+    return (
+        pa.concat_arrays([fem, mal, spanish]),
+        pa.concat_arrays([vocab.first_names().values, spanish]),
+        pa.concat_arrays([vocab.last_names().values, spanish]),
+    )
+
+
+def _spanish(
+    ctx: ChunkContext, column: str, index: np.ndarray, pool: pa.Array, hispanic: np.ndarray, kind: np.ndarray
+) -> pa.Array:
+    """The names at ``index`` in ``pool`` (one of ``_name_pools``), Hispanic people's replaced by Spanish
+    ones of ``kind`` (vocab.FEMALE_FIRST, ...)."""
+    rows = np.flatnonzero(hispanic)
+    if len(rows):
+        names = vocab.locale_person_names()
+        start = len(pool) - len(names.values)  # where the locale names begin in ``pool``
+        index[rows] = start + names.pick(_ES_MX, kind[rows], rand.uniform(ctx.key(column, "es"), ctx.idx[rows]))
+    return take(pool, index)
+
+
 # --- dimensions ------------------------------------------------------------------------------
 
 
 def _patients(ctx: ChunkContext) -> dict:
     female = patient_female(ctx.seed, ctx.idx)
     fem, mal, ln = vocab.gendered_first_names(True), vocab.gendered_first_names(False), vocab.last_names()
-    first = pc.if_else(
-        pa.array(female),
-        take(fem.values, rand.weighted_choice(ctx.key("first_name_f"), ctx.idx, fem.weights)),
-        take(mal.values, rand.weighted_choice(ctx.key("first_name_m"), ctx.idx, mal.weights)),
+    by_sex, _, surnames = _name_pools()
+    first = np.where(
+        female,
+        rand.weighted_choice(ctx.key("first_name_f"), ctx.idx, fem.weights),
+        len(fem.values) + rand.weighted_choice(ctx.key("first_name_m"), ctx.idx, mal.weights),
     )
-    last = take(ln.values, rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights))
+    last = rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights)
+    hispanic = ctx.uniform("hispanic") < HISPANIC_SHARE
+    first = _spanish(ctx, "first_name", first, by_sex, hispanic, np.where(female, vocab.FEMALE_FIRST, vocab.MALE_FIRST))
+    last = _spanish(ctx, "last_name", last, surnames, hispanic, np.where(female, vocab.FEMALE_LAST, vocab.MALE_LAST))
     return {
         "patient_id": ctx.ids,
         "patient_name": join(first, " ", last),
@@ -585,14 +653,20 @@ def _patients(ctx: ChunkContext) -> dict:
 
 def _doctors(ctx: ChunkContext) -> dict:
     fn, ln = vocab.first_names(), vocab.last_names()
-    first = take(fn.values, rand.weighted_choice(ctx.key("first_name"), ctx.idx, fn.weights))
-    last = take(ln.values, rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights))
+    _, firsts, surnames = _name_pools()
+    first = rand.weighted_choice(ctx.key("first_name"), ctx.idx, fn.weights)
+    last = rand.weighted_choice(ctx.key("last_name"), ctx.idx, ln.weights)
     spec = doctor_specialization(ctx.seed, ctx.rows[DOCTORS], ctx.idx)
+    clinic = doctor_clinic(ctx.seed, ctx.rows[CLINICS], ctx.idx)
+    hispanic = hispanic_doctor(ctx.seed, DOCTORS, "name", ctx.idx, clinic_locality(ctx.seed, clinic))
+    female = ctx.uniform("spanish_female") < 0.5  # the model has no doctor's sex: either list of first names
+    first = _spanish(ctx, "first_name", first, firsts, hispanic, np.where(female, vocab.FEMALE_FIRST, vocab.MALE_FIRST))
+    last = _spanish(ctx, "last_name", last, surnames, hispanic, np.where(female, vocab.FEMALE_LAST, vocab.MALE_LAST))
     return {
         "doctor_id": ctx.ids,
         "doctor_name": join("Dr. ", first, " ", last),
         "specialization": take(pa.array(SPECIALIZATIONS), spec),
-        "clinic_id": doctor_clinic(ctx.seed, ctx.rows[CLINICS], ctx.idx) + 1,
+        "clinic_id": clinic + 1,
     }
 
 
@@ -602,8 +676,20 @@ def _clinics(ctx: ChunkContext) -> dict:
     loc = clinic_locality(ctx.seed, ctx.idx)
     street = pools.street_offset[us] + ctx.integers(0, int(pools.street_count[us]) - 1, "street")
     ln = vocab.last_names()
-    last = take(ln.values, rand.weighted_choice(ctx.key("name"), ctx.idx, ln.weights))
-    partner = take(ln.values, rand.weighted_choice(ctx.key("partner"), ctx.idx, ln.weights))
+    surnames = _name_pools()[2]
+    # Named after doctors: Spanish surnames as often as the state's doctors have them.
+    surname = np.full(len(ctx.idx), vocab.MALE_LAST)
+    last, partner = (
+        _spanish(
+            ctx,
+            column,
+            rand.weighted_choice(ctx.key(column), ctx.idx, ln.weights),
+            surnames,
+            hispanic_doctor(ctx.seed, CLINICS, column, ctx.idx, loc),
+            surname,
+        )
+        for column in ("name", "partner")
+    )
     city = take(pools.city, loc)
     kind = pa.array(ctx.integers(0, _CLINIC_KINDS - 1, "kind"), pa.int8())
     name = pc.choose(

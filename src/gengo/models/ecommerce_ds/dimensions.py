@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -232,6 +234,38 @@ _SALUTATION_F = pa.array(["Mrs.", "Ms.", "Miss", "Mrs.", "Dr."])
 _DOMAINS = pa.array(["gmail.com", "yahoo.com", "hotmail.com", "aol.com", "msn.com", "comcast.net", "earthlink.net"])
 
 
+@lru_cache(maxsize=1)
+def _birth_countries() -> tuple[pa.Array, np.ndarray]:
+    """(c_birth_country values, index into ``vocab.NAME_LOCALES`` of each, -1 for English names)."""
+    names = vocab.countries().to_pylist()
+    locale = np.full(len(names), -1, dtype=np.int64)
+    for country, name_locale in vocab.NAME_COUNTRIES:
+        locale[names.index(country)] = vocab.NAME_LOCALES.index(name_locale)
+    return pc.utf8_upper(vocab.countries()), locale
+
+
+def _names_from_abroad(ctx: ChunkContext, female: np.ndarray, country: np.ndarray, first: pa.Array, last: pa.Array):
+    """(first, last, ASCII first, ASCII last): customers born in a country of ``vocab.NAME_COUNTRIES`` have
+    names of its language (José Peña born in Mexico, Jürgen Müller in Germany), the others keep theirs."""
+    locale = _birth_countries()[1][country]
+    abroad = locale >= 0
+    if not abroad.any():
+        return first, last, first, last
+    pool = vocab.locale_person_names()
+    rows, fem, loc = ctx.idx[abroad], female[abroad], locale[abroad]
+    mask = pa.array(abroad)
+    names, folded = [], []
+    for column, own, kinds in (
+        ("first_name", first, (vocab.FEMALE_FIRST, vocab.MALE_FIRST)),
+        ("last_name", last, (vocab.FEMALE_LAST, vocab.MALE_LAST)),
+    ):
+        at = pool.pick(loc, np.where(fem, *kinds), rand.uniform(ctx.key(column, "abroad"), rows))
+        names.append(pc.replace_with_mask(own, mask, take(pool.values, at)))
+        # Logins and emails in ASCII letters (Peña -> Pena, "María José" -> MariaJose, O'Brien -> OBrien).
+        folded.append(pc.replace_with_mask(own, mask, pc.replace_substring_regex(take(pool.ascii, at), "[ ']", "")))
+    return names[0], names[1], folded[0], folded[1]
+
+
 def _customer(ctx: ChunkContext) -> dict:
     i = ctx.idx
     cdemo, hdemo, addr = customer_current(ctx.seed, ctx.rows, i)
@@ -247,7 +281,9 @@ def _customer(ctx: ChunkContext) -> dict:
     last = take(ln.values, rand.weighted_choice(ctx.key("last_name"), i, ln.weights))
     first_sales = SALES_FIRST - 3650 + ctx.integers(0, 3650 + SALES_DAYS - 1, "first_sales")
     birth_year = ctx.integers(1924, 1992, "birth_year")
-    countries = pc.utf8_upper(vocab.countries())
+    countries = _birth_countries()[0]
+    country = rand.integers(ctx.key("birth_country"), i, 0, len(countries) - 1)  # as ``pick`` draws it
+    first, last, first_ascii, last_ascii = _names_from_abroad(ctx, female, country, first, last)
     domain = pick(ctx.key("domain"), i, _DOMAINS)
     return {
         "c_customer_sk": ctx.ids,
@@ -264,9 +300,9 @@ def _customer(ctx: ChunkContext) -> dict:
         "c_birth_day": ctx.integers(1, 28, "birth_day"),
         "c_birth_month": ctx.integers(1, 12, "birth_month"),
         "c_birth_year": birth_year,
-        "c_birth_country": pick(ctx.key("birth_country"), i, countries),
-        "c_login": join(pc.utf8_lower(first), to_text(birth_year % 100), to_text(ctx.ids % 1000)),
-        "c_email_address": join(first, ".", last, "@", domain),
+        "c_birth_country": take(countries, country),
+        "c_login": join(pc.utf8_lower(first_ascii), to_text(birth_year % 100), to_text(ctx.ids % 1000)),
+        "c_email_address": join(first_ascii, ".", last_ascii, "@", domain),
         "c_last_review_date_sk": julian(SALES_LAST_REVIEW + ctx.integers(0, 365, "review")),
     }
 
