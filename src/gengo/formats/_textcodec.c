@@ -13,7 +13,7 @@
 
 enum { K_INT = 0, K_DECIMAL = 1, K_STRING = 2, K_TIMESTAMP = 3, K_DATE = 4, K_BOOL = 5, K_RAW = 6 };
 /* K_RAW: text written as it is (numbers polars rendered), read like a string column */
-enum { FIELD_MAX = 26 }; /* the longest non-string field and its separator: "-" 19 digits ".0", quoted dates */
+enum { FIELD_MAX = 32 }; /* the longest non-string field and its separator: a quoted timestamp with microseconds */
 
 static char DIGITS2[200];
 static const char HEX[] = "0123456789abcdef";
@@ -118,6 +118,16 @@ static inline char *put_timestamp(char *p, int64_t seconds) {
     p = put_uint(p, (uint64_t)(s / 60 % 60), 2);
     *p++ = ':';
     p = put_uint(p, (uint64_t)(s % 60), 2);
+    *p++ = 'Z';
+    return p;
+}
+
+/* Microseconds: as Arrow's strftime("%S") prints them, six fraction digits, floored. */
+static inline char *put_timestamp_us(char *p, int64_t us) {
+    int64_t seconds = floor_div(us, 1000000);
+    p = put_timestamp(p, seconds);
+    p[-1] = '.';
+    p = put_uint(p, (uint64_t)(us - seconds * 1000000), 6);
     *p++ = 'Z';
     return p;
 }
@@ -277,7 +287,7 @@ static PyObject *rows(PyObject *args, int json) {
             }
             case K_TIMESTAMP:
                 if (json) *p++ = '"';
-                p = put_timestamp(p, v);
+                p = params[j] ? put_timestamp_us(p, v) : put_timestamp(p, v);
                 if (json) *p++ = '"';
                 break;
             case K_DATE:

@@ -26,12 +26,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 INT, DECIMAL, STRING, TIMESTAMP, DATE, BOOL, RAW = range(7)
+TIMESTAMP_US = 100  # a TIMESTAMP column with parameter 1: microseconds
 _MAX_DECIMAL_PRECISION = 15  # unscaled values fit int64, and as JSON floats they print as written
 _MAX_JSON_SCALE = 5  # polars prints 1e-6 and smaller in exponent form
 _DAYS_0001 = -719_162  # 0001-01-01
 _DAYS_10000 = 2_932_897  # 10000-01-01
 _US = 1_000_000
-_FIELD_MAX = 26  # as in _textcodec.c: the longest non-string field and its separator
+_FIELD_MAX = 32  # as in _textcodec.c: the longest non-string field and its separator
 
 
 @functools.cache
@@ -70,12 +71,12 @@ class Packed:
                 arr, values = _float_text(arr, json), None
                 if arr.null_count and self.valid.shape[1] != n:
                     self.valid = np.ones((ncols, len(table)), np.uint8)  # JSON: NaN and infinities are null
-            self.kinds[j] = kind
+            self.kinds[j] = TIMESTAMP if kind == TIMESTAMP_US else kind
             if kind in (STRING, RAW):
                 self.params[j] = len(strings)
                 strings.append(arr)
             else:
-                self.params[j] = field.type.scale if kind == DECIMAL else 0
+                self.params[j] = field.type.scale if kind == DECIMAL else int(kind == TIMESTAMP_US)
                 self.vals[j] = values
             if arr.null_count:
                 self.nullable[j] = 1
@@ -115,11 +116,15 @@ def _column(arr: pa.Array, t: pa.DataType) -> tuple[int, Any]:
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return STRING, None
     if pa.types.is_timestamp(t):
+        if t.unit == "ns" or t.tz not in (None, "UTC", "+00:00", "Z"):
+            raise Unsupported
         us = arr.cast(pa.timestamp("us", tz=t.tz)).view(pa.int64()).fill_null(0).to_numpy()
         seconds = us // _US
-        if (us - seconds * _US).any():
-            raise Unsupported  # fractions of a second: polars' path
         _check_days(seconds // 86_400)
+        if (us - seconds * _US).any():  # a fraction anywhere: every value with six digits, as strftime
+            if t.unit != "us":
+                raise Unsupported  # strftime prints a millisecond column with three
+            return TIMESTAMP_US, us
         return TIMESTAMP, seconds
     if pa.types.is_date32(t):
         days = arr.view(pa.int32()).fill_null(0).to_numpy()
