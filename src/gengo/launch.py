@@ -106,6 +106,11 @@ def interruption(exc: BaseException | None) -> KeyboardInterrupt | None:
     return None
 
 
+def _generates(args: list[str]) -> bool:
+    """A command that builds data in this process (and so Arrow arrays)."""
+    return bool(args) and args[0] in ("gen", "plan", "verify") and not any(a in ("--help", "-h") for a in args[1:])
+
+
 def _needs_workers(args: list[str]) -> bool:
     if not args or args[0] != "gen":
         return False
@@ -167,7 +172,8 @@ def _main() -> int:
         from gengo.engine.forkserver import prewarm
 
         prewarm(model=_model_argument(sys.argv[2:]))
-    tuning.skip_pandas_probe()
+    if _generates(sys.argv[1:]):
+        tuning.skip_pandas_probe()  # imports pyarrow: never for the light commands (--help, models)
     from gengo.cli import main as cli_main
 
     return cli_main()
