@@ -53,6 +53,7 @@ class IcebergFormat(ParquetFormat):
     name = "iceberg"
     table_format = True
     sized_as = "parquet"
+    partition_columns_in_files = True  # Iceberg reads partition values from the files' columns
 
     def configured(self, catalog: str | None, namespace: str | None) -> IcebergFormat:
         """This format writing into ``catalog`` and ``namespace`` (checked, nothing connected)."""

@@ -171,6 +171,7 @@ class ParquetFormat(FormatBase):
     row_groups = True
     spooled = True
     partitioned = True
+    partition_columns_in_files = False  # --partition-by: a value's column lives in its directory name (Hive)
 
     def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> memoryview:
         """A standalone Parquet file of whole row groups, as a view of Arrow's buffer (not copied)."""
