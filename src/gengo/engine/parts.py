@@ -129,6 +129,11 @@ def _write_by_value(job: Job, output: Output, part: Part, key: PartitionKey) -> 
         payload = fmt.encode(data.drop_columns([key.column]) if drop else data, True, job.options, hints)
         t1 = time.perf_counter()
         if directory not in sinks:
+            if "%" in directory and not fmt.escaped_partition_values:
+                raise GengoError(
+                    f"cannot partition {part.table} by {key.spec} as {fmt.name}: {directory} has a character "
+                    f"written as %XX, which {fmt.name} readers do not decode; partition by another column"
+                )
             name = f"{part.table}/{directory}/part-{part.index:05d}.{ext}"
             sinks[directory] = _open_sink(job, output, name, schema, hints)
         sinks[directory].add(payload)
