@@ -158,12 +158,18 @@ def plan(
 
 
 def _partitioned_by(p: Plan, keys: dict) -> Plan:
-    """``p`` split by ``keys``, once the first rows of each table show a bounded number of values."""
+    """``p`` split by ``keys``, once the first rows of each table show a bounded number of values
+    (and, for Delta, no value that needs a %XX escape)."""
     import numpy as np
+
+    from gengo.formats.hive import unescapable
 
     for name, key in keys.items():
         n = min(p.rows[name], SAMPLE_ROWS)
-        key.split(p.model.table(name).generate(p.seed, p.rows, np.arange(n, dtype=np.int64)), name)  # may refuse
+        groups = key.split(p.model.table(name).generate(p.seed, p.rows, np.arange(n, dtype=np.int64)), name)
+        escaped = [d for d, _ in groups if "%" in d]
+        if escaped and not getattr(p.fmt, "escaped_partition_values", True):
+            raise GengoError(unescapable(name, key, p.fmt.name, escaped[0]))
     return replace(p, partition_by=keys)
 
 

@@ -246,6 +246,8 @@ def gen(
     api.check_parts(parts, part_size)  # checked before planning: a typo fails fast
     if db and (parts or part_size or engine != "local"):
         raise GengoError("--db loads into PostgreSQL: --parts, --part-size and --engine apply to file output")
+    if db and partition_by:
+        raise GengoError("--partition-by applies to -f parquet, delta and iceberg, not --db (PostgreSQL)")
     workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
     if not dry_run and engine == "local":
         api.prewarm(workers_value)

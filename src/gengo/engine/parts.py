@@ -25,7 +25,7 @@ from gengo.engine.pool import Pool
 from gengo.engine.results import PartResult
 from gengo.engine.worker import Job, generate, produce, setup
 from gengo.formats import FORMATS
-from gengo.formats.hive import PartitionKey
+from gengo.formats.hive import PartitionKey, unescapable
 from gengo.formats.storage import Output
 
 
@@ -130,10 +130,7 @@ def _write_by_value(job: Job, output: Output, part: Part, key: PartitionKey) -> 
         t1 = time.perf_counter()
         if directory not in sinks:
             if "%" in directory and not fmt.escaped_partition_values:
-                raise GengoError(
-                    f"cannot partition {part.table} by {key.spec} as {fmt.name}: {directory} has a character "
-                    f"written as %XX, which {fmt.name} readers do not decode; partition by another column"
-                )
+                raise GengoError(unescapable(part.table, key, fmt.name, directory))
             name = f"{part.table}/{directory}/part-{part.index:05d}.{ext}"
             sinks[directory] = _open_sink(job, output, name, schema, hints)
         sinks[directory].add(payload)

@@ -118,6 +118,13 @@ def too_many(table: str, key: PartitionKey, n: int, rows: int) -> str:
     )
 
 
+def unescapable(table: str, key: PartitionKey, fmt_name: str, directory: str) -> str:
+    return (
+        f"cannot partition {table} by {key.spec} as {fmt_name}: {directory} has a character written as %XX, "
+        f"which {fmt_name} readers take literally; partition by another column or use -f parquet or iceberg"
+    )
+
+
 def _days(arr: pa.Array) -> pa.Array:
     """Dates (date32) of a date or timestamp array; a timestamp's date in UTC."""
     if pa.types.is_timestamp(arr.type):
