@@ -228,7 +228,9 @@ def gen(
     """Generate a dataset: one file per table in the output directory (or one DuckDB file, or --db).
 
     With --parts/--part-size, --engine dask or an fsspec URL as --output (s3://bucket/prefix),
-    each table is a directory of part files written by the workers.
+    each table is a directory of part files written by the workers. --partition-by TABLE=COLUMN
+    splits a table's parts into Hive directories by value (-f parquet, delta, iceberg; a Delta
+    partition column, an Iceberg partition spec).
     """
     engine = api.check_engine(engine, scheduler)
     batches_value = _parse_int(batches, "--batches") if batches is not None else None
