@@ -361,3 +361,27 @@ def test_bad_partition_by_from_a_model_file_and_the_api(tmp_path):
     with pytest.raises(GengoError, match="unknown column 'nope' of dim_customers"):
         api.generate("ecommerce", "1MB", "parquet", out, seed=1, partition_by={"dim_customers": "nope"})
     assert not out.exists()
+
+
+def test_a_part_with_more_values_than_the_open_file_limit(tmp_path):
+    """A part keeps a file per value open until it is complete: more days than the soft limit on
+    open files (often 1024; 300 here) still work, in this process (one worker)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(300, hard), hard))
+    try:
+        summary = api.generate(
+            "ecommerce",
+            "1MB",
+            "parquet",
+            tmp_path / "out",
+            seed=SEED,
+            workers=1,
+            tables="fact_orders_header",
+            partition_by={"fact_orders_header": "order_timestamp:day"},
+        )
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    days = {Path(p.name).parent.name for p in summary.parts}
+    assert len(days) > 300 and sum(p.rows for p in summary.parts) == summary.total_rows

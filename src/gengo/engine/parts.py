@@ -10,6 +10,7 @@ the local process pool and on Dask workers, so both engines write identical byte
 
 from __future__ import annotations
 
+import resource
 import socket
 import time
 from collections.abc import Collection, Iterator
@@ -132,6 +133,7 @@ def _write_by_value(job: Job, output: Output, part: Part, key: PartitionKey) -> 
             if "%" in directory and not fmt.escaped_partition_values:
                 raise GengoError(unescapable(part.table, key, fmt.name, directory))
             name = f"{part.table}/{directory}/part-{part.index:05d}.{ext}"
+            _allow_open_files(len(sinks) + 1)
             sinks[directory] = _open_sink(job, output, name, schema, hints)
         sinks[directory].add(payload)
         times["enc"] += t1 - t0
@@ -172,6 +174,15 @@ def _write_by_value(job: Job, output: Output, part: Part, key: PartitionKey) -> 
         g, e, w = (times["gen"], times["enc"], times["write"]) if i == 0 else (0.0, 0.0, 0.0)
         out.append(PartResult(part.table, part.index, name, rows, size, digest, g, e, w, host))
     return tuple(out)
+
+
+def _allow_open_files(n: int) -> None:
+    """Let this process hold ``n`` files open at once besides its others: a part split by value keeps
+    a file per value open until it is complete (the soft limit is often 1024; raised up to the hard one)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n + 256
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
 
 
 def describe_failure(part: Part, output: Output, exc: BaseException) -> GengoError:
