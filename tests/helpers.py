@@ -77,10 +77,10 @@ def connect(directory: Path, fmt: str, model: str) -> duckdb.DuckDBPyConnection:
 
 def duckdb_with(*extensions: str) -> duckdb.DuckDBPyConnection | None:
     """A DuckDB connection with ``extensions`` loaded from their PyPI packages (``duckdb-extension-NAME``,
-    the test extra), offline; None if a package is not installed. A package built for another DuckDB
+    the duckdb-lake extra), offline; None if a package is not installed. A package built for another DuckDB
     release fails the calling test: it would otherwise skip the read-back silently."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    version = con.execute("PRAGMA version").fetchone()[0]
+    version = con.execute("PRAGMA version").fetchall()[0][0]
     for name in extensions:
         try:
             module = importlib.import_module(f"duckdb_extension_{name}")

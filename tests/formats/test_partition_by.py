@@ -56,9 +56,9 @@ def file_hashes(root: Path) -> dict[str, str]:
 
 def same_rows(con, a: str, b: str) -> bool:
     """Same multiset of rows (EXCEPT ALL both ways) and the same count, for two SELECTs."""
-    counts = [con.execute(f"SELECT count(*) FROM ({q})").fetchone()[0] for q in (a, b)]
-    left = con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0]
-    right = con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchone()[0]
+    counts = [con.execute(f"SELECT count(*) FROM ({q})").fetchall()[0][0] for q in (a, b)]
+    left = con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchall()[0][0]
+    right = con.execute(f"SELECT count(*) FROM ({b} EXCEPT ALL {a})").fetchall()[0][0]
     return counts[0] == counts[1] > 0 and left == right == 0
 
 
@@ -106,7 +106,7 @@ def test_parquet_directories_hold_their_values_and_the_unpartitioned_rows(runs):
         assert same_rows(con, f"SELECT {columns(t.name)} FROM {hive}", f"SELECT {columns(t.name)} FROM {one}"), t.name
     month = f"read_parquet('{out}/fact_orders_header/*/*.parquet', hive_partitioning = true)"
     utc_month = "strftime(timezone('UTC', order_timestamp), '%Y-%m')"
-    wrong = con.execute(f"SELECT count(*) FROM {month} WHERE {utc_month} <> order_timestamp_month").fetchone()[0]
+    wrong = con.execute(f"SELECT count(*) FROM {month} WHERE {utc_month} <> order_timestamp_month").fetchall()[0][0]
     assert wrong == 0
     # The value's column is in the path, not in the files (Hive); a date part keeps its column.
     some = next((out / "fact_order_items").glob("quantity=*/part-*.parquet"))
