@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import subprocess
@@ -71,6 +72,26 @@ def connect(directory: Path, fmt: str, model: str) -> duckdb.DuckDBPyConnection:
         else:
             src = f"read_parquet('{path}')"
         con.execute(f'CREATE VIEW "{t.name}" AS SELECT * FROM {src}')
+    return con
+
+
+def duckdb_with(*extensions: str) -> duckdb.DuckDBPyConnection | None:
+    """A DuckDB connection with ``extensions`` loaded from their PyPI packages (``duckdb-extension-NAME``,
+    the duckdb-lake extra), offline; None if a package is not installed. A package built for another DuckDB
+    release fails the calling test: it would otherwise skip the read-back silently."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    version = con.execute("PRAGMA version").fetchall()[0][0]
+    for name in extensions:
+        try:
+            module = importlib.import_module(f"duckdb_extension_{name}")
+        except ImportError:
+            return None
+        path = Path(module.__file__).parent / "extensions" / version / f"{name}.duckdb_extension"
+        built = sorted(
+            p.parent.name for p in Path(module.__file__).parent.glob(f"extensions/*/{name}.duckdb_extension")
+        )
+        assert path.is_file(), f"duckdb-extension-{name} is built for DuckDB {built}, this is DuckDB {version}"
+        con.execute(f"LOAD '{path}'")
     return con
 
 

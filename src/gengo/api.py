@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from gengo.engine.verify import Report
     from gengo.formats import resolve_format
 
+SAMPLE_ROWS = 1 << 16  # --partition-by: the first rows of a table whose distinct values are counted before a run
+
 # Light start-up: importing this module loads no NumPy, Arrow or polars (``gengo --help``,
 # ``-V`` and ``models`` need none of them). The engine comes with the first function that needs
 # it; these names are loaded on first access (PEP 562), from the module named.
@@ -122,15 +124,19 @@ def plan(
     workers: int | None = None,
     parts: int | str | None = None,
     part_size: str | int | float | None = None,
+    partition_by: Mapping[str, str] | Iterable[str] | None = None,
 ) -> Plan:
     """Validate the request and work out the row counts, without writing anything.
 
     ``workers`` (default: one per CPU) is also how many threads sample the tables for sizing.
     ``parts`` (at most N files per table) or ``part_size`` ("256MB") ask for partitioned output.
+    ``partition_by`` ({"fact_orders_header": "order_timestamp:month"} or ["TABLE=COLUMN", ...])
+    splits tables into Hive directories by a column's value (Parquet, Delta, Iceberg).
     """
     from gengo.engine import inputs
-    from gengo.engine.plan import make_plan
+    from gengo.engine.plan import make_plan, select_tables
     from gengo.formats import WriteOptions, resolve_format
+    from gengo.formats.hive import partition_keys
 
     m = resolve_model(model)
     fmt = resolve_format(format)
@@ -144,8 +150,27 @@ def plan(
     options = WriteOptions(compression.strip().lower() if compression else None, row_group_size)
     threads = inputs.check_workers(workers)
     seed = inputs.check_seed(seed)
-    p = make_plan(m, fmt, target, seed, chunk_rows, pins, inputs.parse_tables(tables), options, threads)
-    return p if spec is None else replace(p, partitioning=spec)
+    selected = inputs.parse_tables(tables)
+    keys = partition_keys(m, fmt.name, partition_by, select_tables(m, selected))  # before the (slower) planning
+    p = make_plan(m, fmt, target, seed, chunk_rows, pins, selected, options, threads)
+    p = p if spec is None else replace(p, partitioning=spec)
+    return _partitioned_by(p, keys) if keys else p
+
+
+def _partitioned_by(p: Plan, keys: dict) -> Plan:
+    """``p`` split by ``keys``, once the first rows of each table show a bounded number of values
+    (and, for Delta, no value that needs a %XX escape)."""
+    import numpy as np
+
+    from gengo.formats.hive import unescapable
+
+    for name, key in keys.items():
+        n = min(p.rows[name], SAMPLE_ROWS)
+        groups = key.split(p.model.table(name).generate(p.seed, p.rows, np.arange(n, dtype=np.int64)), name)
+        escaped = [d for d, _ in groups if "%" in d]
+        if escaped and not getattr(p.fmt, "escaped_partition_values", True):
+            raise GengoError(unescapable(name, key, p.fmt.name, escaped[0]))
+    return replace(p, partition_by=keys)
 
 
 def partition(p: Plan, parts: int | str | None = None, part_size: str | int | float | None = None) -> Plan:
@@ -305,6 +330,7 @@ def generate(
     engine: str | None = None,
     scheduler: str | None = None,
     storage_options: dict | None = None,
+    partition_by: Mapping[str, str] | Iterable[str] | None = None,
 ) -> Summary:
     """Generate ``model`` at about ``size_gb`` GB (10**9 bytes) of ``format`` files in ``output``.
 
@@ -319,7 +345,19 @@ def generate(
     n_workers = check_workers(workers)
     if resume and seed is None:
         seed = resume_seed(output, storage_options)
-    p = plan(model, size_gb, format, seed, chunk_rows, rows, tables, compression, row_group_size, n_workers)
+    p = plan(
+        model,
+        size_gb,
+        format,
+        seed,
+        chunk_rows,
+        rows,
+        tables,
+        compression,
+        row_group_size,
+        n_workers,
+        partition_by=partition_by,
+    )
     p = partition(p, parts, part_size)
     return run(p, output, n_workers, force, progress, resume, True, engine, scheduler, storage_options)
 

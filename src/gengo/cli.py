@@ -170,6 +170,14 @@ def _numbers(seed, chunk_rows, row_group_size) -> tuple[int | None, int | None, 
 @click.option("--parts", metavar="N", help="Partitioned output: at most N files per table, <table>/part-00000.<ext>...")
 @click.option("--part-size", metavar="SIZE", help="Partitioned output: files of about SIZE (e.g. 256MB).")
 @click.option(
+    "--partition-by",
+    "partition_by",
+    metavar="TABLE=COLUMN[:day|month|year]",
+    multiple=True,
+    help="-f parquet/delta/iceberg: Hive directories <table>/<column>=<value>/ by an integer, string or date "
+    "column; a date or timestamp by :day, :month or :year as <column>_month=2024-03 (repeatable, one per table).",
+)
+@click.option(
     "--engine",
     metavar="local|dask",
     help="local (default): processes on this machine; dask: a Dask cluster (writes parts, 256MB unless told).",
@@ -210,6 +218,7 @@ def gen(
     connections,
     parts,
     part_size,
+    partition_by,
     engine,
     scheduler,
     batches,
@@ -219,20 +228,28 @@ def gen(
     """Generate a dataset: one file per table in the output directory (or one DuckDB file, or --db).
 
     With --parts/--part-size, --engine dask or an fsspec URL as --output (s3://bucket/prefix),
-    each table is a directory of part files written by the workers.
+    each table is a directory of part files written by the workers. --partition-by TABLE=COLUMN
+    splits a table's parts into Hive directories by value (-f parquet, delta, iceberg; a Delta
+    partition column, an Iceberg partition spec).
     """
     engine = api.check_engine(engine, scheduler)
     batches_value = _parse_int(batches, "--batches") if batches is not None else None
     as_of_value = _parse_int(as_of, "--as-of") if as_of is not None else None
     changing = batches_value is not None or as_of_value is not None or change_format is not None
-    if changing and (to_stdout or db or resume or engine != "local"):
-        raise GengoError("--batches and --as-of write files: leave out --stdout, --db, --resume and --engine")
+    if changing and (to_stdout or db or resume or engine != "local" or partition_by):
+        raise GengoError(
+            "--batches and --as-of write files: leave out --stdout, --db, --resume, --engine and --partition-by"
+        )
     if to_stdout:
+        if partition_by:
+            raise GengoError("--stdout writes one stream: leave out --partition-by")
         _to_stdout(model, size, fmt, seed, rows, tables, compression, chunk_rows, output, workers, db, parts, part_size)
         return
     api.check_parts(parts, part_size)  # checked before planning: a typo fails fast
     if db and (parts or part_size or engine != "local"):
         raise GengoError("--db loads into PostgreSQL: --parts, --part-size and --engine apply to file output")
+    if db and partition_by:
+        raise GengoError("--partition-by applies to -f parquet, delta and iceberg, not --db (PostgreSQL)")
     workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
     if not dry_run and engine == "local":
         api.prewarm(workers_value)
@@ -252,7 +269,19 @@ def gen(
     if resume and seed is None and output:
         recorded = api.resume_seed(output)
         numbers = (recorded, *numbers[1:])
-    plan = api.plan(model, size, fmt, numbers[0], numbers[1], pins, tables, compression, numbers[2], workers_value)
+    plan = api.plan(
+        model,
+        size,
+        fmt,
+        numbers[0],
+        numbers[1],
+        pins,
+        tables,
+        compression,
+        numbers[2],
+        workers_value,
+        partition_by=partition_by,
+    )
     plan = api.table_format(plan, catalog, db_schema) if lake else plan
     plan = api.partition(plan, parts, part_size)
     n_batches = api.check_changes(plan, batches_value, as_of_value, change_format) if changing else 0
@@ -315,7 +344,13 @@ def _print_parts(plan, engine: str, scheduler: str | None, workers: int | None) 
         address = api.dask_scheduler(scheduler)
         workers = workers or api.default_workers()
         where = f"Dask scheduler {address}" if address else f"local Dask cluster, {workers} workers"
-    out.print(f"{count} part files ({how}), <table>/part-NNNNN; engine: {where}", soft_wrap=True)
+    layout = "<table>/part-NNNNN"
+    if plan.partition_by:  # a part is then a file per value
+        count = f"{count} parts"
+        layout += ", " + ", ".join(f"{t}/{k.key}=*/part-NNNNN" for t, k in plan.partition_by.items())
+    else:
+        count = f"{count} part files"
+    out.print(f"{count} ({how}), {layout}; engine: {where}", soft_wrap=True)
 
 
 def _database_options(fmt, db, db_schema, keep_partial, connections, output, resume, catalog=None):

@@ -1,8 +1,8 @@
 """-f delta and -f iceberg end to end: the real command, read back through the table log / catalog.
 
-Every model's tables read with deltalake, polars and pyiceberg (and DuckDB's delta_scan /
-iceberg_scan where its extensions load offline) hold the same rows as the Parquet output of the
-same seed; the data files are the ``--parts`` Parquet bytes; commits happen once, after every
+Every model's tables read with deltalake, polars, pyiceberg and DuckDB's delta_scan / iceberg_scan
+(the extensions from their PyPI packages, loaded offline) hold the same rows as the Parquet output
+of the same seed; the data files are the ``--parts`` Parquet bytes; commits happen once, after every
 part, and a resumed run commits again without adding a file twice.
 """
 
@@ -19,7 +19,7 @@ import pytest
 from gengo import api
 from gengo.formats import FORMATS
 from gengo.models import model_names, resolve_model
-from tests.helpers import assert_one_line_error, gen, manifest, run_gengo
+from tests.helpers import assert_one_line_error, duckdb_with, gen, manifest, run_gengo
 
 deltalake = pytest.importorskip("deltalake")
 pyiceberg_catalog = pytest.importorskip("pyiceberg.catalog")
@@ -46,16 +46,6 @@ def iceberg_catalog(out):
     )
 
 
-def duckdb_extension(name: str):
-    """A DuckDB connection with ``name`` loaded, or None (the extension packages match another DuckDB)."""
-    con = duckdb.connect(config={"autoinstall_known_extensions": False})
-    try:
-        con.execute(f"LOAD {name}")
-    except duckdb.Error:
-        return None
-    return con
-
-
 @pytest.fixture(scope="module", params=model_names())
 def datasets(request, tmp_path_factory):
     model = request.param
@@ -68,7 +58,7 @@ def datasets(request, tmp_path_factory):
 def test_every_table_reads_back_with_the_parquet_rows(datasets):
     model, outs = datasets
     catalog = iceberg_catalog(outs["iceberg"])
-    delta_duck, iceberg_duck = duckdb_extension("delta"), duckdb_extension("iceberg")
+    delta_duck, iceberg_duck = duckdb_with("delta"), duckdb_with("avro", "iceberg")  # None: packages not installed
     for t in resolve_model(model).tables:
         expected = pq.read_table(outs["parquet"] / f"{t.name}.parquet")
         dt = deltalake.DeltaTable(str(outs["delta"] / t.name))
@@ -78,10 +68,10 @@ def test_every_table_reads_back_with_the_parquet_rows(datasets):
         iceberg = catalog.load_table((resolve_model(model).name, t.name))
         assert same_rows(expected, iceberg.scan().to_arrow()), f"pyiceberg {t.name}"
         if delta_duck is not None:
-            got = delta_duck.execute(f"SELECT * FROM delta_scan('{outs['delta'] / t.name}')").arrow()
+            got = delta_duck.execute(f"SELECT * FROM delta_scan('{outs['delta'] / t.name}')").to_arrow_table()
             assert same_rows(expected, got), f"delta_scan {t.name}"
         if iceberg_duck is not None:
-            got = iceberg_duck.execute(f"SELECT * FROM iceberg_scan('{iceberg.metadata_location}')").arrow()
+            got = iceberg_duck.execute(f"SELECT * FROM iceberg_scan('{iceberg.metadata_location}')").to_arrow_table()
             assert same_rows(expected, got), f"iceberg_scan {t.name}"
 
 

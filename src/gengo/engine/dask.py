@@ -84,7 +84,7 @@ class Cluster:
             where = f"the Dask scheduler at {address}" if address else "a local Dask cluster"
             raise GengoError(f"cannot connect to {where}: {exc}") from None
 
-    def run(self, job, output: Output, parts: list[Part]) -> Iterator[PartResult]:
+    def run(self, job, output: Output, parts: list[Part]) -> Iterator[tuple[Part, tuple[PartResult, ...]]]:
         distributed = _distributed()
         futures = {}
         token = uuid.uuid4().hex[:12]
@@ -100,7 +100,7 @@ class Cluster:
                     result = future.result()
                 except Exception as exc:
                     raise describe_failure(part, output, exc) from exc
-                yield result
+                yield part, result
             ok = True
         finally:
             if not ok:

@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 from gengo._version import __version__
 from gengo.core.errors import GengoError
 from gengo.engine.plan import Plan
-from gengo.formats import checksum, ddl
+from gengo.formats import checksum, ddl, hive
 from gengo.formats.base import SPOOL_PREFIX, TEMP_SUFFIX
 from gengo.formats.storage import Output
 
@@ -39,7 +40,10 @@ LOCK = ".gengo-lock"  # held (flock) by the run writing into a local directory; 
 _OWN_FILES = (MANIFEST, SCHEMA_SQL, PROGRESS)
 _NOT_DATA = (LOCK,)  # present in a directory without making it "not empty"
 # Names gengo gives the files it writes: <table>.<ext>[.gz|.zst], <model>.duckdb, <table>/part-00000.<ext>
-_DATA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[a-z0-9]+){1,2}$|^[A-Za-z0-9_]+/part-\d{5,}(\.[a-z0-9]+){1,2}$")
+# and <table>/<key>=<value>/part-00000.<ext> (--partition-by).
+_DATA_NAME = re.compile(
+    r"^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[a-z0-9]+){1,2}$|^[A-Za-z0-9_]+/([A-Za-z0-9_]+=[^/\x00-\x1f]+/)?part-\d{5,}(\.[a-z0-9]+){1,2}$"
+)
 _OBJECT_STORES = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl")
 _RESULT_KEYS = ("total_rows", "total_bytes", "complete", "tables", "libraries", "run", "model_text", "quality")
 
@@ -102,6 +106,8 @@ def identity(p: Plan) -> dict:
     }
     if p.partitioning is not None:
         doc.update(layout="parts", parts=p.partitioning.parts, part_bytes=p.partitioning.part_bytes)
+    if p.partition_by:  # table -> Hive key: the file names depend on it
+        doc["partition_by"] = hive.to_json(p.partition_by)
     table_format = p.fmt.identity(p) if p.fmt.table_format else None
     if table_format is not None:  # where the tables are registered (an Iceberg catalog, its namespace)
         doc["table_format"] = table_format
@@ -358,45 +364,88 @@ class Ledger:
 
         Remote files are not read back, so only those whose entry has today's checksum algorithm
         are kept (an older gengo's entry could not be carried over unread). A database file is
-        always rebuilt.
+        always rebuilt. A part split by value (--partition-by) is kept whole or not at all.
         """
         if prior is None or self.plan.fmt.database:
             return []
-        wanted = self.wanted()
-        kept = []
+        units, wanted = self.units(), self.wanted()
+        groups: dict[tuple[str, int | None], list[Entry]] = {}
+        spoiled: set[tuple[str, int | None]] = set()
         for e in prior.files:
-            if not isinstance(e, dict) or e.get("file") not in wanted:
+            unit = self._unit_of(e, wanted, units)
+            if unit is None:
                 continue
-            table, part, rows = wanted[e["file"]]
-            found = checksum.recorded(e)
-            if found is None or e.get("table") != table or e.get("rows") != rows:
-                continue
-            digest = None
-            try:
-                if self.out.remote:
-                    fs, _ = self.out.fs
-                    if found[0] == checksum.ALGORITHM and fs.size(self.out.remote_path(e["file"])) == e.get("bytes"):
-                        digest = found[1]
-                else:
-                    path = self.out.path / e["file"]
-                    if path.is_file() and path.stat().st_size == e.get("bytes"):
-                        digest = checksum.unchanged(path, e)
-            except Exception:
-                digest = None
-            if digest is not None:
-                kept.append(Entry(table, e["file"], rows, e["bytes"], digest, part))
+            entry = self._unchanged(e, *unit)
+            if entry is None:
+                spoiled.add(unit)
+            else:
+                groups.setdefault(unit, []).append(entry)
+        kept = []
+        for unit, entries in groups.items():
+            if unit not in spoiled and sum(e.rows for e in entries) == units[unit]:
+                kept.extend(entries)
         return kept
 
+    def _unit_of(self, e: object, wanted: dict, units: dict) -> tuple[str, int | None] | None:
+        """The (table, part) of this plan that a prior run's manifest entry ``e`` belongs to, if any."""
+        if not isinstance(e, dict) or not isinstance(e.get("file"), str):
+            return None
+        if e["file"] in wanted:
+            table, part, rows = wanted[e["file"]]
+            return (table, part) if e.get("table") == table and e.get("rows") == rows else None
+        p, name = self.plan, e["file"]
+        table = name.split("/", 1)[0]
+        key = p.partition_by.get(table)
+        if key is None or e.get("table") != table or not isinstance(e.get("part"), int) or ".." in name:
+            return None
+        ext = re.escape(f"{p.fmt.extension}{p.options.suffix(p.fmt)}")
+        if not re.fullmatch(rf"{re.escape(table)}/{re.escape(key.key)}=[^/]+/part-{e['part']:05d}\.{ext}", name):
+            return None
+        return (table, e["part"]) if (table, e["part"]) in units and isinstance(e.get("rows"), int) else None
+
+    def _unchanged(self, e: dict, table: str, part: int | None) -> Entry | None:
+        """``e`` as an entry of this run if its file is there unchanged, else None."""
+        found = checksum.recorded(e)
+        if found is None:
+            return None
+        digest = None
+        try:
+            if self.out.remote:
+                fs, _ = self.out.fs
+                if found[0] == checksum.ALGORITHM and fs.size(self.out.remote_path(e["file"])) == e.get("bytes"):
+                    digest = found[1]
+            else:
+                path = self.out.path / e["file"]
+                if path.is_file() and path.stat().st_size == e.get("bytes"):
+                    digest = checksum.unchanged(path, e)
+        except Exception:
+            digest = None
+        return None if digest is None else Entry(table, e["file"], e["rows"], e["bytes"], digest, part)
+
     def wanted(self) -> dict[str, tuple[str, int | None, int]]:
-        """Every data file of the plan: name -> (table, part index or None, rows)."""
+        """Every data file of the plan whose name is known before it is written: name -> (table,
+        part index or None, rows). Tables split by value (--partition-by) have no such names."""
         p = self.plan
         if p.partitioning is None:
             return {p.file_name(t.name): (t.name, None, t.rows) for t in p.tables}
         out = {}
         for t in p.tables:
+            if t.name in p.partition_by:
+                continue
             for i, (a, b) in enumerate(p.part_ranges(t)):
                 out[p.part_name(t.name, i)] = (t.name, i, b - a)
         return out
+
+    def units(self) -> dict[tuple[str, int | None], int]:
+        """What the plan writes, file by file or (parts) part by part: (table, part index or None) -> rows."""
+        p = self.plan
+        if p.partitioning is None:
+            return {(t.name, None): t.rows for t in p.tables}
+        return {(t.name, i): b - a for t in p.tables for i, (a, b) in enumerate(p.part_ranges(t))}
+
+    def complete_units(self) -> set[tuple[str, int | None]]:
+        """The units whose files are all recorded (a part is recorded with all its files at once)."""
+        return {(e.table, e.part) for e in self.entries}
 
     def clean(self, prior: PriorRun | None, keep: list[Entry]) -> None:
         """Remove temporary files, and the files of ``prior`` that are not kept (replaced or stale)."""
@@ -408,6 +457,9 @@ class Ledger:
                     self._remove(name)
                     if "/" in name:
                         dirs.add(name.split("/", 1)[0])
+                    if name.count("/") == 2 and not self.out.remote:  # a --partition-by directory left empty
+                        with contextlib.suppress(OSError):
+                            (self.out.path / name).parent.rmdir()
             self._remove(SCHEMA_SQL)
         self.remove_temporary(dirs)
         if not self.out.remote and prior is not None:  # table directories of an older run that are now empty
@@ -420,6 +472,10 @@ class Ledger:
         """gengo's temporary files (``.*.gengo-tmp``, spooled chunks) in the root and table directories."""
         if dirs is None:
             dirs = {""} | {t.name for t in self.plan.tables}
+        if not self.out.remote:  # --partition-by: the value directories of the tables too
+            for d in list(dirs):
+                if d and (self.out.path / d).is_dir():
+                    dirs |= {f"{d}/{e.name}" for e in os.scandir(self.out.path / d) if e.is_dir() and "=" in e.name}
         for d in sorted(dirs):
             try:
                 names = self.out.files_under(d) if d else self._root_files()
@@ -449,8 +505,9 @@ class Ledger:
             raise GengoError(f"cannot write to {self.where}: {getattr(exc, 'strerror', None) or exc}") from exc
         self._remove(MANIFEST)
 
-    def record(self, entry: Entry) -> None:
-        self.entries.append(entry)
+    def record(self, *entries: Entry) -> None:
+        """Files complete (all those of one part together), saved in the progress file."""
+        self.entries.extend(entries)
         self._save()
 
     def _save(self) -> None:
@@ -461,9 +518,16 @@ class Ledger:
         """schema.sql and the manifest (last: from then on the run is complete)."""
         p = self.plan
         order = {name: i for i, name in enumerate(p.model.table_names)}
-        self.entries.sort(key=lambda e: (order[e.table], e.part or 0))
+        self.entries.sort(key=lambda e: (order[e.table], e.part or 0, e.file))
         names = {e.file for e in self.entries}
         missing = [n for n in self.wanted() if n not in names]
+        by_value = Counter()
+        for e in self.entries:
+            if e.table in p.partition_by:
+                by_value[(e.table, e.part)] += e.rows
+        missing += [
+            f"{t} part {i}" for (t, i), n in self.units().items() if t in p.partition_by and by_value[(t, i)] != n
+        ]
         if missing and not p.fmt.database:  # never report success with a file missing
             raise GengoError(f"internal error: {', '.join(missing[:3])} were not written")
         database = None

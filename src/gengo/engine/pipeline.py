@@ -31,8 +31,11 @@ from gengo.formats.storage import Output, is_url
 
 
 def wants_parts(p: Plan, output: str | os.PathLike, engine: str) -> bool:
-    """Parts when asked for, wherever workers must write their own files (Dask, URLs), and for table formats."""
-    return p.partitioning is not None or is_url(output) or engine == "dask" or p.fmt.table_format
+    """Parts when asked for, wherever workers must write their own files (Dask, URLs), for table formats
+    and for --partition-by."""
+    return (
+        p.partitioning is not None or is_url(output) or engine == "dask" or p.fmt.table_format or bool(p.partition_by)
+    )
 
 
 def with_parts(p: Plan) -> Plan:
@@ -144,8 +147,9 @@ class Run:
     def _write_parts(self, kept: list[Entry], progress: Progress | None, started: float) -> tuple[PartResult, ...]:
         p = self.plan
         done = [PartResult(e.table, e.part or 0, e.file, e.rows, e.bytes, e.checksum or "", 0, 0, 0) for e in kept]
-        job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {t.name: t.hints for t in p.tables})
-        todo = plan_parts(p, skip={r.name for r in done})
+        hints = {t.name: t.hints for t in p.tables}
+        job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, hints, partition_by=dict(p.partition_by) or None)
+        todo = plan_parts(p, skip={(r.table, r.index) for r in done})
         left = {t.name: 0 for t in p.tables}
         for part in todo:
             left[part.table] += 1
@@ -153,23 +157,23 @@ class Run:
             if progress:
                 progress.advance(r.table, r.rows, 0)
         stream = self.cluster.run(job, self.out, todo) if self.cluster else run_local(job, self.out, todo, self.workers)
-        for r in stream:
-            done.append(r)
-            self.ledger.record(Entry(r.table, r.name, r.rows, r.bytes, r.checksum, r.index))
+        for part, results in stream:  # a part's files are recorded together: a part is complete or redone
+            done.extend(results)
+            self.ledger.record(*(Entry(r.table, r.name, r.rows, r.bytes, r.checksum, r.index) for r in results))
             if progress:
-                progress.advance(r.table, r.rows, r.bytes)
-            left[r.table] -= 1
-            if left[r.table] == 0 and progress:
-                progress.table_done(_table_result(self.out, r.table, done, time.perf_counter() - started))
+                progress.advance(part.table, part.stop - part.start, sum(r.bytes for r in results))
+            left[part.table] -= 1
+            if left[part.table] == 0 and progress:
+                progress.table_done(_table_result(self.out, part.table, done, time.perf_counter() - started))
         order = {name: i for i, name in enumerate(p.model.table_names)}
         return tuple(sorted(done, key=lambda r: (order[r.table], r.index)))
 
     def _failure(self, exc: BaseException) -> BaseException:
         """What the caller sees: ``Interrupted`` naming what is complete, or one line with the cause."""
         p, entries = self.plan, self.ledger.entries
-        wanted = self.ledger.wanted()
-        planned = Counter(table for table, _, _ in wanted.values())
-        done = Counter(e.table for e in entries)
+        units = self.ledger.units()  # files, or parts (a part split by value is several files)
+        planned = Counter(table for table, _ in units)
+        done = Counter(table for table, _ in self.ledger.complete_units())
         # A table is complete when all its files are; a database is removed on failure (abort_run).
         finished = () if p.fmt.database else tuple(t.name for t in p.tables if done[t.name] == planned[t.name] > 0)
         pending = tuple(t.name for t in p.tables if t.name not in finished)
@@ -180,7 +184,8 @@ class Run:
             error = GengoError(f"cannot write to '{exc.filename or self.out.root}': {exc.strerror or exc}")
         if isinstance(error, GengoError) and entries and not p.fmt.database:
             error = GengoError(
-                f"{error} ({len(entries)} of {len(wanted)} files complete; rerun with --resume to write the rest)"
+                f"{error} ({sum(done.values())} of {len(units)} {'parts' if p.partition_by else 'files'} complete; "
+                "rerun with --resume to write the rest)"
             )
         return error
 

@@ -10,6 +10,7 @@ from gengo.core.schema import Model
 from gengo.engine import sizing
 from gengo.formats import Format, WriteOptions
 from gengo.formats.ddl import ordered_tables
+from gengo.formats.hive import PartitionKey
 
 CHUNK_BYTES = 8 * 10**6  # encoded chunks of about this size keep NumPy's arrays near the CPU caches
 MIN_CHUNK_ROWS = 16_384
@@ -59,6 +60,7 @@ class Plan:
     options: WriteOptions = field(default_factory=WriteOptions)
     pins: dict[str, int] = field(default_factory=dict)
     partitioning: Partitioning | None = None  # None: one file per table
+    partition_by: Mapping[str, PartitionKey] = field(default_factory=dict)  # table -> Hive key (--partition-by)
 
     @property
     def total_rows(self) -> int:

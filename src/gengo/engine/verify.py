@@ -433,6 +433,15 @@ def _table_format(fmt: str):
     return found if found is not None and found.table_format else None
 
 
+def _by_value(doc: dict, table: Table) -> str | None:
+    """The column whose value names a table's directories and is left out of its files (--partition-by)."""
+    recorded = doc.get("partition_by")
+    entry = recorded.get(table.name) if isinstance(recorded, dict) else None
+    if isinstance(entry, dict) and entry.get("granularity") is None and entry.get("column") in table.schema.names:
+        return str(entry["column"])
+    return None
+
+
 def _through_log(lake, out: Output, doc: dict, table: Table, names: list[str]):
     """A table format's table read as its log or metadata says (a pyarrow dataset), which must list
     exactly the parts the manifest records."""
@@ -463,7 +472,8 @@ class _DuckReader(_Reader):
             table_dataset = _through_log(self.lake, self.out, self.doc, table, names)  # noqa: F841
             src = "table_dataset"
         elif self.fmt == "parquet":
-            src = f"read_parquet({files})"
+            hive = ", hive_partitioning = true" if _by_value(self.doc, table) else ""  # the column is in the path
+            src = f"read_parquet({files}{hive})"
         else:
             # Every column with its declared type, so the file is parsed exactly as written.
             cols = ", ".join(f"{_lit(c.name)}: {_lit(_duck_type(c.type))}" for c in table.columns)
@@ -529,6 +539,8 @@ class _ArrowReader(_Reader):
     def load(self, table: Table, names: list[str], columns: list[str]) -> int:
         if self.lake is not None:
             data = _through_log(self.lake, self.out, self.doc, table, names).to_table(columns=columns)
+        elif self.fmt == "parquet" and _by_value(self.doc, table):
+            data = self._hive(table, names).to_table(columns=columns)
         else:
             data = pa.concat_tables([self._read(table, n, columns) for n in names])
         self.tables[table.name] = data
@@ -548,6 +560,23 @@ class _ArrowReader(_Reader):
             schema = pa.schema([pa.field(c, types[c]) for c in columns])
             parse = pjson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
             return pjson.read_json(stream, parse_options=parse)
+
+    def _hive(self, table: Table, names: list[str]):
+        """Parquet files of a table split by a column's value (--partition-by): the value is in the path."""
+        import pyarrow.dataset as ds
+
+        column = _by_value(self.doc, table)
+        key = pa.schema([pa.field(column, table.schema.field(column).type)])
+        hive = ds.partitioning(key, flavor="hive")
+        if self.out.remote:
+            fs, _ = self.out.fs
+            paths = [self.out.remote_path(n) for n in names]
+            base = self.out.remote_path(table.name)
+            return ds.dataset(paths, format="parquet", filesystem=fs, partitioning=hive, partition_base_dir=base)
+        paths = [str(self.out.path / n) for n in names]
+        return ds.dataset(
+            paths, format="parquet", partitioning=hive, partition_base_dir=str(self.out.path / table.name)
+        )
 
     def key_problems(self, table: Table) -> tuple[int, int]:
         data = self.tables[table.name].select(list(table.primary_key))

@@ -22,6 +22,7 @@ from gengo.core import vocab
 from gengo.engine import tuning
 from gengo.formats import FORMATS, WriteOptions
 from gengo.formats.base import spool_path, write_spooled
+from gengo.formats.hive import PartitionKey
 from gengo.models import resolve_model
 from gengo.models.file import load_model_data
 
@@ -38,6 +39,7 @@ class Job:
     hints: dict[str, dict | None]  # per table, from the plan (Parquet dictionaries, row groups)
     spool_dir: str | None = None  # write byte payloads here rather than returning them
     model_data: str | None = None  # a model file's parsed data as JSON (``model`` is then its path)
+    partition_by: dict[str, PartitionKey] | None = None  # table -> Hive key: parts split by value (--partition-by)
 
     @classmethod
     def of(cls, model: Any, *args: Any, **kwargs: Any) -> Job:

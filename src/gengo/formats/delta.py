@@ -15,6 +15,7 @@ import contextlib
 import os
 import shutil
 from typing import Any
+from urllib.parse import unquote
 
 from gengo.core.errors import GengoError
 from gengo.formats.parquet import ParquetFormat
@@ -60,10 +61,27 @@ def remove_tree(out: Any, relative: str) -> None:
         shutil.rmtree(out.path / relative)
 
 
+def partition_schema(deltalake: Any, plan: Any, table: str) -> Any:
+    """The Delta partition column of a --partition-by table (its key, typed), or None.
+
+    A table partitioned by a column's value has that column as its partition column (the files
+    leave it out, as Hive does); by a date's day, month or year, the key is an extra column of the
+    table (``order_timestamp_month``, text), its value only in the log and the directory names.
+    """
+    import pyarrow as pa
+
+    key = plan.partition_by.get(table)
+    if key is None:
+        return None
+    column_type = plan.model.table(table).schema.field(key.column).type
+    return deltalake.Schema.from_arrow(pa.schema([pa.field(key.key, key.key_type(column_type))]))
+
+
 class DeltaFormat(ParquetFormat):
     name = "delta"
     table_format = True
     sized_as = "parquet"
+    escaped_partition_values = False  # delta-rs reads a %XX in a directory name as the character: names differ
 
     def check_tables(self, out: Any, plan: Any, force: bool, resume: bool) -> None:
         import_deltalake()
@@ -78,7 +96,14 @@ class DeltaFormat(ParquetFormat):
             uri, wanted = table_uri(out, t.name), sorted(files.get(t.name, []))
             remove_tree(out, f"{t.name}/{LOG}")  # a resumed run's earlier commit: committed again, once
             try:
-                deltalake.convert_to_deltalake(uri, storage_options=storage_options(out), name=t.name)
+                partitions = partition_schema(deltalake, plan, t.name)
+                deltalake.convert_to_deltalake(
+                    uri,
+                    partition_by=partitions,
+                    partition_strategy="hive" if partitions is not None else None,
+                    storage_options=storage_options(out),
+                    name=t.name,
+                )
                 listed, _ = self.read_table(out, t.name, {})
             except GengoError:
                 raise
@@ -96,7 +121,7 @@ class DeltaFormat(ParquetFormat):
         deltalake = import_deltalake()
         dt = deltalake.DeltaTable(table_uri(out, table), storage_options=storage_options(out))
         paths = pa.table(dt.get_add_actions(flatten=True)).column("path").to_pylist()  # relative to the table
-        return [f"{table}/{p}" for p in paths], dt.to_pyarrow_dataset()
+        return [f"{table}/{unquote(p)}" for p in paths], dt.to_pyarrow_dataset()  # the log's paths are URIs
 
 
 DELTA = DeltaFormat()

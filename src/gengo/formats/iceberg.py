@@ -53,6 +53,7 @@ class IcebergFormat(ParquetFormat):
     name = "iceberg"
     table_format = True
     sized_as = "parquet"
+    partition_columns_in_files = True  # Iceberg reads partition values from the files' columns
 
     def configured(self, catalog: str | None, namespace: str | None) -> IcebergFormat:
         """This format writing into ``catalog`` and ``namespace`` (checked, nothing connected)."""
@@ -127,7 +128,10 @@ class IcebergFormat(ParquetFormat):
                 catalog.drop_table((ns, t.name))
             remove_tree(out, f"{t.name}/{METADATA}")
             try:
-                table = catalog.create_table((ns, t.name), schema=schemas[t.name], location=self._url(out, t.name))
+                schema, spec = partitioned(plan, t.name, schemas[t.name])
+                table = catalog.create_table(
+                    (ns, t.name), schema=schema, location=self._url(out, t.name), partition_spec=spec
+                )
                 table.add_files([self._url(out, name) for name in sorted(files.get(t.name, []))])
             except Exception as exc:
                 with contextlib.suppress(Exception):
@@ -148,6 +152,26 @@ class IcebergFormat(ParquetFormat):
         listed = iceberg.inspect.files().column("file_path").to_pylist()  # a scan would skip empty files
         names = [p[len(root) :].lstrip("/") if p.startswith(root) else p for p in listed]
         return names, _dataset(out, [n for n in names if "://" not in n])
+
+
+def partitioned(plan: Any, table: str, schema: Any) -> tuple[Any, Any]:
+    """The schema and partition spec of a table: for --partition-by, an identity or a day / month / year
+    transform of the column, its field named as the directory key. ``add_files`` reads each file's
+    partition value from the column's statistics (the files keep the column)."""
+    from pyiceberg.io.pyarrow import pyarrow_to_schema
+    from pyiceberg.partitioning import UNPARTITIONED_PARTITION_SPEC, PartitionField, PartitionSpec
+    from pyiceberg.table.name_mapping import MappedField, NameMapping
+    from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform, YearTransform
+
+    key = plan.partition_by.get(table)
+    if key is None:
+        return schema, UNPARTITIONED_PARTITION_SPEC
+    # The spec names its column by field id: the schema gets ids 1, 2, ... in column order first.
+    ids = NameMapping([MappedField(field_id=i + 1, names=[f.name]) for i, f in enumerate(schema)])
+    iceberg = pyarrow_to_schema(schema, name_mapping=ids)
+    transform = {None: IdentityTransform, "day": DayTransform, "month": MonthTransform, "year": YearTransform}
+    field = PartitionField(iceberg.find_field(key.column).field_id, 1000, transform[key.granularity](), key.key)
+    return iceberg, PartitionSpec(field)
 
 
 def _dataset(out: Any, names: list[str]) -> Any:

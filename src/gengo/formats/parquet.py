@@ -171,6 +171,8 @@ class ParquetFormat(FormatBase):
     row_groups = True
     spooled = True
     partitioned = True
+    partition_columns_in_files = False  # --partition-by: a value's column lives in its directory name (Hive)
+    escaped_partition_values = True  # --partition-by: %XX in directory names is read back as the character
 
     def encode(self, table: pa.Table, first: bool, options: WriteOptions, hints: dict | None = None) -> memoryview:
         """A standalone Parquet file of whole row groups, as a view of Arrow's buffer (not copied)."""
