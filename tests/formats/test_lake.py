@@ -55,6 +55,7 @@ def datasets(request, tmp_path_factory):
     return model, outs
 
 
+@pytest.mark.duckdb_lake
 def test_every_table_reads_back_with_the_parquet_rows(datasets):
     model, outs = datasets
     catalog = iceberg_catalog(outs["iceberg"])

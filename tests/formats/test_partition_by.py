@@ -116,6 +116,7 @@ def test_parquet_directories_hold_their_values_and_the_unpartitioned_rows(runs):
     assert by_path == [(int(some.parent.name.split("=")[1]),)]
 
 
+@pytest.mark.duckdb_lake
 def test_delta_declares_its_partition_columns_and_reads_back(runs):
     out, plain = runs["delta"], runs["plain"]
     assert file_hashes(out) == file_hashes(runs["parquet"])  # the same files as -f parquet --partition-by
@@ -145,6 +146,7 @@ def test_delta_declares_its_partition_columns_and_reads_back(runs):
     assert months["order_timestamp_month"].to_pylist() == expected.to_pylist()
 
 
+@pytest.mark.duckdb_lake
 def test_iceberg_partition_spec_values_and_reads(runs):
     out, plain = runs["iceberg"], runs["plain"]
     catalog = iceberg_catalog(out)
