@@ -13,6 +13,10 @@ same counter-based streams as the base:
 - **Deletes.** Row i is deleted in batch b when ``u(seed, table, b)[i] < rate``; models allow
   deletes only of rows nothing references, so every foreign key resolves in every snapshot.
 
+A built-in model whose changes follow its own layout (the next trading session, visits booked a
+week ahead, the next day's sales) replaces any of these with hooks (``TableChanges``: ``grow``,
+``append``, ``pick``, ``drop``, ``revise``), functions of the same (seed, counts so far, batch).
+
 A row has at most one event per batch (a delete wins over an update), so applying a batch's
 events in any order gives the same state: ``base + batches 1..K == as-of K`` by construction.
 ``_ts`` places batch b's events on day b after ``EPOCH`` and files are sorted by it.
@@ -107,6 +111,12 @@ class Changes:
     def _u(self, table: str, idx: np.ndarray, *names: object) -> np.ndarray:
         return rand.uniform(rand.stream_key(self.seed, table, "_changes", *map(str, names)), idx)
 
+    def _below(self, table: str, idx: np.ndarray, rate: float, *names: object) -> np.ndarray:
+        """Rows whose draw is below ``rate``; every row for a share of 1 (a model's hook chooses), undrawn."""
+        if rate >= 1:
+            return np.ones(len(idx), dtype=bool)
+        return self._u(table, idx, *names) < rate
+
     def _batch_seed(self, b: int) -> int:
         return int(rand.stream_key(self.seed, "_changes", "batch", str(b)))
 
@@ -119,7 +129,7 @@ class Changes:
         if rate <= 0:
             return out
         for b in range(1, upto + 1):
-            hit = (out == 0) & (idx < self.counts[b - 1][table]) & (self._u(table, idx, "delete", b) < rate)
+            hit = (out == 0) & (idx < self.counts[b - 1][table]) & self._below(table, idx, rate, "delete", b)
             out[self._allowed(self._spec(table).drop, table, b, idx, hit)] = b
         return out
 
@@ -135,7 +145,7 @@ class Changes:
         """Rows whose ``column`` batch ``b`` redraws: alive before b and not deleted in or before b."""
         rate = self._spec(table).update[column]
         alive = (idx < self.counts[b - 1][table]) & ((deleted == 0) | (deleted > b))
-        hit = alive & (self._u(table, idx, "update", column, b) < rate)
+        hit = alive & self._below(table, idx, rate, "update", column, b)
         return self._allowed(self._spec(table).pick.get(column), table, b, idx, hit)
 
     # --- values --------------------------------------------------------------------------------
