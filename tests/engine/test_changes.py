@@ -259,8 +259,9 @@ def test_bad_options_write_nothing(shop: Path, tmp_path: Path, args: tuple[str, 
 
 
 def test_a_model_without_changes_is_refused(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    r = run_gengo("gen", "-m", "financial", "-s", "0.001", "-o", str(out), "-f", "csv", "--batches", "2")
+    out, still = tmp_path / "out", tmp_path / "still.yaml"
+    still.write_text("model: still\ntables:\n  t:\n    rows: scale\n    columns:\n      id: {primary_key: true}\n")
+    r = run_gengo("gen", "-m", str(still), "--rows", "t=10", "-o", str(out), "-f", "csv", "--batches", "2")
     assert_one_line_error(r, "declares no changes")
     assert not out.exists() or not any(out.iterdir())
 

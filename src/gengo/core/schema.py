@@ -7,7 +7,7 @@ single scale number. It never opens files, spawns processes or prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,10 +80,11 @@ class Table:
                 out.append((c.name, parent, parent_col))
         return tuple(out)
 
-    def generate(self, seed: int, rows: Mapping[str, int], idx: np.ndarray) -> pa.Table:
-        """Build the rows ``idx`` of this table as an Arrow table with the declared schema."""
+    def generate(self, seed: int, rows: Mapping[str, int], idx: np.ndarray, build: BuildFn | None = None) -> pa.Table:
+        """Build the rows ``idx`` of this table as an Arrow table with the declared schema (with
+        ``build`` instead of the table's own: the rows a change batch inserts, ``TableChanges.append``)."""
         ctx = ChunkContext(seed=seed, rows=rows, table=self.name, idx=idx)
-        data = self.build(ctx)
+        data = (build or self.build)(ctx)
         arrays = []
         for col in self.columns:
             value = data[col.name]
@@ -141,6 +142,33 @@ class Model:
 
 
 @dataclass(frozen=True)
+class BatchContext:
+    """What a model's change hook (``TableChanges``) may depend on: the seed, the row counts so far
+    (``counts[0]`` the base, ``counts[i]`` after batch i, up to the batch itself; a hook sizing the
+    batch sees only the batches before it), the batch number and the table. Never a later batch."""
+
+    seed: int
+    counts: Sequence[Mapping[str, int]]
+    batch: int
+    table: str
+
+    def key(self, *names: str) -> np.uint64:
+        """Stream key of a change of this table in this batch."""
+        return rand.stream_key(self.seed, self.table, "_changes", *names, str(self.batch))
+
+    def uniform(self, idx: np.ndarray, *names: str) -> np.ndarray:
+        return rand.uniform(self.key(*names), idx)
+
+    @property
+    def base(self) -> Mapping[str, int]:
+        return self.counts[0]
+
+
+# (batch, rows) -> which of the rows (existing before the batch, ascending) the hook allows
+PickFn = Callable[[BatchContext, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
 class TableChanges:
     """What each change batch does to one table (``gen --batches``), as shares of its base rows.
 
@@ -150,12 +178,32 @@ class TableChanges:
     along a state machine (an order's status); a value with no moves stays. A model declares only
     changes that keep every foreign key resolving (deletes of rows nothing references, no updates
     of keys or references). Tables of children (fan-outs) grow with their parents instead.
+
+    Built-in models whose changes follow their own layout (the next trading day, appointments
+    booked a week ahead, sales of the next day) add hooks, each a pure function of the batch
+    (``BatchContext``) and the row indices, evaluated row-wise (any subset gives the same answer
+    per row):
+
+    - ``grow(batch)``: rows the batch inserts, instead of ``insert`` x base rows;
+    - ``append(ctx, batch)``: the columns of the inserted rows (a ``Table.build`` with the batch),
+      instead of the table's own build with the counts after the batch;
+    - ``pick[column](batch, rows)``: which rows the column's update may touch (then the share
+      ``update[column]`` of them does); ``delete`` likewise with ``drop(batch, rows)``;
+    - ``revise[column](batch, rows as they are, row indices)``: the column's new values, instead of
+      a redraw or a move (a value equal to the old one is no event);
+    - ``limit``: the most batches the model's layout has room for.
     """
 
     insert: float = 0.0
     update: Mapping[str, float] = field(default_factory=dict)
     delete: float = 0.0
     moves: Mapping[str, Mapping[Any, tuple[tuple[Any, float], ...]]] = field(default_factory=dict)
+    grow: Callable[[BatchContext], int] | None = None
+    append: Callable[[ChunkContext, BatchContext], Mapping[str, Any]] | None = None
+    pick: Mapping[str, PickFn] = field(default_factory=dict)
+    drop: PickFn | None = None
+    revise: Mapping[str, Callable[[BatchContext, pa.Table, np.ndarray], Any]] = field(default_factory=dict)
+    limit: int | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ same counter-based streams as the base:
 - **Deletes.** Row i is deleted in batch b when ``u(seed, table, b)[i] < rate``; models allow
   deletes only of rows nothing references, so every foreign key resolves in every snapshot.
 
+A built-in model whose changes follow its own layout (the next trading session, visits booked a
+week ahead, the next day's sales) replaces any of these with hooks (``TableChanges``: ``grow``,
+``append``, ``pick``, ``drop``, ``revise``), functions of the same (seed, counts so far, batch).
+
 A row has at most one event per batch (a delete wins over an update), so applying a batch's
 events in any order gives the same state: ``base + batches 1..K == as-of K`` by construction.
 ``_ts`` places batch b's events on day b after ``EPOCH`` and files are sorted by it.
@@ -30,7 +34,7 @@ import pyarrow.compute as pc
 
 from gengo.core import rand
 from gengo.core.errors import GengoError
-from gengo.core.schema import Model, Table, TableChanges
+from gengo.core.schema import BatchContext, Model, Table, TableChanges
 from gengo.formats import Format, WriteOptions
 from gengo.formats.checksum import file_checksum
 
@@ -56,7 +60,17 @@ def check(model: Model, fmt: Format, batches: int | None, as_of: int | None, par
         raise GengoError(f"model {model.name} declares no changes (a 'changes:' section in a table of a model file)")
     if fmt.name not in FILE_FORMATS or partitioned:
         raise GengoError(f"--batches and --as-of write one file per table: -f {', '.join(FILE_FORMATS)}, no parts")
-    return as_of if batches is None else batches
+    n = as_of if batches is None else batches
+    limit = _limit(model)
+    if limit is not None and n > limit:
+        raise GengoError(f"model {model.name} has room for at most {limit:,} change batches")
+    return n
+
+
+def _limit(model: Model) -> int | None:
+    """The most batches every table's layout has room for (``TableChanges.limit``), None if unbounded."""
+    limits = [ch.limit for ch in model.changes.values() if ch.limit is not None]
+    return min(limits) if limits else None
 
 
 class Changes:
@@ -69,15 +83,24 @@ class Changes:
             self.counts.append(self._next_counts(self.counts[-1]))
 
     def _next_counts(self, before: Mapping[str, int]) -> dict[str, int]:
-        base = self.counts[0]
         out = dict(before)
         for t, ch in self.model.changes.items():
-            out[t] = before[t] + round(ch.insert * base[t])
+            out[t] = before[t] + self._inserts(t, ch)
         if self.model.derive is not None:  # fan-outs follow their parents; nothing else is re-sized
             derived = self.model.derive(out, self.seed, pinned=tuple(out))
-            own = {t for t, ch in self.model.changes.items() if ch.insert}
+            own = {t for t, ch in self.model.changes.items() if ch.insert or ch.grow}
             out.update({t: n for t, n in derived.items() if t not in own})
         return out
+
+    def _inserts(self, table: str, ch: TableChanges) -> int:
+        """Rows the next batch inserts: the model's ``grow`` (it sees the batches before) or a share of the base."""
+        if ch.grow is None:
+            return round(ch.insert * self.counts[0][table])
+        return int(ch.grow(BatchContext(self.seed, tuple(self.counts), len(self.counts), table)))
+
+    def context(self, table: str, b: int) -> BatchContext:
+        """What a model's hook sees of batch b: the counts up to it, never a later batch's."""
+        return BatchContext(self.seed, tuple(self.counts[: b + 1]), b, table)
 
     def changing(self, table: str) -> bool:
         return any(c[table] != self.counts[0][table] for c in self.counts) or table in self.model.changes
@@ -87,6 +110,12 @@ class Changes:
 
     def _u(self, table: str, idx: np.ndarray, *names: object) -> np.ndarray:
         return rand.uniform(rand.stream_key(self.seed, table, "_changes", *map(str, names)), idx)
+
+    def _below(self, table: str, idx: np.ndarray, rate: float, *names: object) -> np.ndarray:
+        """Rows whose draw is below ``rate``; every row for a share of 1 (a model's hook chooses), undrawn."""
+        if rate >= 1:
+            return np.ones(len(idx), dtype=bool)
+        return self._u(table, idx, *names) < rate
 
     def _batch_seed(self, b: int) -> int:
         return int(rand.stream_key(self.seed, "_changes", "batch", str(b)))
@@ -100,15 +129,24 @@ class Changes:
         if rate <= 0:
             return out
         for b in range(1, upto + 1):
-            hit = (out == 0) & (idx < self.counts[b - 1][table]) & (self._u(table, idx, "delete", b) < rate)
-            out[hit] = b
+            hit = (out == 0) & (idx < self.counts[b - 1][table]) & self._below(table, idx, rate, "delete", b)
+            out[self._allowed(self._spec(table).drop, table, b, idx, hit)] = b
+        return out
+
+    def _allowed(self, hook, table: str, b: int, idx: np.ndarray, hit: np.ndarray) -> np.ndarray:
+        """``hit`` narrowed by a model's pick or drop hook (asked only about the rows already hit)."""
+        if hook is None or not hit.any():
+            return hit
+        out = hit.copy()
+        out[hit] = np.asarray(hook(self.context(table, b), idx[hit]), dtype=bool)
         return out
 
     def updated_in(self, table: str, column: str, idx: np.ndarray, b: int, deleted: np.ndarray) -> np.ndarray:
         """Rows whose ``column`` batch ``b`` redraws: alive before b and not deleted in or before b."""
         rate = self._spec(table).update[column]
         alive = (idx < self.counts[b - 1][table]) & ((deleted == 0) | (deleted > b))
-        return alive & (self._u(table, idx, "update", column, b) < rate)
+        hit = alive & self._below(table, idx, rate, "update", column, b)
+        return self._allowed(self._spec(table).pick.get(column), table, b, idx, hit)
 
     # --- values --------------------------------------------------------------------------------
 
@@ -119,9 +157,18 @@ class Changes:
         parts = []
         for b in np.unique(segment):
             rows = idx[segment == b]
+            build = self._appended(t, int(b))
             for a in range(0, len(rows), BLOCK_ROWS):
-                parts.append(t.generate(self.seed, self.counts[int(b)], rows[a : a + BLOCK_ROWS]))
+                parts.append(t.generate(self.seed, self.counts[int(b)], rows[a : a + BLOCK_ROWS], build))
         return pa.concat_tables(parts) if parts else t.schema.empty_table()
+
+    def _appended(self, t: Table, b: int):
+        """The build of the rows batch b inserts when the model has its own (``append``), else None."""
+        append = self._spec(t.name).append
+        if b == 0 or append is None:
+            return None
+        batch = self.context(t.name, b)
+        return lambda ctx: append(ctx, batch)
 
     def state(self, t: Table, idx: np.ndarray, upto: int, deleted: np.ndarray) -> pa.Table:
         """Rows ``idx`` with every update of batches 1..upto applied."""
@@ -134,6 +181,8 @@ class Changes:
         return data
 
     def _apply(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
+        if column in self._spec(t.name).revise:
+            return self._revise(t, data, idx, hit, column, b)
         moves = self._spec(t.name).moves.get(column)
         if moves is None:
             return self._redraw(t, data, idx, hit, column, b)
@@ -153,13 +202,15 @@ class Changes:
 
     def _redraw(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
         fresh = t.generate(self._batch_seed(b), self.counts[b], idx[hit]).column(column).combine_chunks()
-        pos = np.flatnonzero(hit)
-        where = np.full(len(idx), -1, dtype=np.int64)
-        where[pos] = np.arange(len(pos))
-        old = data.column(column).combine_chunks()
-        take = pa.array(np.where(where >= 0, where + len(old), np.arange(len(old))))
-        merged = pa.concat_arrays([old, fresh.cast(old.type)]).take(take)
-        return data.set_column(data.schema.get_field_index(column), data.schema.field(column), merged)
+        return _merge(data, hit, column, fresh)
+
+    def _revise(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
+        """The model's own new values of ``column`` for the rows hit, from the rows as they are."""
+        fresh = self._spec(t.name).revise[column](self.context(t.name, b), data.filter(pa.array(hit)), idx[hit])
+        if isinstance(fresh, pa.ChunkedArray):
+            fresh = fresh.combine_chunks()
+        fresh = fresh if isinstance(fresh, pa.Array) else pa.array(fresh, type=data.schema.field(column).type)
+        return _merge(data, hit, column, fresh)
 
     # --- outputs -------------------------------------------------------------------------------
 
@@ -230,6 +281,17 @@ class Changes:
             deleted = self.deleted_in(t.name, idx, k)
             live = idx[deleted == 0]
             yield self.state(t, live, k, np.zeros(len(live), dtype=np.int64))
+
+
+def _merge(data: pa.Table, hit: np.ndarray, column: str, fresh: pa.Array) -> pa.Table:
+    """``data`` with ``column`` replaced by ``fresh`` (one value per row hit, in row order) where hit."""
+    pos = np.flatnonzero(hit)
+    where = np.full(len(hit), -1, dtype=np.int64)
+    where[pos] = np.arange(len(pos))
+    old = data.column(column).combine_chunks()
+    take = pa.array(np.where(where >= 0, where + len(old), np.arange(len(old))))
+    merged = pa.concat_arrays([old, fresh.cast(old.type)]).take(take)
+    return data.set_column(data.schema.get_field_index(column), data.schema.field(column), merged)
 
 
 def _json_rows(data: pa.Table, json_lines) -> pa.Array:

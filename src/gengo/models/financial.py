@@ -79,7 +79,7 @@ import pyarrow.compute as pc
 from gengo.core import rand, vocab
 from gengo.core.arrays import date_from_days, decimal_from_units, join, take, zero_pad
 from gengo.core.errors import GengoError
-from gengo.core.schema import Check, ChunkContext, Column, Model, Table
+from gengo.core.schema import BatchContext, Check, ChunkContext, Column, Model, Table, TableChanges
 from gengo.models._quota import group_of, quota, starts
 
 COMPANIES, EXCHANGES, PRICES = "dim_companies", "dim_exchanges", "fact_daily_stock_prices"
@@ -166,32 +166,41 @@ _SLOT = 2048  # random streams index (company, session) as company * _SLOT + ses
 _CALENDARS = "exchange-calendars"  # the distribution whose version keys the cached sessions
 
 
-def _build_sessions(mic: str) -> np.ndarray:
+# Change batches continue every company's series into the sessions after the window (batch b:
+# each exchange's b-th session from 2025-01-01), as far as this second window reaches.
+AFTER = ("2025-01-01", "2034-12-31")
+BATCH_LIMIT = 2_400  # fewer than any exchange's sessions in AFTER (the TSE has the fewest, about 2,450)
+
+
+def _build_sessions(mic: str, window: tuple[str, str] = WINDOW) -> np.ndarray:
     """The exchange's sessions inside the window, as days since 1970-01-01 (int64)."""
     import exchange_calendars  # slow import (pandas): only when the cache misses
 
     # A calendar a few weeks wider than the window, then cut: the library refuses a range that
     # starts before an exchange's first session (the TSE opens on 2020-01-06).
+    first, last = (np.datetime64(d, "D") for d in window)
+    start, end = str(first - 31), str(last + 31)
     with warnings.catch_warnings():  # the library's pandas deprecation notices are not the user's concern
         warnings.simplefilter("ignore")
-        cal = exchange_calendars.get_calendar(mic, start="2019-12-01", end="2025-01-31")
+        cal = exchange_calendars.get_calendar(mic, start=start, end=end)
     days = cal.sessions.values.astype("datetime64[D]").astype(np.int64)
-    first, last = (np.datetime64(d, "D").astype(np.int64) for d in WINDOW)
-    return days[(days >= first) & (days <= last)]
+    return days[(days >= first.astype(np.int64)) & (days <= last.astype(np.int64))]
 
 
-def _build_calendars() -> np.ndarray:
+def _build_calendars(window: tuple[str, str] = WINDOW) -> np.ndarray:
     """Sessions per exchange, then every exchange's sessions: one array, so one cache file."""
-    days = [_build_sessions(mic) for mic in MICS]
+    days = [_build_sessions(mic, window) for mic in MICS]
     return np.concatenate([[len(d) for d in days], *days]).astype(np.int64)
 
 
-@lru_cache(maxsize=1)
-def _calendars() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@lru_cache(maxsize=2)
+def _calendars(window: tuple[str, str] = WINDOW) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(every exchange's sessions concatenated, index of each exchange's first, sessions per exchange)."""
-    name = f"sessions-{'-'.join(MICS)}-{WINDOW[0]}-{WINDOW[1]}"
-    packed = np.asarray(vocab.disk_cached(name, _build_calendars, _CALENDARS), dtype=np.int64)
+    name = f"sessions-{'-'.join(MICS)}-{window[0]}-{window[1]}"
+    packed = np.asarray(vocab.disk_cached(name, lambda: _build_calendars(window), _CALENDARS), dtype=np.int64)
     counts = packed[: len(MICS)]
+    if window != WINDOW and counts.min() < BATCH_LIMIT:
+        raise AssertionError(f"fewer sessions after the window than BATCH_LIMIT: {counts.tolist()}")
     return packed[len(MICS) :], starts(counts), counts
 
 
@@ -887,13 +896,37 @@ def _prices(ctx: ChunkContext) -> dict:
     slot = company * _SLOT + day  # (company, session): the same numbers in any chunking
     close_today = log_close[row_of, day]
     previous = np.where(day > 0, log_close[row_of, np.maximum(day - 1, 0)], log_p0[row_of])
-    sd = sigma_d[row_of]
-    open_ = np.exp(previous + 0.25 * sd * rand.normal(ctx.key("gap"), slot))
-    close = np.exp(close_today)
-    high = np.maximum(open_, close) * np.exp(0.6 * sd * np.abs(rand.normal(ctx.key("high"), slot)))
-    low = np.minimum(open_, close) * np.exp(-0.6 * sd * np.abs(rand.normal(ctx.key("low"), slot)))
-    # To the exchange's tick grid, inside its price limits (both ends lie on every grid).
     regime = tick_regime(ctx.seed, touched, touched_exchange)[row_of]
+    lot = _LOT[touched_exchange]
+    out = _bars(
+        ctx.key,
+        slot,
+        (previous, close_today, sigma_d[row_of], np.abs(z[row_of, day])),
+        (exchange, regime, lot[row_of], (log_volume - np.log(lot))[row_of], (-(-100 // lot))[row_of]),
+    )
+    return {
+        "price_id": ctx.ids,
+        "date": date_from_days(all_days[first_day[exchange] + day]),
+        "company_id": company + 1,
+        "exchange_id": exchange + 1,
+        **out,
+    }
+
+
+def _bars(key, slot: np.ndarray, walk: tuple, listing: tuple) -> dict:
+    """Open, high, low, close and volume of one session per row, from the walk's log closes.
+
+    ``key(name)`` gives the stream of each draw, indexed by ``slot`` (company and session);
+    ``walk`` is (previous log close, log close, daily volatility, |return z|) and ``listing``
+    (exchange, tick regime, lot, log median volume in lots, fewest lots) per row.
+    """
+    previous, close_today, sd, move = walk
+    exchange, regime, lot, log_lots, fewest = listing
+    open_ = np.exp(previous + 0.25 * sd * rand.normal(key("gap"), slot))
+    close = np.exp(close_today)
+    high = np.maximum(open_, close) * np.exp(0.6 * sd * np.abs(rand.normal(key("high"), slot)))
+    low = np.minimum(open_, close) * np.exp(-0.6 * sd * np.abs(rand.normal(key("low"), slot)))
+    # To the exchange's tick grid, inside its price limits (both ends lie on every grid).
     lo, hi = _MIN_PRICE[exchange], _MAX_PRICE[exchange]
     for price in (open_, close, high, low):
         np.clip(price, lo, hi, out=price)
@@ -901,16 +934,10 @@ def _prices(ctx: ChunkContext) -> dict:
     np.maximum(high_u, np.maximum(open_u, close_u), out=high_u)
     np.minimum(low_u, np.minimum(open_u, close_u), out=low_u)
     # Volume: heavier on days with large moves, in whole trading units (lots).
-    lot = _LOT[touched_exchange]
-    move = np.abs(z[row_of, day])
-    lots = np.exp((log_volume - np.log(lot))[row_of] + 0.45 * rand.normal(ctx.key("volume"), slot)) * (0.7 + 0.4 * move)
-    volume = np.maximum(np.rint(lots), (-(-100 // lot))[row_of]).astype(np.int64)
-    volume *= lot[row_of]
+    lots = np.exp(log_lots + 0.45 * rand.normal(key("volume"), slot)) * (0.7 + 0.4 * move)
+    volume = np.maximum(np.rint(lots), fewest).astype(np.int64)
+    volume *= lot
     return {
-        "price_id": ctx.ids,
-        "date": date_from_days(all_days[first_day[exchange] + day]),
-        "company_id": company + 1,
-        "exchange_id": exchange + 1,
         "open_price": decimal_from_units(open_u, 12, 4),
         "high_price": decimal_from_units(high_u, 12, 4),
         "low_price": decimal_from_units(low_u, 12, 4),
@@ -931,6 +958,128 @@ def row_counts(prices: int, seed: int) -> dict[str, int]:
     rows = {COMPANIES: min(max(1, round(int(prices) / per_company)), MAX_COMPANIES), EXCHANGES: 0, PRICES: 0}
     rows.update(derive(rows, seed))
     return rows
+
+
+# --- change batches (gen --batches): the next session of every company, and corrections ------
+
+_AFTER_SLOT = 1 << 16  # streams of the sessions after the window index (company, session) as company * this + session
+_WALK_COMPANIES = 4096  # companies per block when the window's walks are recomputed
+_STEP_CELLS = 1 << 22  # companies x sessions per block of the walk after the window
+CORRECTED_CLOSE = 0.0001  # share of the price rows whose close a batch corrects
+CORRECTED_VOLUME = 0.0002  # ... whose volume it revises
+
+
+def sessions_after(exchange: int) -> np.ndarray:
+    """Sessions of a 0-based exchange from 2025-01-01 (days since 1970-01-01): batch b adds the b-th."""
+    days, first, count = _calendars(AFTER)
+    return days[first[exchange] : first[exchange] + count[exchange]]
+
+
+@lru_cache(maxsize=4)
+def _window_close(seed: int, companies: int) -> np.ndarray:
+    """Every company's log close (in price units) on its exchange's last session of the window:
+    the base's own walk, recomputed with the same operations so the values are the same bits."""
+    out = np.empty(companies, dtype=np.float64)
+    day_count = _calendars()[2]
+    key = rand.stream_key(seed, PRICES, "return")
+    for a in range(0, companies, _WALK_COMPANIES):  # blocks of companies, not rows
+        company = np.arange(a, min(a + _WALK_COMPANIES, companies), dtype=np.int64)
+        exchange, _ = company_listing(seed, companies, company)
+        drift_d, sigma_d, log_p0, _ = _company_params(seed, companies, company, exchange)
+        log_p0 += np.log(_UNITS)
+        span = int(day_count[exchange].max())
+        grid = company[:, None] * _SLOT + np.arange(span, dtype=np.int64)[None, :]
+        z = rand.normal(key, grid.ravel()).reshape(grid.shape)
+        log_close = np.cumsum(drift_d[:, None] + sigma_d[:, None] * z, axis=1)
+        log_close += log_p0[:, None]
+        out[a : a + len(company)] = log_close[np.arange(len(company)), day_count[exchange] - 1]
+    return out
+
+
+def _after_key(seed: int):
+    return lambda name: rand.stream_key(seed, PRICES, name, "after")
+
+
+def _next_session(ctx: ChunkContext, batch: BatchContext) -> dict:
+    """The rows batch b inserts: every company's b-th session after the window, in company order.
+
+    The walk goes on from the window's last close with returns keyed by (company, session after
+    the window), so a batch's open follows the previous batch's close and no batch looks ahead.
+    """
+    n = ctx.rows[COMPANIES]
+    k = batch.batch - 1  # 0-based session after the window
+    company = ctx.idx - batch.counts[k][PRICES]
+    exchange, _ = company_listing(ctx.seed, n, company)
+    drift_d, sigma_d, _, log_volume = _company_params(ctx.seed, n, company, exchange)
+    key = _after_key(ctx.seed)
+    last = _window_close(ctx.seed, n)[company]
+    close_today, previous, move = np.empty(len(company)), last.copy(), np.empty(len(company))
+    step = max(1, _STEP_CELLS // (k + 1))
+    for a in range(0, len(company), step):  # blocks of companies: the walk is companies x sessions
+        s = slice(a, a + step)
+        grid = company[s, None] * _AFTER_SLOT + np.arange(k + 1, dtype=np.int64)[None, :]
+        z = rand.normal(key("return"), grid.ravel()).reshape(grid.shape)
+        walk = np.cumsum(drift_d[s, None] + sigma_d[s, None] * z, axis=1)
+        close_today[s] = last[s] + walk[:, k]
+        if k:
+            previous[s] = last[s] + walk[:, k - 1]
+        move[s] = np.abs(z[:, k])
+    lot = _LOT[exchange]
+    out = _bars(
+        key,
+        company * _AFTER_SLOT + k,
+        (previous, close_today, sigma_d, move),
+        (exchange, tick_regime(ctx.seed, company, exchange), lot, log_volume - np.log(lot), -(-100 // lot)),
+    )
+    days, first, _ = _calendars(AFTER)
+    return {
+        "price_id": ctx.ids,
+        "date": date_from_days(days[first[exchange] + k]),
+        "company_id": company + 1,
+        "exchange_id": exchange + 1,
+        **out,
+    }
+
+
+def _units(prices: pa.Array) -> np.ndarray:
+    """DECIMAL(12, 4) prices as int64 counts of 0.0001 (the low word of each 16-byte value)."""
+    prices = prices.combine_chunks() if isinstance(prices, pa.ChunkedArray) else prices
+    words = np.frombuffer(prices.buffers()[1], dtype=np.int64)
+    return words[2 * prices.offset : 2 * (prices.offset + len(prices)) : 2].copy()
+
+
+def _listing_of(rows: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    return (rows.column(c).to_numpy() - 1 for c in ("company_id", "exchange_id"))
+
+
+def _corrected_close(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.Array:
+    """A close corrected by a few ticks (a bad print replaced), kept on the grid and inside [low, high]."""
+    company, exchange = _listing_of(rows)
+    price = _units(rows.column("close_price")) * np.exp(0.002 * rand.normal(batch.key("close"), idx))
+    np.clip(price, _MIN_PRICE[exchange], _MAX_PRICE[exchange], out=price)
+    (close,) = _on_ticks((price,), (np.rint,), tick_regime(batch.seed, company, exchange))
+    close = np.clip(close, _units(rows.column("low_price")), _units(rows.column("high_price")))
+    return decimal_from_units(close, 12, 4)
+
+
+def _revised_volume(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> np.ndarray:
+    """A volume revised by late trade reports (mostly up by a few per cent), in whole lots."""
+    _, exchange = _listing_of(rows)
+    lot = _LOT[exchange]
+    factor = np.exp(0.02 + 0.05 * rand.normal(batch.key("volume"), idx))
+    lots = np.maximum(np.rint(rows.column("volume").to_numpy() / lot * factor), -(-100 // lot))
+    return lots.astype(np.int64) * lot
+
+
+CHANGES = {
+    PRICES: TableChanges(
+        grow=lambda batch: batch.base[COMPANIES],  # one new session per company
+        append=_next_session,
+        update={"close_price": CORRECTED_CLOSE, "volume": CORRECTED_VOLUME},
+        revise={"close_price": _corrected_close, "volume": _revised_volume},
+        limit=BATCH_LIMIT,
+    )
+}
 
 
 def _fk(table: str, column: str) -> str:
@@ -1124,4 +1273,5 @@ MODEL = Model(
         f"At most {MAX_COMPANIES:,} companies (unique tickers per exchange).",
     ),
     checks=CHECKS,
+    changes=CHANGES,
 )

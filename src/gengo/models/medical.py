@@ -54,6 +54,7 @@ patient is in two places at once, while every row stays a pure function of its i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -63,7 +64,7 @@ import pyarrow.compute as pc
 from gengo.core import rand, timezones, vocab
 from gengo.core.arrays import date_from_days, join, take, timestamp_from_seconds, to_text
 from gengo.core.errors import GengoError
-from gengo.core.schema import Check, ChunkContext, Column, Model, Table
+from gengo.core.schema import BatchContext, Check, ChunkContext, Column, Model, Table, TableChanges
 from gengo.models._quota import group_of, invert, quota, starts
 
 PATIENTS, DOCTORS, CLINICS, APPOINTMENTS = "dim_patients", "dim_doctors", "dim_clinics", "fact_appointments"
@@ -459,9 +460,14 @@ def _weekday_from_index(n: np.ndarray) -> np.ndarray:
     return 7 * (n // 5) + n % 5 - 3
 
 
+def weekday_day(n: np.ndarray) -> np.ndarray:
+    """Day (since 1970-01-01) of weekday ``n`` counted from the window's first; past the window too."""
+    return _weekday_from_index(_FIRST_WEEKDAY + np.asarray(n, dtype=np.int64))
+
+
 _FIRST_WEEKDAY = int(_weekday_index(np.int64(WINDOW_START)))
 WEEKDAYS = int(_weekday_index(np.int64(WINDOW_END + 1))) - _FIRST_WEEKDAY  # 1,305
-_DAYS = _weekday_from_index(_FIRST_WEEKDAY + np.arange(WEEKDAYS, dtype=np.int64))  # days since 1970-01-01
+_DAYS = weekday_day(np.arange(WEEKDAYS, dtype=np.int64))  # days since 1970-01-01
 
 
 # --- the appointments' layout ----------------------------------------------------------------
@@ -470,13 +476,19 @@ _DAYS = _weekday_from_index(_FIRST_WEEKDAY + np.arange(WEEKDAYS, dtype=np.int64)
 @lru_cache(maxsize=16)
 def _day_starts(seed: int, appointments: int) -> np.ndarray:
     """First appointment of each weekday of the window, then the total: exact integers."""
-    dow = (_DAYS + 3) % 7  # Monday 0
-    month = _DAYS.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
-    z = rand.normal(rand.stream_key(seed, APPOINTMENTS, "day_weight"), np.arange(WEEKDAYS, dtype=np.int64))
-    weight = _WEEKDAY_WEIGHTS[dow] * _MONTH_WEIGHTS[month] * np.exp(_DAY_NOISE * z)
+    weight = _day_weight(seed, np.arange(WEEKDAYS, dtype=np.int64))
     # Integer weights, then Python integers: the split is exact whatever the count.
     cum = [0, *np.cumsum(np.rint(weight / weight.sum() * 2**40).astype(np.int64)).tolist()]
     return np.array([appointments * c // cum[-1] for c in cum], dtype=np.int64)
+
+
+def _day_weight(seed: int, n: np.ndarray) -> np.ndarray:
+    """Relative number of appointments on weekday ``n`` (inside the window or after it)."""
+    day = weekday_day(n)
+    dow = (day + 3) % 7  # Monday 0
+    month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
+    z = rand.normal(rand.stream_key(seed, APPOINTMENTS, "day_weight"), n)
+    return _WEEKDAY_WEIGHTS[dow] * _MONTH_WEIGHTS[month] * np.exp(_DAY_NOISE * z)
 
 
 def _busiest_day(seed: int, appointments: int) -> int:
@@ -532,7 +544,7 @@ def appointment_patient(
     babies = _babies(patients)
     old = patients - babies
     baby_length = BABY_ACTIVITY / old
-    born = _babies_born_before(babies, _DAYS[n])
+    born = _babies_born_before(babies, weekday_day(n))
     total = 1.0 + baby_length * born
     o = rand.uniform(rand.stream_key(seed, APPOINTMENTS, "day_offset"), n)
     t = np.minimum((o + j) * (total / per_day), np.nextafter(total, 0.0))
@@ -569,6 +581,15 @@ def appointment_slot(
     For one day and specialization, ``j -> perm((j + shift) mod cells)`` is one-to-one while a
     day has no more appointments than cells, so a doctor's slot holds one appointment.
     """
+    doctor, slot = _doctor_slot(seed, doctors, n, j, spec)
+    hour, minute = slot_clock(seed, doctor, n, slot)
+    return doctor, hour, minute
+
+
+def _doctor_slot(
+    seed: int, doctors: int, n: np.ndarray, j: np.ndarray, spec: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(0-based doctor, bookable slot 0..SLOTS-1 of the doctor's day) of appointment ``j`` of day ``n``."""
     cells, mult, offset = _cells(seed, doctors)
     size = cells[spec]
     shift = (
@@ -576,13 +597,16 @@ def appointment_slot(
     ).astype(np.int64)
     cell = ((j + shift) % size * mult[spec] % size + offset[spec]) % size
     rank = starts(_doctors_per_specialization(doctors))[spec] + cell // SLOTS
-    doctor = invert(_doctor_permutation(seed, doctors), rank)
-    slot = cell % SLOTS
+    return invert(_doctor_permutation(seed, doctors), rank), cell % SLOTS
+
+
+def slot_clock(seed: int, doctor: np.ndarray, n: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hour, minute) of a doctor's bookable slot on day ``n``, local time."""
     # Which quarters of a part-booked hour are open turns with the doctor and the day.
     turn = (rand.bits(rand.stream_key(seed, APPOINTMENTS, "quarter"), doctor * WEEKDAYS + n) >> np.uint64(62)).astype(
         np.int64
     )
-    return doctor, OPEN_HOUR + _SLOT_HOUR[slot], 15 * ((_SLOT_QUARTER[slot] + turn) % 4)
+    return OPEN_HOUR + _SLOT_HOUR[slot], 15 * ((_SLOT_QUARTER[slot] + turn) % 4)
 
 
 @lru_cache(maxsize=1)
@@ -766,6 +790,295 @@ def row_counts(appointments: int, seed: int) -> dict[str, int]:
     }
 
 
+# --- change batches (gen --batches): bookings, reschedules, cancellations, completed visits ----
+#
+# Batch b is the end of weekday ``WEEKDAYS + b - 1`` (batch 1: Wednesday 2025-01-01, the first
+# after the window). It books the visits of the weekday LEAD ahead (batch 1 also those of the
+# days before it), laid out exactly like the window's days (the same per-day weights, patients
+# by systematic sampling over everyone registered by then, one patient per doctor and slot), so
+# the guarantees of the base hold for them too. A booked visit carries a provisional code until
+# the batch of its day completes it with its diagnosis; before its day a booking may be moved to
+# a free slot of the same doctor a week later (if the patient has no visit that day) or cancelled.
+
+LEAD = 5  # weekdays between a booking and the visit
+MOVE = 5  # weekdays a reschedule moves a visit: the same weekday a week later, same doctor
+NEW_PATIENTS = 0.001  # patients registering per batch, a share of the base's
+CANCELLED = 0.02  # share of the future visits each batch cancels
+RESCHEDULED = 0.03  # chance per batch that a future visit is moved (at most once)
+PROVISIONAL = ("R69", "Illness, unspecified")  # ICD-10-CM code of a visit not yet diagnosed
+BATCH_LIMIT = 2_500  # weekdays after the window covered by the time-zone tables (about ten years)
+
+
+def _today(b: int) -> int:
+    """Weekday index (from the window's first) that batch b closes."""
+    return WEEKDAYS + b - 1
+
+
+def _booked_days(b: int) -> np.ndarray:
+    """Weekdays whose visits batch b books."""
+    if b == 1:
+        return np.arange(_today(1) + 1, _today(1) + LEAD + 1, dtype=np.int64)
+    return np.array([_today(b) + LEAD], dtype=np.int64)
+
+
+def _booking_batch(n: np.ndarray) -> np.ndarray:
+    """The batch that books the visits of weekday ``n`` (after the window)."""
+    return np.maximum(1, np.asarray(n, dtype=np.int64) - LEAD - WEEKDAYS + 1)
+
+
+@lru_cache(maxsize=16)
+def _mean_weight(seed: int) -> float:
+    return float(_day_weight(seed, np.arange(WEEKDAYS, dtype=np.int64)).mean())
+
+
+def _day_counts(seed: int, appointments: int, days: np.ndarray) -> np.ndarray:
+    """Visits on weekdays after the window: the window's mean per day by the day's weight, never
+    more than the window's busiest day (so the layout's guarantees hold)."""
+    m = np.rint(appointments / WEEKDAYS * _day_weight(seed, days) / _mean_weight(seed)).astype(np.int64)
+    return np.minimum(m, _busiest_day(seed, appointments))
+
+
+def _per_batch_patients(patients: int) -> int:
+    return round(NEW_PATIENTS * patients)
+
+
+def _patients_after(patients: int, b: np.ndarray) -> np.ndarray:
+    """Patients registered after batch b (the base's ``patients`` plus each batch's new ones)."""
+    return patients + np.asarray(b, dtype=np.int64) * _per_batch_patients(patients)
+
+
+def _birth_days(seed: int, patients: int, patient: np.ndarray) -> np.ndarray:
+    """Dates of birth as dim_patients has them: each patient built with the count of its batch."""
+    per = _per_batch_patients(patients)
+    batch = np.where(patient < patients, 0, (patient - patients) // max(per, 1) + 1)
+    out = np.empty(len(patient), dtype=np.int64)
+    for b in np.unique(batch):  # a loop over batches
+        here = batch == b
+        out[here] = patient_birth_day(seed, int(_patients_after(patients, b)), patient[here])
+    return out
+
+
+@lru_cache(maxsize=64)
+def _day_layout(seed: int, base: tuple[int, int, int, int], n: int) -> dict[str, np.ndarray]:
+    """Every visit of weekday ``n`` after the window, in booking order: patient, doctor, slot, clinic,
+    and the specialization group of its diagnosis. ``base``: (appointments, patients, doctors, clinics)."""
+    appointments, patients, doctors, clinics = base
+    m = int(_day_counts(seed, appointments, np.array([n]))[0])
+    j = np.arange(m, dtype=np.int64)
+    day = np.full(m, n, dtype=np.int64)
+    registered = int(_patients_after(patients, _booking_batch(n)))
+    patient, position = appointment_patient(seed, registered, day, j, np.full(m, max(m, 1)))
+    offset = _birth_days(seed, patients, patient) - _YEAR_START[0]
+    today = weekday_day(n)
+    band = (today >= _ADULT_DAY[offset]).astype(np.int64) + (today >= _MIDDLE_AGE_DAY[offset])
+    male = (~patient_female(seed, patient)).astype(np.int64)
+    spec = _specialization_choice(doctors).choose(position, band * 2 + male)
+    doctor, slot = _doctor_slot(seed, doctors, day, j, spec)
+    return {
+        "patient": patient,
+        "doctor": doctor,
+        "slot": slot,
+        "clinic": doctor_clinic(seed, clinics, doctor),
+        "group": (spec * 3 + band) * 2 + male,
+    }
+
+
+def _key(base: Mapping[str, int]) -> tuple[int, int, int, int]:
+    return (base[APPOINTMENTS], base[PATIENTS], base[DOCTORS], base[CLINICS])
+
+
+def _positions(seed: int, counts, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(booking batch, weekday, index in the day) of booked rows ``idx`` (all after the base)."""
+    sizes = np.array([c[APPOINTMENTS] for c in counts], dtype=np.int64)
+    batch = np.searchsorted(sizes, idx, side="right")
+    n, j = np.empty(len(idx), dtype=np.int64), np.empty(len(idx), dtype=np.int64)
+    for b in np.unique(batch):  # a loop over batches
+        here = batch == b
+        days = _booked_days(int(b))
+        ends = np.cumsum(_day_counts(seed, sizes[0], days))
+        offset = idx[here] - sizes[b - 1]
+        k = np.searchsorted(ends, offset, side="right")
+        n[here], j[here] = days[k], offset - (ends - _day_counts(seed, sizes[0], days))[k]
+    return batch, n, j
+
+
+def _gather(seed: int, base, n: np.ndarray, j: np.ndarray, names: tuple[str, ...]) -> list[np.ndarray]:
+    """Layout values of visits (n, j), a day at a time."""
+    out = [np.empty(len(n), dtype=np.int64) for _ in names]
+    for day in np.unique(n):  # a loop over days
+        here = n == day
+        layout = _day_layout(seed, base, int(day))
+        for o, name in zip(out, names, strict=True):
+            o[here] = layout[name][j[here]]
+    return out
+
+
+@lru_cache(maxsize=1)
+def _zones_after() -> timezones.ZoneOffsets:
+    names = tuple(vocab.locality_zones().names.to_pylist())
+    last = int(weekday_day(WEEKDAYS + BATCH_LIMIT + LEAD + MOVE)) + 1
+    return timezones.zone_offsets(names, (WINDOW_END + 1) * 86400, last * 86400)
+
+
+def _instants(seed: int, clinic: np.ndarray, n: np.ndarray, doctor: np.ndarray, slot: np.ndarray) -> np.ndarray:
+    """UTC seconds of a doctor's slot on weekday ``n``, local time at the clinic."""
+    hour, minute = slot_clock(seed, doctor, n, slot)
+    zone = vocab.locality_zones().zone[clinic_locality(seed, clinic)]
+    return _zones_after().to_utc(zone, weekday_day(n) * 86400 + hour * 3600 + minute * 60)
+
+
+def _book(ctx: ChunkContext, batch: BatchContext) -> dict:
+    """The visits batch b books, a day at a time in booking order, with a provisional code."""
+    base = _key(batch.base)
+    _, n, j = _positions(ctx.seed, batch.counts, ctx.idx)
+    patient, doctor, slot, clinic = _gather(ctx.seed, base, n, j, ("patient", "doctor", "slot", "clinic"))
+    none = np.zeros(len(ctx.idx), dtype=np.int64)
+    return {
+        "appointment_id": ctx.ids,
+        "patient_id": patient + 1,
+        "doctor_id": doctor + 1,
+        "clinic_id": clinic + 1,
+        "appointment_date": timestamp_from_seconds(_instants(ctx.seed, clinic, n, doctor, slot)),
+        "diagnosis": take(pa.array([PROVISIONAL[1]]), none),
+        "diagnosis_code": take(pa.array([PROVISIONAL[0]]), none),
+    }
+
+
+def _first_pick(seed: int, idx: np.ndarray, booked: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The batch that picks each booked visit for a move: the first after its booking and before its
+    day whose draw hits (0 if none); draws keyed by (row, batches since the booking)."""
+    out = np.zeros(len(idx), dtype=np.int64)
+    key = rand.stream_key(seed, APPOINTMENTS, "reschedule")
+    for step in range(1, LEAD + 1):  # a loop over the few batches a booking waits
+        b = booked + step
+        hit = (out == 0) & (_today(0) + b < n) & (rand.uniform(key, idx * (LEAD + 1) + step) < RESCHEDULED)
+        out[hit] = b[hit]
+    return out
+
+
+def _moves(seed: int, counts, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(batch that moved each booked visit, 0 if none; its new UTC instant) for rows ``idx``.
+
+    A picked visit moves to the same doctor MOVE weekdays later, to the q-th slot free of that
+    day's own visits, q its rank among the same doctor's picked visits of its day (by batch, then
+    row); it stays if the patient has a visit that day or no free slot is left. Only one day
+    moves into any day, so moved visits never meet each other or the day's own.
+    """
+    base = _key(counts[0])
+    booked, n, j = _positions(seed, counts, idx)
+    moved = _first_pick(seed, idx, booked, n)
+    when = np.zeros(len(idx), dtype=np.int64)
+    for day in np.unique(n[moved > 0]):  # a loop over days
+        here = np.flatnonzero((n == day) & (moved > 0))
+        layout, target = _day_layout(seed, base, int(day)), _day_layout(seed, base, int(day) + MOVE)
+        first = _first_row(seed, counts, int(day))
+        rows = first + np.arange(len(layout["doctor"]), dtype=np.int64)
+        picked = _first_pick(seed, rows, np.full(len(rows), int(_booking_batch(day))), np.full(len(rows), day))
+        doctor = layout["doctor"]
+        # Rank of each picked visit among its doctor's picked visits of the day.
+        chosen = np.flatnonzero(picked > 0)
+        order = chosen[np.lexsort((rows[chosen], picked[chosen], doctor[chosen]))]
+        group_start = np.r_[True, doctor[order][1:] != doctor[order][:-1]]
+        position = np.arange(len(order)) - np.maximum.accumulate(np.where(group_start, np.arange(len(order)), 0))
+        rank = np.zeros(len(rows), dtype=np.int64)
+        rank[order] = position
+        mine = j[here]
+        d = doctor[mine]
+        used = np.isin(d[:, None] * SLOTS + np.arange(SLOTS)[None, :], target["doctor"] * SLOTS + target["slot"])
+        free = np.cumsum(~used, axis=1)  # free slots up to each slot
+        q = rank[mine]
+        ok = (free[:, -1] > q) & ~np.isin(layout["patient"][mine], target["patient"])
+        slot = np.argmax(free > q[:, None], axis=1)
+        moved[here[~ok]] = 0
+        keep = here[ok]
+        when[keep] = _instants(seed, layout["clinic"][mine[ok]], np.full(ok.sum(), day + MOVE), d[ok], slot[ok])
+    return moved, when
+
+
+def _first_row(seed: int, counts, n: int) -> int:
+    """Row index of the first visit booked for weekday ``n``."""
+    b = int(_booking_batch(n))
+    days = _booked_days(b)
+    before = _day_counts(seed, counts[0][APPOINTMENTS], days[days < n]).sum()
+    return int(counts[b - 1][APPOINTMENTS] + before)
+
+
+def _booked_rows(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
+    return idx >= batch.base[APPOINTMENTS]
+
+
+def _pick_move(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
+    """Visits this batch moves to a week later."""
+    out = _booked_rows(batch, idx)
+    if out.any():
+        rows = idx[out]
+        booked, n, _ = _positions(batch.seed, batch.counts, rows)
+        now = _first_pick(batch.seed, rows, booked, n) == batch.batch
+        if now.any():  # the few picked now: are they free to move?
+            now[now] = _moves(batch.seed, batch.counts, rows[now])[0] == batch.batch
+        out[out] = now
+    return out
+
+
+def _moved_date(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.Array:
+    _, when = _moves(batch.seed, batch.counts, idx)
+    return timestamp_from_seconds(when)
+
+
+def _pick_done(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
+    """Visits of the day this batch closes: booked for it and not moved, or moved to it."""
+    out = _booked_rows(batch, idx)
+    if out.any():
+        rows = idx[out]
+        _, n, _ = _positions(batch.seed, batch.counts, rows)
+        today = _today(batch.batch)
+        near = (n == today) | (n + MOVE == today)
+        done = np.zeros(len(rows), dtype=bool)
+        if near.any():
+            moved, _ = _moves(batch.seed, batch.counts, rows[near])
+            done[near] = np.where(moved > 0, n[near] + MOVE, n[near]) == today
+        out[out] = done
+    return out
+
+
+def _diagnosis_of(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
+    _, n, j = _positions(batch.seed, batch.counts, idx)
+    (group,) = _gather(batch.seed, _key(batch.base), n, j, ("group",))
+    u = rand.uniform(rand.stream_key(batch.seed, APPOINTMENTS, "diagnosis"), idx)
+    return _diagnosis_choice().choose(u, group)
+
+
+def _pick_cancel(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
+    """Future visits this batch cancels (before their booked day)."""
+    out = _booked_rows(batch, idx)
+    if out.any():
+        rows = idx[out]
+        _, n, _ = _positions(batch.seed, batch.counts, rows)
+        u = rand.uniform(rand.stream_key(batch.seed, APPOINTMENTS, "cancel", str(batch.batch)), rows)
+        out[out] = (n > _today(batch.batch)) & (u < CANCELLED)
+    return out
+
+
+CHANGES = {
+    PATIENTS: TableChanges(insert=NEW_PATIENTS, limit=BATCH_LIMIT),
+    APPOINTMENTS: TableChanges(
+        grow=lambda batch: int(_day_counts(batch.seed, batch.base[APPOINTMENTS], _booked_days(batch.batch)).sum()),
+        append=_book,
+        # The hooks choose the rows (shares 1.0 of what they allow).
+        update={"appointment_date": 1.0, "diagnosis": 1.0, "diagnosis_code": 1.0},
+        pick={"appointment_date": _pick_move, "diagnosis": _pick_done, "diagnosis_code": _pick_done},
+        revise={
+            "appointment_date": _moved_date,
+            "diagnosis": lambda batch, rows, idx: take(_DIAGNOSIS_NAMES, _diagnosis_of(batch, idx)),
+            "diagnosis_code": lambda batch, rows, idx: take(_DIAGNOSIS_CODES, _diagnosis_of(batch, idx)),
+        },
+        delete=1.0,
+        drop=_pick_cancel,
+        limit=BATCH_LIMIT,
+    ),
+}
+
+
 def _fk(table: str, column: str) -> str:
     return f"{table}.{column}"
 
@@ -882,4 +1195,5 @@ MODEL = Model(
         "appointment timestamps are the UTC instants.",
     ),
     checks=CHECKS,
+    changes=CHANGES,
 )

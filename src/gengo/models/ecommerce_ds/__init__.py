@@ -10,7 +10,7 @@ above SF 1 dimension sizes follow the specification's table of row counts, inter
 log-log space between its scale factors.
 
 Modules: ``common`` (names, calendar, keys, helpers), ``dimensions`` (17 tables), ``facts``
-(sales, returns, inventory).
+(sales, returns, inventory), ``changes`` (what change batches do: the TPC-DS data maintenance shape).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 from gengo.core.schema import Check, Model
 from gengo.models._checks import daily_fanout, fanout_independence
 from gengo.models.ecommerce_ds import common as c
+from gengo.models.ecommerce_ds.changes import CHANGES
 from gengo.models.ecommerce_ds.dimensions import CD_FULL, DIMENSIONS, HD_ROWS
 from gengo.models.ecommerce_ds.facts import (
     CATALOG_CH,
@@ -174,6 +175,7 @@ MODEL = Model(
         "About 3.1% (1/32) NULLs, independently per column, in nullable fact foreign keys and measures.",
     ),
     checks=CHECKS,
+    changes=CHANGES,
 )
 
 __all__ = ["MODEL", "row_counts", "scale_factor"]

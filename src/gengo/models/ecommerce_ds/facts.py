@@ -89,12 +89,15 @@ def lines_for_headers(seed: int, ch: Channel, headers: int) -> int:
 
 
 # Sales per day: weekends +20%, November x1.6 and December x2 (the holiday season).
-def _day_cdf() -> np.ndarray:
-    days = SALES_FIRST + np.arange(SALES_DAYS)
+def day_weight(days: np.ndarray) -> np.ndarray:
+    """Relative sales of days (since 1970-01-01), inside the window or after it (change batches)."""
     _, month, _ = civil(days)
     dow = (days + 4) % 7
-    w = np.where((dow == 0) | (dow == 6), 1.2, 1.0) * np.select([month == 11, month == 12], [1.6, 2.0], 1.0)
-    cdf = np.cumsum(w)
+    return np.where((dow == 0) | (dow == 6), 1.2, 1.0) * np.select([month == 11, month == 12], [1.6, 2.0], 1.0)
+
+
+def _day_cdf() -> np.ndarray:
+    cdf = np.cumsum(day_weight(SALES_FIRST + np.arange(SALES_DAYS)))
     return cdf / cdf[-1]
 
 
@@ -102,16 +105,24 @@ _DAY_CDF = _day_cdf()
 _STORE_HOURS = np.array([0] * 8 + [3, 5, 7, 8, 9, 9, 8, 8, 8, 9, 10, 10, 8, 5] + [0, 0], float)
 
 
-def _header(seed: int, rows, ch: Channel, ticket: np.ndarray) -> dict:
-    """Attributes shared by every line of a ticket / order (computed once per distinct header)."""
+def header_day(seed: int, ch: Channel, headers: int, ticket: np.ndarray) -> np.ndarray:
+    """Day (0-based in the window) of tickets of a window of ``headers`` tickets: tickets are in date
+    order, so a header's position in the run picks its day by inverse CDF (non-decreasing in ticket)."""
+    frac = (ticket + rand.uniform(rand.stream_key(seed, ch.sales, "header", "day"), ticket)) / max(1, headers)
+    return np.minimum(np.searchsorted(_DAY_CDF, frac, side="right"), SALES_DAYS - 1)
+
+
+def _header(seed: int, rows, ch: Channel, ticket: np.ndarray, days: int | None = None) -> dict:
+    """Attributes shared by every line of a ticket / order (computed once per distinct header);
+    ``days``: the sale day of them all (a change batch's tickets), else their place in the window."""
 
     def key(col: str) -> np.uint64:
         return rand.stream_key(seed, ch.sales, "header", col)
 
-    n_headers = max(1, headers_for_lines(seed, ch, rows[ch.sales]))
-    # Tickets are in date order: a header's position in the run picks its day by inverse CDF.
-    frac = (ticket + rand.uniform(key("day"), ticket)) / n_headers
-    day = np.minimum(np.searchsorted(_DAY_CDF, frac, side="right"), SALES_DAYS - 1)
+    if days is None:
+        day = header_day(seed, ch, headers_for_lines(seed, ch, rows[ch.sales]), ticket)
+    else:
+        day = np.full(len(ticket), days - SALES_FIRST, dtype=np.int64)
     if ch is STORE_CH:
         hour = rand.weighted_choice(key("hour"), ticket, _STORE_HOURS)
         seconds = hour * 3600 + rand.integers(key("second"), ticket, 0, 3599)
@@ -155,11 +166,12 @@ def _header(seed: int, rows, ch: Channel, ticket: np.ndarray) -> dict:
     return h
 
 
-def sale_lines(seed: int, rows, ch: Channel, line: np.ndarray) -> dict:
-    """Every attribute of the sale lines ``line`` (ascending), before NULLs: integer arrays, cents."""
+def sale_lines(seed: int, rows, ch: Channel, line: np.ndarray, days: int | None = None) -> dict:
+    """Every attribute of the sale lines ``line`` (ascending), before NULLs: integer arrays, cents;
+    ``days``: the sale day of all (lines a change batch inserts), else from the window's layout."""
     ticket, position = _fan(seed, ch).parent_of(line)
     distinct, inverse = runs(ticket)
-    head = _header(seed, rows, ch, distinct)
+    head = _header(seed, rows, ch, distinct, days)
     out = {name: values[inverse] for name, values in head.items()}
     out["ticket"], out["position"] = ticket, position
     n_items = rows[ITEM]
@@ -381,9 +393,11 @@ def returns_for_lines(lines: int) -> int:
     return lines // RETURN_EVERY
 
 
-def _return_values(ctx: ChunkContext, ch: Channel) -> dict:
+def _return_values(ctx: ChunkContext, ch: Channel, v: dict | None = None, days: int | None = None) -> dict:
+    """Every attribute of return rows ``ctx.idx``: of the sale lines ``v`` (else of the line each
+    takes back in the window), returned on ``days`` (else some days after the sale or shipment)."""
     r = ctx.idx
-    v = sale_lines(ctx.seed, ctx.rows, ch, returned_line(ctx.seed, ch, r))
+    v = sale_lines(ctx.seed, ctx.rows, ch, returned_line(ctx.seed, ch, r)) if v is None else v
     h = rand.bits(ctx.key("amounts"), r)
     q = v["quantity"]
     rq = 1 + scaled(field(h, 0, 16), 1 << 16, 16) * q // (1 << 16)  # 1 .. sold quantity
@@ -401,7 +415,7 @@ def _return_values(ctx: ChunkContext, ch: Channel) -> dict:
     else:
         seconds = rand.integers(ctx.key("time"), r, 0, 86_399)
     v.update(
-        date=start + lag,
+        date=start + lag if days is None else np.full(len(r), days, dtype=np.int64),
         seconds=seconds,
         reason=rand.integers(ctx.key("reason"), r, 0, ctx.rows[REASON] - 1),
         return_quantity=rq,
