@@ -337,7 +337,8 @@ def test_ecommerce_ds_batches_follow_tpcds_data_maintenance(runs: Runs) -> None:
     # Dimensions updated in place: a new provider for the same name, a flipped flag, a review on the batch's day.
     base = _ds_connect(full)
     changed = base.execute(
-        f"SELECT o.c_first_name || '.' || o.c_last_name = split_part(n.c_email_address, '@', 1), "
+        # the name part as the base wrote it (names of other languages are folded to ASCII there)
+        f"SELECT split_part(o.c_email_address, '@', 1) = split_part(n.c_email_address, '@', 1), "
         f"o.c_email_address = n.c_email_address, o.c_preferred_cust_flag <> n.c_preferred_cust_flag, "
         f"o.c_preferred_cust_flag = n.c_preferred_cust_flag, n.c_last_review_date_sk, n._batch "
         f"FROM customer o JOIN '{full}/changes/*/customer.parquet' n USING (c_customer_sk)"
