@@ -14,6 +14,7 @@ interrupted run leaves no table that claims files it lacks.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +85,7 @@ class IcebergFormat(ParquetFormat):
             properties = {"uri": f"sqlite:///{out.path / DEFAULT_CATALOG}", "type": "sql"}
         if properties["uri"].startswith(("sqlite", "postgresql")):
             properties.update(type="sql", warehouse=out.root if out.remote else f"file://{out.path}")
+        properties.update(file_io_properties(out))
         try:
             return catalogs.load_catalog("gengo", **properties)
         except Exception as exc:
@@ -152,6 +154,25 @@ class IcebergFormat(ParquetFormat):
         listed = iceberg.inspect.files().column("file_path").to_pylist()  # a scan would skip empty files
         names = [p[len(root) :].lstrip("/") if p.startswith(root) else p for p in listed]
         return names, _dataset(out, [n for n in names if "://" not in n])
+
+
+def file_io_properties(out: Any) -> dict[str, str]:
+    """pyiceberg's S3 settings for an ``s3://`` output: its PyArrow FileIO reads the credentials from the
+    environment but not the endpoint of an S3-compatible store (``AWS_ENDPOINT_URL``, as s3fs and
+    delta-rs do), and without a region it asks AWS for the bucket's, which such a store cannot answer."""
+    if not out.remote or not out.root.lower().startswith(("s3://", "s3a://")):
+        return {}
+    opts = out.storage_options
+    client = opts.get("client_kwargs") if isinstance(opts.get("client_kwargs"), dict) else {}
+    endpoint = (
+        opts.get("endpoint_url")
+        or client.get("endpoint_url")
+        or os.environ.get("AWS_ENDPOINT_URL_S3")
+        or os.environ.get("AWS_ENDPOINT_URL")
+    )
+    region = client.get("region_name") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    found = {"s3.endpoint": endpoint, "s3.region": region}
+    return {k: str(v) for k, v in found.items() if v}
 
 
 def partitioned(plan: Any, table: str, schema: Any) -> tuple[Any, Any]:
