@@ -1,0 +1,199 @@
+"""-f delta and -f iceberg on an object store (moto's S3 server on 127.0.0.1) and with --engine dask (issue 17).
+
+On S3 the run commits once, ``gengo verify s3://...`` reads each table through its log or catalog, the
+tables read back with deltalake / pyiceberg and hold the local run's files, and ``--resume`` after a
+kill before the commit commits once. With Dask the workers write the local engine's files, committed once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import blake3
+import pytest
+
+import gengo
+from gengo import api
+from gengo.formats import FORMATS
+from gengo.models import resolve_model
+from tests.formats import test_object_store as object_store
+from tests.formats.test_lake import same_rows
+from tests.helpers import assert_one_line_error, manifest, run_gengo
+
+deltalake = pytest.importorskip("deltalake")
+pyiceberg_catalog = pytest.importorskip("pyiceberg.catalog")
+
+SIZE = "2MB"
+SEED = 5
+BUCKET = object_store.BUCKET
+TABLES = resolve_model("ecommerce").table_names
+endpoint = object_store.endpoint  # the moto server and a fresh bucket, as test_object_store uses them
+s3 = object_store.s3
+
+
+def _local(tmp_path, fmt: str, **extra):
+    out = tmp_path / f"local-{fmt}"
+    gengo.generate("ecommerce", SIZE, fmt, out, seed=SEED, workers=2, **extra)
+    return out
+
+
+def _remote_files(fs, prefix: str) -> dict[str, str]:
+    """Data files under the prefix (relative name -> blake3), the table logs and metadata left out."""
+    return {
+        p[len(prefix) + 1 :]: blake3.blake3(fs.cat_file(p)).hexdigest()
+        for p in sorted(fs.find(prefix))
+        if p.endswith(".parquet") and "/metadata/" not in p
+    }
+
+
+def _local_files(root) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): blake3.blake3(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.parquet"))
+        if "metadata" not in p.parts
+    }
+
+
+def _delta_options(endpoint: str) -> dict[str, str]:
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1"}
+
+
+def _iceberg(catalog_db, endpoint: str):
+    return pyiceberg_catalog.load_catalog(
+        "gengo", type="sql", uri=f"sqlite:///{catalog_db}", **{"s3.endpoint": endpoint, "s3.region": "us-east-1"}
+    )
+
+
+def _gen(url: str, fmt: str, *extra: str):
+    return run_gengo("gen", "-m", "ecommerce", "-s", SIZE, "-f", fmt, "-o", url, "--seed", str(SEED), "-q", *extra)
+
+
+def _verified(url: str) -> None:
+    r = run_gengo("verify", url)
+    assert r.returncode == 0 and "verify: OK" in r.stdout, r.stdout + r.stderr
+    assert f"verify {url}: ecommerce, " in r.stdout
+
+
+def test_delta_on_s3_commits_once_verifies_and_reads_back(tmp_path, s3, endpoint):
+    url = f"s3://{BUCKET}/delta"
+    r = _gen(url, "delta")
+    assert r.returncode == 0, r.stderr
+    _verified(url)
+    local = _local(tmp_path, "delta")
+    assert _remote_files(s3, f"{BUCKET}/delta") == _local_files(local)  # the same parts, wherever written
+    doc = json.loads(s3.cat_file(f"{BUCKET}/delta/manifest.json"))
+    assert doc["format"] == "delta" and doc["tables"] == manifest(local)["tables"]
+    for t in TABLES:
+        assert s3.ls(f"{BUCKET}/delta/{t}/_delta_log") == [f"{BUCKET}/delta/{t}/_delta_log/00000000000000000000.json"]
+        remote = deltalake.DeltaTable(f"{url}/{t}", storage_options=_delta_options(endpoint))
+        assert remote.version() == 0, t
+        assert same_rows(remote.to_pyarrow_table(), deltalake.DeltaTable(str(local / t)).to_pyarrow_table()), t
+
+
+def test_iceberg_on_s3_needs_a_catalog_and_reads_back(tmp_path, s3, endpoint):
+    url = f"s3://{BUCKET}/ice"
+    r = _gen(url, "iceberg")  # the default catalog is a SQLite file in the output: no such file on S3
+    assert r.returncode == 1
+    assert_one_line_error(r, "-f iceberg to a URL needs --catalog URI")
+    assert not s3.exists(f"{BUCKET}/ice")
+
+    catalog_db = tmp_path / "catalog.db"
+    r = _gen(url, "iceberg", "--catalog", f"sqlite:///{catalog_db}")
+    assert r.returncode == 0, r.stderr
+    _verified(url)
+    local = _local(tmp_path, "iceberg")
+    assert _remote_files(s3, f"{BUCKET}/ice") == _local_files(local)
+    catalog = _iceberg(catalog_db, endpoint)
+    local_catalog = pyiceberg_catalog.load_catalog("gengo", type="sql", uri=f"sqlite:///{local / 'catalog.db'}")
+    for t in TABLES:
+        table = catalog.load_table(("ecommerce", t))
+        assert table.metadata_location.startswith(f"{url}/{t}/metadata/"), t
+        assert len(table.snapshots()) == 1, t
+        expected = local_catalog.load_table(("ecommerce", t)).scan().to_arrow()
+        assert same_rows(table.scan().to_arrow(), expected), t
+
+
+def _killed_before_commit(url: str, fmt: str, monkeypatch, **fmt_options) -> None:
+    """An in-process run stopped (as Ctrl-C would) once every part is written, before the commit."""
+    cls = type(FORMATS[fmt])
+
+    def stop(self, *args):
+        raise KeyboardInterrupt
+
+    p = api.plan("ecommerce", SIZE, fmt, seed=SEED, workers=1)
+    if fmt_options:
+        p = api.table_format(p, fmt_options["catalog"], None)
+    with monkeypatch.context() as m:
+        m.setattr(cls, "commit_tables", stop)
+        with pytest.raises(KeyboardInterrupt):
+            api.run(p, url, workers=1)
+
+
+@pytest.mark.parametrize("fmt", ["delta", "iceberg"])
+def test_resume_on_s3_after_a_kill_before_the_commit_commits_once(tmp_path, s3, endpoint, monkeypatch, fmt):
+    url, prefix = f"s3://{BUCKET}/resume-{fmt}", f"{BUCKET}/resume-{fmt}"
+    catalog_db = tmp_path / "catalog.db"
+    extra = ("--catalog", f"sqlite:///{catalog_db}") if fmt == "iceberg" else ()
+    _killed_before_commit(url, fmt, monkeypatch, **({"catalog": extra[1]} if extra else {}))
+    s3.invalidate_cache()
+    written = _remote_files(s3, prefix)
+    assert written and not s3.exists(f"{prefix}/manifest.json")  # every part there, no table claims them
+    assert not [p for p in s3.find(prefix) if "/_delta_log/" in p or "/metadata/" in p]
+
+    r = _gen(url, fmt, "--resume", *extra)
+    assert r.returncode == 0, r.stderr
+    s3.invalidate_cache()
+    assert _remote_files(s3, prefix) == written  # nothing rewritten, nothing added
+    _verified(url)
+    catalog = _iceberg(catalog_db, endpoint) if fmt == "iceberg" else None
+    for t in TABLES:
+        parts = sorted(n for n in written if n.startswith(f"{t}/"))
+        if fmt == "delta":
+            log = s3.ls(f"{prefix}/{t}/_delta_log")
+            assert log == [f"{prefix}/{t}/_delta_log/00000000000000000000.json"], t
+            actions = [json.loads(line) for line in s3.cat_file(log[0]).decode().splitlines()]
+            paths = sorted(f"{t}/{a['add']['path']}" for a in actions if "add" in a)
+        else:
+            table = catalog.load_table(("ecommerce", t))
+            assert len(table.snapshots()) == 1, t
+            paths = sorted(p[len(url) + 1 :] for p in table.inspect.files().column("file_path").to_pylist())
+        assert paths == parts, t  # each file once
+
+
+# --engine dask: a LocalCluster's workers (as tests/engine/test_dask.py runs them).
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as c:
+        yield c
+
+
+@pytest.mark.parametrize("fmt", ["delta", "iceberg"])
+def test_dask_writes_the_local_files_and_commits_once(tmp_path, cluster, fmt):
+    common = dict(part_size="300KB", row_group_size=8192)
+    local = _local(tmp_path, fmt, **common)
+    out = tmp_path / "dask"
+    gengo.generate("ecommerce", SIZE, fmt, out, seed=SEED, engine="dask", scheduler=cluster.scheduler_address, **common)
+    files = _local_files(local)
+    assert len(files) > len(TABLES)  # several parts for the large tables
+    assert _local_files(out) == files
+    assert (out / "manifest.json").read_bytes() == (local / "manifest.json").read_bytes()
+    if fmt == "iceberg":
+        catalog = pyiceberg_catalog.load_catalog("gengo", type="sql", uri=f"sqlite:///{out / 'catalog.db'}")
+    for t in TABLES:
+        parts = sorted(n for n in files if n.startswith(f"{t}/"))
+        if fmt == "delta":
+            assert sorted(p.name for p in (out / t / "_delta_log").iterdir()) == ["00000000000000000000.json"], t
+            listed = deltalake.DeltaTable(str(out / t)).file_uris()
+            assert sorted(u.split(f"/{out.name}/", 1)[1] for u in listed) == parts, t
+        else:
+            table = catalog.load_table(("ecommerce", t))
+            assert len(table.snapshots()) == 1, t
+            listed = table.inspect.files().column("file_path").to_pylist()
+            assert sorted(u.split(f"/{out.name}/", 1)[1] for u in listed) == parts, t
+    r = run_gengo("verify", str(out))
+    assert r.returncode == 0 and "verify: OK" in r.stdout, r.stdout + r.stderr
