@@ -14,6 +14,7 @@ import sys
 import time
 
 import numpy as np
+
 import gengo
 from gengo.formats import FORMATS, WriteOptions
 from gengo.models import resolve_model
