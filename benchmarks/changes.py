@@ -1,0 +1,95 @@
+"""Change batches against plain generation: the cost per row of each. Run by hand, never in CI.
+
+    .venv/bin/python benchmarks/changes.py -m ecommerce -f parquet -s 0.1 --batches 3 -w 1 --repeat 3
+
+Each measurement is a fresh process that plans the model, writes the base (``gen`` without
+``--batches``: generation, encoding, writing) and then the change batches (``--batches N``'s
+extra work), timing each. Both sides run in the same process one after the other, so the load
+of a shared machine weighs on both alike. The report gives rows/s of the base and of the batch
+rows (every row of every batch file) and their ratio, the cost of a batch row in base rows (the
+issue asks for at most 2). ``--as-of K`` times the snapshot instead, per row of the snapshot's
+changing tables; ``--history`` adds the type-2 tables to the batch side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def one(spec: dict) -> dict:
+    """One measurement, in this process."""
+    from gengo import api
+
+    workers = spec["workers"]
+    api.prewarm(workers)
+    plan = api.plan(spec["model"], spec["size"], spec["format"], seed=spec["seed"], workers=workers)
+    out = Path(tempfile.mkdtemp(prefix="gengo-bench-changes-", dir=spec.get("dir"))) / "out"
+    try:
+        t0 = time.perf_counter()
+        with api.prepare(plan, out, workers) as run:
+            summary = run.execute()
+        base_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        info = api.write_changes(
+            run.plan, out, spec["batches"], spec.get("as_of"), workers=workers, history=spec.get("history", False)
+        )
+        change_s = time.perf_counter() - t0
+        if spec.get("as_of") is not None:
+            manifest = json.loads((out / "manifest.json").read_text())
+            change_rows = sum(e["rows"] for e in manifest["tables"] if e["table"] in info["changing"])
+        else:
+            change_rows = sum(f["rows"] for f in info["files"]) + sum(f["rows"] for f in info.get("history", ()))
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    base_rows = sum(t.rows for t in summary.tables)
+    return {"base_rows": base_rows, "base_s": base_s, "change_rows": change_rows, "change_s": change_s}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-m", "--model", default="ecommerce")
+    ap.add_argument("-f", "--format", default="parquet")
+    ap.add_argument("-s", "--size", type=float, default=0.1)
+    ap.add_argument("-w", "--workers", type=int, default=1)
+    ap.add_argument("--batches", type=int, default=3)
+    ap.add_argument("--as-of", dest="as_of", type=int)
+    ap.add_argument("--history", action="store_true")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dir", help="where to write (default: the system temp dir)")
+    ap.add_argument("--json", help="save every measurement and the summary here")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(json.loads(args.one))))
+        return
+    spec = {k: getattr(args, k) for k in ("model", "format", "size", "workers", "batches", "as_of", "history", "seed")}
+    spec["dir"] = args.dir
+    runs = []
+    for _ in range(args.repeat):
+        r = subprocess.run([sys.executable, __file__, "--one", json.dumps(spec)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"benchmark run failed:\n{r.stderr}")
+        runs.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    base = statistics.median(r["base_rows"] / r["base_s"] for r in runs)
+    change = statistics.median(r["change_rows"] / r["change_s"] for r in runs)
+    ratio = statistics.median((r["change_s"] / r["change_rows"]) / (r["base_s"] / r["base_rows"]) for r in runs)
+    what = f"as-of {args.as_of}" if args.as_of is not None else f"{args.batches} batches"
+    print(f"{args.model} -s {args.size} -f {args.format} -w {args.workers}, {what}, {args.repeat} runs (medians):")
+    print(f"  base:    {runs[0]['base_rows']:>10,} rows  {base:>12,.0f} rows/s")
+    print(f"  changes: {runs[0]['change_rows']:>10,} rows  {change:>12,.0f} rows/s")
+    print(f"  cost of a change row: {ratio:.2f} base rows")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"spec": spec, "runs": runs, "ratio": ratio}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
