@@ -530,60 +530,22 @@ def check_changes(p: Plan, batches: int | None, as_of: int | None, change_format
 
 
 def write_changes(
-    p: Plan, output: str | os.PathLike, batches: int, as_of: int | None = None, change_format: str | None = None
+    p: Plan,
+    output: str | os.PathLike,
+    batches: int,
+    as_of: int | None = None,
+    change_format: str | None = None,
+    workers: int | None = None,
+    history: bool = False,
 ) -> dict:
     """After ``run(p, output)``: write change batches 1..``batches`` into ``<output>/changes/``, or
     with ``as_of`` replace the tables by their state after batch ``as_of`` (manifest updated, so
     ``verify`` checks the snapshot). ``change_format="debezium"`` writes the batches as JSON Lines
-    change events (before, after, op, ts_ms, source). Returns the changes manifest."""
-    import json
+    change events (before, after, op, ts_ms, source); ``history`` adds the type-2 history of the
+    dimension tables with updates (``<output>/history/<table>_history.<ext>``). The work runs on
+    ``workers`` processes. Returns the changes manifest."""
     from pathlib import Path
 
-    from gengo.engine.changes import EPOCH, Changes, write_table
-    from gengo.engine.ledger import MANIFEST
-    from gengo.formats.checksum import file_checksum
-    from gengo.formats.jsonl import JSONL
+    from gengo.engine.change_blocks import write_files
 
-    out = Path(output)
-    ch = Changes(p.model, p.seed, p.rows, batches)
-    names = [t.name for t in p.tables]
-    info: dict = {"batches": batches, "epoch": EPOCH.isoformat(), "counts": ch.counts}
-    manifest = json.loads((out / MANIFEST).read_text())
-    root = out / "changes"
-    if (root / MANIFEST).exists():  # a previous run's batches (--force allowed replacing its files)
-        import shutil
-
-        shutil.rmtree(root)
-    if as_of is not None:
-        entries = {e["table"]: e for e in manifest["tables"]}
-        for name in names:
-            if not ch.changing(name):
-                continue
-            t, entry = p.model.table(name), entries[name]
-            rows, size, digest = write_table(p.fmt, p.options, out / entry["file"], t.schema, ch.as_of_blocks(t, as_of))
-            entry.update(rows=rows, bytes=size, blake3=digest)
-        manifest["total_rows"] = sum(e["rows"] for e in manifest["tables"])
-        manifest["total_bytes"] = sum(e["bytes"] for e in manifest["tables"])
-        manifest["as_of"] = {**info, "as_of": as_of}
-        (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        return manifest["as_of"]
-    files = []
-    ext = ".jsonl" if change_format == "debezium" else p.file_name("x")[1:]
-    info["change_format"] = change_format or "rows"
-    for b in range(1, batches + 1):
-        for name in names:
-            if not ch.changing(name):
-                continue
-            rel = f"changes/batch-{b:06d}/{name}{ext}"
-            if change_format == "debezium":
-                text = ch.debezium(p.model.table(name), b, JSONL)
-                (out / rel).parent.mkdir(parents=True, exist_ok=True)
-                (out / rel).write_bytes(text)
-                rows, size, digest = text.count(b"\n"), len(text), file_checksum(out / rel)
-            else:
-                data = ch.batch(p.model.table(name), b)
-                rows, size, digest = write_table(p.fmt, p.options, out / rel, data.schema, [data])
-            files.append({"batch": b, "table": name, "file": rel, "rows": rows, "bytes": size, "blake3": digest})
-    info["files"] = files
-    (root / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
-    return info
+    return write_files(p, Path(output), batches, as_of, change_format, workers, history)

@@ -272,7 +272,7 @@ def gen(
             with _ProgressReporter(run.plan) as progress:
                 summary = run.execute(progress)
     if changing:
-        info = api.write_changes(run.plan, output, n_batches, as_of_value, change_format)
+        info = api.write_changes(run.plan, output, n_batches, as_of_value, change_format, workers_value)
         if not quiet:
             what = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
             files = len(info.get("files", ()))

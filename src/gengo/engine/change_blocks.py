@@ -1,0 +1,453 @@
+"""Change batches, as-of snapshots and type-2 history, computed by the worker pool block by block.
+
+``changes.Changes`` defines every batch (one table, one batch at a time: the reference). Here
+the same values come from a walk that shares its work across batches: a task takes one block of
+a table's row ids, generates each row it needs once (as inserted), then applies batches 1..N in
+order, collecting each batch's events (inserts, updates that change a value, deletes) as it
+goes; computing batch b alone would regenerate the rows and replay batches 1..b-1 again, for
+every b. A second round of tasks, one per (table, batch), gathers that batch's events from every
+block, puts them in event-time order and writes the batch file. Both rounds run on the pool that
+generated the base (``engine.pool``), so batches use every worker.
+
+Every value is the reference's: rows are generated and updated by the same row-indexed functions
+(``Changes.original``, ``updated_in``, ``_apply``), only for a different set of rows at a time,
+and (event time, row) orders a batch's events whatever the blocks. The bytes do not depend on the
+workers (tests compare them with ``Changes.batch`` and across ``--workers``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gengo.core.errors import GengoError
+from gengo.core.schema import Table
+from gengo.engine import history as hist
+from gengo.engine.changes import (
+    BLOCK_ROWS,
+    DAY_US,
+    Changes,
+    _differs,
+    debezium_lines,
+    rows_file,
+    write_table,
+)
+from gengo.engine.pool import Pool
+from gengo.engine.worker import Job
+from gengo.formats import FORMATS
+from gengo.formats.checksum import file_checksum
+
+OP, TS, ROW = "__op", "__ts", "__row"  # event columns of the spooled blocks
+BEFORE = "__before__."  # prefix of an updated column's value before the event (Debezium's before image)
+
+
+@dataclass(frozen=True)
+class ChangeJob:
+    """What every change task depends on, small enough to send with each."""
+
+    job: Job  # model, format, seed, base rows, options
+    batches: int
+    before: bool = False  # keep the before images of updates (Debezium)
+    history: tuple[str, ...] = ()  # tables whose type-2 history is written
+
+    def changes(self) -> Changes:
+        """This process's ``Changes`` for the job (built once: counts per batch, the model)."""
+        j = self.job
+        key = (j.model, j.model_data, j.seed, tuple(sorted(j.rows.items())), self.batches)
+        ch = _CHANGES.get(key)
+        if ch is None:
+            _CHANGES.clear()  # one run at a time per process
+            ch = _CHANGES[key] = Changes(j.model_def, j.seed, j.rows, self.batches)
+        return ch
+
+
+_CHANGES: dict[tuple, Changes] = {}
+
+
+# --- the walk: one block of rows through batches 1..upto ---------------------------------------
+
+
+def _walk(ch: Changes, t: Table, rows: np.ndarray, deleted: np.ndarray, cur: pa.Table, upto: int):
+    """For each batch b: (b, rows' state before b, after b, rows an update of b touched), from
+    ``cur``, the rows' state as inserted. ``deleted``: the batch that deletes each row (0: none)."""
+    spec = ch._spec(t.name)
+    for b in range(1, upto + 1):
+        was, touched = cur, np.zeros(len(rows), dtype=bool)
+        for column in spec.update:
+            hit = ch.updated_in(t.name, column, rows, b, deleted)
+            if hit.any():
+                cur = ch._apply(t, cur, rows, hit, column, b)
+                touched |= hit
+        yield b, was, cur, touched
+
+
+def _may_move(ch: Changes, t: Table, data: pa.Table) -> np.ndarray:
+    """Rows with a value that has a next state in some column's ``moves`` (the others never move)."""
+    out = np.zeros(data.num_rows, dtype=bool)
+    for column, moves in ch._spec(t.name).moves.items():
+        col = data.column(column)
+        out |= pc.is_in(col, value_set=pa.array(list(moves), type=col.type)).to_numpy(zero_copy_only=False)
+    return out
+
+
+def event_ts(ch: Changes, table: str, rows: np.ndarray, b: int) -> np.ndarray:
+    """Event time (microseconds after ``EPOCH``) of rows' events in batch b, as ``Changes.events`` has it."""
+    return (b - 1) * DAY_US + (ch._u(table, rows, "ts", b) * DAY_US).astype(np.int64)
+
+
+@dataclass
+class BlockResult:
+    table: str
+    start: int
+    events: str | None  # spool file: one record batch per batch (None: no event in any batch)
+    history: Any = None  # the block's history rows, encoded (tables in ``ChangeJob.history``)
+    history_rows: int = 0
+    counts: list[int] = field(default_factory=list)  # events per batch
+
+
+def walk_block(cj: ChangeJob, table: str, start: int, stop: int, spool: str) -> BlockResult:
+    """Task: rows [start, stop) of ``table`` through every batch; events spooled, history encoded."""
+    ch = cj.changes()
+    t = ch.model.table(table)
+    name, counts, n = t.name, ch.counts, cj.batches
+    idx = np.arange(start, stop, dtype=np.int64)
+    deleted = ch.deleted_in(name, idx, n)
+    keep_history = name in cj.history
+    spec = ch._spec(name)
+    # Rows with an event: inserted, deleted, chosen by a redraw, or by a move (which only a
+    # value with a next state makes; known once the row is generated). History wants every row.
+    eventful = (idx >= counts[0][name]) | (deleted > 0)
+    moving = np.zeros(len(idx), dtype=bool)
+    for b in range(1, n + 1):
+        for column in spec.update:
+            hit = ch.updated_in(name, column, idx, b, deleted)
+            if column in spec.moves:
+                moving |= hit
+            else:
+                eventful |= hit
+    needed = np.ones(len(idx), dtype=bool) if keep_history else eventful | moving
+    rows, dead = idx[needed], deleted[needed]
+    start_state = ch.original(t, rows)
+    if not keep_history and moving.any():  # the rows a move chose but whose values never move: no event
+        keep = eventful[needed] | (moving[needed] & _may_move(ch, t, start_state))
+        rows, dead, start_state = rows[keep], dead[keep], start_state.filter(pa.array(keep))
+    columns = list(spec.update)
+    batches: list[pa.Table] = []
+    versions = hist.Versions(name, rows, counts[0][name]) if keep_history else None
+    if versions is not None:
+        versions.start(start_state)
+    for b, was, cur, touched in _walk(ch, t, rows, dead, start_state, n):
+        inserted = np.flatnonzero((rows >= counts[b - 1][name]) & (rows < counts[b][name]))
+        changed = _differs(was.select(columns), cur.select(columns), columns)
+        updated = np.flatnonzero(touched & changed)
+        gone = np.flatnonzero(dead == b)  # never touched in b: their state is the one before b
+        take = np.concatenate([inserted, updated, gone])
+        ts = event_ts(ch, name, rows[take], b)
+        op = np.repeat(np.arange(3, dtype=np.int8), [len(inserted), len(updated), len(gone)])
+        events = cur.take(pa.array(take)).append_column(OP, pa.array(op))
+        events = events.append_column(TS, pa.array(ts)).append_column(ROW, pa.array(rows[take]))
+        if cj.before:
+            for column in columns:
+                events = events.append_column(BEFORE + column, was.column(column).take(pa.array(take)))
+        batches.append(events)
+        if versions is not None:
+            versions.add(b, cur, inserted, updated, gone, ts)
+    result = BlockResult(table, start, None, counts=[e.num_rows for e in batches] or [0] * n)
+    if any(result.counts):
+        path = os.path.join(spool, f"{table}-{start}.arrow")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, batches[0].schema) as writer:
+            for events in batches:
+                writer.write_batch(_one_batch(events))
+        result.events = path
+    if versions is not None:
+        data = versions.table(t) if len(rows) else hist.schema(t).empty_table()
+        fmt = FORMATS[cj.job.format]
+        result.history = _payload(fmt.encode(data, start == 0, cj.job.options, None))
+        result.history_rows = data.num_rows
+    return result
+
+
+def _one_batch(data: pa.Table) -> pa.RecordBatch:
+    data = data.combine_chunks()
+    if data.num_rows == 0:
+        return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in data.schema], schema=data.schema)
+    batches = data.to_batches()
+    return batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+
+
+def _payload(payload: Any) -> Any:
+    return payload.tobytes() if isinstance(payload, memoryview) else payload
+
+
+# --- batch files --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileResult:
+    table: str
+    batch: int
+    path: str
+    rows: int
+    bytes: int
+    checksum: str | None
+
+
+def gather(ch: Changes, t: Table, b: int, spooled: list[str]) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
+    """Batch b of ``t`` from the blocks' spool files, as ``Changes.events`` returns it."""
+    parts = []
+    for path in spooled:
+        with pa.memory_map(path) as source:
+            parts.append(pa.ipc.open_file(source).get_batch(b - 1))
+    if not parts:
+        empty = t.schema.empty_table()
+        return empty, empty, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64)
+    data = pa.Table.from_batches(parts)
+    ts = data.column(TS).to_numpy()
+    order = pa.array(np.lexsort((data.column(ROW).to_numpy(), ts)))
+    data = data.take(order)
+    op, ts = data.column(OP).to_numpy(), ts[order.to_numpy()]
+    after = data.select(t.schema.names)
+    before = after
+    for column in ch._spec(t.name).update:
+        if BEFORE + column in data.column_names:
+            i = before.schema.get_field_index(column)
+            before = before.set_column(i, before.schema.field(column), data.column(BEFORE + column))
+    return after, before, op, ts
+
+
+def batch_file(cj: ChangeJob, table: str, b: int, spooled: list[str], path: str, kind: str) -> FileResult:
+    """Task: write batch b of ``table`` to ``path``: ``rows`` (the run's format plus _op, _batch,
+    _ts), ``debezium`` (JSON Lines events) or ``postgres`` (CSV for COPY, no header)."""
+    from gengo.formats.jsonl import JSONL
+
+    ch = cj.changes()
+    t = ch.model.table(table)
+    after, before, op, ts = gather(ch, t, b, spooled)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "debezium":
+        text = debezium_lines(ch.model.name, table, b, after, before, op, ts, JSONL)
+        target.write_bytes(text)
+        return FileResult(table, b, path, text.count(b"\n"), len(text), file_checksum(target))
+    data = rows_file(after, op, ts, b)
+    if kind == "postgres":
+        payload = FORMATS["postgres"].encode(data, False, cj.job.options)
+        target.write_bytes(payload)
+        return FileResult(table, b, path, data.num_rows, len(payload), None)
+    rows, size, digest = write_table(FORMATS[cj.job.format], cj.job.options, target, data.schema, [data])
+    return FileResult(table, b, path, rows, size, digest)
+
+
+# --- as-of snapshots ----------------------------------------------------------------------------
+
+
+def as_of_block(cj: ChangeJob, table: str, start: int, stop: int, k: int) -> tuple[int, Any]:
+    """Task: rows [start, stop) of ``table`` as they are after batch k (deleted rows left out),
+    encoded in the job's format: (rows, payload)."""
+    ch = cj.changes()
+    t = ch.model.table(table)
+    idx = np.arange(start, stop, dtype=np.int64)
+    live = idx[ch.deleted_in(table, idx, k) == 0]
+    data = ch.state(t, live, k, np.zeros(len(live), dtype=np.int64))
+    return data.num_rows, _payload(FORMATS[cj.job.format].encode(data, start == 0, cj.job.options, None))
+
+
+def as_of_tasks(ch: Changes, cj: ChangeJob, tables: list[str], k: int) -> Iterator[tuple]:
+    """The as-of tasks of ``tables`` in table and row order (blocks as ``Changes.as_of_blocks`` cuts them)."""
+    for name in tables:
+        for a in range(0, ch.counts[k][name], BLOCK_ROWS):
+            yield (cj, name, a, min(a + BLOCK_ROWS, ch.counts[k][name]), k)
+
+
+def _describe(task: tuple, exc: BaseException) -> GengoError:
+    return GengoError(f"computing changes of {task[1]} ({task[2]}) failed: {exc!r}")
+
+
+def _describe_file(task: tuple, exc: BaseException) -> GengoError:
+    return GengoError(f"writing batch {task[2]} of {task[1]} failed: {exc!r}")
+
+
+def run_batches(
+    pool: Pool, cj: ChangeJob, tables: list[str], spool: Path, target, kind: str, history_sink=None
+) -> list[FileResult]:
+    """Every batch file of ``tables``: the blocks walked (in order, so that history blocks arrive
+    in key order for ``history_sink(table, payload)``), then one task per (table, batch) writing
+    ``target(table, batch)``. Returns the files in (batch, table) order."""
+    ch = cj.changes()
+    final = ch.counts[cj.batches]
+    walks = [
+        (cj, name, a, min(a + BLOCK_ROWS, final[name]), str(spool))
+        for name in tables
+        for a in range(0, final[name], BLOCK_ROWS)
+    ]
+    spooled: dict[str, list[str]] = {name: [] for name in tables}
+    for _, r in pool.ordered(walk_block, walks, _describe):
+        if r.events is not None:
+            spooled[r.table].append(r.events)
+        if r.history is not None and history_sink is not None:
+            history_sink(r.table, r.history, r.history_rows)
+    files = [
+        (cj, name, b, spooled[name], str(target(name, b)), kind) for b in range(1, cj.batches + 1) for name in tables
+    ]
+    order = {(f[1], f[2]): i for i, f in enumerate(files)}
+    done = [r for _, r in pool.unordered(batch_file, files, _describe_file)]
+    for paths in spooled.values():
+        for path in paths:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    return sorted(done, key=lambda r: order[(r.table, r.batch)])
+
+
+# --- the parent: a run's batches, snapshot and history ------------------------------------------
+
+
+def write_files(
+    p,
+    out: Path,
+    batches: int,
+    as_of: int | None = None,
+    change_format: str | None = None,
+    workers: int | None = None,
+    history: bool = False,
+) -> dict:
+    """After the base run of plan ``p`` into ``out``: batches 1..``batches`` into ``out/changes/``
+    (and with ``history`` the type-2 tables into ``out/history/``), or with ``as_of`` the changing
+    tables replaced by their state after that batch (the run's manifest updated, so ``verify``
+    checks the snapshot). Returns the changes manifest."""
+    import json
+    import shutil
+
+    from gengo.engine.changes import EPOCH
+    from gengo.engine.inputs import check_workers
+    from gengo.engine.ledger import MANIFEST
+    from gengo.engine.spool import remove_spool, spool_directory
+
+    names = [t.name for t in p.tables]
+    wanted = hist.history_tables(p.model, names) if history else []
+    job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {})
+    cj = ChangeJob(job, batches, before=change_format == "debezium", history=tuple(wanted))
+    ch = cj.changes()
+    changing = [n for n in names if ch.changing(n)]
+    info: dict = {"batches": batches, "epoch": EPOCH.isoformat(), "counts": ch.counts}
+    manifest = json.loads((out / MANIFEST).read_text())
+    for stale in ("changes", "history"):  # a previous run's (--force allowed replacing its files)
+        if (out / stale / MANIFEST).exists():
+            shutil.rmtree(out / stale)
+    with Pool(check_workers(workers)) as pool:
+        if as_of is not None:
+            entries = {e["table"]: e for e in manifest["tables"]}
+            for name, rows in write_as_of(pool, cj, changing, as_of, lambda n: out / entries[n]["file"], p.fmt):
+                path = out / entries[name]["file"]
+                entries[name].update(rows=rows, bytes=path.stat().st_size, blake3=file_checksum(path))
+            manifest["total_rows"] = sum(e["rows"] for e in manifest["tables"])
+            manifest["total_bytes"] = sum(e["bytes"] for e in manifest["tables"])
+            manifest["as_of"] = {**info, "as_of": as_of, "changing": changing}
+            (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+            return manifest["as_of"]
+        ext = ".jsonl" if change_format == "debezium" else p.file_name("x")[1:]
+        info["change_format"] = change_format or "rows"
+        sinks = _HistorySinks(p, out, wanted)
+        spool = spool_directory(out)
+        try:
+            done = run_batches(
+                pool,
+                cj,
+                changing,
+                spool,
+                lambda name, b: out / f"changes/batch-{b:06d}/{name}{ext}",
+                change_format or "rows",
+                sinks.add,
+            )
+            if wanted:
+                info["history"] = sinks.commit()
+        finally:
+            sinks.abort()
+            remove_spool(spool, out)
+    info["files"] = [
+        {"batch": r.batch, "table": r.table, "file": str(Path(r.path).relative_to(out)), "rows": r.rows}
+        | {"bytes": r.bytes, "blake3": r.checksum}
+        for r in done
+    ]
+    (out / "changes").mkdir(exist_ok=True)
+    (out / "changes" / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def write_as_of(pool: Pool, cj: ChangeJob, tables: list[str], k: int, path, fmt) -> Iterator[tuple[str, int]]:
+    """Each of ``tables`` written as it is after batch k to ``path(table)`` through ``fmt``'s
+    sinks, blocks generated by the pool in order; yields (table, rows) as each is complete."""
+    ch = cj.changes()
+    schemas = {name: ch.model.table(name).schema for name in tables}
+    sinks: dict[str, Any] = {}
+    rows: dict[str, int] = {}
+    try:
+        for name in tables:
+            if ch.counts[k][name] == 0:  # no block: one empty table, as ``changes.write_table`` writes it
+                sink = _open(fmt, cj, path(name), schemas[name], name)
+                sink.add(fmt.encode(schemas[name].empty_table(), True, cj.job.options, None))
+                sink.commit()
+                yield name, 0
+        for task, (n, payload) in pool.ordered(as_of_block, as_of_tasks(ch, cj, tables, k), _describe):
+            name, stop = task[1], task[3]
+            sink = sinks.get(name)
+            if sink is None:
+                sink = sinks[name] = _open(fmt, cj, path(name), schemas[name], name)
+            sink.add(payload)
+            rows[name] = rows.get(name, 0) + n
+            if stop == ch.counts[k][name]:
+                sinks.pop(name).commit()
+                yield name, rows[name]
+    finally:
+        for sink in sinks.values():
+            sink.abort()
+
+
+def _open(fmt, cj: ChangeJob, path: Path, schema: pa.Schema, table: str):
+    if not fmt.server:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return fmt.open_sink(Path(path), schema, cj.job.options, {"table": table} if fmt.server else None)
+
+
+class _HistorySinks:
+    """One sink per history table, fed the blocks' encoded history in key order."""
+
+    def __init__(self, p, out: Path, tables: list[str]) -> None:
+        self.p, self.out, self.tables = p, out, tables
+        self.sinks: dict[str, Any] = {}
+        self.rows = dict.fromkeys(tables, 0)
+
+    def path(self, table: str) -> Path:
+        return self.out / hist.file_name(table, self.p.file_name("x")[1:])
+
+    def add(self, table: str, payload: Any, rows: int = 0) -> None:
+        self.rows[table] += rows
+        sink = self.sinks.get(table)
+        if sink is None:
+            self.path(table).parent.mkdir(parents=True, exist_ok=True)
+            schema = hist.schema(self.p.model.table(table))
+            sink = self.sinks[table] = self.p.fmt.open_sink(self.path(table), schema, self.p.options, None)
+        sink.add(payload)
+
+    def commit(self) -> list[dict]:
+        out = []
+        for table in self.tables:
+            if table not in self.sinks:  # no row at all: an empty table
+                empty = hist.schema(self.p.model.table(table)).empty_table()
+                self.add(table, self.p.fmt.encode(empty, True, self.p.options, None))
+            self.sinks.pop(table).commit()
+            path = self.path(table)
+            entry = {"table": table, "file": str(path.relative_to(self.out)), "rows": self.rows[table]}
+            out.append(entry | {"bytes": path.stat().st_size, "blake3": file_checksum(path)})
+        return out
+
+    def abort(self) -> None:
+        for sink in self.sinks.values():
+            sink.abort()
