@@ -333,12 +333,17 @@ def load(
     keep_partial: bool = False,
     progress: Progress | None = None,
     connections: int | None = None,
+    batches: int | None = None,
+    as_of: int | None = None,
 ) -> Summary:
     """Load the planned dataset into PostgreSQL at ``url``, in ``schema`` (default: the model's name).
 
     The schema is created with bare tables, filled with COPY (several connections at once), then
     given its primary and foreign keys. An existing schema is refused unless ``force`` (which
     drops and recreates that schema only). On failure the schema is dropped unless ``keep_partial``.
+    ``batches``: then apply change batches 1..N, each in its own transaction of INSERT, UPDATE and
+    DELETE statements (``Summary.batches`` counts them); ``as_of``: load the state after batch K
+    instead of the base (check both with ``check_changes`` first).
     """
     from gengo.formats.postgres import DEFAULT_CONNECTIONS, PostgresTarget, check_url, default_schema  # psycopg
 
@@ -349,7 +354,7 @@ def load(
     target.connections = max(1, connections or DEFAULT_CONNECTIONS)
     from gengo.engine.pipeline import load as load_plan
 
-    return load_plan(replace(p, fmt=target), workers, progress)
+    return load_plan(replace(p, fmt=target), workers, progress, batches, as_of)
 
 
 def verify(
@@ -518,15 +523,26 @@ def init(
     return imported.summary
 
 
-def check_changes(p: Plan, batches: int | None, as_of: int | None, change_format: str | None = None) -> int:
-    """Check ``--batches``/``--as-of`` against the plan before anything is written; the batches to compute."""
+def check_changes(
+    p: Plan, batches: int | None, as_of: int | None, change_format: str | None = None, history: bool = False
+) -> int:
+    """Check ``--batches``/``--as-of``/``--history`` against the plan before anything is written
+    (a PostgreSQL plan loads the batches: no change format or history); the batches to compute."""
+    from gengo.engine import history as hist
     from gengo.engine.changes import CHANGE_FORMATS, check
+    from gengo.formats import resolve_format
 
     if change_format is not None and change_format not in CHANGE_FORMATS:
         raise GengoError(f"unknown --change-format '{change_format}': choose {', '.join(CHANGE_FORMATS)}")
     if change_format is not None and (batches is None or as_of is not None):
         raise GengoError("--change-format applies to the batch files of --batches (without --as-of)")
-    return check(p.model, p.fmt, batches, as_of, p.partitioning is not None)
+    if p.fmt.server and (change_format is not None or history):
+        raise GengoError("--db applies the batches to the database: --change-format and --history write files")
+    fmt = resolve_format("csv") if p.fmt.server else p.fmt  # a server takes the rows as the CSV files hold them
+    n = check(p.model, fmt, batches, as_of, p.partitioning is not None)
+    if history:
+        hist.check(p.model, [t.name for t in p.tables], batches, as_of)
+    return n
 
 
 def write_changes(
