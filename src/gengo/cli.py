@@ -233,6 +233,8 @@ def gen(
     changing = batches_value is not None or as_of_value is not None or change_format is not None or history
     if changing and (to_stdout or resume or engine != "local"):
         raise GengoError("--batches, --as-of and --history: leave out --stdout, --resume and --engine")
+    if db and (change_format is not None or history):
+        raise GengoError("--db applies the batches to the database: --change-format and --history write files")
     if to_stdout:
         _to_stdout(model, size, fmt, seed, rows, tables, compression, chunk_rows, output, workers, db, parts, part_size)
         return

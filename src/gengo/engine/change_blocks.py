@@ -45,6 +45,9 @@ from gengo.engine.worker import Job
 from gengo.formats import FORMATS
 from gengo.formats.checksum import file_checksum
 
+# Rows per walk task. Batch files do not depend on it (a batch's events are put in event-time
+# order whatever the blocks); history files are encoded a block at a time (Parquet row groups).
+WALK_ROWS = BLOCK_ROWS
 OP, TS, ROW = "__op", "__ts", "__row"  # event columns of the spooled blocks
 BEFORE = "__before__."  # prefix of an updated column's value before the event (Debezium's before image)
 
@@ -284,9 +287,9 @@ def run_batches(
     ch = cj.changes()
     final = ch.counts[cj.batches]
     walks = [
-        (cj, name, a, min(a + BLOCK_ROWS, final[name]), str(spool))
+        (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool))
         for name in tables
-        for a in range(0, final[name], BLOCK_ROWS)
+        for a in range(0, final[name], WALK_ROWS)
     ]
     spooled: dict[str, list[str]] = {name: [] for name in tables}
     for _, r in pool.ordered(walk_block, walks, _describe):
