@@ -49,7 +49,7 @@ def load_as_of(p, out: Path, workers: int, batches: int, k: int, progress: Progr
     results = write_tables(p, out, workers, progress, skip=set(changing))
     started = time.perf_counter()
     with Pool(workers) as pool:
-        for name, rows, size in write_as_of(pool, cj, changing, k, lambda n: out / n, p.fmt):
+        for name, rows, size, _ in write_as_of(pool, cj, changing, k, lambda n: out / n, p.fmt):
             result = TableResult(name, out / name, rows, size, time.perf_counter() - started)
             results.append(result)
             if progress:
