@@ -154,14 +154,16 @@ def walk_block(cj: ChangeJob, table: str, start: int, stop: int, spool: str) -> 
         take = np.concatenate([inserted, updated, gone])
         ts = event_ts(ch, name, rows[take], b)
         op = np.repeat(np.arange(3, dtype=np.int8), [len(inserted), len(updated), len(gone)])
+        if versions is not None:
+            versions.add(b, cur, inserted, updated, gone, ts)
+        order = np.lexsort((rows[take], ts))  # event-time order within the block: blocks then merge
+        take, ts, op = take[order], ts[order], op[order]
         events = cur.take(pa.array(take)).append_column(OP, pa.array(op))
         events = events.append_column(TS, pa.array(ts)).append_column(ROW, pa.array(rows[take]))
         if cj.before:
             for column in columns:
                 events = events.append_column(BEFORE + column, was.column(column).take(pa.array(take)))
         batches.append(events)
-        if versions is not None:
-            versions.add(b, cur, inserted, updated, gone, ts)
     result = BlockResult(table, start, None, counts=[e.num_rows for e in batches] or [0] * n)
     if any(result.counts):
         path = os.path.join(spool, f"{table}-{start}.arrow")
@@ -213,7 +215,9 @@ def gather(ch: Changes, t: Table, b: int, spooled: list[str]) -> tuple[pa.Table,
         return empty, empty, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64)
     data = pa.Table.from_batches(parts)
     ts = data.column(TS).to_numpy()
-    order = pa.array(np.lexsort((data.column(ROW).to_numpy(), ts)))
+    # Each block is in (event time, row) order and blocks come in row order, so a stable sort by
+    # event time merges them into (event time, row) order (timsort: runs merged, not re-sorted).
+    order = pa.array(np.argsort(ts, kind="stable"))
     data = data.take(order)
     op, ts = data.column(OP).to_numpy(), ts[order.to_numpy()]
     after = data.select(t.schema.names)

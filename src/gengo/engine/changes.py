@@ -221,7 +221,7 @@ class Changes:
 
 def rows_file(data: pa.Table, op: np.ndarray, ts: np.ndarray, b: int) -> pa.Table:
     """A batch file's table: the event rows (event-time order) plus _op, _batch and _ts."""
-    data = data.append_column("_op", pa.array(np.array(OPS, dtype=object)[op], type=pa.string()))
+    data = data.append_column("_op", pa.array(OPS, type=pa.string()).take(pa.array(op)))
     data = data.append_column("_batch", pa.array(np.full(len(op), b, dtype=np.int32)))
     stamps = pa.array(ts + int(EPOCH.timestamp()) * 10**6, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
     return data.append_column("_ts", stamps)
