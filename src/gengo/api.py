@@ -218,6 +218,7 @@ def prepare(
     scheduler: str | None = None,
     storage_options: dict | None = None,
     fsync: bool = True,
+    changes: bool = False,
 ) -> Run:
     """Check everything about writing ``p`` into ``output`` and return the run, not started yet.
 
@@ -230,10 +231,11 @@ def prepare(
     finishes the run recorded there (refused if its parameters differ), keeping its complete,
     unchanged files: the result is byte-identical to an uninterrupted run. ``fsync=False`` skips
     flushing each file before it is renamed into place (faster; unsafe on power loss).
+    ``changes``: ``write_changes`` follows; the run notes what spares it work (``Run.moving``).
     """
     from gengo.engine.pipeline import Run
 
-    return Run(p, output, workers, force, resume, engine, scheduler, storage_options, fsync)
+    return Run(p, output, workers, force, resume, engine, scheduler, storage_options, fsync, changes)
 
 
 def run(
@@ -553,15 +555,17 @@ def write_changes(
     change_format: str | None = None,
     workers: int | None = None,
     history: bool = False,
+    moving: dict | None = None,
 ) -> dict:
     """After ``run(p, output)``: write change batches 1..``batches`` into ``<output>/changes/``, or
     with ``as_of`` replace the tables by their state after batch ``as_of`` (manifest updated, so
     ``verify`` checks the snapshot). ``change_format="debezium"`` writes the batches as JSON Lines
     change events (before, after, op, ts_ms, source); ``history`` adds the type-2 history of the
     dimension tables with updates (``<output>/history/<table>_history.<ext>``). The work runs on
-    ``workers`` processes. Returns the changes manifest."""
+    ``workers`` processes; ``moving``: a ``prepare(..., changes=True)`` run's ``Run.moving``
+    (the same bytes, less work). Returns the changes manifest."""
     from pathlib import Path
 
     from gengo.engine.change_blocks import write_files
 
-    return write_files(p, Path(output), batches, as_of, change_format, workers, history)
+    return write_files(p, Path(output), batches, as_of, change_format, workers, history, moving)

@@ -272,7 +272,7 @@ def gen(
         changes = (n_batches if batches_value is not None else None, as_of_value)
         _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started, changes)
         return
-    with api.prepare(plan, output, workers_value, force, resume, engine, scheduler) as run:
+    with api.prepare(plan, output, workers_value, force, resume, engine, scheduler, changes=changing) as run:
         if not quiet and run.plan.partitioning is not None:
             _print_parts(run.plan, engine, scheduler, workers_value)
         if quiet:
@@ -281,7 +281,9 @@ def gen(
             with _ProgressReporter(run.plan) as progress:
                 summary = run.execute(progress)
     if changing:
-        info = api.write_changes(run.plan, output, n_batches, as_of_value, change_format, workers_value, history)
+        info = api.write_changes(
+            run.plan, output, n_batches, as_of_value, change_format, workers_value, history, run.moving
+        )
         if not quiet:
             what = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
             files = len(info.get("files", ()))

@@ -95,3 +95,27 @@ def test_status_moves_are_applied_column_wise(shop: Path) -> None:
         changed += moved[i] != value
     assert changed > 10
     assert pa.types.is_string(pa.array(moved).type)
+
+
+def test_the_base_run_notes_the_rows_that_can_move(shop: Path, tmp_path: Path) -> None:
+    """``prepare(..., changes=True)``: the base's chunks (on two workers, small chunks) report the
+    orders whose status has a next state; batches given that note write the same bytes as without."""
+    from gengo.engine.changes import movable
+
+    p = api.plan(str(shop), None, "csv", seed=SEED, rows=["orders=300"], chunk_rows=64, workers=2)
+    with api.prepare(p, tmp_path / "hinted", 2, changes=True) as run:
+        run.execute()
+    orders = p.model.table("orders")
+    every = orders.generate(SEED, p.rows, np.arange(p.rows["orders"], dtype=np.int64))
+    expected = np.flatnonzero(movable(p.model.changes["orders"], every))
+    assert set(run.moving) == {"orders"}  # the one table with moves
+    assert np.array_equal(run.moving["orders"], expected) and 0 < len(expected) < p.rows["orders"]
+    api.write_changes(run.plan, tmp_path / "hinted", 3, workers=2, moving=run.moving)
+    with api.prepare(p, tmp_path / "plain", 1) as run:
+        run.execute()
+    assert run.moving is None
+    api.write_changes(run.plan, tmp_path / "plain", 3, workers=1)
+    for b in (1, 2, 3):
+        for name in ("customers", "orders", "lines"):
+            rel = Path("changes") / f"batch-{b:06d}" / f"{name}.csv"
+            assert (tmp_path / "hinted" / rel).read_bytes() == (tmp_path / "plain" / rel).read_bytes(), rel

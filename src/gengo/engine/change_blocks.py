@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from gengo.core.errors import GengoError
 from gengo.core.schema import Table
@@ -37,6 +36,7 @@ from gengo.engine.changes import (
     Changes,
     _differs,
     debezium_lines,
+    movable,
     rows_file,
 )
 from gengo.engine.pool import Pool
@@ -91,15 +91,6 @@ def _walk(ch: Changes, t: Table, rows: np.ndarray, deleted: np.ndarray, cur: pa.
         yield b, was, cur, touched
 
 
-def _may_move(ch: Changes, t: Table, data: pa.Table) -> np.ndarray:
-    """Rows with a value that has a next state in some column's ``moves`` (the others never move)."""
-    out = np.zeros(data.num_rows, dtype=bool)
-    for column, moves in ch._spec(t.name).moves.items():
-        col = data.column(column)
-        out |= pc.is_in(col, value_set=pa.array(list(moves), type=col.type)).to_numpy(zero_copy_only=False)
-    return out
-
-
 def event_ts(ch: Changes, table: str, rows: np.ndarray, b: int) -> np.ndarray:
     """Event time (microseconds after ``EPOCH``) of rows' events in batch b, as ``Changes.events`` has it."""
     return (b - 1) * DAY_US + (ch._u(table, rows, "ts", b) * DAY_US).astype(np.int64)
@@ -115,8 +106,12 @@ class BlockResult:
     counts: list[int] = field(default_factory=list)  # events per batch
 
 
-def walk_block(cj: ChangeJob, table: str, start: int, stop: int, spool: str) -> BlockResult:
-    """Task: rows [start, stop) of ``table`` through every batch; events spooled, history encoded."""
+def walk_block(
+    cj: ChangeJob, table: str, start: int, stop: int, spool: str, can_move: np.ndarray | None = None
+) -> BlockResult:
+    """Task: rows [start, stop) of ``table`` through every batch; events spooled, history encoded.
+    ``can_move``: the base rows of the block whose values can move, if the base run noted them
+    (``changes.movable`` of the rows it generated); else the rows a move chooses are generated to see."""
     ch = cj.changes()
     t = ch.model.table(table)
     name, counts, n = t.name, ch.counts, cj.batches
@@ -135,11 +130,13 @@ def walk_block(cj: ChangeJob, table: str, start: int, stop: int, spool: str) -> 
                 moving |= hit
             else:
                 eventful |= hit
+    if can_move is not None:  # inserted rows are generated anyway (eventful)
+        moving &= np.isin(idx, can_move)
     needed = np.ones(len(idx), dtype=bool) if keep_history else eventful | moving
     rows, dead = idx[needed], deleted[needed]
     start_state = ch.original(t, rows)
     if not keep_history and moving.any():  # the rows a move chose but whose values never move: no event
-        keep = eventful[needed] | (moving[needed] & _may_move(ch, t, start_state))
+        keep = eventful[needed] | (moving[needed] & movable(spec, start_state))
         rows, dead, start_state = rows[keep], dead[keep], start_state.filter(pa.array(keep))
     columns = list(spec.update)
     batches: list[pa.Table] = []
@@ -292,20 +289,35 @@ def _describe(task: tuple, exc: BaseException) -> GengoError:
     return GengoError(f"computing changes of {task[1]} ({task[2]}) failed: {exc!r}")
 
 
+def _within(ids: np.ndarray | None, start: int, stop: int) -> np.ndarray | None:
+    """The sorted ``ids`` in [start, stop)."""
+    if ids is None:
+        return None
+    return ids[np.searchsorted(ids, start) : np.searchsorted(ids, stop)]
+
+
 def _describe_file(task: tuple, exc: BaseException) -> GengoError:
     return GengoError(f"writing batch {task[2]} of {task[1]} failed: {exc!r}")
 
 
 def run_batches(
-    pool: Pool, cj: ChangeJob, tables: list[str], spool: Path, target, kind: str, history_sink=None
+    pool: Pool,
+    cj: ChangeJob,
+    tables: list[str],
+    spool: Path,
+    target,
+    kind: str,
+    history_sink=None,
+    moving: dict | None = None,
 ) -> list[FileResult]:
     """Every batch file of ``tables``: the blocks walked (in order, so that history blocks arrive
     in key order for ``history_sink(table, payload)``), then one task per (table, batch) writing
     ``target(table, batch)``. Returns the files in (batch, table) order."""
     ch = cj.changes()
     final = ch.counts[cj.batches]
+    moving = moving or {}
     walks = [
-        (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool))
+        (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
         for name in tables
         for a in range(0, final[name], WALK_ROWS)
     ]
@@ -338,11 +350,14 @@ def write_files(
     change_format: str | None = None,
     workers: int | None = None,
     history: bool = False,
+    moving: dict | None = None,
 ) -> dict:
     """After the base run of plan ``p`` into ``out``: batches 1..``batches`` into ``out/changes/``
     (and with ``history`` the type-2 tables into ``out/history/``), or with ``as_of`` the changing
     tables replaced by their state after that batch (the run's manifest updated, so ``verify``
-    checks the snapshot). Returns the changes manifest."""
+    checks the snapshot). ``moving``: per table, the base rows whose values can move, as the base
+    run noted them (``Run.moving``; without it the batches generate the rows to see). Returns the
+    changes manifest."""
     import json
     import shutil
 
@@ -386,6 +401,7 @@ def write_files(
                 lambda name, b: out / f"changes/batch-{b:06d}/{name}{ext}",
                 change_format or "rows",
                 sinks.add,
+                moving,
             )
             if wanted:
                 info["history"] = sinks.commit()

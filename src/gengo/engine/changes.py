@@ -219,6 +219,15 @@ class Changes:
             yield self.state(t, live, k, np.zeros(len(live), dtype=np.int64))
 
 
+def movable(spec: TableChanges, data: pa.Table) -> np.ndarray:
+    """Rows with a value that has a next state in one of ``spec.moves`` (the others never move)."""
+    out = np.zeros(data.num_rows, dtype=bool)
+    for column, moves in spec.moves.items():
+        col = data.column(column)
+        out |= pc.is_in(col, value_set=pa.array(list(moves), type=col.type)).to_numpy(zero_copy_only=False)
+    return out
+
+
 def rows_file(data: pa.Table, op: np.ndarray, ts: np.ndarray, b: int) -> pa.Table:
     """A batch file's table: the event rows (event-time order) plus _op, _batch and _ts."""
     data = data.append_column("_op", pa.array(OPS, type=pa.string()).take(pa.array(op)))

@@ -58,8 +58,12 @@ class Run:
         scheduler: str | None = None,
         storage_options: dict | None = None,
         fsync: bool = True,
+        changes: bool = False,
     ) -> None:
         self.workers = check_workers(workers)
+        # Change batches follow (``change_blocks.write_files``): the base's chunks note the rows
+        # whose values can move, here per table, so that the batches need not regenerate the rest.
+        self.moving: dict | None = {} if changes else None
         self.engine = check_engine(engine, scheduler)
         if not fsync:
             plan = replace(plan, options=replace(plan.options, fsync=False))
@@ -137,7 +141,8 @@ class Run:
                 progress.advance(r.name, r.rows, 0)
                 progress.table_done(r)
         recorder = _Recorder(self.ledger, out_dir, progress)
-        results = write_tables(p, out_dir, self.workers, recorder, skip={r.name for r in reused}) + reused
+        skip = {r.name for r in reused}
+        results = write_tables(p, out_dir, self.workers, recorder, skip=skip, moving=self.moving) + reused
         order = {name: i for i, name in enumerate(p.model.table_names)}
         return tuple(sorted(results, key=lambda r: order[r.name]))
 
