@@ -38,12 +38,13 @@ def one(spec: dict) -> dict:
     out = Path(tempfile.mkdtemp(prefix="gengo-bench-changes-", dir=spec.get("dir"))) / "out"
     try:
         t0 = time.perf_counter()
-        with api.prepare(plan, out, workers) as run:
+        with api.prepare(plan, out, workers, changes=True) as run:  # as gen --batches runs it
             summary = run.execute()
         base_s = time.perf_counter() - t0
         t0 = time.perf_counter()
+        history = spec.get("history", False)
         info = api.write_changes(
-            run.plan, out, spec["batches"], spec.get("as_of"), workers=workers, history=spec.get("history", False)
+            run.plan, out, spec["batches"], spec.get("as_of"), workers=workers, history=history, moving=run.moving
         )
         change_s = time.perf_counter() - t0
         if spec.get("as_of") is not None:

@@ -119,3 +119,16 @@ def test_the_base_run_notes_the_rows_that_can_move(shop: Path, tmp_path: Path) -
         for name in ("customers", "orders", "lines"):
             rel = Path("changes") / f"batch-{b:06d}" / f"{name}.csv"
             assert (tmp_path / "hinted" / rel).read_bytes() == (tmp_path / "plain" / rel).read_bytes(), rel
+
+
+def test_history_blocks_are_appended_in_key_order(shop: Path, tmp_path: Path, monkeypatch) -> None:
+    """Blocks of 97 rows walked by two workers finish in any order; the history file is still in
+    key order, the same bytes as one block per table (CSV: no row groups), batch files too."""
+    p = _base(shop, tmp_path / "one", "csv")
+    api.write_changes(p, tmp_path / "one", 3, workers=1, history=True)
+    _base(shop, tmp_path / "many", "csv")
+    monkeypatch.setattr(change_blocks, "WALK_ROWS", 97)
+    info = api.write_changes(p, tmp_path / "many", 3, workers=2, history=True)
+    assert {h["table"] for h in info["history"]} == {"customers", "orders"}
+    for rel in [h["file"] for h in info["history"]] + [f["file"] for f in info["files"]]:
+        assert (tmp_path / "many" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes(), rel

@@ -286,7 +286,7 @@ def as_of_tasks(ch: Changes, cj: ChangeJob, tables: list[str], k: int) -> Iterat
 
 
 def _describe(task: tuple, exc: BaseException) -> GengoError:
-    return GengoError(f"computing changes of {task[1]} ({task[2]}) failed: {exc!r}")
+    return GengoError(f"computing the changes of {task[1]} failed: {exc!r}")
 
 
 def _within(ids: np.ndarray | None, start: int, stop: int) -> np.ndarray | None:
@@ -294,10 +294,6 @@ def _within(ids: np.ndarray | None, start: int, stop: int) -> np.ndarray | None:
     if ids is None:
         return None
     return ids[np.searchsorted(ids, start) : np.searchsorted(ids, stop)]
-
-
-def _describe_file(task: tuple, exc: BaseException) -> GengoError:
-    return GengoError(f"writing batch {task[2]} of {task[1]} failed: {exc!r}")
 
 
 def run_batches(
@@ -310,32 +306,57 @@ def run_batches(
     history_sink=None,
     moving: dict | None = None,
 ) -> list[FileResult]:
-    """Every batch file of ``tables``: the blocks walked (in order, so that history blocks arrive
-    in key order for ``history_sink(table, payload)``), then one task per (table, batch) writing
-    ``target(table, batch)``. Returns the files in (batch, table) order."""
+    """Every batch file of ``tables``: the tables' blocks walked, and as soon as every block of a
+    table is, one task per batch writing ``target(table, batch)`` (largest first), ahead of the
+    walks left. History blocks go to ``history_sink(table, payload, rows)`` in key order.
+    Returns the files in (batch, table) order."""
     ch = cj.changes()
     final = ch.counts[cj.batches]
     moving = moving or {}
-    walks = [
-        (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
+    walks = {
+        name: [
+            (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
+            for a in range(0, final[name], WALK_ROWS)
+        ]
         for name in tables
-        for a in range(0, final[name], WALK_ROWS)
-    ]
-    spooled: dict[str, list[str]] = {name: [] for name in tables}
-    for _, r in pool.ordered(walk_block, walks, _describe):
+    }
+    left = {name: len(w) for name, w in walks.items()}
+    spooled: dict[str, list[tuple[int, str]]] = {name: [] for name in tables}
+    events: dict[tuple[str, int], int] = {}
+    history: dict[str, dict[int, tuple]] = {name: {} for name in tables}  # blocks waiting for earlier ones
+    history_next = dict.fromkeys(tables, 0)  # the block whose history goes next
+    unwritten = {name: cj.batches for name in tables}
+
+    def files_of(name: str) -> list[tuple]:
+        paths = [path for _, path in sorted(spooled[name])]  # in row order: ``gather`` merges them so
+        tasks = [(cj, name, b, paths, str(target(name, b)), kind) for b in range(1, cj.batches + 1)]
+        return [(batch_file, t) for t in sorted(tasks, key=lambda t: -events.get((name, t[2]), 0))]
+
+    def then(task: tuple, r) -> list[tuple]:
+        if isinstance(r, FileResult):
+            unwritten[r.table] -= 1
+            if unwritten[r.table] == 0:  # the table's batches are written: its blocks' events can go
+                for _, path in spooled[r.table]:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+            return []
         if r.events is not None:
-            spooled[r.table].append(r.events)
+            spooled[r.table].append((r.start, r.events))
+        for b, n in enumerate(r.counts, 1):
+            events[(r.table, b)] = events.get((r.table, b), 0) + n
         if r.history is not None and history_sink is not None:
-            history_sink(r.table, r.history, r.history_rows)
-    files = [
-        (cj, name, b, spooled[name], str(target(name, b)), kind) for b in range(1, cj.batches + 1) for name in tables
-    ]
-    order = {(f[1], f[2]): i for i, f in enumerate(files)}
-    done = [r for _, r in pool.unordered(batch_file, files, _describe_file)]
-    for paths in spooled.values():
-        for path in paths:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+            waiting = history[r.table]
+            waiting[r.start] = (r.history, r.history_rows)
+            while history_next[r.table] in waiting:
+                history_sink(r.table, *waiting.pop(history_next[r.table]))
+                history_next[r.table] += WALK_ROWS
+        left[r.table] -= 1
+        return files_of(r.table) if left[r.table] == 0 else []
+
+    first = [task for name in tables if not walks[name] for task in files_of(name)]  # no rows: empty batches
+    first += [(walk_block, t) for name in tables for t in walks[name]]
+    done = [r for _, r in pool.flow(first, then, _describe) if isinstance(r, FileResult)]
+    order = {(name, b): (b, i) for i, name in enumerate(tables) for b in range(1, cj.batches + 1)}
     return sorted(done, key=lambda r: order[(r.table, r.batch)])
 
 
