@@ -178,3 +178,13 @@ def test_history_of_a_model_without_updated_dimensions_is_refused(tmp_path: Path
         r = run_gengo("gen", "-m", model, "-s", "0.001", "-f", "csv", "-o", str(out), "--batches", "2", "--history")
         assert_one_line_error(r, "no dimension table with updates" if model != "financial" else "declares no changes")
         assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_later_run_without_history_leaves_no_stale_history(models, tmp_path: Path) -> None:
+    out = _gen(models["crm"], "crm", tmp_path / "out", "csv", "--batches", "2", "--history")
+    assert (out / "history" / "accounts_history.csv").is_file()
+    _gen(models["crm"], "crm", out, "csv", "--batches", "2", "--force")
+    assert not (out / "history").exists()
+    _gen(models["crm"], "crm", out, "csv", "--batches", "2", "--history", "--force")
+    _gen(models["crm"], "crm", out, "csv", "--as-of", "1", "--force")
+    assert not (out / "history").exists() and not (out / "changes").exists()

@@ -395,9 +395,14 @@ def write_files(
     changing = [n for n in names if ch.changing(n)]
     info: dict = {"batches": batches, "epoch": EPOCH.isoformat(), "counts": ch.counts}
     manifest = json.loads((out / MANIFEST).read_text())
-    for stale in ("changes", "history"):  # a previous run's (--force allowed replacing its files)
-        if (out / stale / MANIFEST).exists():
-            shutil.rmtree(out / stale)
+    previous = out / "changes" / MANIFEST
+    if previous.exists():  # a previous run's batches and history (--force allowed replacing its files)
+        for h in json.loads(previous.read_text()).get("history", ()):
+            with contextlib.suppress(OSError):
+                (out / h["file"]).unlink()
+        with contextlib.suppress(OSError):
+            (out / "history").rmdir()  # only if nothing else is there
+        shutil.rmtree(out / "changes")
     with Pool(check_workers(workers)) as pool:
         if as_of is not None:
             entries = {e["table"]: e for e in manifest["tables"]}
