@@ -243,6 +243,7 @@ def prepare(
     scheduler: str | None = None,
     storage_options: dict | None = None,
     fsync: bool = True,
+    changes: bool = False,
 ) -> Run:
     """Check everything about writing ``p`` into ``output`` and return the run, not started yet.
 
@@ -255,10 +256,11 @@ def prepare(
     finishes the run recorded there (refused if its parameters differ), keeping its complete,
     unchanged files: the result is byte-identical to an uninterrupted run. ``fsync=False`` skips
     flushing each file before it is renamed into place (faster; unsafe on power loss).
+    ``changes``: ``write_changes`` follows; the run notes what spares it work (``Run.moving``).
     """
     from gengo.engine.pipeline import Run
 
-    return Run(p, output, workers, force, resume, engine, scheduler, storage_options, fsync)
+    return Run(p, output, workers, force, resume, engine, scheduler, storage_options, fsync, changes)
 
 
 def run(
@@ -371,12 +373,17 @@ def load(
     keep_partial: bool = False,
     progress: Progress | None = None,
     connections: int | None = None,
+    batches: int | None = None,
+    as_of: int | None = None,
 ) -> Summary:
     """Load the planned dataset into PostgreSQL at ``url``, in ``schema`` (default: the model's name).
 
     The schema is created with bare tables, filled with COPY (several connections at once), then
     given its primary and foreign keys. An existing schema is refused unless ``force`` (which
     drops and recreates that schema only). On failure the schema is dropped unless ``keep_partial``.
+    ``batches``: then apply change batches 1..N, each in its own transaction of INSERT, UPDATE and
+    DELETE statements (``Summary.batches`` counts them); ``as_of``: load the state after batch K
+    instead of the base (check both with ``check_changes`` first).
     """
     from gengo.formats.postgres import DEFAULT_CONNECTIONS, PostgresTarget, check_url, default_schema  # psycopg
 
@@ -387,7 +394,7 @@ def load(
     target.connections = max(1, connections or DEFAULT_CONNECTIONS)
     from gengo.engine.pipeline import load as load_plan
 
-    return load_plan(replace(p, fmt=target), workers, progress)
+    return load_plan(replace(p, fmt=target), workers, progress, batches, as_of)
 
 
 def verify(
@@ -556,72 +563,47 @@ def init(
     return imported.summary
 
 
-def check_changes(p: Plan, batches: int | None, as_of: int | None, change_format: str | None = None) -> int:
-    """Check ``--batches``/``--as-of`` against the plan before anything is written; the batches to compute."""
+def check_changes(
+    p: Plan, batches: int | None, as_of: int | None, change_format: str | None = None, history: bool = False
+) -> int:
+    """Check ``--batches``/``--as-of``/``--history`` against the plan before anything is written
+    (a PostgreSQL plan loads the batches: no change format or history); the batches to compute."""
+    from gengo.engine import history as hist
     from gengo.engine.changes import CHANGE_FORMATS, check
+    from gengo.formats import resolve_format
 
     if change_format is not None and change_format not in CHANGE_FORMATS:
         raise GengoError(f"unknown --change-format '{change_format}': choose {', '.join(CHANGE_FORMATS)}")
     if change_format is not None and (batches is None or as_of is not None):
         raise GengoError("--change-format applies to the batch files of --batches (without --as-of)")
-    return check(p.model, p.fmt, batches, as_of, p.partitioning is not None)
+    if p.fmt.server and (change_format is not None or history):
+        raise GengoError("--db applies the batches to the database: --change-format and --history write files")
+    fmt = resolve_format("csv") if p.fmt.server else p.fmt  # a server takes the rows as the CSV files hold them
+    n = check(p.model, fmt, batches, as_of, p.partitioning is not None)
+    if history:
+        hist.check(p.model, [t.name for t in p.tables], batches, as_of)
+    return n
 
 
 def write_changes(
-    p: Plan, output: str | os.PathLike, batches: int, as_of: int | None = None, change_format: str | None = None
+    p: Plan,
+    output: str | os.PathLike,
+    batches: int,
+    as_of: int | None = None,
+    change_format: str | None = None,
+    workers: int | None = None,
+    history: bool = False,
+    moving: dict | None = None,
 ) -> dict:
     """After ``run(p, output)``: write change batches 1..``batches`` into ``<output>/changes/``, or
     with ``as_of`` replace the tables by their state after batch ``as_of`` (manifest updated, so
     ``verify`` checks the snapshot). ``change_format="debezium"`` writes the batches as JSON Lines
-    change events (before, after, op, ts_ms, source). Returns the changes manifest."""
-    import json
+    change events (before, after, op, ts_ms, source); ``history`` adds the type-2 history of the
+    dimension tables with updates (``<output>/history/<table>_history.<ext>``). The work runs on
+    ``workers`` processes; ``moving``: a ``prepare(..., changes=True)`` run's ``Run.moving``
+    (the same bytes, less work). Returns the changes manifest."""
     from pathlib import Path
 
-    from gengo.engine.changes import EPOCH, Changes, write_table
-    from gengo.engine.ledger import MANIFEST
-    from gengo.formats.checksum import file_checksum
-    from gengo.formats.jsonl import JSONL
+    from gengo.engine.change_blocks import write_files
 
-    out = Path(output)
-    ch = Changes(p.model, p.seed, p.rows, batches)
-    names = [t.name for t in p.tables]
-    info: dict = {"batches": batches, "epoch": EPOCH.isoformat(), "counts": ch.counts}
-    manifest = json.loads((out / MANIFEST).read_text())
-    root = out / "changes"
-    if (root / MANIFEST).exists():  # a previous run's batches (--force allowed replacing its files)
-        import shutil
-
-        shutil.rmtree(root)
-    if as_of is not None:
-        entries = {e["table"]: e for e in manifest["tables"]}
-        for name in names:
-            if not ch.changing(name):
-                continue
-            t, entry = p.model.table(name), entries[name]
-            rows, size, digest = write_table(p.fmt, p.options, out / entry["file"], t.schema, ch.as_of_blocks(t, as_of))
-            entry.update(rows=rows, bytes=size, blake3=digest)
-        manifest["total_rows"] = sum(e["rows"] for e in manifest["tables"])
-        manifest["total_bytes"] = sum(e["bytes"] for e in manifest["tables"])
-        manifest["as_of"] = {**info, "as_of": as_of}
-        (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        return manifest["as_of"]
-    files = []
-    ext = ".jsonl" if change_format == "debezium" else p.file_name("x")[1:]
-    info["change_format"] = change_format or "rows"
-    for b in range(1, batches + 1):
-        for name in names:
-            if not ch.changing(name):
-                continue
-            rel = f"changes/batch-{b:06d}/{name}{ext}"
-            if change_format == "debezium":
-                text = ch.debezium(p.model.table(name), b, JSONL)
-                (out / rel).parent.mkdir(parents=True, exist_ok=True)
-                (out / rel).write_bytes(text)
-                rows, size, digest = text.count(b"\n"), len(text), file_checksum(out / rel)
-            else:
-                data = ch.batch(p.model.table(name), b)
-                rows, size, digest = write_table(p.fmt, p.options, out / rel, data.schema, [data])
-            files.append({"batch": b, "table": name, "file": rel, "rows": rows, "bytes": size, "blake3": digest})
-    info["files"] = files
-    (root / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
-    return info
+    return write_files(p, Path(output), batches, as_of, change_format, workers, history, moving)

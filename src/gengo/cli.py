@@ -194,6 +194,11 @@ def _numbers(seed, chunk_rows, row_group_size) -> tuple[int | None, int | None, 
     metavar="rows|debezium",
     help="Batch files: rows (default: the table's format with _op, _batch, _ts) or debezium (JSON Lines events).",
 )
+@click.option(
+    "--history",
+    is_flag=True,
+    help="With --batches: also write type-2 versions of the dimension tables with updates, history/<table>_history.",
+)
 def gen(
     model,
     size,
@@ -224,6 +229,7 @@ def gen(
     batches,
     as_of,
     change_format,
+    history,
 ) -> None:
     """Generate a dataset: one file per table in the output directory (or one DuckDB file, or --db).
 
@@ -235,11 +241,11 @@ def gen(
     engine = api.check_engine(engine, scheduler)
     batches_value = _parse_int(batches, "--batches") if batches is not None else None
     as_of_value = _parse_int(as_of, "--as-of") if as_of is not None else None
-    changing = batches_value is not None or as_of_value is not None or change_format is not None
-    if changing and (to_stdout or db or resume or engine != "local" or partition_by):
-        raise GengoError(
-            "--batches and --as-of write files: leave out --stdout, --db, --resume, --engine and --partition-by"
-        )
+    changing = batches_value is not None or as_of_value is not None or change_format is not None or history
+    if changing and (to_stdout or resume or engine != "local" or partition_by):
+        raise GengoError("--batches, --as-of and --history: leave out --stdout, --resume, --engine and --partition-by")
+    if db and (change_format is not None or history):
+        raise GengoError("--db applies the batches to the database: --change-format and --history write files")
     if to_stdout:
         if partition_by:
             raise GengoError("--stdout writes one stream: leave out --partition-by")
@@ -284,15 +290,16 @@ def gen(
     )
     plan = api.table_format(plan, catalog, db_schema) if lake else plan
     plan = api.partition(plan, parts, part_size)
-    n_batches = api.check_changes(plan, batches_value, as_of_value, change_format) if changing else 0
+    n_batches = api.check_changes(plan, batches_value, as_of_value, change_format, history) if changing else 0
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:
         return
     if db:
-        _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started)
+        changes = (n_batches if batches_value is not None else None, as_of_value)
+        _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started, changes)
         return
-    with api.prepare(plan, output, workers_value, force, resume, engine, scheduler) as run:
+    with api.prepare(plan, output, workers_value, force, resume, engine, scheduler, changes=changing) as run:
         if not quiet and run.plan.partitioning is not None:
             _print_parts(run.plan, engine, scheduler, workers_value)
         if quiet:
@@ -301,11 +308,15 @@ def gen(
             with _ProgressReporter(run.plan) as progress:
                 summary = run.execute(progress)
     if changing:
-        info = api.write_changes(run.plan, output, n_batches, as_of_value, change_format)
+        info = api.write_changes(
+            run.plan, output, n_batches, as_of_value, change_format, workers_value, history, run.moving
+        )
         if not quiet:
             what = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
             files = len(info.get("files", ()))
             out.print(f"Wrote {what}" + (f" ({files} files in {Path(output) / 'changes'})" if files else ""))
+            for h in info.get("history", ()):
+                out.print(f"History of {h['table']}: {h['rows']:,} versions in {Path(output) / h['file']}")
     if quiet:
         return
     _print_summary(summary, time.perf_counter() - started)
@@ -380,13 +391,14 @@ def _database_options(fmt, db, db_schema, keep_partial, connections, output, res
     return "postgres"
 
 
-def _load_database(plan, db, db_schema, workers, force, keep_partial, connections, quiet, started) -> None:
+def _load_database(plan, db, db_schema, workers, force, keep_partial, connections, quiet, started, changes) -> None:
     n = _parse_int(connections, "--connections") if connections is not None else None
+    batches, as_of = changes
     if quiet:
-        summary = api.load(plan, db, db_schema, workers, force, keep_partial, connections=n)
+        summary = api.load(plan, db, db_schema, workers, force, keep_partial, None, n, batches, as_of)
         return
     with _ProgressReporter(plan) as progress:
-        summary = api.load(plan, db, db_schema, workers, force, keep_partial, progress, connections=n)
+        summary = api.load(plan, db, db_schema, workers, force, keep_partial, progress, n, batches, as_of)
     table = Table(title=f"Loaded {api.describe_db(db)}, schema {summary.output}", title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -399,6 +411,14 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
         f"{summary.total_rows / max(summary.seconds, 1e-9):,.0f} rows/s in {summary.seconds:.1f} s "
         f"(keys included); total {time.perf_counter() - started:.1f} s; seed {summary.seed}"
     )
+    if as_of is not None:
+        out.print(f"Loaded the state after batch {as_of}")
+    if summary.batches:
+        total = {op: sum(b[op] for b in summary.batches) for op in ("insert", "update", "delete")}
+        out.print(
+            f"Applied {len(summary.batches)} change batches, one transaction each: {total['insert']:,} inserts, "
+            f"{total['update']:,} updates, {total['delete']:,} deletes"
+        )
 
 
 @cli.command("ddl")

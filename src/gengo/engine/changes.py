@@ -187,18 +187,21 @@ class Changes:
         if moves is None:
             return self._redraw(t, data, idx, hit, column, b)
         old = data.column(column).combine_chunks()
-        current = old.to_numpy(zero_copy_only=False)
-        new = current.copy()
+        states = list(moves)
+        code = pc.index_in(old, value_set=pa.array(states, type=old.type)).fill_null(-1).to_numpy(zero_copy_only=False)
         u = self._u(t.name, idx, "move", column, b)
-        for value, targets in moves.items():  # a loop over states, not rows
-            here = hit & (current == value)
-            if not here.any():
-                continue
-            weights = np.cumsum([w for _, w in targets], dtype=np.float64)
-            pick = np.searchsorted(weights / weights[-1], u[here], side="right")
-            new[here] = np.array([v for v, _ in targets], dtype=object)[np.minimum(pick, len(targets) - 1)]
-        i = data.schema.get_field_index(column)
-        return data.set_column(i, data.schema.field(column), pa.array(new, type=old.type))
+        pick = np.full(len(idx), -1, dtype=np.int64)  # per row: index into ``targets`` below, -1 stays
+        targets: list = []
+        for i, value in enumerate(states):  # a loop over states, not rows
+            here = hit & (code == i)
+            if here.any():
+                weights = np.cumsum([w for _, w in moves[value]], dtype=np.float64)
+                step = np.searchsorted(weights / weights[-1], u[here], side="right")
+                pick[here] = len(targets) + np.minimum(step, len(moves[value]) - 1)
+            targets.extend(v for v, _ in moves[value])
+        moved = pick >= 0  # the column is replaced even when nothing moved: one chunk, as a redraw leaves it
+        new = pc.replace_with_mask(old, pa.array(moved), pa.array(targets, type=old.type).take(pa.array(pick[moved])))
+        return data.set_column(data.schema.get_field_index(column), data.schema.field(column), new)
 
     def _redraw(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
         fresh = t.generate(self._batch_seed(b), self.counts[b], idx[hit]).column(column).combine_chunks()
@@ -250,28 +253,12 @@ class Changes:
         """Batch b of table t: the changed rows (full columns) with _op, _batch and _ts, in event-time order.
         An update carries the row after the change, a delete the row as it was."""
         data, _, op, ts = self.events(t, b)
-        data = data.append_column("_op", pa.array(np.array(OPS, dtype=object)[op], type=pa.string()))
-        data = data.append_column("_batch", pa.array(np.full(len(op), b, dtype=np.int32)))
-        stamps = pa.array(ts + int(EPOCH.timestamp()) * 10**6, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-        return data.append_column("_ts", stamps)
+        return rows_file(data, op, ts, b)
 
     def debezium(self, t: Table, b: int, json_lines) -> bytes:
-        """Batch b of table t as Debezium-style change events, one JSON object a line: ``before``,
-        ``after`` (rows as JSON Lines writes them, null where there is none), ``op`` (c, u, d),
-        ``ts_ms`` and ``source`` (model, table, batch). Assembled column-wise, never row by row."""
+        """Batch b of table t as Debezium-style change events (see ``debezium_lines``)."""
         after, before, op, ts = self.events(t, b)
-        if len(op) == 0:
-            return b""
-        null = pa.scalar("null")
-        after_json = pc.if_else(pa.array(op == 2), null, _json_rows(after, json_lines))
-        before_json = pc.if_else(pa.array(op == 0), null, _json_rows(before, json_lines))
-        ops = pa.array(np.array(["c", "u", "d"], dtype=object)[op], type=pa.string())
-        ts_ms = pa.array((ts + int(EPOCH.timestamp()) * 10**6) // 1000).cast(pa.string())
-        source = f',"source":{{"model":"{self.model.name}","table":"{t.name}","batch":{b}}}}}'
-        joined = pc.binary_join_element_wise(
-            '{"before":', before_json, ',"after":', after_json, ',"op":"', ops, '","ts_ms":', ts_ms, source, ""
-        )
-        return _lines(joined)
+        return debezium_lines(self.model.name, t.name, b, after, before, op, ts, json_lines)
 
     def as_of_blocks(self, t: Table, k: int):
         """The state of ``t`` after batch k, in key order, block by block."""
@@ -292,6 +279,43 @@ def _merge(data: pa.Table, hit: np.ndarray, column: str, fresh: pa.Array) -> pa.
     take = pa.array(np.where(where >= 0, where + len(old), np.arange(len(old))))
     merged = pa.concat_arrays([old, fresh.cast(old.type)]).take(take)
     return data.set_column(data.schema.get_field_index(column), data.schema.field(column), merged)
+
+
+def movable(spec: TableChanges, data: pa.Table) -> np.ndarray:
+    """Rows with a value that has a next state in one of ``spec.moves`` (the others never move)."""
+    out = np.zeros(data.num_rows, dtype=bool)
+    for column, moves in spec.moves.items():
+        col = data.column(column)
+        out |= pc.is_in(col, value_set=pa.array(list(moves), type=col.type)).to_numpy(zero_copy_only=False)
+    return out
+
+
+def rows_file(data: pa.Table, op: np.ndarray, ts: np.ndarray, b: int) -> pa.Table:
+    """A batch file's table: the event rows (event-time order) plus _op, _batch and _ts."""
+    data = data.append_column("_op", pa.array(OPS, type=pa.string()).take(pa.array(op)))
+    data = data.append_column("_batch", pa.array(np.full(len(op), b, dtype=np.int32)))
+    stamps = pa.array(ts + int(EPOCH.timestamp()) * 10**6, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    return data.append_column("_ts", stamps)
+
+
+def debezium_lines(
+    model: str, table: str, b: int, after: pa.Table, before: pa.Table, op: np.ndarray, ts: np.ndarray, json_lines
+) -> bytes:
+    """Change events, one JSON object a line: ``before``, ``after`` (rows as JSON Lines writes them,
+    null where there is none), ``op`` (c, u, d), ``ts_ms`` and ``source`` (model, table, batch).
+    Assembled column-wise, never row by row."""
+    if len(op) == 0:
+        return b""
+    null = pa.scalar("null")
+    after_json = pc.if_else(pa.array(op == 2), null, _json_rows(after, json_lines))
+    before_json = pc.if_else(pa.array(op == 0), null, _json_rows(before, json_lines))
+    ops = pa.array(np.array(["c", "u", "d"], dtype=object)[op], type=pa.string())
+    ts_ms = pa.array((ts + int(EPOCH.timestamp()) * 10**6) // 1000).cast(pa.string())
+    source = f',"source":{{"model":"{model}","table":"{table}","batch":{b}}}}}'
+    joined = pc.binary_join_element_wise(
+        '{"before":', before_json, ',"after":', after_json, ',"op":"', ops, '","ts_ms":', ts_ms, source, ""
+    )
+    return _lines(joined)
 
 
 def _json_rows(data: pa.Table, json_lines) -> pa.Array:

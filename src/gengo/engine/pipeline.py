@@ -61,8 +61,12 @@ class Run:
         scheduler: str | None = None,
         storage_options: dict | None = None,
         fsync: bool = True,
+        changes: bool = False,
     ) -> None:
         self.workers = check_workers(workers)
+        # Change batches follow (``change_blocks.write_files``): the base's chunks note the rows
+        # whose values can move, here per table, so that the batches need not regenerate the rest.
+        self.moving: dict | None = {} if changes else None
         self.engine = check_engine(engine, scheduler)
         if not fsync:
             plan = replace(plan, options=replace(plan.options, fsync=False))
@@ -140,7 +144,8 @@ class Run:
                 progress.advance(r.name, r.rows, 0)
                 progress.table_done(r)
         recorder = _Recorder(self.ledger, out_dir, progress)
-        results = write_tables(p, out_dir, self.workers, recorder, skip={r.name for r in reused}) + reused
+        skip = {r.name for r in reused}
+        results = write_tables(p, out_dir, self.workers, recorder, skip=skip, moving=self.moving) + reused
         order = {name: i for i, name in enumerate(p.model.table_names)}
         return tuple(sorted(results, key=lambda r: order[r.name]))
 
@@ -221,20 +226,42 @@ def _table_result(out: Output, table: str, done: list[PartResult] | tuple[PartRe
     )
 
 
-def load(plan: Plan, workers: int | None = None, progress: Progress | None = None) -> Summary:
-    """Execute a plan whose format is a database server (``formats.postgres.PostgresTarget``)."""
+def load(
+    plan: Plan,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    batches: int | None = None,
+    as_of: int | None = None,
+) -> Summary:
+    """Execute a plan whose format is a database server (``formats.postgres.PostgresTarget``).
+
+    With ``as_of`` the tables are loaded as they are after that change batch; with ``batches``
+    (and no ``as_of``) batches 1..``batches`` are then applied, one transaction each
+    (``engine.change_apply``)."""
     p = plan
     n_workers = check_workers(workers)
     out = Path(p.fmt.schema)  # a server format names its target; nothing is written there: results are <schema>/<table>
     started = time.perf_counter()
+    applied: list[dict] = []
     try:
         p.fmt.begin_run(out, p)
-        results = write_tables(p, out, n_workers, progress)
+        if as_of is None:
+            results = write_tables(p, out, n_workers, progress)
+        else:
+            from gengo.engine.change_apply import load_as_of
+
+            results = load_as_of(p, out, n_workers, max(batches or 0, as_of), as_of, progress)
         p.fmt.end_run(out, p)
+        if batches and as_of is None:
+            from gengo.engine.change_apply import apply_batches
+
+            applied = apply_batches(p, p.fmt.url, p.fmt.schema, n_workers, batches)
     except BaseException:
         with contextlib.suppress(Exception):
             p.fmt.abort_run(out, p)
         raise
     order = {name: i for i, name in enumerate(p.model.table_names)}
     results.sort(key=lambda r: order[r.name])
-    return Summary(p.model.name, p.fmt.name, p.seed, out, p.target_bytes, tuple(results), time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    summary = Summary(p.model.name, p.fmt.name, p.seed, out, p.target_bytes, tuple(results), seconds)
+    return replace(summary, batches=tuple(applied))

@@ -70,6 +70,41 @@ class Pool:
                 task = pending.pop(future)
                 yield task, self._result(future, task, describe)
 
+    def flow(
+        self,
+        tasks: Iterable[tuple[Callable, tuple]],
+        then: Callable[[tuple, Any], Iterable[tuple[Callable, tuple]]],
+        describe: Describe,
+    ) -> Iterator[tuple[tuple, Any]]:
+        """``fn(*task)`` for every (fn, task), yielded as each completes, at most ``window`` in flight;
+        ``then(task, result)`` (in this process) returns tasks that the result made ready, which
+        run before the remaining ones (work of two rounds overlapping: no barrier between them)."""
+        ready: deque[tuple[Callable, tuple]] = deque()
+        rest = iter(tasks)
+
+        def take() -> tuple[Callable, tuple] | None:
+            return ready.popleft() if ready else next(rest, None)
+
+        if self._pool is None:
+            while (item := take()) is not None:
+                fn, task = item
+                result = self._call(fn, task, describe)
+                ready.extend(then(task, result))
+                yield task, result
+            return
+        pending: dict[Future, tuple] = {}
+        while True:
+            while len(pending) < self.window and (item := take()) is not None:
+                pending[self._submit(item[0], item[1])] = item[1]
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                result = self._result(future, task, describe)
+                ready.extend(then(task, result))
+                yield task, result
+
     @staticmethod
     def _call(fn: Callable[..., T], task: tuple, describe: Describe) -> T:
         try:

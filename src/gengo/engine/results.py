@@ -45,6 +45,7 @@ class Summary:
     seconds: float
     reused: tuple[str, ...] = ()  # files kept from the interrupted run (--resume)
     parts: tuple[PartResult, ...] = ()  # partitioned output: one per part file
+    batches: tuple[dict, ...] = ()  # change batches applied to a database: rows inserted, updated, deleted
 
     @property
     def total_rows(self) -> int:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from gengo.core.errors import GengoError
 from gengo.engine.plan import Plan
@@ -36,17 +39,24 @@ def execute(
     workers: int,
     progress: Progress | None = None,
     skip: Collection[str] = (),
+    moving: dict | None = None,
 ) -> list[TableResult]:
     """Run every chunk of ``plan`` and write one file per table into ``out_dir``.
 
     Tables in ``skip`` (already complete, when resuming) are neither generated nor written.
     Raises unless every other planned table was written in full: never a silent gap.
+    ``moving``: filled with, per table with ``moves`` (``gen --batches``), the sorted row ids
+    whose values can move.
     """
     todo = [t for t in plan.tables if t.name not in skip]
     hints = {t.name: t.hints for t in plan.tables}
     # Workers hand files' chunks over as spool files (see spool_directory).
     spool = spool_directory(out_dir) if workers > 1 and plan.fmt.spooled and out_dir.is_dir() else None
     job = Job.of(plan.model, plan.fmt.name, plan.seed, plan.rows, plan.options, hints, str(spool) if spool else None)
+    if moving is not None:
+        tracked = tuple(t.name for t in todo if (ch := plan.model.changes.get(t.name)) is not None and ch.moves)
+        job = replace(job, moving=tracked)
+        found: dict[str, list] = {name: [] for name in tracked}
     schemas = {t.name: t.schema for t in plan.model.tables}
     remaining = {t.name: t.chunk_count for t in todo}
     rows_seen: dict[str, int] = {}
@@ -128,6 +138,8 @@ def execute(
             except OSError as exc:
                 raise io_error(name, exc) from exc
             rows_seen[name] = rows_seen.get(name, 0) + result.rows
+            if result.moving is not None:
+                found[name].append(result.moving)
             delta = sink.bytes_written() - before
             stage = stages[name]
             stage[0] += result.generate_seconds
@@ -143,6 +155,8 @@ def execute(
         unfinished = [t.name for t in todo if remaining[t.name] > 0 or t.name in sinks]
         if unfinished:
             raise GengoError(f"internal error: tables {', '.join(unfinished)} were not written in full")
+        if moving is not None:  # chunks arrive in order: their row ids are sorted
+            moving.update({name: np.concatenate([*ids, np.zeros(0, dtype=np.int64)]) for name, ids in found.items()})
         ok = True
     finally:
         for sink in sinks.values():

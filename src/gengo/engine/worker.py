@@ -40,6 +40,9 @@ class Job:
     spool_dir: str | None = None  # write byte payloads here rather than returning them
     model_data: str | None = None  # a model file's parsed data as JSON (``model`` is then its path)
     partition_by: dict[str, PartitionKey] | None = None  # table -> Hive key: parts split by value (--partition-by)
+    # Tables whose chunks also report the rows whose values can move (``gen --batches``: the
+    # batches then regenerate only those to find the moves, see ``change_blocks.walk_block``).
+    moving: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, model: Any, *args: Any, **kwargs: Any) -> Job:
@@ -74,6 +77,7 @@ class ChunkResult:
     payload: Any
     generate_seconds: float
     encode_seconds: float
+    moving: Any = None  # row ids of the chunk whose values can move (tables in ``Job.moving``)
 
 
 def _exit_with(sentinel: int) -> None:
@@ -135,16 +139,26 @@ def generate(job: Job, table: str, start: int, stop: int) -> pa.Table:
 
 def produce(job: Job, table: str, start: int, stop: int, first: bool) -> tuple[Any, float, float]:
     """The one generate-and-encode step: (payload, generate seconds, encode seconds)."""
+    payload, gen, enc, _ = _produce(job, table, start, stop, first)
+    return payload, gen, enc
+
+
+def _produce(job: Job, table: str, start: int, stop: int, first: bool) -> tuple[Any, float, float, Any]:
     t0 = time.perf_counter()
     data = generate(job, table, start, stop)
+    moving = None
+    if table in job.moving:
+        from gengo.engine.changes import movable
+
+        moving = start + np.flatnonzero(movable(job.model_def.changes[table], data))
     t1 = time.perf_counter()
     payload = FORMATS[job.format].encode(data, first, job.options, job.hints.get(table))
-    return payload, t1 - t0, time.perf_counter() - t1
+    return payload, t1 - t0, time.perf_counter() - t1, moving
 
 
 def run_chunk(job: Job, table: str, start: int, stop: int, slot: int | None = None) -> ChunkResult:
     """Generate and encode one chunk; a large payload goes to spool file ``slot`` when the job has a spool."""
-    payload, gen, enc = produce(job, table, start, stop, start == 0)
+    payload, gen, enc, moving = _produce(job, table, start, stop, start == 0)
     t0 = time.perf_counter()
     if isinstance(payload, bytes | memoryview):
         if job.spool_dir and slot is not None and len(payload) >= SPOOL_MIN_BYTES:
@@ -153,4 +167,4 @@ def run_chunk(job: Job, table: str, start: int, stop: int, slot: int | None = No
             payload = Spooled(str(path), len(payload))
         elif isinstance(payload, memoryview):
             payload = payload.tobytes()  # results travel pickled or stay in process
-    return ChunkResult(table, start, stop - start, payload, gen, enc + time.perf_counter() - t0)
+    return ChunkResult(table, start, stop - start, payload, gen, enc + time.perf_counter() - t0, moving)

@@ -1,0 +1,515 @@
+"""Change batches, as-of snapshots and type-2 history, computed by the worker pool block by block.
+
+``changes.Changes`` defines every batch (one table, one batch at a time: the reference). Here
+the same values come from a walk that shares its work across batches: a task takes one block of
+a table's row ids, generates each row it needs once (as inserted), then applies batches 1..N in
+order, collecting each batch's events (inserts, updates that change a value, deletes) as it
+goes; computing batch b alone would regenerate the rows and replay batches 1..b-1 again, for
+every b. A second round of tasks, one per (table, batch), gathers that batch's events from every
+block, puts them in event-time order and writes the batch file. Both rounds run on the pool that
+generated the base (``engine.pool``), so batches use every worker.
+
+Every value is the reference's: rows are generated and updated by the same row-indexed functions
+(``Changes.original``, ``updated_in``, ``_apply``), only for a different set of rows at a time,
+and (event time, row) orders a batch's events whatever the blocks. The bytes do not depend on the
+workers (tests compare them with ``Changes.batch`` and across ``--workers``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from gengo.core.errors import GengoError
+from gengo.core.schema import Table
+from gengo.engine import history as hist
+from gengo.engine.changes import (
+    BLOCK_ROWS,
+    DAY_US,
+    Changes,
+    _differs,
+    debezium_lines,
+    movable,
+    rows_file,
+)
+from gengo.engine.pool import Pool
+from gengo.engine.worker import Job
+from gengo.formats import FORMATS
+from gengo.formats.checksum import file_checksum
+
+# Rows per walk task. Batch files do not depend on it (a batch's events are put in event-time
+# order whatever the blocks); history files are encoded a block at a time (Parquet row groups).
+WALK_ROWS = BLOCK_ROWS
+OP, TS, ROW = "__op", "__ts", "__row"  # event columns of the spooled blocks
+BEFORE = "__before__."  # prefix of an updated column's value before the event (Debezium's before image)
+
+
+@dataclass(frozen=True)
+class ChangeJob:
+    """What every change task depends on, small enough to send with each."""
+
+    job: Job  # model, format, seed, base rows, options
+    batches: int
+    before: bool = False  # keep the before images of updates (Debezium)
+    history: tuple[str, ...] = ()  # tables whose type-2 history is written
+
+    def changes(self) -> Changes:
+        """This process's ``Changes`` for the job (built once: counts per batch, the model)."""
+        j = self.job
+        key = (j.model, j.model_data, j.seed, tuple(sorted(j.rows.items())), self.batches)
+        ch = _CHANGES.get(key)
+        if ch is None:
+            _CHANGES.clear()  # one run at a time per process
+            ch = _CHANGES[key] = Changes(j.model_def, j.seed, j.rows, self.batches)
+        return ch
+
+
+_CHANGES: dict[tuple, Changes] = {}
+
+
+# --- the walk: one block of rows through batches 1..upto ---------------------------------------
+
+
+def _walk(ch: Changes, t: Table, rows: np.ndarray, deleted: np.ndarray, cur: pa.Table, upto: int):
+    """For each batch b: (b, rows' state before b, after b, rows an update of b touched), from
+    ``cur``, the rows' state as inserted. ``deleted``: the batch that deletes each row (0: none)."""
+    spec = ch._spec(t.name)
+    for b in range(1, upto + 1):
+        was, touched = cur, np.zeros(len(rows), dtype=bool)
+        for column in spec.update:
+            hit = ch.updated_in(t.name, column, rows, b, deleted)
+            if hit.any():
+                cur = ch._apply(t, cur, rows, hit, column, b)
+                touched |= hit
+        yield b, was, cur, touched
+
+
+def event_ts(ch: Changes, table: str, rows: np.ndarray, b: int) -> np.ndarray:
+    """Event time (microseconds after ``EPOCH``) of rows' events in batch b, as ``Changes.events`` has it."""
+    return (b - 1) * DAY_US + (ch._u(table, rows, "ts", b) * DAY_US).astype(np.int64)
+
+
+@dataclass
+class BlockResult:
+    table: str
+    start: int
+    events: str | None  # spool file: one record batch per batch (None: no event in any batch)
+    history: Any = None  # the block's history rows, encoded (tables in ``ChangeJob.history``)
+    history_rows: int = 0
+    counts: list[int] = field(default_factory=list)  # events per batch
+
+
+def walk_block(
+    cj: ChangeJob, table: str, start: int, stop: int, spool: str, can_move: np.ndarray | None = None
+) -> BlockResult:
+    """Task: rows [start, stop) of ``table`` through every batch; events spooled, history encoded.
+    ``can_move``: the base rows of the block whose values can move, if the base run noted them
+    (``changes.movable`` of the rows it generated); else the rows a move chooses are generated to see."""
+    ch = cj.changes()
+    t = ch.model.table(table)
+    name, counts, n = t.name, ch.counts, cj.batches
+    idx = np.arange(start, stop, dtype=np.int64)
+    deleted = ch.deleted_in(name, idx, n)
+    keep_history = name in cj.history
+    spec = ch._spec(name)
+    # Rows with an event: inserted, deleted, chosen by a redraw, or by a move (which only a
+    # value with a next state makes; known once the row is generated). History wants every row.
+    eventful = (idx >= counts[0][name]) | (deleted > 0)
+    moving = np.zeros(len(idx), dtype=bool)
+    for b in range(1, n + 1):
+        for column in spec.update:
+            hit = ch.updated_in(name, column, idx, b, deleted)
+            if column in spec.moves:
+                moving |= hit
+            else:
+                eventful |= hit
+    if can_move is not None:  # inserted rows are generated anyway (eventful)
+        moving &= np.isin(idx, can_move)
+    needed = np.ones(len(idx), dtype=bool) if keep_history else eventful | moving
+    rows, dead = idx[needed], deleted[needed]
+    start_state = ch.original(t, rows)
+    if not keep_history and moving.any():  # the rows a move chose but whose values never move: no event
+        keep = eventful[needed] | (moving[needed] & movable(spec, start_state))
+        rows, dead, start_state = rows[keep], dead[keep], start_state.filter(pa.array(keep))
+    columns = list(spec.update)
+    batches: list[pa.Table] = []
+    versions = hist.Versions(name, rows, counts[0][name]) if keep_history else None
+    if versions is not None:
+        versions.start(start_state)
+    for b, was, cur, touched in _walk(ch, t, rows, dead, start_state, n):
+        inserted = np.flatnonzero((rows >= counts[b - 1][name]) & (rows < counts[b][name]))
+        changed = _differs(was.select(columns), cur.select(columns), columns)
+        updated = np.flatnonzero(touched & changed)
+        gone = np.flatnonzero(dead == b)  # never touched in b: their state is the one before b
+        take = np.concatenate([inserted, updated, gone])
+        ts = event_ts(ch, name, rows[take], b)
+        op = np.repeat(np.arange(3, dtype=np.int8), [len(inserted), len(updated), len(gone)])
+        if versions is not None:
+            versions.add(b, cur, inserted, updated, gone, ts)
+        order = np.lexsort((rows[take], ts))  # event-time order within the block: blocks then merge
+        take, ts, op = take[order], ts[order], op[order]
+        events = cur.take(pa.array(take)).append_column(OP, pa.array(op))
+        events = events.append_column(TS, pa.array(ts)).append_column(ROW, pa.array(rows[take]))
+        if cj.before:
+            for column in columns:
+                events = events.append_column(BEFORE + column, was.column(column).take(pa.array(take)))
+        batches.append(events)
+    result = BlockResult(table, start, None, counts=[e.num_rows for e in batches] or [0] * n)
+    if any(result.counts):
+        path = os.path.join(spool, f"{table}-{start}.arrow")
+        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, batches[0].schema) as writer:
+            for events in batches:
+                writer.write_batch(_one_batch(events))
+        result.events = path
+    if versions is not None:
+        data = versions.table(t) if len(rows) else hist.schema(t).empty_table()
+        fmt = FORMATS[cj.job.format]
+        result.history = _payload(fmt.encode(data, start == 0, cj.job.options, None))
+        result.history_rows = data.num_rows
+    return result
+
+
+def _one_batch(data: pa.Table) -> pa.RecordBatch:
+    data = data.combine_chunks()
+    if data.num_rows == 0:
+        return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in data.schema], schema=data.schema)
+    batches = data.to_batches()
+    return batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
+
+
+def _payload(payload: Any) -> Any:
+    return payload.tobytes() if isinstance(payload, memoryview) else payload
+
+
+# --- batch files --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileResult:
+    table: str
+    batch: int
+    path: str
+    rows: int
+    bytes: int
+    checksum: str | None
+
+
+def gather(ch: Changes, t: Table, b: int, spooled: list[str]) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
+    """Batch b of ``t`` from the blocks' spool files, as ``Changes.events`` returns it."""
+    parts = []
+    for path in spooled:
+        with pa.memory_map(path) as source:
+            parts.append(pa.ipc.open_file(source).get_batch(b - 1))
+    if not parts:
+        empty = t.schema.empty_table()
+        return empty, empty, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64)
+    data = pa.Table.from_batches(parts)
+    ts = data.column(TS).to_numpy()
+    # Each block is in (event time, row) order and blocks come in row order, so a stable sort by
+    # event time merges them into (event time, row) order (timsort: runs merged, not re-sorted).
+    order = pa.array(np.argsort(ts, kind="stable"))
+    data = data.take(order)
+    op, ts = data.column(OP).to_numpy(), ts[order.to_numpy()]
+    after = data.select(t.schema.names)
+    before = after
+    for column in ch._spec(t.name).update:
+        if BEFORE + column in data.column_names:
+            i = before.schema.get_field_index(column)
+            before = before.set_column(i, before.schema.field(column), data.column(BEFORE + column))
+    return after, before, op, ts
+
+
+def batch_file(cj: ChangeJob, table: str, b: int, spooled: list[str], path: str, kind: str) -> FileResult:
+    """Task: write batch b of ``table`` to ``path``: ``rows`` (the run's format plus _op, _batch,
+    _ts), ``debezium`` (JSON Lines events) or ``postgres`` (CSV for COPY, no header)."""
+    from gengo.formats.jsonl import JSONL
+
+    ch = cj.changes()
+    t = ch.model.table(table)
+    after, before, op, ts = gather(ch, t, b, spooled)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "debezium":
+        text = debezium_lines(ch.model.name, table, b, after, before, op, ts, JSONL)
+        target.write_bytes(text)
+        return FileResult(table, b, path, text.count(b"\n"), len(text), file_checksum(target))
+    data = rows_file(after, op, ts, b)
+    if kind == "postgres":
+        payload = FORMATS["postgres"].encode(data, False, cj.job.options)
+        target.write_bytes(payload)
+        return FileResult(table, b, path, data.num_rows, len(payload), None)
+    fmt = FORMATS[cj.job.format]
+    sink = fmt.open_sink(target, data.schema, cj.job.options, None)
+    try:  # as ``changes.write_table`` writes it, the digest taken as the bytes go out
+        sink.add(fmt.encode(data, True, cj.job.options, None))
+        return FileResult(table, b, path, data.num_rows, *_commit(sink, target))
+    finally:
+        sink.abort()
+
+
+def _commit(sink, path: Path) -> tuple[int, str | None]:
+    """Commit a sink: (bytes, BLAKE3 of the file: the sink's own, else read back; None for a database)."""
+    size = sink.commit()
+    digest = getattr(sink, "checksum", None)
+    digest = digest() if callable(digest) else None
+    if digest is None and Path(path).is_file():
+        digest = file_checksum(path)
+    return size, digest
+
+
+# --- as-of snapshots ----------------------------------------------------------------------------
+
+
+def as_of_block(cj: ChangeJob, table: str, start: int, stop: int, k: int) -> tuple[int, Any]:
+    """Task: rows [start, stop) of ``table`` as they are after batch k (deleted rows left out),
+    encoded in the job's format: (rows, payload)."""
+    ch = cj.changes()
+    t = ch.model.table(table)
+    idx = np.arange(start, stop, dtype=np.int64)
+    live = idx[ch.deleted_in(table, idx, k) == 0]
+    data = ch.state(t, live, k, np.zeros(len(live), dtype=np.int64))
+    return data.num_rows, _payload(FORMATS[cj.job.format].encode(data, start == 0, cj.job.options, None))
+
+
+def as_of_tasks(ch: Changes, cj: ChangeJob, tables: list[str], k: int) -> Iterator[tuple]:
+    """The as-of tasks of ``tables`` in table and row order (blocks as ``Changes.as_of_blocks`` cuts them)."""
+    for name in tables:
+        for a in range(0, ch.counts[k][name], BLOCK_ROWS):
+            yield (cj, name, a, min(a + BLOCK_ROWS, ch.counts[k][name]), k)
+
+
+def _describe(task: tuple, exc: BaseException) -> GengoError:
+    return GengoError(f"computing the changes of {task[1]} failed: {exc!r}")
+
+
+def _within(ids: np.ndarray | None, start: int, stop: int) -> np.ndarray | None:
+    """The sorted ``ids`` in [start, stop)."""
+    if ids is None:
+        return None
+    return ids[np.searchsorted(ids, start) : np.searchsorted(ids, stop)]
+
+
+def run_batches(
+    pool: Pool,
+    cj: ChangeJob,
+    tables: list[str],
+    spool: Path,
+    target,
+    kind: str,
+    history_sink=None,
+    moving: dict | None = None,
+) -> list[FileResult]:
+    """Every batch file of ``tables``: the tables' blocks walked, and as soon as every block of a
+    table is, one task per batch writing ``target(table, batch)`` (largest first), ahead of the
+    walks left. History blocks go to ``history_sink(table, payload, rows)`` in key order.
+    Returns the files in (batch, table) order."""
+    ch = cj.changes()
+    final = ch.counts[cj.batches]
+    moving = moving or {}
+    walks = {
+        name: [
+            (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
+            for a in range(0, final[name], WALK_ROWS)
+        ]
+        for name in tables
+    }
+    left = {name: len(w) for name, w in walks.items()}
+    spooled: dict[str, list[tuple[int, str]]] = {name: [] for name in tables}
+    events: dict[tuple[str, int], int] = {}
+    history: dict[str, dict[int, tuple]] = {name: {} for name in tables}  # blocks waiting for earlier ones
+    history_next = dict.fromkeys(tables, 0)  # the block whose history goes next
+    unwritten = {name: cj.batches for name in tables}
+
+    def files_of(name: str) -> list[tuple]:
+        paths = [path for _, path in sorted(spooled[name])]  # in row order: ``gather`` merges them so
+        tasks = [(cj, name, b, paths, str(target(name, b)), kind) for b in range(1, cj.batches + 1)]
+        return [(batch_file, t) for t in sorted(tasks, key=lambda t: -events.get((name, t[2]), 0))]
+
+    def then(task: tuple, r) -> list[tuple]:
+        if isinstance(r, FileResult):
+            unwritten[r.table] -= 1
+            if unwritten[r.table] == 0:  # the table's batches are written: its blocks' events can go
+                for _, path in spooled[r.table]:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+            return []
+        if r.events is not None:
+            spooled[r.table].append((r.start, r.events))
+        for b, n in enumerate(r.counts, 1):
+            events[(r.table, b)] = events.get((r.table, b), 0) + n
+        if r.history is not None and history_sink is not None:
+            waiting = history[r.table]
+            waiting[r.start] = (r.history, r.history_rows)
+            while history_next[r.table] in waiting:
+                history_sink(r.table, *waiting.pop(history_next[r.table]))
+                history_next[r.table] += WALK_ROWS
+        left[r.table] -= 1
+        return files_of(r.table) if left[r.table] == 0 else []
+
+    first = [task for name in tables if not walks[name] for task in files_of(name)]  # no rows: empty batches
+    first += [(walk_block, t) for name in tables for t in walks[name]]
+    done = [r for _, r in pool.flow(first, then, _describe) if isinstance(r, FileResult)]
+    order = {(name, b): (b, i) for i, name in enumerate(tables) for b in range(1, cj.batches + 1)}
+    return sorted(done, key=lambda r: order[(r.table, r.batch)])
+
+
+# --- the parent: a run's batches, snapshot and history ------------------------------------------
+
+
+def write_files(
+    p,
+    out: Path,
+    batches: int,
+    as_of: int | None = None,
+    change_format: str | None = None,
+    workers: int | None = None,
+    history: bool = False,
+    moving: dict | None = None,
+) -> dict:
+    """After the base run of plan ``p`` into ``out``: batches 1..``batches`` into ``out/changes/``
+    (and with ``history`` the type-2 tables into ``out/history/``), or with ``as_of`` the changing
+    tables replaced by their state after that batch (the run's manifest updated, so ``verify``
+    checks the snapshot). ``moving``: per table, the base rows whose values can move, as the base
+    run noted them (``Run.moving``; without it the batches generate the rows to see). Returns the
+    changes manifest."""
+    import json
+    import shutil
+
+    from gengo.engine.changes import EPOCH
+    from gengo.engine.inputs import check_workers
+    from gengo.engine.ledger import MANIFEST
+    from gengo.engine.spool import remove_spool, spool_directory
+
+    names = [t.name for t in p.tables]
+    wanted = hist.history_tables(p.model, names) if history else []
+    job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {})
+    cj = ChangeJob(job, batches, before=change_format == "debezium", history=tuple(wanted))
+    ch = cj.changes()
+    changing = [n for n in names if ch.changing(n)]
+    info: dict = {"batches": batches, "epoch": EPOCH.isoformat(), "counts": ch.counts}
+    manifest = json.loads((out / MANIFEST).read_text())
+    previous = out / "changes" / MANIFEST
+    if previous.exists():  # a previous run's batches and history (--force allowed replacing its files)
+        for h in json.loads(previous.read_text()).get("history", ()):
+            with contextlib.suppress(OSError):
+                (out / h["file"]).unlink()
+        with contextlib.suppress(OSError):
+            (out / "history").rmdir()  # only if nothing else is there
+        shutil.rmtree(out / "changes")
+    with Pool(check_workers(workers)) as pool:
+        if as_of is not None:
+            entries = {e["table"]: e for e in manifest["tables"]}
+            files = {n: out / entries[n]["file"] for n in changing}
+            for name, rows, _, digest in write_as_of(pool, cj, changing, as_of, files.__getitem__, p.fmt):
+                entries[name].update(rows=rows, bytes=files[name].stat().st_size, blake3=digest)
+            manifest["total_rows"] = sum(e["rows"] for e in manifest["tables"])
+            manifest["total_bytes"] = sum(e["bytes"] for e in manifest["tables"])
+            manifest["as_of"] = {**info, "as_of": as_of, "changing": changing}
+            (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+            return manifest["as_of"]
+        ext = ".jsonl" if change_format == "debezium" else p.file_name("x")[1:]
+        info["change_format"] = change_format or "rows"
+        sinks = _HistorySinks(p, out, wanted)
+        spool = spool_directory(out)
+        try:
+            done = run_batches(
+                pool,
+                cj,
+                changing,
+                spool,
+                lambda name, b: out / f"changes/batch-{b:06d}/{name}{ext}",
+                change_format or "rows",
+                sinks.add,
+                moving,
+            )
+            if wanted:
+                info["history"] = sinks.commit()
+        finally:
+            sinks.abort()
+            remove_spool(spool, out)
+    info["files"] = [
+        {"batch": r.batch, "table": r.table, "file": str(Path(r.path).relative_to(out)), "rows": r.rows}
+        | {"bytes": r.bytes, "blake3": r.checksum}
+        for r in done
+    ]
+    (out / "changes").mkdir(exist_ok=True)
+    (out / "changes" / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
+    return info
+
+
+def write_as_of(pool: Pool, cj: ChangeJob, tables: list[str], k: int, path, fmt) -> Iterator[tuple]:
+    """Each of ``tables`` written as it is after batch k to ``path(table)`` through ``fmt``'s
+    sinks, blocks generated by the pool in order; yields (table, rows, bytes, BLAKE3 or None) as
+    each is complete."""
+    ch = cj.changes()
+    schemas = {name: ch.model.table(name).schema for name in tables}
+    sinks: dict[str, Any] = {}
+    rows: dict[str, int] = {}
+    try:
+        for name in tables:
+            if ch.counts[k][name] == 0:  # no block: one empty table, as ``changes.write_table`` writes it
+                sink = _open(fmt, cj, path(name), schemas[name], name)
+                sink.add(fmt.encode(schemas[name].empty_table(), True, cj.job.options, None))
+                yield name, 0, *_commit(sink, path(name))
+        for task, (n, payload) in pool.ordered(as_of_block, as_of_tasks(ch, cj, tables, k), _describe):
+            name, stop = task[1], task[3]
+            sink = sinks.get(name)
+            if sink is None:
+                sink = sinks[name] = _open(fmt, cj, path(name), schemas[name], name)
+            sink.add(payload)
+            rows[name] = rows.get(name, 0) + n
+            if stop == ch.counts[k][name]:
+                yield name, rows[name], *_commit(sinks.pop(name), path(name))
+    finally:
+        for sink in sinks.values():
+            sink.abort()
+
+
+def _open(fmt, cj: ChangeJob, path: Path, schema: pa.Schema, table: str):
+    if not fmt.server:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return fmt.open_sink(Path(path), schema, cj.job.options, {"table": table} if fmt.server else None)
+
+
+class _HistorySinks:
+    """One sink per history table, fed the blocks' encoded history in key order."""
+
+    def __init__(self, p, out: Path, tables: list[str]) -> None:
+        self.p, self.out, self.tables = p, out, tables
+        self.sinks: dict[str, Any] = {}
+        self.rows = dict.fromkeys(tables, 0)
+
+    def path(self, table: str) -> Path:
+        return self.out / hist.file_name(table, self.p.file_name("x")[1:])
+
+    def add(self, table: str, payload: Any, rows: int = 0) -> None:
+        self.rows[table] += rows
+        sink = self.sinks.get(table)
+        if sink is None:
+            self.path(table).parent.mkdir(parents=True, exist_ok=True)
+            schema = hist.schema(self.p.model.table(table))
+            sink = self.sinks[table] = self.p.fmt.open_sink(self.path(table), schema, self.p.options, None)
+        sink.add(payload)
+
+    def commit(self) -> list[dict]:
+        out = []
+        for table in self.tables:
+            if table not in self.sinks:  # no row at all: an empty table
+                empty = hist.schema(self.p.model.table(table)).empty_table()
+                self.add(table, self.p.fmt.encode(empty, True, self.p.options, None))
+            path = self.path(table)
+            size, digest = _commit(self.sinks.pop(table), path)
+            entry = {"table": table, "file": str(path.relative_to(self.out)), "rows": self.rows[table]}
+            out.append(entry | {"bytes": size, "blake3": digest})
+        return out
+
+    def abort(self) -> None:
+        for sink in self.sinks.values():
+            sink.abort()

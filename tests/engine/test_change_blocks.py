@@ -1,0 +1,134 @@
+"""The pool's block walk (``engine.change_blocks``) writes the bytes of the per-batch reference
+(``Changes.batch``, ``Changes.debezium``, ``Changes.as_of_blocks``), whatever the block size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from gengo import api
+from gengo.engine import change_blocks
+from gengo.engine.changes import Changes, write_table
+from gengo.formats.jsonl import JSONL
+from tests.engine.test_changes import SHOP
+
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "shop.yaml"
+    path.write_text(SHOP)
+    return path
+
+
+def _base(shop: Path, out: Path, fmt: str):
+    p = api.plan(str(shop), None, fmt, seed=SEED, rows=["orders=300"], workers=1)
+    with api.prepare(p, out, 1) as run:
+        run.execute()
+    return run.plan
+
+
+@pytest.mark.parametrize(("fmt", "change_format"), [("parquet", None), ("csv", None), ("json", "debezium")])
+def test_small_blocks_write_the_reference_bytes(
+    shop: Path, tmp_path: Path, monkeypatch, fmt: str, change_format: str | None
+) -> None:
+    """Blocks of 97 rows (every table cut into several, events merged across them) give each
+    batch file exactly what the reference computes for that batch alone."""
+    monkeypatch.setattr(change_blocks, "WALK_ROWS", 97)
+    p = _base(shop, tmp_path / "run", fmt)
+    info = api.write_changes(p, tmp_path / "run", 3, None, change_format, workers=1)
+    ref = Changes(p.model, p.seed, p.rows, 3)
+    assert {f["table"] for f in info["files"]} == {"customers", "orders", "lines"}
+    kinds = set()
+    for f in info["files"]:
+        t = p.model.table(f["table"])
+        written = (tmp_path / "run" / f["file"]).read_bytes()
+        if change_format == "debezium":
+            expected = ref.debezium(t, f["batch"], JSONL)
+        else:
+            data = ref.batch(t, f["batch"])
+            kinds |= set(data.column("_op").to_pylist())
+            write_table(p.fmt, p.options, tmp_path / "ref" / f["file"], data.schema, [data])
+            expected = (tmp_path / "ref" / f["file"]).read_bytes()
+        assert written == expected, f["file"]
+        assert f["rows"] > 0
+    assert change_format == "debezium" or kinds == {"insert", "update", "delete"}
+
+
+def test_as_of_blocks_are_the_reference(shop: Path, tmp_path: Path) -> None:
+    p = _base(shop, tmp_path / "run", "parquet")
+    api.write_changes(p, tmp_path / "run", 4, 3, workers=1)
+    ref = Changes(p.model, p.seed, p.rows, 4)
+    for t in p.model.tables:
+        write_table(p.fmt, p.options, tmp_path / "ref" / f"{t.name}.parquet", t.schema, ref.as_of_blocks(t, 3))
+        assert (tmp_path / "run" / f"{t.name}.parquet").read_bytes() == (
+            tmp_path / "ref" / f"{t.name}.parquet"
+        ).read_bytes()
+
+
+def test_status_moves_are_applied_column_wise(shop: Path) -> None:
+    """The vectorized move step equals a row-by-row walk of the state machine (weights, terminal states)."""
+    p = api.plan(str(shop), None, "csv", seed=SEED, rows=["orders=300"], workers=1)
+    model = p.model
+    ch = Changes(model, SEED, p.rows, 1)
+    t = model.table("orders")
+    idx = np.arange(300, dtype=np.int64)
+    data = t.generate(SEED, ch.counts[0], idx)
+    hit = ch._u("orders", idx, "update", "status", 1) < 0.5
+    moved = ch._apply(t, data, idx, hit, "status", 1).column("status").to_pylist()
+    moves = model.changes["orders"].moves["status"]
+    u = ch._u("orders", idx, "move", "status", 1)
+    before = data.column("status").to_pylist()
+    changed = 0
+    for i, value in enumerate(before):
+        if not hit[i] or value not in moves:
+            assert moved[i] == value
+            continue
+        targets = moves[value]
+        cum = np.cumsum([w for _, w in targets]) / sum(w for _, w in targets)
+        expected = targets[min(int(np.searchsorted(cum, u[i], side="right")), len(targets) - 1)][0]
+        assert moved[i] == expected
+        changed += moved[i] != value
+    assert changed > 10
+    assert pa.types.is_string(pa.array(moved).type)
+
+
+def test_the_base_run_notes_the_rows_that_can_move(shop: Path, tmp_path: Path) -> None:
+    """``prepare(..., changes=True)``: the base's chunks (on two workers, small chunks) report the
+    orders whose status has a next state; batches given that note write the same bytes as without."""
+    from gengo.engine.changes import movable
+
+    p = api.plan(str(shop), None, "csv", seed=SEED, rows=["orders=300"], chunk_rows=64, workers=2)
+    with api.prepare(p, tmp_path / "hinted", 2, changes=True) as run:
+        run.execute()
+    orders = p.model.table("orders")
+    every = orders.generate(SEED, p.rows, np.arange(p.rows["orders"], dtype=np.int64))
+    expected = np.flatnonzero(movable(p.model.changes["orders"], every))
+    assert set(run.moving) == {"orders"}  # the one table with moves
+    assert np.array_equal(run.moving["orders"], expected) and 0 < len(expected) < p.rows["orders"]
+    api.write_changes(run.plan, tmp_path / "hinted", 3, workers=2, moving=run.moving)
+    with api.prepare(p, tmp_path / "plain", 1) as run:
+        run.execute()
+    assert run.moving is None
+    api.write_changes(run.plan, tmp_path / "plain", 3, workers=1)
+    for b in (1, 2, 3):
+        for name in ("customers", "orders", "lines"):
+            rel = Path("changes") / f"batch-{b:06d}" / f"{name}.csv"
+            assert (tmp_path / "hinted" / rel).read_bytes() == (tmp_path / "plain" / rel).read_bytes(), rel
+
+
+def test_history_blocks_are_appended_in_key_order(shop: Path, tmp_path: Path, monkeypatch) -> None:
+    """Blocks of 97 rows walked by two workers finish in any order; the history file is still in
+    key order, the same bytes as one block per table (CSV: no row groups), batch files too."""
+    p = _base(shop, tmp_path / "one", "csv")
+    api.write_changes(p, tmp_path / "one", 3, workers=1, history=True)
+    _base(shop, tmp_path / "many", "csv")
+    monkeypatch.setattr(change_blocks, "WALK_ROWS", 97)
+    info = api.write_changes(p, tmp_path / "many", 3, workers=2, history=True)
+    assert {h["table"] for h in info["history"]} == {"customers", "orders"}
+    for rel in [h["file"] for h in info["history"]] + [f["file"] for f in info["files"]]:
+        assert (tmp_path / "many" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes(), rel
