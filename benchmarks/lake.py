@@ -1,6 +1,6 @@
 """What Delta and Iceberg add to a Parquet run, and gengo.stream against Parquet. Run by hand.
 
-    .venv/bin/python benchmarks/lake.py -m ecommerce -s 1 --pairs 3 --dir /dev/shm --json benchmarks/results/lake-1gb.json
+    .venv/bin/python benchmarks/lake.py -m ecommerce -s 1 --pairs 3 --dir /dev/shm --json results/lake-1gb.json
 
 Each measurement is a fresh process (benchmarks/bench.py --one for the formats), alternated
 parquet, delta, iceberg, stream, ...; medians. The stream run reads every table of the model
