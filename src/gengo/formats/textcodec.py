@@ -17,6 +17,7 @@ variable) and copies strings with one scan for the bytes that need quoting or es
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import os
 from typing import Any
@@ -40,11 +41,10 @@ def codec() -> Any | None:
     """The C extension, or None (not built, or switched off with ``GENGO_TEXT_CODEC=0``)."""
     if os.environ.get("GENGO_TEXT_CODEC", "1").strip() == "0":
         return None
-    try:
-        from gengo.formats import _textcodec
+    try:  # by name: a C module, and ``from gengo.formats import`` would make an import cycle
+        return importlib.import_module("gengo.formats._textcodec")
     except ImportError:
         return None
-    return _textcodec
 
 
 class Unsupported(Exception):
