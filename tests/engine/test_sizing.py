@@ -140,3 +140,28 @@ def test_scale_search_gives_the_same_answer_from_any_starting_guess(model):
         assert want > 1
         for guess in (2, want // 3, want - 1, want, want + 1, 3 * want, 1000 * want):
             assert sizing._solve(m, est, target, {}, max(1, guess)) == want, (target, guess)
+
+
+def test_pins_of_growing_tables_never_count_at_a_billion_parents():
+    """A model file's nested fan-outs summed over 10**9 parents took seconds per pinned table."""
+    from dataclasses import replace
+
+    from gengo.core.errors import GengoError
+    from gengo.engine.sizing import check_pins
+    from gengo.models import resolve_model
+
+    model = resolve_model("examples/models/iot.yaml")
+    scales: list[int] = []
+
+    def counting(scale, seed):
+        scales.append(scale)
+        return model.row_counts(scale, seed)
+
+    spy = replace(model, row_counts=counting)
+    rows = model.row_counts(50, 0)
+    check_pins(spy, {t: n * 2 if rows[t] != model.row_counts(4096, 0)[t] else n for t, n in rows.items()})
+    assert scales and max(scales) < 10**9
+    fixed = [t for t in rows if rows[t] == model.row_counts(1, 0)[t] == model.row_counts(4096, 0)[t]]
+    for t in fixed:  # a fixed table asked to change still gets the closer look, and the refusal
+        with pytest.raises(GengoError, match="always has"):
+            check_pins(spy, {t: rows[t] + 1})
