@@ -55,7 +55,8 @@ def main() -> None:
                     for side in ("a", "b"):
                         runs[side].append(one(getattr(args, side), spec))
                 med = {
-                    s: {k: statistics.median(r[k] for r in runs[s]) for k in ("wall_s", "peak_pss_mb")} for s in runs
+                    s: {k: statistics.median(r[k] for r in runs[s]) for k in ("wall_s", "peak_pss_mb", "cpu_s")}
+                    for s in runs
                 }
                 row = {
                     "model": model,
@@ -68,12 +69,16 @@ def main() -> None:
                     "a_pss_mb": med["a"]["peak_pss_mb"],
                     "b_pss_mb": med["b"]["peak_pss_mb"],
                     "pss_b_over_a": round(med["b"]["peak_pss_mb"] / med["a"]["peak_pss_mb"], 3),
+                    "a_cpu_s": med["a"]["cpu_s"],
+                    "b_cpu_s": med["b"]["cpu_s"],
+                    "cpu_b_over_a": round(med["b"]["cpu_s"] / med["a"]["cpu_s"], 3),
                     "runs": runs,
                 }
                 rows.append(row)
                 print(
                     f"{model:13} {fmt:8} {size:5} GB w{args.workers}: wall A {row['a_wall_s']:.2f} s, "
-                    f"B {row['b_wall_s']:.2f} s, B/A {row['wall_b_over_a']:.3f}; peak PSS A {row['a_pss_mb']:.0f} MB, "
+                    f"B {row['b_wall_s']:.2f} s, B/A {row['wall_b_over_a']:.3f}; CPU A {row['a_cpu_s']:.2f} s, "
+                    f"B {row['b_cpu_s']:.2f} s, B/A {row['cpu_b_over_a']:.3f}; peak PSS A {row['a_pss_mb']:.0f} MB, "
                     f"B {row['b_pss_mb']:.0f} MB, B/A {row['pss_b_over_a']:.3f}",
                     flush=True,
                 )

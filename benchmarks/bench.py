@@ -20,6 +20,7 @@ STARTED = time.perf_counter()  # a measurement's wall clock starts with its proc
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -95,6 +96,7 @@ def bench_one(
     imports, the fork server starting meanwhile (see gengo.launch), planning, generation."""
     from gengo.engine import tuning
     from gengo.engine.forkserver import prewarm
+    from gengo.engine.forkserver import stop as stop_fork_server
 
     tuning.tune_parent()  # first, as gengo.launch does (allocator settings act at import)
     prewarm(workers, model=model)  # before the heavy imports, as gengo.launch does
@@ -109,6 +111,9 @@ def bench_one(
             planned = time.perf_counter()
             summary = gengo.run(plan, out / "data", workers=workers, fsync=False)
             wall = time.perf_counter() - t0
+        stop_fork_server()  # reaped: its CPU, and its workers' (reaped by it), count in RUSAGE_CHILDREN
+        usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        cpu = sum(u.ru_utime + u.ru_stime for u in usage) - rss.cpu_seconds
         stages = [sum(getattr(t, f"{k}_seconds") for t in summary.tables) for k in ("generate", "encode", "write")]
         return {
             "model": model,
@@ -128,6 +133,7 @@ def bench_one(
             "write_s": round(stages[2], 2),
             "size_ratio": round(summary.total_bytes / plan.target_bytes, 4),
             "sampler_cpu_s": round(rss.cpu_seconds, 3),
+            "cpu_s": round(cpu, 3),  # the whole process tree's, the sampler's taken out
         }
     finally:
         shutil.rmtree(out, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -105,3 +106,44 @@ def test_the_gengo_command_never_imports_pandas_for_ecommerce(tmp_path):
     assert r.returncode == 0, r.stderr
     seen = [p.read_text() for p in tmp_path.glob("seen-*")]
     assert len(seen) >= 2 and set(seen) == {"False"}  # the command and its fork server
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_command_and_fork_server_freeze_their_heap_and_start_no_blas_threads(tmp_path, workers):
+    """gc.freeze where chunks are generated, OPENBLAS_NUM_THREADS=1 before NumPy is imported, and
+    polars (the encoders' fallback) never imported by the command's own process for ecommerce."""
+    probe = tmp_path / "sitecustomize.py"
+    probe.write_text(
+        "import atexit, gc, json, os, sys\n"
+        "def seen():\n"
+        "    facts = dict(frozen=gc.get_freeze_count(), blas=os.environ.get('OPENBLAS_NUM_THREADS'),\n"
+        "                 polars='polars' in sys.modules, command=' gen ' in ' '.join(sys.argv))\n"
+        "    open(os.environ['PROBE_OUT'] + str(os.getpid()), 'w').write(json.dumps(facts))\n"
+        "atexit.register(seen)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GENGO_NO_TUNING", "OPENBLAS_NUM_THREADS")}
+    env.update(PYTHONPATH=f"{tmp_path}{os.pathsep}{env.get('PYTHONPATH', '')}", PROBE_OUT=str(tmp_path / "seen-"))
+    cmd = [sys.executable, "-m", "gengo", "gen", "-m", "ecommerce", "-s", "2MB", "-f", "csv", "-o", str(tmp_path / "o")]
+    r = subprocess.run([*cmd, "--seed", "1", "-q", "-w", workers], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    seen = [json.loads(p.read_text()) for p in tmp_path.glob("seen-*")]
+    (command,) = [s for s in seen if s["command"]]
+    assert {s["blas"] for s in seen} == {"1"}, seen
+    assert not command["polars"], seen
+    if workers == "1":
+        assert command["frozen"] > 0, seen
+    else:  # the fork server: frozen, polars loaded for its workers
+        assert any(s["frozen"] > 0 and s["polars"] for s in seen if not s["command"]), seen
+
+
+def test_a_library_caller_keeps_its_heap_and_environment(tmp_path):
+    code = (
+        "import gc, os, gengo\n"
+        "gengo.generate('ecommerce', rows={'fact_orders_header': 100}, output=os.environ['OUT'], seed=1, workers=1)\n"
+        "print(gc.get_freeze_count(), os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("GENGO_NO_TUNING", "OPENBLAS_NUM_THREADS")}
+    env["OUT"] = str(tmp_path / "o")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["0", "None"]

@@ -31,3 +31,6 @@ from gengo.engine import spool, worker  # noqa: E402, F401
 atexit.register(spool.remove_spools_of, os.getppid())  # workers leave with os._exit: only the server runs it
 
 vocab.warm_up()
+import polars  # noqa: E402, F401  (the encoders' fallback, imported lazily by the command's own process)
+
+tuning.freeze_loaded(worker=True)

@@ -102,6 +102,7 @@ def setup(worker: bool) -> None:
     else:
         tuning.tune_in_process()
     vocab.warm_up()
+    tuning.freeze_loaded(worker)
     _ready = True
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 
-import polars as pl
 import pyarrow as pa
 
 from gengo.formats import textcodec
@@ -26,6 +25,8 @@ class CsvFormat(TextFormat):
 
     def encode_polars(self, table: pa.Table, first: bool) -> memoryview:
         """The reference encoding (and the fallback): polars' writer."""
+        import polars as pl  # imported when needed: 85 ms of every command's start-up otherwise
+
         buf = io.BytesIO()
         pl.from_arrow(render_timestamps(table)).write_csv(buf, include_header=first, quote_style="necessary")
         return buf.getbuffer()  # a view: no copy of the encoded chunk
