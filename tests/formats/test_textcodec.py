@@ -143,3 +143,29 @@ def test_switched_off_the_formats_write_the_same_bytes_through_polars(tmp_path):
     probe = "from gengo.formats import textcodec; print(textcodec.codec())"
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
     assert r.stdout.strip() == "None", r.stderr
+
+
+def _around_powers_of_ten(top: int) -> list[int]:
+    near = {v for k in range(len(str(top))) for v in (10**k - 1, 10**k, 10**k + 1) if v <= top}
+    return sorted(near | {-v for v in near} | {0, top, -top})
+
+
+def test_integers_of_every_length_encode_as_polars_does():
+    """The codec writes eight digits at a time: every digit count, both signs, int64's limits."""
+    info = np.iinfo(np.int64)
+    values = [*_around_powers_of_ten(info.max), int(info.min)]
+    table = pa.table({"i": pa.array(values, pa.int64()), "j": pa.array(values[::-1], pa.int64())})
+    (fast, ref), (fast_json, ref_json) = _both(table, True)
+    assert fast == ref and fast_json == ref_json
+
+
+@pytest.mark.parametrize("scale", [0, 1, 2, 3, 5])
+def test_decimals_of_every_length_encode_as_polars_does(scale):
+    """Cents take their own path; every scale, digit count and sign, with trailing zeros (JSON drops them)."""
+    top = 10**15 - 1
+    units = _around_powers_of_ten(top) + [5, 50, 500, -50, 10**scale * 7, 123450, -1000]
+    values = [decimal.Decimal(u).scaleb(-scale) for u in units if abs(u) <= top]
+    table = pa.table({"d": pa.array(values, pa.decimal128(15, scale))})
+    (fast, ref), (fast_json, ref_json) = _both(table, True)
+    assert fast == ref
+    assert fast_json == ref_json

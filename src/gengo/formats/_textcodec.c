@@ -49,26 +49,86 @@ static inline char *put_uint(char *p, uint64_t x, int width) {
     return e;
 }
 
+/* Integers and decimals, without a branch on the digits: eight digits at a time are split into
+ * bytes with multiplications (a SWAR form of dividing by 10**4, 10**2 and 10), the count of
+ * digits comes from the highest set bit, and all eight bytes are stored at once, shifted so the
+ * leading zeros fall off (every field has FIELD_MAX bytes of room). The loop of put_uint above
+ * mispredicted its exit for values of varying length: prices, quantities, sparse keys. */
+static const uint64_t POW10[20] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+                                   100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+                                   1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+                                   1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+                                   1000000000000000000ULL, 10000000000000000000ULL};
+
+/* Digits of x < 10**8: 1..8 (0 has one). */
+static inline int digits8(uint32_t x) {
+    int t = ((32 - __builtin_clz(x | 1)) * 1233) >> 12; /* about log10(2**bits) */
+    return t + 1 - ((uint64_t)(x | 1) < POW10[t]);
+}
+
+/* The eight digits of x < 10**8 as ASCII bytes, the most significant first in memory. */
+static inline uint64_t ascii8(uint32_t x) {
+    uint64_t merged = (uint64_t)(x / 10000) | ((uint64_t)(x % 10000) << 32);
+    uint64_t hundreds = ((merged * 10486) >> 20) & ((0x7FULL << 32) | 0x7FULL);
+    uint64_t pairs = hundreds | ((merged - 100 * hundreds) << 16);
+    uint64_t tens = ((pairs * 103) >> 10) & 0x000F000F000F000FULL;
+    uint64_t digits = tens | ((pairs - 10 * tens) << 8);
+    return digits + 0x3030303030303030ULL;
+}
+
+static inline char *put_short(char *p, uint32_t x) { /* x < 10**8, no leading zeros */
+    int n = digits8(x);
+    uint64_t d = ascii8(x) >> (8 * (8 - n));
+    memcpy(p, &d, 8);
+    return p + n;
+}
+
+static inline char *put_eight(char *p, uint32_t x) { /* x < 10**8, zero-padded to eight digits */
+    uint64_t d = ascii8(x);
+    memcpy(p, &d, 8);
+    return p + 8;
+}
+
+static inline char *put_u64(char *p, uint64_t x) {
+    if (x < 100000000ULL) return put_short(p, (uint32_t)x);
+    if (x < 10000000000000000ULL) {
+        uint64_t hi = x / 100000000ULL;
+        p = put_short(p, (uint32_t)hi);
+        return put_eight(p, (uint32_t)(x - hi * 100000000ULL));
+    }
+    uint64_t top = x / 10000000000000000ULL, rest = x - top * 10000000000000000ULL;
+    uint64_t hi = rest / 100000000ULL;
+    p = put_short(p, (uint32_t)top);
+    p = put_eight(p, (uint32_t)hi);
+    return put_eight(p, (uint32_t)(rest - hi * 100000000ULL));
+}
+
 static inline char *put_int(char *p, int64_t v) {
-    uint64_t x;
+    uint64_t x = (uint64_t)v;
     if (v < 0) {
         *p++ = '-';
-        x = (uint64_t)0 - (uint64_t)v;
-    } else {
-        x = (uint64_t)v;
+        x = (uint64_t)0 - x;
     }
-    return put_uint(p, x, ndigits(x));
+    return put_u64(p, x);
 }
 
 /* v / 10**scale: fixed point with every fraction digit (CSV), or as the shortest float prints it
- * (JSON: trailing zeros dropped, at least one fraction digit). */
+ * (JSON: trailing zeros dropped, at least one fraction digit). Cents (scale 2, most of gengo's
+ * decimals) split with a constant divisor; other scales as digits moved to make room for the point. */
 static inline char *put_decimal(char *p, int64_t v, int scale, int json) {
-    uint64_t x;
+    uint64_t x = (uint64_t)v;
     if (v < 0) {
         *p++ = '-';
-        x = (uint64_t)0 - (uint64_t)v;
-    } else {
-        x = (uint64_t)v;
+        x = (uint64_t)0 - x;
+    }
+    if (scale == 2) {
+        uint64_t units = x / 100;
+        unsigned cents = (unsigned)(x - units * 100) * 2;
+        p = put_u64(p, units);
+        p[0] = '.';
+        p[1] = DIGITS2[cents];
+        p[2] = DIGITS2[cents + 1];
+        return p + (json && p[2] == '0' ? 2 : 3);
     }
     int nd = ndigits(x);
     char *e = put_uint(p, x, nd > scale ? nd : scale + 1);
