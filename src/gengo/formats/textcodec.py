@@ -59,7 +59,7 @@ class Packed:
         n, ncols = len(table), table.num_columns
         self.kinds = np.empty(ncols, np.int64)
         self.params = np.zeros(ncols, np.int64)
-        self.vals = np.zeros((ncols, n), np.int64)
+        self.vals = np.empty((ncols, n), np.int64)  # string columns' rows are never read
         self.nullable = np.zeros(ncols, np.uint8)
         any_nulls = any(table.column(j).null_count for j in range(ncols))
         self.valid = np.ones((ncols, n if any_nulls else 1), np.uint8)
@@ -80,7 +80,7 @@ class Packed:
                 self.vals[j] = values
             if arr.null_count:
                 self.nullable[j] = 1
-                self.valid[j] = np.asarray(arr.is_valid())
+                self.valid[j] = _validity(arr)
         self.strings = len(strings)
         self.soff = np.zeros((len(strings), n + 1), np.int64)
         parts, base = [], 0
@@ -102,12 +102,24 @@ class Packed:
         return rows * per_row + string_factor * self.string_bytes
 
 
+def _validity(arr: pa.Array) -> np.ndarray:
+    """One byte per value, 1 where valid, unpacked from the array's bitmap (no Arrow boolean array in between)."""
+    bits = np.frombuffer(arr.buffers()[0], np.uint8)
+    start = arr.offset
+    return np.unpackbits(bits[start // 8 : (start + len(arr) + 7) // 8 + 1], bitorder="little")[
+        start % 8 : start % 8 + len(arr)
+    ]
+
+
 def _column(arr: pa.Array, t: pa.DataType) -> tuple[int, Any]:
-    """(kind, int64 values) of one column (strings: None, read from the array's buffers)."""
+    """(kind, int64 values) of one column (strings: None, read from the array's buffers).
+
+    Values are views of the Arrow buffers where they can be: the slots of nulls hold whatever the
+    buffer holds there, and the codec never reads them."""
     if pa.types.is_integer(t):
         if t == pa.uint64():
             raise Unsupported
-        return INT, arr.fill_null(0).to_numpy(zero_copy_only=False)
+        return INT, np.frombuffer(arr.buffers()[1], t.to_pandas_dtype(), len(arr), arr.offset * t.bit_width // 8)
     if pa.types.is_decimal(t):
         if not pa.types.is_decimal128(t) or t.precision > _MAX_DECIMAL_PRECISION or t.scale < 0:
             raise Unsupported
