@@ -52,7 +52,8 @@ def test_small_blocks_write_the_reference_bytes(
         else:
             data = ref.batch(t, f["batch"])
             kinds |= set(data.column("_op").to_pylist())
-            write_table(p.fmt, p.options, tmp_path / "ref" / f["file"], data.schema, [data])
+            hints = change_blocks.file_hints({tp.name: tp.hints for tp in p.tables}[f["table"]])  # the base's choices
+            write_table(p.fmt, p.options, tmp_path / "ref" / f["file"], data.schema, [data], hints)
             expected = (tmp_path / "ref" / f["file"]).read_bytes()
         assert written == expected, f["file"]
         assert f["rows"] > 0

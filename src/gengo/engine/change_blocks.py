@@ -42,6 +42,7 @@ from gengo.engine.changes import (
 from gengo.engine.pool import Pool
 from gengo.engine.worker import Job
 from gengo.formats import FORMATS
+from gengo.formats.base import ByteSink
 from gengo.formats.checksum import file_checksum
 
 # Rows per walk task. Batch files do not depend on it (a batch's events are put in event-time
@@ -100,18 +101,57 @@ def event_ts(ch: Changes, table: str, rows: np.ndarray, b: int) -> np.ndarray:
 class BlockResult:
     table: str
     start: int
-    events: str | None  # spool file: one record batch per batch (None: no event in any batch)
+    events: str | None  # spool file: each batch's events as record batches (None: no event in any batch)
     history: Any = None  # the block's history rows, encoded (tables in ``ChangeJob.history``)
     history_rows: int = 0
     counts: list[int] = field(default_factory=list)  # events per batch
+    pieces: list[int] = field(default_factory=list)  # record batches per batch in ``events``
+
+
+def walk_start(ch: Changes, table: str, history: bool) -> int:
+    """The first row a walk must see: a table whose existing rows never change (no update, no
+    delete: fan-out children, append-only facts) has events only for the rows batches insert."""
+    spec = ch._spec(table)
+    return ch.counts[0][table] if not (spec.update or spec.delete > 0 or history) else 0
+
+
+def _fates(
+    ch: Changes, name: str, idx: np.ndarray, deleted: np.ndarray, upto: int, can_move: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows with an event in some batch: inserted, deleted, redrawn or revised; rows a move
+    chose). With ``can_move`` (the block's base rows whose values can move) a move's draw is
+    taken for those rows only: the others never move, and the draws are row-wise."""
+    spec = ch._spec(name)
+    eventful = (idx >= ch.counts[0][name]) | (deleted > 0)
+    moving = np.zeros(len(idx), dtype=bool)
+    at = None if can_move is None else np.searchsorted(idx, can_move)
+    for b in range(1, upto + 1):
+        for column in spec.update:
+            if column not in spec.moves:
+                eventful |= ch.updated_in(name, column, idx, b, deleted)
+            elif at is None:
+                moving |= ch.updated_in(name, column, idx, b, deleted)
+            elif len(at):
+                moving[at] |= ch.updated_in(name, column, idx[at], b, deleted[at])
+    return eventful, moving
+
+
+def _events_of(state: pa.Table, older: np.ndarray, lo: int, hi: int) -> pa.Table:
+    """Rows ``older`` (positions, ascending) then the contiguous inserted rows [lo, hi) of ``state``:
+    a batch's events in row order, the inserts sliced rather than copied."""
+    inserted = state.slice(lo, hi - lo)
+    if len(older) == 0:
+        return inserted
+    return pa.concat_tables([state.take(pa.array(older)), inserted])
 
 
 def walk_block(
     cj: ChangeJob, table: str, start: int, stop: int, spool: str, can_move: np.ndarray | None = None
 ) -> BlockResult:
-    """Task: rows [start, stop) of ``table`` through every batch; events spooled, history encoded.
-    ``can_move``: the base rows of the block whose values can move, if the base run noted them
-    (``changes.movable`` of the rows it generated); else the rows a move chooses are generated to see."""
+    """Task: rows [start, stop) of ``table`` through every batch; events spooled in row order
+    (``gather`` puts them in event-time order), history encoded. ``can_move``: the base rows of
+    the block whose values can move, if the base run noted them (``changes.movable`` of the rows
+    it generated); else the rows a move chooses are generated to see."""
     ch = cj.changes()
     t = ch.model.table(table)
     name, counts, n = t.name, ch.counts, cj.batches
@@ -121,17 +161,7 @@ def walk_block(
     spec = ch._spec(name)
     # Rows with an event: inserted, deleted, chosen by a redraw, or by a move (which only a
     # value with a next state makes; known once the row is generated). History wants every row.
-    eventful = (idx >= counts[0][name]) | (deleted > 0)
-    moving = np.zeros(len(idx), dtype=bool)
-    for b in range(1, n + 1):
-        for column in spec.update:
-            hit = ch.updated_in(name, column, idx, b, deleted)
-            if column in spec.moves:
-                moving |= hit
-            else:
-                eventful |= hit
-    if can_move is not None:  # inserted rows are generated anyway (eventful)
-        moving &= np.isin(idx, can_move)
+    eventful, moving = _fates(ch, name, idx, deleted, n, can_move)
     needed = np.ones(len(idx), dtype=bool) if keep_history else eventful | moving
     rows, dead = idx[needed], deleted[needed]
     start_state = ch.original(t, rows)
@@ -139,49 +169,55 @@ def walk_block(
         keep = eventful[needed] | (moving[needed] & movable(spec, start_state))
         rows, dead, start_state = rows[keep], dead[keep], start_state.filter(pa.array(keep))
     columns = list(spec.update)
-    batches: list[pa.Table] = []
     versions = hist.Versions(name, rows, counts[0][name]) if keep_history else None
     if versions is not None:
         versions.start(start_state)
-    for b, was, cur, touched in _walk(ch, t, rows, dead, start_state, n):
-        inserted = np.flatnonzero((rows >= counts[b - 1][name]) & (rows < counts[b][name]))
-        changed = _differs(was.select(columns), cur.select(columns), columns)
-        updated = np.flatnonzero(touched & changed)
-        gone = np.flatnonzero(dead == b)  # never touched in b: their state is the one before b
-        take = np.concatenate([inserted, updated, gone])
-        ts = event_ts(ch, name, rows[take], b)
-        op = np.repeat(np.arange(3, dtype=np.int8), [len(inserted), len(updated), len(gone)])
-        if versions is not None:
-            versions.add(b, cur, inserted, updated, gone, ts)
-        order = np.lexsort((rows[take], ts))  # event-time order within the block: blocks then merge
-        take, ts, op = take[order], ts[order], op[order]
-        events = cur.take(pa.array(take)).append_column(OP, pa.array(op))
-        events = events.append_column(TS, pa.array(ts)).append_column(ROW, pa.array(rows[take]))
-        if cj.before:
-            for column in columns:
-                events = events.append_column(BEFORE + column, was.column(column).take(pa.array(take)))
-        batches.append(events)
-    result = BlockResult(table, start, None, counts=[e.num_rows for e in batches] or [0] * n)
-    if any(result.counts):
-        path = os.path.join(spool, f"{table}-{start}.arrow")
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, batches[0].schema) as writer:
-            for events in batches:
-                writer.write_batch(_one_batch(events))
-        result.events = path
+    result = BlockResult(table, start, None, counts=[0] * n, pieces=[0] * n)
+    writer = sink = None
+    try:
+        for b, was, cur, touched in _walk(ch, t, rows, dead, start_state, n):
+            # rows ascending: the rows batch b inserts are one run, after every older row
+            lo, hi = np.searchsorted(rows, [counts[b - 1][name], counts[b][name]])
+            changed = _differs(was.select(columns), cur.select(columns), columns) if columns else touched
+            older = np.flatnonzero((touched & changed) | (dead == b))  # updated or deleted in b
+            if versions is not None:
+                updated, gone = np.flatnonzero(touched & changed), np.flatnonzero(dead == b)
+                inserted = np.arange(lo, hi)
+                take = np.concatenate([inserted, updated, gone])
+                versions.add(b, cur, inserted, updated, gone, event_ts(ch, name, rows[take], b))
+            count = len(older) + int(hi - lo)
+            if count == 0:
+                continue
+            # deleted rows are never touched in b: their state in ``cur`` is the one before b
+            op = np.where(dead[older] == b, 2, 1).astype(np.int8)
+            events = _events_of(cur, older, lo, hi)
+            picked = np.concatenate([older, np.arange(lo, hi)])
+            events = events.append_column(OP, pa.array(np.concatenate([op, np.zeros(hi - lo, dtype=np.int8)])))
+            events = events.append_column(TS, pa.array(event_ts(ch, name, rows[picked], b)))
+            events = events.append_column(ROW, pa.array(rows[picked]))
+            if cj.before:
+                before = _events_of(was, older, lo, hi)
+                for column in columns:
+                    events = events.append_column(BEFORE + column, before.column(column))
+            if writer is None:
+                result.events = os.path.join(spool, f"{table}-{start}.arrow")
+                sink = pa.OSFile(result.events, "wb")
+                writer = pa.ipc.new_file(sink, events.schema)
+            written = writer.stats.num_record_batches
+            writer.write_table(events)
+            result.counts[b - 1] = count
+            result.pieces[b - 1] = writer.stats.num_record_batches - written
+    finally:
+        if writer is not None:
+            writer.close()
+        if sink is not None:
+            sink.close()
     if versions is not None:
         data = versions.table(t) if len(rows) else hist.schema(t).empty_table()
         fmt = FORMATS[cj.job.format]
         result.history = _payload(fmt.encode(data, start == 0, cj.job.options, None))
         result.history_rows = data.num_rows
     return result
-
-
-def _one_batch(data: pa.Table) -> pa.RecordBatch:
-    data = data.combine_chunks()
-    if data.num_rows == 0:
-        return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in data.schema], schema=data.schema)
-    batches = data.to_batches()
-    return batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def _payload(payload: Any) -> Any:
@@ -201,22 +237,47 @@ class FileResult:
     checksum: str | None
 
 
-def gather(ch: Changes, t: Table, b: int, spooled: list[str]) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
-    """Batch b of ``t`` from the blocks' spool files, as ``Changes.events`` returns it."""
-    parts = []
-    for path in spooled:
+def event_order(ts: np.ndarray, b: int) -> np.ndarray:
+    """The permutation putting batch b's events, given in row order, in (event time, row) order.
+
+    Event times fall within the batch's day, under 2**37 microseconds after its start, so with
+    fewer than 2**27 events (time, position) packs into one unsigned 64-bit key: one plain
+    sort of the keys (vectorized, several times faster than a stable argsort) gives the order,
+    ties in time going by position, that is by row. Larger batches take the lexicographic sort."""
+    n = len(ts)
+    rel = ts - (b - 1) * DAY_US
+    if n >= 1 << _POS_BITS or (n and (rel.min() < 0 or rel.max() >= 1 << (64 - _POS_BITS))):
+        return np.lexsort((np.arange(n), ts))
+    key = (rel.astype(np.uint64) << np.uint64(_POS_BITS)) | np.arange(n, dtype=np.uint64)
+    key.sort()
+    return (key & np.uint64((1 << _POS_BITS) - 1)).astype(np.int64)
+
+
+_POS_BITS = 27
+
+
+def gather(
+    ch: Changes, t: Table, b: int, spooled: list[tuple[str, list[int]]]
+) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
+    """Batch b of ``t`` from the blocks' spool files (in row order, each with its record batches
+    per batch), as ``Changes.events`` returns it."""
+    parts, schema = [], None
+    for path, pieces in spooled:
+        first = sum(pieces[: b - 1])
         with pa.memory_map(path) as source:
-            parts.append(pa.ipc.open_file(source).get_batch(b - 1))
-    if not parts:
+            reader = pa.ipc.open_file(source)
+            schema = reader.schema
+            parts.extend(reader.get_batch(i) for i in range(first, first + pieces[b - 1]))
+    if schema is None:
         empty = t.schema.empty_table()
         return empty, empty, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64)
-    data = pa.Table.from_batches(parts)
+    data = pa.Table.from_batches(parts, schema=schema)
     ts = data.column(TS).to_numpy()
-    # Each block is in (event time, row) order and blocks come in row order, so a stable sort by
-    # event time merges them into (event time, row) order (timsort: runs merged, not re-sorted).
-    order = pa.array(np.argsort(ts, kind="stable"))
-    data = data.take(order)
-    op, ts = data.column(OP).to_numpy(), ts[order.to_numpy()]
+    # Blocks come in row order and each block's events in row order: the events are in row
+    # order, and sorting by (event time, position) puts them in (event time, row) order.
+    order = event_order(ts, b)
+    data = data.take(pa.array(order))
+    op, ts = data.column(OP).to_numpy(), ts[order]
     after = data.select(t.schema.names)
     before = after
     for column in ch._spec(t.name).update:
@@ -226,7 +287,9 @@ def gather(ch: Changes, t: Table, b: int, spooled: list[str]) -> tuple[pa.Table,
     return after, before, op, ts
 
 
-def batch_file(cj: ChangeJob, table: str, b: int, spooled: list[str], path: str, kind: str) -> FileResult:
+def batch_file(
+    cj: ChangeJob, table: str, b: int, spooled: list[tuple[str, list[int]]], path: str, kind: str
+) -> FileResult:
     """Task: write batch b of ``table`` to ``path``: ``rows`` (the run's format plus _op, _batch,
     _ts), ``debezium`` (JSON Lines events) or ``postgres`` (CSV for COPY, no header)."""
     from gengo.formats.jsonl import JSONL
@@ -246,12 +309,26 @@ def batch_file(cj: ChangeJob, table: str, b: int, spooled: list[str], path: str,
         target.write_bytes(payload)
         return FileResult(table, b, path, data.num_rows, len(payload), None)
     fmt = FORMATS[cj.job.format]
-    sink = fmt.open_sink(target, data.schema, cj.job.options, None)
-    try:  # as ``changes.write_table`` writes it, the digest taken as the bytes go out
-        sink.add(fmt.encode(data, True, cj.job.options, None))
+    hints = file_hints(cj.job.hints.get(table))
+    payload = fmt.encode(data, True, cj.job.options, hints)
+    # One payload is the whole file: Parquet's sink, there to join payloads, would decode and
+    # re-encode the footer for the same bytes (``changes.write_table`` goes through it; tests compare).
+    sink = ByteSink(target, fsync=cj.job.options.fsync) if fmt.name == "parquet" else None
+    sink = sink or fmt.open_sink(target, data.schema, cj.job.options, hints)
+    try:  # the digest taken as the bytes go out
+        sink.add(payload)
         return FileResult(table, b, path, data.num_rows, *_commit(sink, target))
     finally:
         sink.abort()
+
+
+def file_hints(hints: dict | None) -> dict | None:
+    """A batch file's encoding choices: its table's in the base (Parquet: the dictionary columns,
+    the row group size), with dictionaries for ``_op`` (three values) and ``_batch`` (one);
+    without them Arrow tries a dictionary on every column, about half the encoding time."""
+    if not hints or "dictionary" not in hints:
+        return hints
+    return {**hints, "dictionary": (*hints["dictionary"], "_op", "_batch")}
 
 
 def _commit(sink, path: Path) -> tuple[int, str | None]:
@@ -316,19 +393,19 @@ def run_batches(
     walks = {
         name: [
             (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
-            for a in range(0, final[name], WALK_ROWS)
+            for a in range(walk_start(ch, name, name in cj.history), final[name], WALK_ROWS)
         ]
         for name in tables
     }
     left = {name: len(w) for name, w in walks.items()}
-    spooled: dict[str, list[tuple[int, str]]] = {name: [] for name in tables}
+    spooled: dict[str, list[tuple[int, str, list[int]]]] = {name: [] for name in tables}
     events: dict[tuple[str, int], int] = {}
     history: dict[str, dict[int, tuple]] = {name: {} for name in tables}  # blocks waiting for earlier ones
     history_next = dict.fromkeys(tables, 0)  # the block whose history goes next
     unwritten = {name: cj.batches for name in tables}
 
     def files_of(name: str) -> list[tuple]:
-        paths = [path for _, path in sorted(spooled[name])]  # in row order: ``gather`` merges them so
+        paths = [(path, pieces) for _, path, pieces in sorted(spooled[name])]  # in row order, as ``gather`` wants
         tasks = [(cj, name, b, paths, str(target(name, b)), kind) for b in range(1, cj.batches + 1)]
         return [(batch_file, t) for t in sorted(tasks, key=lambda t: -events.get((name, t[2]), 0))]
 
@@ -336,12 +413,12 @@ def run_batches(
         if isinstance(r, FileResult):
             unwritten[r.table] -= 1
             if unwritten[r.table] == 0:  # the table's batches are written: its blocks' events can go
-                for _, path in spooled[r.table]:
+                for _, path, _ in spooled[r.table]:
                     with contextlib.suppress(OSError):
                         os.unlink(path)
             return []
         if r.events is not None:
-            spooled[r.table].append((r.start, r.events))
+            spooled[r.table].append((r.start, r.events, r.pieces))
         for b, n in enumerate(r.counts, 1):
             events[(r.table, b)] = events.get((r.table, b), 0) + n
         if r.history is not None and history_sink is not None:
@@ -389,7 +466,7 @@ def write_files(
 
     names = [t.name for t in p.tables]
     wanted = hist.history_tables(p.model, names) if history else []
-    job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {})
+    job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {t.name: t.hints for t in p.tables})
     cj = ChangeJob(job, batches, before=change_format == "debezium", history=tuple(wanted))
     ch = cj.changes()
     changing = [n for n in names if ch.changing(n)]

@@ -340,18 +340,20 @@ def _differs(before: pa.Table, after: pa.Table, columns) -> np.ndarray:
     return out
 
 
-def write_table(fmt: Format, options: WriteOptions, path: Path, schema: pa.Schema, blocks) -> tuple[int, int, str]:
-    """Write blocks of one table through the format: (rows, bytes, blake3)."""
+def write_table(
+    fmt: Format, options: WriteOptions, path: Path, schema: pa.Schema, blocks, hints: dict | None = None
+) -> tuple[int, int, str]:
+    """Write blocks of one table through the format (``hints``: its encoding choices): (rows, bytes, blake3)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    sink = fmt.open_sink(path, schema, options, None)
+    sink = fmt.open_sink(path, schema, options, hints)
     rows, first = 0, True
     try:
         for block in blocks:
-            sink.add(fmt.encode(block, first, options, None))
+            sink.add(fmt.encode(block, first, options, hints))
             rows += block.num_rows
             first = False
         if first:
-            sink.add(fmt.encode(schema.empty_table(), True, options, None))
+            sink.add(fmt.encode(schema.empty_table(), True, options, hints))
         sink.commit()
     finally:
         sink.abort()
