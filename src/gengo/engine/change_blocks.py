@@ -48,7 +48,7 @@ from gengo.formats.checksum import file_checksum
 # Rows per walk task. Batch files do not depend on it (a batch's events are put in event-time
 # order whatever the blocks); history files are encoded a block at a time (Parquet row groups).
 WALK_ROWS = BLOCK_ROWS
-OP, TS, ROW = "__op", "__ts", "__row"  # event columns of the spooled blocks
+OP, TS = "__op", "__ts"  # event columns of the spooled blocks
 BEFORE = "__before__."  # prefix of an updated column's value before the event (Debezium's before image)
 
 
@@ -108,23 +108,29 @@ class BlockResult:
     pieces: list[int] = field(default_factory=list)  # record batches per batch in ``events``
 
 
-def walk_start(ch: Changes, table: str, history: bool) -> int:
-    """The first row a walk must see: a table whose existing rows never change (no update, no
-    delete: fan-out children, append-only facts) has events only for the rows batches insert."""
+def walk_rows(ch: Changes, table: str, history: bool) -> int:
+    """The rows a walk must see, [0, this): a row's insert comes from its batch file's task
+    (``gather``), so the walks are for the later events of rows, updates and deletes. A table
+    whose rows never change (no update, no delete: fan-out children, append-only facts) has
+    none, and the rows the last batch inserts none after it; history wants every row."""
     spec = ch._spec(table)
-    return ch.counts[0][table] if not (spec.update or spec.delete > 0 or history) else 0
+    if history:
+        return ch.counts[-1][table]
+    return ch.counts[-2][table] if spec.update or spec.delete > 0 else 0
 
 
 def _fates(
     ch: Changes, name: str, idx: np.ndarray, deleted: np.ndarray, upto: int, can_move: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(rows with an event in some batch: inserted, deleted, redrawn or revised; rows a move
-    chose). With ``can_move`` (the block's base rows whose values can move) a move's draw is
-    taken for those rows only: the others never move, and the draws are row-wise."""
+    """(rows deleted, redrawn or revised in some batch; rows a move chose). With ``can_move``
+    (the block's base rows whose values can move) a move's draw is taken for those rows and the
+    inserted ones only: the others never move, and the draws are row-wise."""
     spec = ch._spec(name)
-    eventful = (idx >= ch.counts[0][name]) | (deleted > 0)
+    eventful = deleted > 0
     moving = np.zeros(len(idx), dtype=bool)
-    at = None if can_move is None else np.searchsorted(idx, can_move)
+    at = None
+    if can_move is not None:
+        at = np.concatenate([np.searchsorted(idx, can_move), np.flatnonzero(idx >= ch.counts[0][name])])
     for b in range(1, upto + 1):
         for column in spec.update:
             if column not in spec.moves:
@@ -136,22 +142,13 @@ def _fates(
     return eventful, moving
 
 
-def _events_of(state: pa.Table, older: np.ndarray, lo: int, hi: int) -> pa.Table:
-    """Rows ``older`` (positions, ascending) then the contiguous inserted rows [lo, hi) of ``state``:
-    a batch's events in row order, the inserts sliced rather than copied."""
-    inserted = state.slice(lo, hi - lo)
-    if len(older) == 0:
-        return inserted
-    return pa.concat_tables([state.take(pa.array(older)), inserted])
-
-
 def walk_block(
     cj: ChangeJob, table: str, start: int, stop: int, spool: str, can_move: np.ndarray | None = None
 ) -> BlockResult:
-    """Task: rows [start, stop) of ``table`` through every batch; events spooled in row order
-    (``gather`` puts them in event-time order), history encoded. ``can_move``: the base rows of
-    the block whose values can move, if the base run noted them (``changes.movable`` of the rows
-    it generated); else the rows a move chooses are generated to see."""
+    """Task: rows [start, stop) of ``table`` through every batch; the events of rows that existed
+    before the batch (updates, deletes) spooled in row order, history encoded. ``can_move``: the
+    base rows of the block whose values can move, if the base run noted them (``changes.movable``
+    of the rows it generated); else the rows a move chooses are generated to see."""
     ch = cj.changes()
     t = ch.model.table(table)
     name, counts, n = t.name, ch.counts, cj.batches
@@ -159,8 +156,8 @@ def walk_block(
     deleted = ch.deleted_in(name, idx, n)
     keep_history = name in cj.history
     spec = ch._spec(name)
-    # Rows with an event: inserted, deleted, chosen by a redraw, or by a move (which only a
-    # value with a next state makes; known once the row is generated). History wants every row.
+    # Rows with an event after their insert: deleted, chosen by a redraw, or by a move (which only
+    # a value with a next state makes; known once the row is generated). History wants every row.
     eventful, moving = _fates(ch, name, idx, deleted, n, can_move)
     needed = np.ones(len(idx), dtype=bool) if keep_history else eventful | moving
     rows, dead = idx[needed], deleted[needed]
@@ -176,36 +173,29 @@ def walk_block(
     writer = sink = None
     try:
         for b, was, cur, touched in _walk(ch, t, rows, dead, start_state, n):
-            # rows ascending: the rows batch b inserts are one run, after every older row
-            lo, hi = np.searchsorted(rows, [counts[b - 1][name], counts[b][name]])
-            changed = _differs(was.select(columns), cur.select(columns), columns) if columns else touched
-            older = np.flatnonzero((touched & changed) | (dead == b))  # updated or deleted in b
+            updated = touched & _differs(was.select(columns), cur.select(columns), columns) if columns else touched
+            older = np.flatnonzero(updated | (dead == b))  # row order
             if versions is not None:
-                updated, gone = np.flatnonzero(touched & changed), np.flatnonzero(dead == b)
-                inserted = np.arange(lo, hi)
-                take = np.concatenate([inserted, updated, gone])
-                versions.add(b, cur, inserted, updated, gone, event_ts(ch, name, rows[take], b))
-            count = len(older) + int(hi - lo)
-            if count == 0:
+                lo, hi = np.searchsorted(rows, [counts[b - 1][name], counts[b][name]])
+                inserted, gone = np.arange(lo, hi), np.flatnonzero(dead == b)
+                take = np.concatenate([inserted, np.flatnonzero(updated), gone])
+                versions.add(b, cur, inserted, np.flatnonzero(updated), gone, event_ts(ch, name, rows[take], b))
+            if len(older) == 0:
                 continue
             # deleted rows are never touched in b: their state in ``cur`` is the one before b
-            op = np.where(dead[older] == b, 2, 1).astype(np.int8)
-            events = _events_of(cur, older, lo, hi)
-            picked = np.concatenate([older, np.arange(lo, hi)])
-            events = events.append_column(OP, pa.array(np.concatenate([op, np.zeros(hi - lo, dtype=np.int8)])))
-            events = events.append_column(TS, pa.array(event_ts(ch, name, rows[picked], b)))
-            events = events.append_column(ROW, pa.array(rows[picked]))
+            pick = pa.array(older)
+            events = cur.take(pick).append_column(OP, pa.array(np.where(dead[older] == b, 2, 1).astype(np.int8)))
+            events = events.append_column(TS, pa.array(event_ts(ch, name, rows[older], b)))
             if cj.before:
-                before = _events_of(was, older, lo, hi)
                 for column in columns:
-                    events = events.append_column(BEFORE + column, before.column(column))
+                    events = events.append_column(BEFORE + column, was.column(column).take(pick))
             if writer is None:
                 result.events = os.path.join(spool, f"{table}-{start}.arrow")
                 sink = pa.OSFile(result.events, "wb")
                 writer = pa.ipc.new_file(sink, events.schema)
             written = writer.stats.num_record_batches
             writer.write_table(events)
-            result.counts[b - 1] = count
+            result.counts[b - 1] = len(older)
             result.pieces[b - 1] = writer.stats.num_record_batches - written
     finally:
         if writer is not None:
@@ -257,30 +247,36 @@ _POS_BITS = 27
 
 
 def gather(
-    ch: Changes, t: Table, b: int, spooled: list[tuple[str, list[int]]]
+    cj: ChangeJob, t: Table, b: int, spooled: list[tuple[str, list[int]]]
 ) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
-    """Batch b of ``t`` from the blocks' spool files (in row order, each with its record batches
-    per batch), as ``Changes.events`` returns it."""
-    parts, schema = [], None
+    """Batch b of ``t``, as ``Changes.events`` returns it: the rows b inserts, generated here (as
+    inserted: no batch has touched them yet), and the older rows' events from the blocks' spool
+    files (in row order, each with its record batches per batch)."""
+    ch = cj.changes()
+    name, columns = t.name, list(ch._spec(t.name).update)
+    parts = []
     for path, pieces in spooled:
         first = sum(pieces[: b - 1])
         with pa.memory_map(path) as source:
             reader = pa.ipc.open_file(source)
-            schema = reader.schema
             parts.extend(reader.get_batch(i) for i in range(first, first + pieces[b - 1]))
-    if schema is None:
-        empty = t.schema.empty_table()
-        return empty, empty, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64)
-    data = pa.Table.from_batches(parts, schema=schema)
+    rows = np.arange(ch.counts[b - 1][name], ch.counts[b][name], dtype=np.int64)
+    inserted = ch.original(t, rows)
+    inserted = inserted.append_column(OP, pa.array(np.zeros(len(rows), dtype=np.int8)))
+    inserted = inserted.append_column(TS, pa.array(event_ts(ch, name, rows, b)))
+    if cj.before:  # an insert has no before image (Debezium writes null): any value of the type
+        for column in columns:
+            inserted = inserted.append_column(BEFORE + column, inserted.column(column))
+    # Every older row comes before every inserted one, and the blocks and their events are in row
+    # order: the events are in row order, and (event time, position) puts them in (event time, row) order.
+    data = pa.concat_tables([pa.Table.from_batches(parts, schema=inserted.schema), inserted]) if parts else inserted
     ts = data.column(TS).to_numpy()
-    # Blocks come in row order and each block's events in row order: the events are in row
-    # order, and sorting by (event time, position) puts them in (event time, row) order.
     order = event_order(ts, b)
     data = data.take(pa.array(order))
     op, ts = data.column(OP).to_numpy(), ts[order]
     after = data.select(t.schema.names)
     before = after
-    for column in ch._spec(t.name).update:
+    for column in columns:
         if BEFORE + column in data.column_names:
             i = before.schema.get_field_index(column)
             before = before.set_column(i, before.schema.field(column), data.column(BEFORE + column))
@@ -296,7 +292,7 @@ def batch_file(
 
     ch = cj.changes()
     t = ch.model.table(table)
-    after, before, op, ts = gather(ch, t, b, spooled)
+    after, before, op, ts = gather(cj, t, b, spooled)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     if kind == "debezium":
@@ -388,12 +384,12 @@ def run_batches(
     walks left. History blocks go to ``history_sink(table, payload, rows)`` in key order.
     Returns the files in (batch, table) order."""
     ch = cj.changes()
-    final = ch.counts[cj.batches]
+    upto = {name: walk_rows(ch, name, name in cj.history) for name in tables}
     moving = moving or {}
     walks = {
         name: [
-            (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
-            for a in range(walk_start(ch, name, name in cj.history), final[name], WALK_ROWS)
+            (cj, name, a, min(a + WALK_ROWS, upto[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
+            for a in range(0, upto[name], WALK_ROWS)
         ]
         for name in tables
     }
@@ -407,7 +403,10 @@ def run_batches(
     def files_of(name: str) -> list[tuple]:
         paths = [(path, pieces) for _, path, pieces in sorted(spooled[name])]  # in row order, as ``gather`` wants
         tasks = [(cj, name, b, paths, str(target(name, b)), kind) for b in range(1, cj.batches + 1)]
-        return [(batch_file, t) for t in sorted(tasks, key=lambda t: -events.get((name, t[2]), 0))]
+        size = {
+            b: events.get((name, b), 0) + ch.counts[b][name] - ch.counts[b - 1][name] for b in range(1, cj.batches + 1)
+        }
+        return [(batch_file, t) for t in sorted(tasks, key=lambda t: -size[t[2]])]
 
     def then(task: tuple, r) -> list[tuple]:
         if isinstance(r, FileResult):
