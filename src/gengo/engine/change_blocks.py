@@ -247,19 +247,18 @@ _POS_BITS = 27
 
 
 def gather(
-    cj: ChangeJob, t: Table, b: int, spooled: list[tuple[str, list[int]]]
+    cj: ChangeJob, t: Table, b: int, spooled: list[tuple[str, int, int]]
 ) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
     """Batch b of ``t``, as ``Changes.events`` returns it: the rows b inserts, generated here (as
     inserted: no batch has touched them yet), and the older rows' events from the blocks' spool
-    files (in row order, each with its record batches per batch)."""
+    files (path, first record batch of b, how many; in row order)."""
     ch = cj.changes()
     name, columns = t.name, list(ch._spec(t.name).update)
     parts = []
-    for path, pieces in spooled:
-        first = sum(pieces[: b - 1])
+    for path, first, count in spooled:
         with pa.memory_map(path) as source:
             reader = pa.ipc.open_file(source)
-            parts.extend(reader.get_batch(i) for i in range(first, first + pieces[b - 1]))
+            parts.extend(reader.get_batch(i) for i in range(first, first + count))
     rows = np.arange(ch.counts[b - 1][name], ch.counts[b][name], dtype=np.int64)
     inserted = ch.original(t, rows)
     inserted = inserted.append_column(OP, pa.array(np.zeros(len(rows), dtype=np.int8)))
@@ -284,7 +283,7 @@ def gather(
 
 
 def batch_file(
-    cj: ChangeJob, table: str, b: int, spooled: list[tuple[str, list[int]]], path: str, kind: str
+    cj: ChangeJob, table: str, b: int, spooled: list[tuple[str, int, int]], path: str, kind: str
 ) -> FileResult:
     """Task: write batch b of ``table`` to ``path``: ``rows`` (the run's format plus _op, _batch,
     _ts), ``debezium`` (JSON Lines events) or ``postgres`` (CSV for COPY, no header)."""
@@ -401,8 +400,18 @@ def run_batches(
     unwritten = {name: cj.batches for name in tables}
 
     def files_of(name: str) -> list[tuple]:
-        paths = [(path, pieces) for _, path, pieces in sorted(spooled[name])]  # in row order, as ``gather`` wants
-        tasks = [(cj, name, b, paths, str(target(name, b)), kind) for b in range(1, cj.batches + 1)]
+        blocks = [(path, np.cumsum([0, *pieces]), pieces) for _, path, pieces in sorted(spooled[name])]  # row order
+        tasks = [
+            (
+                cj,
+                name,
+                b,
+                [(p, int(at[b - 1]), n[b - 1]) for p, at, n in blocks if n[b - 1]],
+                str(target(name, b)),
+                kind,
+            )
+            for b in range(1, cj.batches + 1)
+        ]
         size = {
             b: events.get((name, b), 0) + ch.counts[b][name] - ch.counts[b - 1][name] for b in range(1, cj.batches + 1)
         }
