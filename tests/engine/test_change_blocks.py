@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from gengo import api
 from gengo.engine import change_blocks
-from gengo.engine.changes import Changes, write_table
+from gengo.engine.changes import DAY_US, Changes, write_table
 from gengo.formats.jsonl import JSONL
 from tests.engine.test_changes import SHOP
 
@@ -52,7 +53,8 @@ def test_small_blocks_write_the_reference_bytes(
         else:
             data = ref.batch(t, f["batch"])
             kinds |= set(data.column("_op").to_pylist())
-            write_table(p.fmt, p.options, tmp_path / "ref" / f["file"], data.schema, [data])
+            hints = change_blocks.file_hints({tp.name: tp.hints for tp in p.tables}[f["table"]])  # the base's choices
+            write_table(p.fmt, p.options, tmp_path / "ref" / f["file"], data.schema, [data], hints)
             expected = (tmp_path / "ref" / f["file"]).read_bytes()
         assert written == expected, f["file"]
         assert f["rows"] > 0
@@ -132,3 +134,66 @@ def test_history_blocks_are_appended_in_key_order(shop: Path, tmp_path: Path, mo
     assert {h["table"] for h in info["history"]} == {"customers", "orders"}
     for rel in [h["file"] for h in info["history"]] + [f["file"] for f in info["files"]]:
         assert (tmp_path / "many" / rel).read_bytes() == (tmp_path / "one" / rel).read_bytes(), rel
+
+
+def test_event_order_is_event_time_then_row(monkeypatch) -> None:
+    """The packed-key sort of a batch's events (given in row order) is np.lexsort's (event time,
+    row) order, ties in time included; past its limits (2**27 events here shrunk to 2**8, a time
+    outside the batch's day) it is the lexsort itself."""
+    rng = np.random.default_rng(5)
+    b = 3
+    ts = (b - 1) * DAY_US + rng.integers(0, 40, 200)  # many ties
+    ts[:3] = (b - 1) * DAY_US + DAY_US - 1  # the day's last microsecond
+    expected = np.lexsort((np.arange(len(ts)), ts))
+    assert np.array_equal(change_blocks.event_order(ts, b), expected)
+    assert len(change_blocks.event_order(ts[:0], b)) == 0
+    monkeypatch.setattr(change_blocks, "_POS_BITS", 8)
+    big = np.concatenate([ts, ts])
+    assert np.array_equal(change_blocks.event_order(big, b), np.lexsort((np.arange(len(big)), big)))
+    early = ts - DAY_US  # the day before: outside the key's range
+    assert np.array_equal(change_blocks.event_order(early, b), expected)
+
+
+def test_parquet_batch_files_keep_the_base_dictionary_choices(shop: Path, tmp_path: Path) -> None:
+    """A Parquet batch file dictionary-encodes exactly its table's dictionary columns of the base
+    plus _op and _batch (not every column, Arrow's default), read from the written files."""
+    p = _base(shop, tmp_path / "run", "parquet")
+    info = api.write_changes(p, tmp_path / "run", 2, None, workers=1)
+    hints = {tp.name: tp.hints for tp in p.tables}
+    checked = 0
+    for f in info["files"]:
+        meta = pq.ParquetFile(tmp_path / "run" / f["file"]).metadata
+        chosen = {*hints[f["table"]]["dictionary"], "_op", "_batch"}
+        for g in range(meta.num_row_groups):
+            for i in range(meta.num_columns):
+                column = meta.row_group(g).column(i)
+                encoded = column.has_dictionary_page or "RLE_DICTIONARY" in column.encodings
+                assert encoded == (column.path_in_schema in chosen), (f["file"], column.path_in_schema)
+                checked += 1
+    assert checked and any(len(h["dictionary"]) for h in hints.values())
+
+
+def test_rows_that_never_change_after_their_insert_are_not_walked(tmp_path: Path, monkeypatch) -> None:
+    """ecommerce's order items and addresses only arrive: no walk task for them, the other tables
+    walked only up to the last batch's inserts, and the batch files still the reference's."""
+    walked: list[tuple[str, int, int]] = []
+    walk = change_blocks.walk_block
+
+    def spy(cj, table, start, stop, *args):
+        walked.append((table, start, stop))
+        return walk(cj, table, start, stop, *args)
+
+    monkeypatch.setattr(change_blocks, "walk_block", spy)
+    p = api.plan("ecommerce", 0.0005, "csv", seed=SEED, workers=1)
+    with api.prepare(p, tmp_path / "run", 1) as run:
+        run.execute()
+    info = api.write_changes(run.plan, tmp_path / "run", 2, None, workers=1)
+    ref = Changes(p.model, p.seed, p.rows, 2)
+    assert walked and {t for t, _, _ in walked} == {"dim_customers", "dim_products", "fact_orders_header"}
+    assert all(stop <= ref.counts[1][t] for t, _, stop in walked)
+    for f in info["files"]:
+        if f["table"] in ("fact_order_items", "fact_orders_header"):
+            data = ref.batch(p.model.table(f["table"]), f["batch"])
+            write_table(p.fmt, p.options, tmp_path / "ref" / f["file"], data.schema, [data])
+            assert (tmp_path / "run" / f["file"]).read_bytes() == (tmp_path / "ref" / f["file"]).read_bytes()
+            assert f["rows"] > 0

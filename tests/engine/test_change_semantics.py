@@ -21,6 +21,7 @@ import pytest
 
 from gengo import api
 from gengo.core.errors import GengoError
+from gengo.engine.change_blocks import file_hints
 from gengo.engine.changes import Changes, write_table
 from gengo.formats import resolve_format
 from gengo.formats.options import WriteOptions
@@ -121,12 +122,15 @@ def test_a_batch_alone_equals_the_full_run(runs: Runs, model: str, tmp_path: Pat
     m = resolve_model(model)
     base_rows = json.loads((full / "manifest.json").read_text())["planned_rows"]
     alone = Changes(m, int(SEED), base_rows, 2)
+    size, rows = (SIZES[model][1], None) if SIZES[model][0] == "-s" else (None, [SIZES[model][1]])
+    plan = api.plan(model, size, "parquet", int(SEED), rows=rows, workers=1)
+    hints = {tp.name: file_hints(tp.hints) for tp in plan.tables}  # the base's encoding choices
     written = sorted(p.name for p in (full / "changes" / "batch-000002").iterdir())
     assert written
     for name in written:
         t = m.table(name.removesuffix(".parquet"))
         data = alone.batch(t, 2)
-        write_table(resolve_format("parquet"), WriteOptions(), tmp_path / name, data.schema, [data])
+        write_table(resolve_format("parquet"), WriteOptions(), tmp_path / name, data.schema, [data], hints[t.name])
         assert (tmp_path / name).read_bytes() == (full / "changes" / "batch-000002" / name).read_bytes(), name
 
 

@@ -42,12 +42,13 @@ from gengo.engine.changes import (
 from gengo.engine.pool import Pool
 from gengo.engine.worker import Job
 from gengo.formats import FORMATS
+from gengo.formats.base import ByteSink
 from gengo.formats.checksum import file_checksum
 
 # Rows per walk task. Batch files do not depend on it (a batch's events are put in event-time
 # order whatever the blocks); history files are encoded a block at a time (Parquet row groups).
 WALK_ROWS = BLOCK_ROWS
-OP, TS, ROW = "__op", "__ts", "__row"  # event columns of the spooled blocks
+OP, TS = "__op", "__ts"  # event columns of the spooled blocks
 BEFORE = "__before__."  # prefix of an updated column's value before the event (Debezium's before image)
 
 
@@ -100,18 +101,54 @@ def event_ts(ch: Changes, table: str, rows: np.ndarray, b: int) -> np.ndarray:
 class BlockResult:
     table: str
     start: int
-    events: str | None  # spool file: one record batch per batch (None: no event in any batch)
+    events: str | None  # spool file: each batch's events as record batches (None: no event in any batch)
     history: Any = None  # the block's history rows, encoded (tables in ``ChangeJob.history``)
     history_rows: int = 0
     counts: list[int] = field(default_factory=list)  # events per batch
+    pieces: list[int] = field(default_factory=list)  # record batches per batch in ``events``
+
+
+def walk_rows(ch: Changes, table: str, history: bool) -> int:
+    """The rows a walk must see, [0, this): a row's insert comes from its batch file's task
+    (``gather``), so the walks are for the later events of rows, updates and deletes. A table
+    whose rows never change (no update, no delete: fan-out children, append-only facts) has
+    none, and the rows the last batch inserts none after it; history wants every row."""
+    spec = ch._spec(table)
+    if history:
+        return ch.counts[-1][table]
+    return ch.counts[-2][table] if spec.update or spec.delete > 0 else 0
+
+
+def _fates(
+    ch: Changes, name: str, idx: np.ndarray, deleted: np.ndarray, upto: int, can_move: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows deleted, redrawn or revised in some batch; rows a move chose). With ``can_move``
+    (the block's base rows whose values can move) a move's draw is taken for those rows and the
+    inserted ones only: the others never move, and the draws are row-wise."""
+    spec = ch._spec(name)
+    eventful = deleted > 0
+    moving = np.zeros(len(idx), dtype=bool)
+    at = None
+    if can_move is not None:
+        at = np.concatenate([np.searchsorted(idx, can_move), np.flatnonzero(idx >= ch.counts[0][name])])
+    for b in range(1, upto + 1):
+        for column in spec.update:
+            if column not in spec.moves:
+                eventful |= ch.updated_in(name, column, idx, b, deleted)
+            elif at is None:
+                moving |= ch.updated_in(name, column, idx, b, deleted)
+            elif len(at):
+                moving[at] |= ch.updated_in(name, column, idx[at], b, deleted[at])
+    return eventful, moving
 
 
 def walk_block(
     cj: ChangeJob, table: str, start: int, stop: int, spool: str, can_move: np.ndarray | None = None
 ) -> BlockResult:
-    """Task: rows [start, stop) of ``table`` through every batch; events spooled, history encoded.
-    ``can_move``: the base rows of the block whose values can move, if the base run noted them
-    (``changes.movable`` of the rows it generated); else the rows a move chooses are generated to see."""
+    """Task: rows [start, stop) of ``table`` through every batch; the events of rows that existed
+    before the batch (updates, deletes) spooled in row order, history encoded. ``can_move``: the
+    base rows of the block whose values can move, if the base run noted them (``changes.movable``
+    of the rows it generated); else the rows a move chooses are generated to see."""
     ch = cj.changes()
     t = ch.model.table(table)
     name, counts, n = t.name, ch.counts, cj.batches
@@ -119,19 +156,9 @@ def walk_block(
     deleted = ch.deleted_in(name, idx, n)
     keep_history = name in cj.history
     spec = ch._spec(name)
-    # Rows with an event: inserted, deleted, chosen by a redraw, or by a move (which only a
-    # value with a next state makes; known once the row is generated). History wants every row.
-    eventful = (idx >= counts[0][name]) | (deleted > 0)
-    moving = np.zeros(len(idx), dtype=bool)
-    for b in range(1, n + 1):
-        for column in spec.update:
-            hit = ch.updated_in(name, column, idx, b, deleted)
-            if column in spec.moves:
-                moving |= hit
-            else:
-                eventful |= hit
-    if can_move is not None:  # inserted rows are generated anyway (eventful)
-        moving &= np.isin(idx, can_move)
+    # Rows with an event after their insert: deleted, chosen by a redraw, or by a move (which only
+    # a value with a next state makes; known once the row is generated). History wants every row.
+    eventful, moving = _fates(ch, name, idx, deleted, n, can_move)
     needed = np.ones(len(idx), dtype=bool) if keep_history else eventful | moving
     rows, dead = idx[needed], deleted[needed]
     start_state = ch.original(t, rows)
@@ -139,49 +166,48 @@ def walk_block(
         keep = eventful[needed] | (moving[needed] & movable(spec, start_state))
         rows, dead, start_state = rows[keep], dead[keep], start_state.filter(pa.array(keep))
     columns = list(spec.update)
-    batches: list[pa.Table] = []
     versions = hist.Versions(name, rows, counts[0][name]) if keep_history else None
     if versions is not None:
         versions.start(start_state)
-    for b, was, cur, touched in _walk(ch, t, rows, dead, start_state, n):
-        inserted = np.flatnonzero((rows >= counts[b - 1][name]) & (rows < counts[b][name]))
-        changed = _differs(was.select(columns), cur.select(columns), columns)
-        updated = np.flatnonzero(touched & changed)
-        gone = np.flatnonzero(dead == b)  # never touched in b: their state is the one before b
-        take = np.concatenate([inserted, updated, gone])
-        ts = event_ts(ch, name, rows[take], b)
-        op = np.repeat(np.arange(3, dtype=np.int8), [len(inserted), len(updated), len(gone)])
-        if versions is not None:
-            versions.add(b, cur, inserted, updated, gone, ts)
-        order = np.lexsort((rows[take], ts))  # event-time order within the block: blocks then merge
-        take, ts, op = take[order], ts[order], op[order]
-        events = cur.take(pa.array(take)).append_column(OP, pa.array(op))
-        events = events.append_column(TS, pa.array(ts)).append_column(ROW, pa.array(rows[take]))
-        if cj.before:
-            for column in columns:
-                events = events.append_column(BEFORE + column, was.column(column).take(pa.array(take)))
-        batches.append(events)
-    result = BlockResult(table, start, None, counts=[e.num_rows for e in batches] or [0] * n)
-    if any(result.counts):
-        path = os.path.join(spool, f"{table}-{start}.arrow")
-        with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, batches[0].schema) as writer:
-            for events in batches:
-                writer.write_batch(_one_batch(events))
-        result.events = path
+    result = BlockResult(table, start, None, counts=[0] * n, pieces=[0] * n)
+    writer = sink = None
+    try:
+        for b, was, cur, touched in _walk(ch, t, rows, dead, start_state, n):
+            updated = touched & _differs(was.select(columns), cur.select(columns), columns) if columns else touched
+            older = np.flatnonzero(updated | (dead == b))  # row order
+            if versions is not None:
+                lo, hi = np.searchsorted(rows, [counts[b - 1][name], counts[b][name]])
+                inserted, gone = np.arange(lo, hi), np.flatnonzero(dead == b)
+                take = np.concatenate([inserted, np.flatnonzero(updated), gone])
+                versions.add(b, cur, inserted, np.flatnonzero(updated), gone, event_ts(ch, name, rows[take], b))
+            if len(older) == 0:
+                continue
+            # deleted rows are never touched in b: their state in ``cur`` is the one before b
+            pick = pa.array(older)
+            events = cur.take(pick).append_column(OP, pa.array(np.where(dead[older] == b, 2, 1).astype(np.int8)))
+            events = events.append_column(TS, pa.array(event_ts(ch, name, rows[older], b)))
+            if cj.before:
+                for column in columns:
+                    events = events.append_column(BEFORE + column, was.column(column).take(pick))
+            if writer is None:
+                result.events = os.path.join(spool, f"{table}-{start}.arrow")
+                sink = pa.OSFile(result.events, "wb")
+                writer = pa.ipc.new_file(sink, events.schema)
+            written = writer.stats.num_record_batches
+            writer.write_table(events)
+            result.counts[b - 1] = len(older)
+            result.pieces[b - 1] = writer.stats.num_record_batches - written
+    finally:
+        if writer is not None:
+            writer.close()
+        if sink is not None:
+            sink.close()
     if versions is not None:
         data = versions.table(t) if len(rows) else hist.schema(t).empty_table()
         fmt = FORMATS[cj.job.format]
         result.history = _payload(fmt.encode(data, start == 0, cj.job.options, None))
         result.history_rows = data.num_rows
     return result
-
-
-def _one_batch(data: pa.Table) -> pa.RecordBatch:
-    data = data.combine_chunks()
-    if data.num_rows == 0:
-        return pa.RecordBatch.from_arrays([pa.array([], type=f.type) for f in data.schema], schema=data.schema)
-    batches = data.to_batches()
-    return batches[0] if len(batches) == 1 else pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 def _payload(payload: Any) -> Any:
@@ -201,39 +227,71 @@ class FileResult:
     checksum: str | None
 
 
-def gather(ch: Changes, t: Table, b: int, spooled: list[str]) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
-    """Batch b of ``t`` from the blocks' spool files, as ``Changes.events`` returns it."""
+def event_order(ts: np.ndarray, b: int) -> np.ndarray:
+    """The permutation putting batch b's events, given in row order, in (event time, row) order.
+
+    Event times fall within the batch's day, under 2**37 microseconds after its start, so with
+    fewer than 2**27 events (time, position) packs into one unsigned 64-bit key: one plain
+    sort of the keys (vectorized, several times faster than a stable argsort) gives the order,
+    ties in time going by position, that is by row. Larger batches take the lexicographic sort."""
+    n = len(ts)
+    rel = ts - (b - 1) * DAY_US
+    if n >= 1 << _POS_BITS or (n and (rel.min() < 0 or rel.max() >= 1 << (64 - _POS_BITS))):
+        return np.lexsort((np.arange(n), ts))
+    key = (rel.astype(np.uint64) << np.uint64(_POS_BITS)) | np.arange(n, dtype=np.uint64)
+    key.sort()
+    return (key & np.uint64((1 << _POS_BITS) - 1)).astype(np.int64)
+
+
+_POS_BITS = 27
+
+
+def gather(
+    cj: ChangeJob, t: Table, b: int, spooled: list[tuple[str, int, int]]
+) -> tuple[pa.Table, pa.Table, np.ndarray, np.ndarray]:
+    """Batch b of ``t``, as ``Changes.events`` returns it: the rows b inserts, generated here (as
+    inserted: no batch has touched them yet), and the older rows' events from the blocks' spool
+    files (path, first record batch of b, how many; in row order)."""
+    ch = cj.changes()
+    name, columns = t.name, list(ch._spec(t.name).update)
     parts = []
-    for path in spooled:
+    for path, first, count in spooled:
         with pa.memory_map(path) as source:
-            parts.append(pa.ipc.open_file(source).get_batch(b - 1))
-    if not parts:
-        empty = t.schema.empty_table()
-        return empty, empty, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64)
-    data = pa.Table.from_batches(parts)
+            reader = pa.ipc.open_file(source)
+            parts.extend(reader.get_batch(i) for i in range(first, first + count))
+    rows = np.arange(ch.counts[b - 1][name], ch.counts[b][name], dtype=np.int64)
+    inserted = ch.original(t, rows)
+    inserted = inserted.append_column(OP, pa.array(np.zeros(len(rows), dtype=np.int8)))
+    inserted = inserted.append_column(TS, pa.array(event_ts(ch, name, rows, b)))
+    if cj.before:  # an insert has no before image (Debezium writes null): any value of the type
+        for column in columns:
+            inserted = inserted.append_column(BEFORE + column, inserted.column(column))
+    # Every older row comes before every inserted one, and the blocks and their events are in row
+    # order: the events are in row order, and (event time, position) puts them in (event time, row) order.
+    data = pa.concat_tables([pa.Table.from_batches(parts, schema=inserted.schema), inserted]) if parts else inserted
     ts = data.column(TS).to_numpy()
-    # Each block is in (event time, row) order and blocks come in row order, so a stable sort by
-    # event time merges them into (event time, row) order (timsort: runs merged, not re-sorted).
-    order = pa.array(np.argsort(ts, kind="stable"))
-    data = data.take(order)
-    op, ts = data.column(OP).to_numpy(), ts[order.to_numpy()]
+    order = event_order(ts, b)
+    data = data.take(pa.array(order))
+    op, ts = data.column(OP).to_numpy(), ts[order]
     after = data.select(t.schema.names)
     before = after
-    for column in ch._spec(t.name).update:
+    for column in columns:
         if BEFORE + column in data.column_names:
             i = before.schema.get_field_index(column)
             before = before.set_column(i, before.schema.field(column), data.column(BEFORE + column))
     return after, before, op, ts
 
 
-def batch_file(cj: ChangeJob, table: str, b: int, spooled: list[str], path: str, kind: str) -> FileResult:
+def batch_file(
+    cj: ChangeJob, table: str, b: int, spooled: list[tuple[str, int, int]], path: str, kind: str
+) -> FileResult:
     """Task: write batch b of ``table`` to ``path``: ``rows`` (the run's format plus _op, _batch,
     _ts), ``debezium`` (JSON Lines events) or ``postgres`` (CSV for COPY, no header)."""
     from gengo.formats.jsonl import JSONL
 
     ch = cj.changes()
     t = ch.model.table(table)
-    after, before, op, ts = gather(ch, t, b, spooled)
+    after, before, op, ts = gather(cj, t, b, spooled)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     if kind == "debezium":
@@ -246,12 +304,26 @@ def batch_file(cj: ChangeJob, table: str, b: int, spooled: list[str], path: str,
         target.write_bytes(payload)
         return FileResult(table, b, path, data.num_rows, len(payload), None)
     fmt = FORMATS[cj.job.format]
-    sink = fmt.open_sink(target, data.schema, cj.job.options, None)
-    try:  # as ``changes.write_table`` writes it, the digest taken as the bytes go out
-        sink.add(fmt.encode(data, True, cj.job.options, None))
+    hints = file_hints(cj.job.hints.get(table))
+    payload = fmt.encode(data, True, cj.job.options, hints)
+    # One payload is the whole file: Parquet's sink, there to join payloads, would decode and
+    # re-encode the footer for the same bytes (``changes.write_table`` goes through it; tests compare).
+    sink = ByteSink(target, fsync=cj.job.options.fsync) if fmt.name == "parquet" else None
+    sink = sink or fmt.open_sink(target, data.schema, cj.job.options, hints)
+    try:  # the digest taken as the bytes go out
+        sink.add(payload)
         return FileResult(table, b, path, data.num_rows, *_commit(sink, target))
     finally:
         sink.abort()
+
+
+def file_hints(hints: dict | None) -> dict | None:
+    """A batch file's encoding choices: its table's in the base (Parquet: the dictionary columns,
+    the row group size), with dictionaries for ``_op`` (three values) and ``_batch`` (one);
+    without them Arrow tries a dictionary on every column, about half the encoding time."""
+    if not hints or "dictionary" not in hints:
+        return hints
+    return {**hints, "dictionary": (*hints["dictionary"], "_op", "_batch")}
 
 
 def _commit(sink, path: Path) -> tuple[int, str | None]:
@@ -311,37 +383,50 @@ def run_batches(
     walks left. History blocks go to ``history_sink(table, payload, rows)`` in key order.
     Returns the files in (batch, table) order."""
     ch = cj.changes()
-    final = ch.counts[cj.batches]
+    upto = {name: walk_rows(ch, name, name in cj.history) for name in tables}
     moving = moving or {}
     walks = {
         name: [
-            (cj, name, a, min(a + WALK_ROWS, final[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
-            for a in range(0, final[name], WALK_ROWS)
+            (cj, name, a, min(a + WALK_ROWS, upto[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
+            for a in range(0, upto[name], WALK_ROWS)
         ]
         for name in tables
     }
     left = {name: len(w) for name, w in walks.items()}
-    spooled: dict[str, list[tuple[int, str]]] = {name: [] for name in tables}
+    spooled: dict[str, list[tuple[int, str, list[int]]]] = {name: [] for name in tables}
     events: dict[tuple[str, int], int] = {}
     history: dict[str, dict[int, tuple]] = {name: {} for name in tables}  # blocks waiting for earlier ones
     history_next = dict.fromkeys(tables, 0)  # the block whose history goes next
     unwritten = {name: cj.batches for name in tables}
 
     def files_of(name: str) -> list[tuple]:
-        paths = [path for _, path in sorted(spooled[name])]  # in row order: ``gather`` merges them so
-        tasks = [(cj, name, b, paths, str(target(name, b)), kind) for b in range(1, cj.batches + 1)]
-        return [(batch_file, t) for t in sorted(tasks, key=lambda t: -events.get((name, t[2]), 0))]
+        blocks = [(path, np.cumsum([0, *pieces]), pieces) for _, path, pieces in sorted(spooled[name])]  # row order
+        tasks = [
+            (
+                cj,
+                name,
+                b,
+                [(p, int(at[b - 1]), n[b - 1]) for p, at, n in blocks if n[b - 1]],
+                str(target(name, b)),
+                kind,
+            )
+            for b in range(1, cj.batches + 1)
+        ]
+        size = {
+            b: events.get((name, b), 0) + ch.counts[b][name] - ch.counts[b - 1][name] for b in range(1, cj.batches + 1)
+        }
+        return [(batch_file, t) for t in sorted(tasks, key=lambda t: -size[t[2]])]
 
     def then(task: tuple, r) -> list[tuple]:
         if isinstance(r, FileResult):
             unwritten[r.table] -= 1
             if unwritten[r.table] == 0:  # the table's batches are written: its blocks' events can go
-                for _, path in spooled[r.table]:
+                for _, path, _ in spooled[r.table]:
                     with contextlib.suppress(OSError):
                         os.unlink(path)
             return []
         if r.events is not None:
-            spooled[r.table].append((r.start, r.events))
+            spooled[r.table].append((r.start, r.events, r.pieces))
         for b, n in enumerate(r.counts, 1):
             events[(r.table, b)] = events.get((r.table, b), 0) + n
         if r.history is not None and history_sink is not None:
@@ -389,7 +474,7 @@ def write_files(
 
     names = [t.name for t in p.tables]
     wanted = hist.history_tables(p.model, names) if history else []
-    job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {})
+    job = Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {t.name: t.hints for t in p.tables})
     cj = ChangeJob(job, batches, before=change_format == "debezium", history=tuple(wanted))
     ch = cj.changes()
     changing = [n for n in names if ch.changing(n)]

@@ -153,13 +153,15 @@ class Changes:
     def original(self, t: Table, idx: np.ndarray) -> pa.Table:
         """Rows ``idx`` (ascending) as inserted: each with the counts of the batch that inserted it."""
         sizes = np.array([c[t.name] for c in self.counts], dtype=np.int64)
-        segment = np.searchsorted(sizes, idx, side="right")  # 0: base, b: inserted by batch b
+        # idx ascending: idx[starts[b]:ends[b]] are the rows of the base (b = 0) or batch b inserted
+        ends = np.searchsorted(idx, sizes)
+        starts = np.concatenate([[0], ends[:-1]])
         parts = []
-        for b in np.unique(segment):
-            rows = idx[segment == b]
-            build = self._appended(t, int(b))
+        for b in map(int, np.flatnonzero(ends > starts)):
+            rows = idx[starts[b] : ends[b]]
+            build = self._appended(t, b)
             for a in range(0, len(rows), BLOCK_ROWS):
-                parts.append(t.generate(self.seed, self.counts[int(b)], rows[a : a + BLOCK_ROWS], build))
+                parts.append(t.generate(self.seed, self.counts[b], rows[a : a + BLOCK_ROWS], build))
         return pa.concat_tables(parts) if parts else t.schema.empty_table()
 
     def _appended(self, t: Table, b: int):
@@ -340,18 +342,20 @@ def _differs(before: pa.Table, after: pa.Table, columns) -> np.ndarray:
     return out
 
 
-def write_table(fmt: Format, options: WriteOptions, path: Path, schema: pa.Schema, blocks) -> tuple[int, int, str]:
-    """Write blocks of one table through the format: (rows, bytes, blake3)."""
+def write_table(
+    fmt: Format, options: WriteOptions, path: Path, schema: pa.Schema, blocks, hints: dict | None = None
+) -> tuple[int, int, str]:
+    """Write blocks of one table through the format (``hints``: its encoding choices): (rows, bytes, blake3)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    sink = fmt.open_sink(path, schema, options, None)
+    sink = fmt.open_sink(path, schema, options, hints)
     rows, first = 0, True
     try:
         for block in blocks:
-            sink.add(fmt.encode(block, first, options, None))
+            sink.add(fmt.encode(block, first, options, hints))
             rows += block.num_rows
             first = False
         if first:
-            sink.add(fmt.encode(schema.empty_table(), True, options, None))
+            sink.add(fmt.encode(schema.empty_table(), True, options, hints))
         sink.commit()
     finally:
         sink.abort()
