@@ -169,3 +169,16 @@ def test_decimals_of_every_length_encode_as_polars_does(scale):
     (fast, ref), (fast_json, ref_json) = _both(table, True)
     assert fast == ref
     assert fast_json == ref_json
+
+
+@pytest.mark.parametrize("fraction", [False, True])
+def test_timestamps_of_neighbouring_rows_encode_as_polars_does(fraction):
+    """The codec reuses a column's last date: runs of one day, day and year boundaries, before 1970."""
+    rng = np.random.default_rng(7)
+    base = np.array([-86_400 * 400, -1, 0, 86_399, 86_400, 951_782_399, 1_704_067_199], np.int64)
+    seconds = np.sort(np.concatenate([base, base + 1, rng.integers(-(10**9), 10**9, 40), base - 86_400]))
+    us = seconds * 10**6 + (rng.integers(0, 10**6, len(seconds)) if fraction else 0)
+    ts = pa.array(us, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+    table = pa.table({"a": ts, "n": pa.array(np.arange(len(us))), "b": ts.take(pa.array(np.arange(len(us))[::-1]))})
+    (fast, ref), (fast_json, ref_json) = _both(table, True)
+    assert fast == ref and fast_json == ref_json

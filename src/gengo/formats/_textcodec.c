@@ -168,10 +168,27 @@ static inline int64_t floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-static inline char *put_timestamp(char *p, int64_t seconds) {
+/* The date part of a column's last value, kept for the next: timestamps of neighbouring rows
+ * mostly fall on the same day (they grow with the key, or a batch is in event-time order), and
+ * the calendar conversion is most of a timestamp's cost. */
+typedef struct {
+    int64_t days;
+    char text[10];
+} DayCache;
+
+static inline char *put_day(char *p, int64_t days, DayCache *cache) {
+    if (cache->days != days) {
+        put_date(cache->text, days);
+        cache->days = days;
+    }
+    memcpy(p, cache->text, 10);
+    return p + 10;
+}
+
+static inline char *put_timestamp(char *p, int64_t seconds, DayCache *cache) {
     int64_t days = floor_div(seconds, 86400);
     int64_t s = seconds - days * 86400;
-    p = put_date(p, days);
+    p = put_day(p, days, cache);
     *p++ = 'T';
     p = put_uint(p, (uint64_t)(s / 3600), 2);
     *p++ = ':';
@@ -183,9 +200,9 @@ static inline char *put_timestamp(char *p, int64_t seconds) {
 }
 
 /* Microseconds: as Arrow's strftime("%S") prints them, six fraction digits, floored. */
-static inline char *put_timestamp_us(char *p, int64_t us) {
+static inline char *put_timestamp_us(char *p, int64_t us, DayCache *cache) {
     int64_t seconds = floor_div(us, 1000000);
-    p = put_timestamp(p, seconds);
+    p = put_timestamp(p, seconds, cache);
     p[-1] = '.';
     p = put_uint(p, (uint64_t)(us - seconds * 1000000), 6);
     *p++ = 'Z';
@@ -312,6 +329,9 @@ static PyObject *rows(PyObject *args, int json) {
     int64_t fixed = (int64_t)ncols * FIELD_MAX + 2 + (json ? key_off[ncols] : 0);
     int64_t factor = json ? 6 : 2;
     int overflow = 0;
+    DayCache *days = PyMem_Malloc(sizeof(DayCache) * (size_t)(ncols ? ncols : 1));
+    if (days == NULL) { release(&c); return PyErr_NoMemory(); }
+    for (Py_ssize_t j = 0; j < ncols; j++) days[j].days = INT64_MIN;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t need = fixed;
@@ -347,7 +367,7 @@ static PyObject *rows(PyObject *args, int json) {
             }
             case K_TIMESTAMP:
                 if (json) *p++ = '"';
-                p = params[j] ? put_timestamp_us(p, v) : put_timestamp(p, v);
+                p = params[j] ? put_timestamp_us(p, v, &days[j]) : put_timestamp(p, v, &days[j]);
                 if (json) *p++ = '"';
                 break;
             case K_DATE:
@@ -368,6 +388,7 @@ static PyObject *rows(PyObject *args, int json) {
         *p++ = '\n';
     }
     Py_END_ALLOW_THREADS
+    PyMem_Free(days);
     Py_ssize_t end = p - out;
     release(&c);
     if (overflow) {
