@@ -300,11 +300,17 @@ class _Prefix:
         blocks = min(-(-max(last + 1, 2 * len(have)) // FAN_BLOCK), FAN_DENSE // FAN_BLOCK)
         coarse = self.blocks(blocks)
         first = len(have) // FAN_BLOCK
-        counts = self.block_counts(np.arange(first, blocks))
-        start = np.cumsum(counts, axis=1, dtype=np.int64)
-        start -= counts
-        start += coarse[first:blocks][:, None]
-        table = np.concatenate([have, start.ravel()])
+        table = np.empty(blocks * FAN_BLOCK, dtype=np.int64)
+        table[: len(have)] = have
+        # A few blocks at a time: the counts and hash words of up to FAN_DENSE parents at once
+        # were several times the table's own 32 MB in temporaries, in every process.
+        for a in range(first, blocks, _FAN_BATCH):  # a loop over blocks of parents, not over parents
+            b = min(a + _FAN_BATCH, blocks)
+            counts = self.block_counts(np.arange(a, b))
+            start = table[a * FAN_BLOCK : b * FAN_BLOCK].reshape(b - a, FAN_BLOCK)
+            np.cumsum(counts, axis=1, dtype=np.int64, out=start)
+            start -= counts
+            start += coarse[a:b][:, None]
         with self.lock:
             if len(table) > len(self.dense_table):
                 self.dense_table = table

@@ -332,9 +332,18 @@ def product_price_cents(seed: int, product_idx: np.ndarray) -> np.ndarray:
 _PRICE_TABLE_MAX = 1 << 22  # catalogues up to 4M products (32 MB of prices per worker) are looked up
 
 
+_PRICE_TABLE_BLOCK = 1 << 18  # products priced at once while the table is built: bounded temporaries
+
+
 @functools.lru_cache(maxsize=2)
 def _price_table(seed: int, products: int) -> np.ndarray:
-    return product_price_cents(seed, np.arange(products, dtype=np.int64))
+    # Block by block: all at once, a 4M-product table took ten temporaries of 32 MB in every process.
+    table = np.empty(products, dtype=np.int64)
+    for a in range(0, products, _PRICE_TABLE_BLOCK):  # a loop over blocks of products
+        table[a : a + _PRICE_TABLE_BLOCK] = product_price_cents(
+            seed, np.arange(a, min(a + _PRICE_TABLE_BLOCK, products), dtype=np.int64)
+        )
+    return table
 
 
 def line_price_cents(seed: int, products: int, product_idx: np.ndarray) -> np.ndarray:
