@@ -481,15 +481,13 @@ class UsPlaces:
     """US localities (city, county, state, zip, gmt offset) from the shared Faker address pool."""
 
     def __init__(self) -> None:
-        from faker.providers.address.en_US import Provider
-
         pools = vocab.address_pools()
         start, count = int(pools.locality_offset[0]), int(pools.locality_count[0])
         self.count = count
         self.city = pools.city.slice(start, count)
         self.zip = pools.postcode.slice(start, count)
         names = pools.region.slice(start, count).to_pylist()  # once per process, not per row
-        abbr_of = dict(zip(Provider.states, Provider.states_abbr, strict=False))
+        abbr_of = _state_abbreviations()
         abbrs = [abbr_of.get(n, "TN") for n in names]
         self.state = pa.array(abbrs, TEXT)
         self.gmt = np.array([_gmt(a) for a in abbrs], dtype=np.int64)
@@ -505,18 +503,47 @@ def us_places() -> UsPlaces:
     return UsPlaces()
 
 
+# Faker's lists through the vocabularies' disk cache: importing any Faker module first imports the
+# package, which lists every locale it has (47 ms of each process's start, in the sizing of every
+# ecommerce-ds run).
+def _faker_list(name: str, build) -> list[str]:
+    return [str(v) for v in vocab.disk_cached(name, build, "faker")]
+
+
+def _state_abbreviations() -> dict[str, str]:
+    def build() -> list[str]:
+        from faker.providers.address.en_US import Provider
+
+        return [f"{n}|{a}" for n, a in zip(Provider.states, Provider.states_abbr, strict=False)]
+
+    return dict(pair.split("|", 1) for pair in _faker_list("us-state-abbreviations", build))
+
+
 @lru_cache(maxsize=1)
 def words() -> pa.Array:
-    from faker.providers.lorem.en_US import Provider
+    def build() -> list[str]:
+        from faker.providers.lorem.en_US import Provider
 
-    return pa.array(sorted(set(Provider.word_list)), TEXT)
+        return sorted(set(Provider.word_list))
+
+    return pa.array(_faker_list("lorem-words", build), TEXT)
 
 
 @lru_cache(maxsize=1)
 def gendered_first_names() -> tuple[pa.Array, pa.Array]:
-    from faker.providers.person.en_US import Provider
+    def male() -> list[str]:
+        from faker.providers.person.en_US import Provider
 
-    return pa.array(list(Provider.first_names_male), TEXT), pa.array(list(Provider.first_names_female), TEXT)
+        return list(Provider.first_names_male)
+
+    def female() -> list[str]:
+        from faker.providers.person.en_US import Provider
+
+        return list(Provider.first_names_female)
+
+    return pa.array(_faker_list("first-names-male-list", male), TEXT), pa.array(
+        _faker_list("first-names-female-list", female), TEXT
+    )
 
 
 def sentence(seed: int, table: str, column: str, idx: np.ndarray, n_words: int) -> pa.Array:
