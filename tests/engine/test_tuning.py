@@ -132,8 +132,9 @@ def test_the_command_and_fork_server_freeze_their_heap_and_start_no_blas_threads
     assert not command["polars"], seen
     if workers == "1":
         assert command["frozen"] > 0, seen
-    else:  # the fork server: frozen, polars loaded for its workers
-        assert any(s["frozen"] > 0 and s["polars"] for s in seen if not s["command"]), seen
+    else:  # the fork server: frozen; polars not imported where the C codec writes every chunk
+        assert any(s["frozen"] > 0 for s in seen if not s["command"]), seen
+        assert not any(s["polars"] for s in seen), seen
 
 
 def test_a_library_caller_keeps_its_heap_and_environment(tmp_path):

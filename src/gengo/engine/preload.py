@@ -31,6 +31,7 @@ from gengo.engine import spool, worker  # noqa: E402, F401
 atexit.register(spool.remove_spools_of, os.getppid())  # workers leave with os._exit: only the server runs it
 
 vocab.warm_up()
-import polars  # noqa: E402, F401  (the encoders' fallback, imported lazily by the command's own process)
-
+# polars (the text encoders' fallback, for column types the C codec does not take: no built-in
+# model has one) is left to the first worker that needs it: importing it here put 40 ms on the
+# critical path of every 2-worker start (the command waits for this server to be ready).
 tuning.freeze_loaded(worker=True)
