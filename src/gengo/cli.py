@@ -242,8 +242,10 @@ def gen(
     batches_value = _parse_int(batches, "--batches") if batches is not None else None
     as_of_value = _parse_int(as_of, "--as-of") if as_of is not None else None
     changing = batches_value is not None or as_of_value is not None or change_format is not None or history
-    if changing and (to_stdout or resume or engine != "local" or partition_by):
-        raise GengoError("--batches, --as-of and --history: leave out --stdout, --resume, --engine and --partition-by")
+    if changing and (to_stdout or engine != "local" or partition_by):
+        raise GengoError("--batches, --as-of and --history: leave out --stdout, --engine and --partition-by")
+    if resume and (as_of_value is not None or (changing and batches_value is None)):
+        raise GengoError("--resume finishes --batches runs, not --as-of: rerun with --force")
     if db and (change_format is not None or history):
         raise GengoError("--db applies the batches to the database: --change-format and --history write files")
     if to_stdout:
@@ -290,7 +292,7 @@ def gen(
     )
     plan = api.table_format(plan, catalog, db_schema) if lake else plan
     plan = api.partition(plan, parts, part_size)
-    n_batches = api.check_changes(plan, batches_value, as_of_value, change_format, history) if changing else 0
+    n_batches = api.check_changes(plan, batches_value, as_of_value, change_format, history, output) if changing else 0
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:
@@ -309,12 +311,16 @@ def gen(
                 summary = run.execute(progress)
     if changing:
         info = api.write_changes(
-            run.plan, output, n_batches, as_of_value, change_format, workers_value, history, run.moving
+            run.plan, output, n_batches, as_of_value, change_format, workers_value, history, run.moving, resume
         )
         if not quiet:
             what = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
             files = len(info.get("files", ()))
             out.print(f"Wrote {what}" + (f" ({files} files in {Path(output) / 'changes'})" if files else ""))
+            if "delta" in info:
+                out.print(
+                    f"Committed each batch to the Delta tables: version k is the state after batch k (1..{n_batches})"
+                )
             for h in info.get("history", ()):
                 out.print(f"History of {h['table']}: {h['rows']:,} versions in {Path(output) / h['file']}")
     if quiet:
