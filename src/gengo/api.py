@@ -375,6 +375,7 @@ def load(
     connections: int | None = None,
     batches: int | None = None,
     as_of: int | None = None,
+    history: bool = False,
 ) -> Summary:
     """Load the planned dataset into PostgreSQL at ``url``, in ``schema`` (default: the model's name).
 
@@ -383,7 +384,8 @@ def load(
     drops and recreates that schema only). On failure the schema is dropped unless ``keep_partial``.
     ``batches``: then apply change batches 1..N, each in its own transaction of INSERT, UPDATE and
     DELETE statements (``Summary.batches`` counts them); ``as_of``: load the state after batch K
-    instead of the base (check both with ``check_changes`` first).
+    instead of the base (check both with ``check_changes`` first); ``history``: with ``batches``, also
+    the type-2 ``<table>_history`` tables of the dimensions with updates (``Summary.history``).
     """
     from gengo.formats.postgres import DEFAULT_CONNECTIONS, PostgresTarget, check_url, default_schema  # psycopg
 
@@ -394,7 +396,7 @@ def load(
     target.connections = max(1, connections or DEFAULT_CONNECTIONS)
     from gengo.engine.pipeline import load as load_plan
 
-    return load_plan(replace(p, fmt=target), workers, progress, batches, as_of)
+    return load_plan(replace(p, fmt=target), workers, progress, batches, as_of, history)
 
 
 def verify(

@@ -281,12 +281,13 @@ def load(
     progress: Progress | None = None,
     batches: int | None = None,
     as_of: int | None = None,
+    history: bool = False,
 ) -> Summary:
     """Execute a plan whose format is a database server (``formats.postgres.PostgresTarget``).
 
     With ``as_of`` the tables are loaded as they are after that change batch; with ``batches``
     (and no ``as_of``) batches 1..``batches`` are then applied, one transaction each
-    (``engine.change_apply``)."""
+    (``engine.change_apply``), and with ``history`` the ``<table>_history`` tables loaded."""
     p = plan
     n_workers = check_workers(workers)
     out = Path(p.fmt.schema)  # a server format names its target; nothing is written there: results are <schema>/<table>
@@ -304,7 +305,7 @@ def load(
         if batches and as_of is None:
             from gengo.engine.change_apply import apply_batches
 
-            applied = apply_batches(p, p.fmt.url, p.fmt.schema, n_workers, batches)
+            applied = apply_batches(p, p.fmt.url, p.fmt.schema, n_workers, batches, history)
     except BaseException:
         with contextlib.suppress(Exception):
             p.fmt.abort_run(out, p)
@@ -313,4 +314,5 @@ def load(
     results.sort(key=lambda r: order[r.name])
     seconds = time.perf_counter() - started
     summary = Summary(p.model.name, p.fmt.name, p.seed, out, p.target_bytes, tuple(results), seconds)
-    return replace(summary, batches=tuple(applied))
+    versions = next((a["history"] for a in applied if "history" in a), {})
+    return replace(summary, batches=tuple(a for a in applied if "history" not in a), history=versions)
