@@ -62,16 +62,21 @@ def test_batch_files_are_the_parquet_runs_and_verify_checks_the_last_version(run
     assert r.returncode == 0 and "state after change batch 3" in r.stdout, r.stdout + r.stderr
 
 
-def _kill_after(out: Path, table: str, batch: int) -> None:
+def _kill_after(out: Path, table: str, batch: int, during_next: bool = False) -> None:
     """The table as a kill right after its batch ``batch`` commit leaves it: later commits (and the
-    files they added) never happened, nor the manifest's record of the batches."""
+    files they added) never happened, nor the manifest's record of the batches. ``during_next``: the
+    kill came during the next commit's MERGE, which had written its files (and its journal) but not
+    committed."""
     log = out / table / "_delta_log"
     for commit in sorted(log.glob("*.json")):
         if int(commit.stem) > batch:
-            for line in commit.read_text().splitlines():
-                added = json.loads(line).get("add")
-                if added:
-                    (out / table / added["path"]).unlink()
+            added = [a["path"] for line in commit.read_text().splitlines() if (a := json.loads(line).get("add"))]
+            if during_next and int(commit.stem) == batch + 1:
+                before = sorted(p.name for p in (out / table).iterdir() if p.is_file() and p.name not in added)
+                (out / table / "_gengo_pending.json").write_text(json.dumps({"batch": batch + 1, "files": before}))
+            else:
+                for name in added:
+                    (out / table / name).unlink()
             commit.unlink()
     doc = json.loads((out / "manifest.json").read_text())
     doc.pop("changes", None)
@@ -82,7 +87,7 @@ def test_resume_after_a_kill_between_commits_applies_each_batch_once(runs, tmp_p
     out = tmp_path / "out"
     shutil.copytree(runs["delta"], out)
     _kill_after(out, "dim_customers", 2)  # tables a batch apart, as a kill between commits leaves them
-    _kill_after(out, "fact_order_items", 1)
+    _kill_after(out, "fact_order_items", 1, during_next=True)  # batch 2's files written, not committed
     r = run_gengo("verify", str(out))
     assert r.returncode != 0 and "--resume" in r.stdout, r.stdout  # unfinished: the batches are not recorded
     batch_files = (out / "changes" / "manifest.json").stat().st_mtime_ns
@@ -92,8 +97,16 @@ def test_resume_after_a_kill_between_commits_applies_each_batch_once(runs, tmp_p
         assert _versions(out / name) == [None, "1", "2", "3"], name
         got = deltalake.DeltaTable(str(out / name)).to_pyarrow_table()
         assert same_rows(got, pq.read_table(runs[BATCHES] / f"{name}.parquet")), name
+        listed = {a["path"] for c in (out / name / "_delta_log").glob("*.json") for a in _adds(c)}
+        assert {p.name for p in (out / name).glob("*.parquet")} == listed, name  # the unfinished commit's files went
     r = run_gengo("verify", str(out))
     assert r.returncode == 0, r.stdout + r.stderr
+    _gen(out, "-f", "delta", "--force")  # a new base over it: no file left that its log would claim
+    assert run_gengo("verify", str(out)).returncode == 0
+
+
+def _adds(commit: Path) -> list[dict]:
+    return [a for line in commit.read_text().splitlines() if (a := json.loads(line).get("add"))]
 
 
 def test_force_without_batches_removes_what_the_batch_run_wrote(runs, tmp_path) -> None:

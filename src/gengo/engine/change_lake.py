@@ -73,6 +73,7 @@ def apply(p, out: Path, info: dict, batches: int) -> dict:
     files = {(f["table"], f["batch"]): out / f["file"] for f in info.get("files", ())}
     have: dict[str, int] = {}
     for t in p.tables:
+        delta.remove_unfinished(o, t.name)  # a commit a kill interrupted: its files go, the batch is redone
         commits = delta.batch_commits(o, t.name)
         last = max(commits, default=-1)
         odd = [v for v in range(1, last + 1) if commits.get(v, (None,))[0] != v]

@@ -34,6 +34,7 @@ LOG = "_delta_log"
 BATCH = "gengo.batch"  # commit info of a change batch's commit: the batch it applied
 _COMMIT = re.compile(r"(\d{20})\.json")
 _PART = re.compile(r"part-\d{5,}(\.[a-z0-9]+){1,2}")  # the run's own parts (``Plan.part_name``)
+PENDING = "_gengo_pending.json"  # in a table's directory while a batch commit is under way: the files before it
 
 
 def import_deltalake():
@@ -196,9 +197,26 @@ def batch_commits(out: Any, table: str) -> dict[int, tuple[int | None, list[str]
     return found
 
 
+def remove_unfinished(out: Any, table: str) -> None:
+    """The data files of a batch commit that never happened (a kill during its MERGE): in the table's
+    directory now, not when the commit began (``PENDING`` lists those), and added by no commit."""
+    text = out.read_text(f"{table}/{PENDING}")
+    if text is None:
+        return
+    with contextlib.suppress(ValueError, TypeError):
+        before = set(json.loads(text)["files"])
+        listed = {name for _, added in batch_commits(out, table).values() for name in added}
+        for name in out.files_under(table):
+            if name not in before and name not in listed and name != PENDING and name.endswith(".parquet"):
+                out.remove(f"{table}/{name}")
+    out.remove(f"{table}/{PENDING}")
+
+
 def remove_batch_files(out: Any, table: str) -> None:
-    """The data files gengo's batch commits added to the table (the log says which): a new run's log
-    would otherwise claim them. Files of other writers, and the run's parts, stay."""
+    """The data files gengo's batch commits added to the table (the log says which), and those of one
+    that never happened: a new run's log would otherwise claim them. Other writers' files and the
+    run's parts stay."""
+    remove_unfinished(out, table)
     for batch, added in batch_commits(out, table).values():
         if batch is None:
             continue
@@ -220,11 +238,14 @@ def commit_batch(
     options = storage_options(out)
     dt = deltalake.DeltaTable(table_uri(out, table), storage_options=options)
     props = CommitProperties(custom_metadata={BATCH: str(batch)})
+    pending = f"{table}/{PENDING}"
+    out.write_text(pending, json.dumps({"batch": batch, "files": out.files_under(table)}))
     if events is None or events.num_rows == 0:
         import pyarrow as pa
 
         empty = pa.schema(dt.schema().to_arrow()).empty_table()
         deltalake.write_deltalake(dt, empty, mode="append", commit_properties=props, storage_options=options)
+        out.remove(pending)
         return {"delete": 0, "update": 0, "insert": 0}
 
     def col(side: str, name: str) -> str:
@@ -243,6 +264,7 @@ def commit_batch(
         merge = merge.when_matched_update(updates={c: col("s", c) for c in rest}, predicate="s._op = 'update'")
     merge = merge.when_not_matched_insert(updates={c: col("s", c) for c in columns}, predicate="s._op = 'insert'")
     metrics = merge.execute()
+    out.remove(pending)  # committed: its files are in the log
     return {
         "delete": int(metrics.get("num_target_rows_deleted", 0)),
         "update": int(metrics.get("num_target_rows_updated", 0)),
