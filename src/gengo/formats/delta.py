@@ -230,8 +230,9 @@ def commit_batch(
 ) -> dict[str, int]:
     """Change batch ``batch`` applied to the Delta table in one commit, marked with the batch:
     ``events`` (the batch file's rows: full columns plus ``_op``) merged on the primary key ``key``
-    (delete, update every other column, insert), or an empty commit when there is none, so that
-    version k is the state after batch k for every table. Returns the rows deleted, updated, inserted."""
+    (delete, update every other column, insert; appended when the batch only inserts), or an empty
+    commit when there is none, so that version k is the state after batch k for every table.
+    Returns the rows deleted, updated and inserted."""
     from deltalake.transaction import CommitProperties
 
     deltalake = import_deltalake()
@@ -247,6 +248,13 @@ def commit_batch(
         deltalake.write_deltalake(dt, empty, mode="append", commit_properties=props, storage_options=options)
         out.remove(pending)
         return {"delete": 0, "update": 0, "insert": 0}
+
+    ops = set(events.column("_op").unique().to_pylist())
+    if ops == {"insert"}:  # only new rows: appended, no file of the table rewritten (as a MERGE would)
+        rows = events.select(list(columns))
+        deltalake.write_deltalake(dt, rows, mode="append", commit_properties=props, storage_options=options)
+        out.remove(pending)
+        return {"delete": 0, "update": 0, "insert": rows.num_rows}
 
     def col(side: str, name: str) -> str:
         return f"{side}.`{name}`"
