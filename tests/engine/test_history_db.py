@@ -14,16 +14,16 @@ from tests.db_helpers import PG_URL
 from tests.helpers import run_gengo
 
 needs_pg = pytest.mark.skipif(not PG_URL, reason="GENGO_TEST_PG_URL not set (see .ci/run)")
-ECOMMERCE = ("-m", "ecommerce", "--rows", "fact_orders_header=2000", "--seed", "5", "-q")
+ECOMMERCE = ("-m", "ecommerce", "--rows", "fact_orders_header=1000", "--seed", "5", "-q")
 SCHEMA = "gengo_test_history"
 
 
 @needs_pg
 def test_history_tables_in_postgres_equal_the_history_files(tmp_path: Path) -> None:
     psycopg = pytest.importorskip("psycopg")
-    r = run_gengo("gen", *ECOMMERCE, "--db", PG_URL, "--schema", SCHEMA, "--force", "--batches", "3", "--history")
+    r = run_gengo("gen", *ECOMMERCE, "--db", PG_URL, "--schema", SCHEMA, "--force", "--batches", "2", "--history")
     assert r.returncode == 0, r.stderr + r.stdout
-    r = run_gengo("gen", *ECOMMERCE, "-f", "parquet", "-o", str(tmp_path / "files"), "--batches", "3", "--history")
+    r = run_gengo("gen", *ECOMMERCE, "-f", "parquet", "-o", str(tmp_path / "files"), "--batches", "2", "--history")
     assert r.returncode == 0, r.stderr + r.stdout
     model = resolve_model("ecommerce")
     names = history_tables(model, model.table_names)
