@@ -245,7 +245,7 @@ def gen(
     changing = batches_value is not None or as_of_value is not None or change_format is not None or history
     if changing and (to_stdout or engine != "local" or partition_by):
         raise GengoError("--batches, --as-of and --history: leave out --stdout, --engine and --partition-by")
-    if resume and (as_of_value is not None or (changing and batches_value is None)):
+    if resume and as_of_value is not None:
         raise GengoError("--resume finishes --batches runs, not --as-of: rerun with --force")
     if db and change_format is not None:
         raise GengoError("--db applies the batches to the database: --change-format writes files")
