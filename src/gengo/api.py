@@ -375,6 +375,7 @@ def load(
     connections: int | None = None,
     batches: int | None = None,
     as_of: int | None = None,
+    history: bool = False,
 ) -> Summary:
     """Load the planned dataset into PostgreSQL at ``url``, in ``schema`` (default: the model's name).
 
@@ -383,7 +384,8 @@ def load(
     drops and recreates that schema only). On failure the schema is dropped unless ``keep_partial``.
     ``batches``: then apply change batches 1..N, each in its own transaction of INSERT, UPDATE and
     DELETE statements (``Summary.batches`` counts them); ``as_of``: load the state after batch K
-    instead of the base (check both with ``check_changes`` first).
+    instead of the base (check both with ``check_changes`` first); ``history``: with ``batches``, also
+    the type-2 ``<table>_history`` tables of the dimensions with updates (``Summary.history``).
     """
     from gengo.formats.postgres import DEFAULT_CONNECTIONS, PostgresTarget, check_url, default_schema  # psycopg
 
@@ -394,7 +396,7 @@ def load(
     target.connections = max(1, connections or DEFAULT_CONNECTIONS)
     from gengo.engine.pipeline import load as load_plan
 
-    return load_plan(replace(p, fmt=target), workers, progress, batches, as_of)
+    return load_plan(replace(p, fmt=target), workers, progress, batches, as_of, history)
 
 
 def verify(
@@ -564,20 +566,36 @@ def init(
 
 
 def check_changes(
-    p: Plan, batches: int | None, as_of: int | None, change_format: str | None = None, history: bool = False
+    p: Plan,
+    batches: int | None,
+    as_of: int | None,
+    change_format: str | None = None,
+    history: bool = False,
+    output: str | os.PathLike | None = None,
 ) -> int:
-    """Check ``--batches``/``--as-of``/``--history`` against the plan before anything is written
-    (a PostgreSQL plan loads the batches: no change format or history); the batches to compute."""
+    """Check ``--batches``/``--as-of``/``--history`` against the plan (and the ``output`` it is written
+    to) before anything is written (a PostgreSQL plan loads the batches: no change format); the
+    batches to compute."""
     from gengo.engine import history as hist
     from gengo.engine.changes import CHANGE_FORMATS, check
     from gengo.formats import resolve_format
+    from gengo.formats.storage import Output
+
+    if output is not None and Output.of(output).remote:
+        raise GengoError("--batches, --as-of and --history write to a local directory, not a URL")
 
     if change_format is not None and change_format not in CHANGE_FORMATS:
         raise GengoError(f"unknown --change-format '{change_format}': choose {', '.join(CHANGE_FORMATS)}")
     if change_format is not None and (batches is None or as_of is not None):
         raise GengoError("--change-format applies to the batch files of --batches (without --as-of)")
-    if p.fmt.server and (change_format is not None or history):
-        raise GengoError("--db applies the batches to the database: --change-format and --history write files")
+    if p.fmt.server and change_format is not None:
+        raise GengoError("--db applies the batches to the database: --change-format writes files")
+    if p.fmt.name == "delta" and change_format is not None:
+        raise GengoError("-f delta commits the batches to the tables: their files are Parquet rows, no --change-format")
+    if p.fmt.name == "delta":
+        for t in p.tables:
+            if not p.model.table(t.name).primary_key:
+                raise GengoError(f"-f delta --batches: table {t.name} has no primary key to merge the changes on")
     fmt = resolve_format("csv") if p.fmt.server else p.fmt  # a server takes the rows as the CSV files hold them
     n = check(p.model, fmt, batches, as_of, p.partitioning is not None)
     if history:
@@ -594,6 +612,7 @@ def write_changes(
     workers: int | None = None,
     history: bool = False,
     moving: dict | None = None,
+    resume: bool = False,
 ) -> dict:
     """After ``run(p, output)``: write change batches 1..``batches`` into ``<output>/changes/``, or
     with ``as_of`` replace the tables by their state after batch ``as_of`` (manifest updated, so
@@ -601,9 +620,17 @@ def write_changes(
     change events (before, after, op, ts_ms, source); ``history`` adds the type-2 history of the
     dimension tables with updates (``<output>/history/<table>_history.<ext>``). The work runs on
     ``workers`` processes; ``moving``: a ``prepare(..., changes=True)`` run's ``Run.moving``
-    (the same bytes, less work). Returns the changes manifest."""
+    (the same bytes, less work). Returns the changes manifest.
+
+    With ``-f delta`` the batch files are Parquet and each batch is also committed to every table,
+    so version k is the state after batch k (``engine.change_lake``); ``resume`` commits only the
+    batches an interrupted run did not."""
     from pathlib import Path
 
     from gengo.engine.change_blocks import write_files
 
+    if p.fmt.name == "delta":
+        from gengo.engine.change_lake import write_delta
+
+        return write_delta(p, Path(output), batches, workers, history, moving, resume)
     return write_files(p, Path(output), batches, as_of, change_format, workers, history, moving)

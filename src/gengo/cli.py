@@ -197,7 +197,8 @@ def _numbers(seed, chunk_rows, row_group_size) -> tuple[int | None, int | None, 
 @click.option(
     "--history",
     is_flag=True,
-    help="With --batches: also write type-2 versions of the dimension tables with updates, history/<table>_history.",
+    help="With --batches: also write type-2 versions of the dimension tables with updates, history/<table>_history "
+    "(with --db: tables <table>_history).",
 )
 def gen(
     model,
@@ -242,10 +243,12 @@ def gen(
     batches_value = _parse_int(batches, "--batches") if batches is not None else None
     as_of_value = _parse_int(as_of, "--as-of") if as_of is not None else None
     changing = batches_value is not None or as_of_value is not None or change_format is not None or history
-    if changing and (to_stdout or resume or engine != "local" or partition_by):
-        raise GengoError("--batches, --as-of and --history: leave out --stdout, --resume, --engine and --partition-by")
-    if db and (change_format is not None or history):
-        raise GengoError("--db applies the batches to the database: --change-format and --history write files")
+    if changing and (to_stdout or engine != "local" or partition_by):
+        raise GengoError("--batches, --as-of and --history: leave out --stdout, --engine and --partition-by")
+    if resume and as_of_value is not None:
+        raise GengoError("--resume finishes --batches runs, not --as-of: rerun with --force")
+    if db and change_format is not None:
+        raise GengoError("--db applies the batches to the database: --change-format writes files")
     if to_stdout:
         if partition_by:
             raise GengoError("--stdout writes one stream: leave out --partition-by")
@@ -290,13 +293,13 @@ def gen(
     )
     plan = api.table_format(plan, catalog, db_schema) if lake else plan
     plan = api.partition(plan, parts, part_size)
-    n_batches = api.check_changes(plan, batches_value, as_of_value, change_format, history) if changing else 0
+    n_batches = api.check_changes(plan, batches_value, as_of_value, change_format, history, output) if changing else 0
     if not quiet or dry_run:
         _print_plan(plan)
     if dry_run:
         return
     if db:
-        changes = (n_batches if batches_value is not None else None, as_of_value)
+        changes = (n_batches if batches_value is not None else None, as_of_value, history)
         _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started, changes)
         return
     with api.prepare(plan, output, workers_value, force, resume, engine, scheduler, changes=changing) as run:
@@ -309,12 +312,16 @@ def gen(
                 summary = run.execute(progress)
     if changing:
         info = api.write_changes(
-            run.plan, output, n_batches, as_of_value, change_format, workers_value, history, run.moving
+            run.plan, output, n_batches, as_of_value, change_format, workers_value, history, run.moving, resume
         )
         if not quiet:
             what = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
             files = len(info.get("files", ()))
             out.print(f"Wrote {what}" + (f" ({files} files in {Path(output) / 'changes'})" if files else ""))
+            if "delta" in info:
+                out.print(
+                    f"Committed each batch to the Delta tables: version k is the state after batch k (1..{n_batches})"
+                )
             for h in info.get("history", ()):
                 out.print(f"History of {h['table']}: {h['rows']:,} versions in {Path(output) / h['file']}")
     if quiet:
@@ -393,12 +400,12 @@ def _database_options(fmt, db, db_schema, keep_partial, connections, output, res
 
 def _load_database(plan, db, db_schema, workers, force, keep_partial, connections, quiet, started, changes) -> None:
     n = _parse_int(connections, "--connections") if connections is not None else None
-    batches, as_of = changes
+    batches, as_of, history = changes
     if quiet:
-        summary = api.load(plan, db, db_schema, workers, force, keep_partial, None, n, batches, as_of)
+        summary = api.load(plan, db, db_schema, workers, force, keep_partial, None, n, batches, as_of, history)
         return
     with _ProgressReporter(plan) as progress:
-        summary = api.load(plan, db, db_schema, workers, force, keep_partial, progress, n, batches, as_of)
+        summary = api.load(plan, db, db_schema, workers, force, keep_partial, progress, n, batches, as_of, history)
     table = Table(title=f"Loaded {api.describe_db(db)}, schema {summary.output}", title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
@@ -419,6 +426,8 @@ def _load_database(plan, db, db_schema, workers, force, keep_partial, connection
             f"Applied {len(summary.batches)} change batches, one transaction each: {total['insert']:,} inserts, "
             f"{total['update']:,} updates, {total['delete']:,} deletes"
         )
+    for name, versions in summary.history.items():
+        out.print(f"History of {name}: {versions:,} versions in {summary.output}.{name}_history")
 
 
 @cli.command("ddl")

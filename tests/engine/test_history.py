@@ -160,7 +160,6 @@ tables:
         (("--history",), "give --batches"),
         (("--as-of", "2", "--history"), "give --batches"),
         (("--batches", "3", "--as-of", "2", "--history"), "no --as-of"),
-        (("--batches", "2", "--history", "--db", "postgresql://nobody@127.0.0.1:1/x"), "--history write files"),
     ],
 )
 def test_bad_history_options_write_nothing(models, tmp_path: Path, args: tuple[str, ...], fragment: str) -> None:

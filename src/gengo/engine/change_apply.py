@@ -13,6 +13,11 @@ statement must touch exactly the rows its events name, or the batch is rolled ba
 the database was not the state the batch follows. The events come from the worker pool as for
 files (``change_blocks.run_batches``, CSV as COPY reads it). ``--as-of K`` loads the snapshot
 instead: unchanged tables as the base, the others' blocks generated in their state after batch K.
+
+``--history`` adds ``<table>_history`` tables (``engine.history``: the table's columns plus
+``valid_from``, ``valid_to``, ``is_current``; primary key: the table's plus ``valid_from``) for the
+dimensions with updates, computed by the same walk as the events and copied in after the last
+batch, in one transaction of their own: the rows of ``history/<table>_history.<ext>``.
 """
 
 from __future__ import annotations
@@ -24,19 +29,20 @@ import time
 from pathlib import Path
 
 from gengo.core.errors import GengoError
+from gengo.engine import history as hist
 from gengo.engine.change_blocks import ChangeJob, run_batches, write_as_of
 from gengo.engine.pool import Pool
 from gengo.engine.results import Progress, TableResult
 from gengo.engine.spool import remove_spool, spool_directory
 from gengo.engine.tables import execute as write_tables
 from gengo.engine.worker import Job
-from gengo.formats.ddl import ordered_tables, quote
+from gengo.formats.ddl import column_type, ordered_tables, quote
 
 EXTRA = (("_op", "text"), ("_batch", "integer"), ("_ts", "timestamptz"))  # a batch file's columns after the row
 
 
-def _job(p, batches: int) -> ChangeJob:
-    return ChangeJob(Job.of(p.model, "postgres", p.seed, p.rows, p.options, {}), batches)
+def _job(p, batches: int, history: tuple[str, ...] = ()) -> ChangeJob:
+    return ChangeJob(Job.of(p.model, "postgres", p.seed, p.rows, p.options, {}), batches, history=history)
 
 
 def load_as_of(p, out: Path, workers: int, batches: int, k: int, progress: Progress | None) -> list[TableResult]:
@@ -58,24 +64,43 @@ def load_as_of(p, out: Path, workers: int, batches: int, k: int, progress: Progr
     return results
 
 
-def apply_batches(p, url: str, schema: str, workers: int, batches: int) -> list[dict]:
+def apply_batches(p, url: str, schema: str, workers: int, batches: int, history: bool = False) -> list[dict]:
     """Batches 1..``batches`` applied to ``schema`` (loaded with the base), one transaction each;
-    returns per batch the rows inserted, updated and deleted."""
+    returns per batch the rows inserted, updated and deleted. ``history``: then the ``<table>_history``
+    tables (the last item: ``{"history": {table: versions}}``)."""
     from gengo.formats.postgres import _first_line, connect, import_psycopg
 
     psycopg = import_psycopg()
-    cj = _job(p, batches)
+    names = [t.name for t in p.tables]
+    wanted = hist.history_tables(p.model, names) if history else []
+    for name in wanted:
+        if f"{name}_history" in p.model.table_names:
+            raise GengoError(f"--history: model {p.model.name} has a table {name}_history already")
+    cj = _job(p, batches, tuple(wanted))
     ch = cj.changes()
-    tables = [t for t in ordered_tables(p.model, [t.name for t in p.tables]) if ch.changing(t.name)]
+    tables = [t for t in ordered_tables(p.model, names) if ch.changing(t.name)]
     for t in tables:
         if not t.primary_key:
             raise GengoError(f"--db --batches: table {t.name} has no primary key to apply updates and deletes by")
     local = Path(tempfile.mkdtemp(prefix="gengo-batches-"))
     spool = spool_directory(local)
+    versions = dict.fromkeys(wanted, 0)
+
+    def keep_history(table: str, payload, rows: int = 0) -> None:  # blocks in key order: CSV for COPY
+        with open(local / f"history-{table}.csv", "ab") as f:
+            f.write(payload)
+        versions[table] += rows
+
     try:
         with Pool(workers) as pool:
             files = run_batches(
-                pool, cj, [t.name for t in tables], spool, lambda n, b: spool / f"batch-{b}-{n}.csv", "postgres"
+                pool,
+                cj,
+                [t.name for t in tables],
+                spool,
+                lambda n, b: spool / f"batch-{b}-{n}.csv",
+                "postgres",
+                keep_history if wanted else None,
             )
         paths = {(f.table, f.batch): Path(f.path) for f in files}
         applied = []
@@ -89,6 +114,14 @@ def apply_batches(p, url: str, schema: str, workers: int, batches: int) -> list[
                 for t in tables:
                     with contextlib.suppress(OSError):
                         paths[(t.name, b)].unlink()
+            if wanted:
+                try:
+                    with con.transaction():
+                        for name in wanted:
+                            _load_history(con, schema, p.model.table(name), local / f"history-{name}.csv")
+                except psycopg.Error as exc:
+                    raise GengoError(f"loading the history tables into schema {schema}: {_first_line(exc)}") from None
+                applied.append({"history": versions})
             for t in tables:
                 con.execute(f"ANALYZE {quote(schema)}.{quote(t.name)}")
         return applied
@@ -152,3 +185,17 @@ def _target(schema: str, t) -> str:
 
 def _key(t) -> str:
     return " AND ".join(f"r.{quote(c)} = e.{quote(c)}" for c in t.primary_key)
+
+
+def _load_history(con, schema: str, t, path: Path) -> None:
+    """``<table>_history`` created (the history file's columns, the key plus ``valid_from``) and filled."""
+    fields = hist.schema(t)
+    target = f"{quote(schema)}.{quote(t.name + '_history')}"
+    lines = [f"{quote(f.name)} {column_type(f.type, 'postgres')}{'' if f.nullable else ' NOT NULL'}" for f in fields]
+    key = ", ".join(quote(c) for c in [*t.primary_key, "valid_from"])
+    con.execute(f"CREATE TABLE {target} ({', '.join(lines)}, PRIMARY KEY ({key}))")
+    if path.is_file() and path.stat().st_size:
+        columns = ", ".join(quote(f.name) for f in fields)
+        with con.cursor().copy(f"COPY {target} ({columns}) FROM STDIN (FORMAT csv)") as copy, open(path, "rb") as f:
+            while block := f.read(1 << 20):
+                copy.write(block)

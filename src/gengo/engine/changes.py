@@ -58,8 +58,12 @@ def check(model: Model, fmt: Format, batches: int | None, as_of: int | None, par
         raise GengoError(f"--as-of {as_of} is beyond --batches {batches}")
     if not model.changes:
         raise GengoError(f"model {model.name} declares no changes (a 'changes:' section in a table of a model file)")
-    if fmt.name not in FILE_FORMATS or partitioned:
-        raise GengoError(f"--batches and --as-of write one file per table: -f {', '.join(FILE_FORMATS)}, no parts")
+    if fmt.name == "delta" and as_of is not None:  # every batch is a version of the Delta tables
+        raise GengoError("-f delta keeps each batch as a table version: give --batches K and read version K")
+    if fmt.name != "delta" and (fmt.name not in FILE_FORMATS or partitioned):
+        raise GengoError(
+            f"--batches and --as-of write one file per table: -f {', '.join(FILE_FORMATS)}, no parts (or -f delta)"
+        )
     n = as_of if batches is None else batches
     limit = _limit(model)
     if limit is not None and n > limit:

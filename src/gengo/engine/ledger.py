@@ -45,7 +45,10 @@ _DATA_NAME = re.compile(
     r"^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[a-z0-9]+){1,2}$|^[A-Za-z0-9_]+/([A-Za-z0-9_]+=[^/\x00-\x1f]+/)?part-\d{5,}(\.[a-z0-9]+){1,2}$"
 )
 _OBJECT_STORES = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl")
-_RESULT_KEYS = ("total_rows", "total_bytes", "complete", "tables", "libraries", "run", "model_text", "quality")
+_RESULT_KEYS = (
+    *("total_rows", "total_bytes", "complete", "tables", "libraries", "run", "model_text", "quality"),
+    "changes",  # -f delta --batches: the batches committed after the run
+)
 
 
 @dataclass(frozen=True)

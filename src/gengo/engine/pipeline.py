@@ -12,7 +12,9 @@ and the progress file that lets ``--resume`` finish the run.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import time
 from collections import Counter
 from dataclasses import replace
@@ -21,7 +23,7 @@ from pathlib import Path
 from gengo.core.errors import GengoError, Interrupted
 from gengo.engine import tuning
 from gengo.engine.inputs import DEFAULT_PART_BYTES, check_engine, check_workers
-from gengo.engine.ledger import Entry, Ledger, PriorRun
+from gengo.engine.ledger import MANIFEST, Entry, Ledger, PriorRun
 from gengo.engine.parts import plan_parts, run_local
 from gengo.engine.plan import Partitioning, Plan
 from gengo.engine.results import PartResult, Progress, Summary, TableResult
@@ -109,10 +111,14 @@ class Run:
             ledger.open()
             kept = ledger.reusable(self.prior if self.resume else None)
             ledger.clean(self.prior, kept)
+            if self.prior is not None and not self.resume:  # batches of the replaced base no longer match
+                remove_earlier_changes(self.out)
             ledger.start(kept)
             tuning.release_free_memory()  # planning's samples: ~100 MB this process no longer needs
             p.fmt.begin_run(self.out.path, p)  # a database: create it and its tables
-            p.fmt.prepare_tables(self.out, p)  # a table format: an earlier run's commits go first
+            committed = self._committed(kept)
+            if not committed:
+                p.fmt.prepare_tables(self.out, p)  # a table format: an earlier run's commits go first
             if p.partitioning is None:
                 tables = self._write_tables(kept, progress)
                 parts: tuple[PartResult, ...] = ()
@@ -122,7 +128,8 @@ class Run:
                 files: dict[str, list[str]] = {}
                 for r in parts:
                     files.setdefault(r.table, []).append(r.name)
-                p.fmt.commit_tables(self.out, p, files)  # once every part is complete: readers never see half
+                if not committed:
+                    p.fmt.commit_tables(self.out, p, files)  # once every part is complete: readers never see half
             p.fmt.end_run(self.out.path, p)
             ledger.finish()
         except BaseException as exc:
@@ -135,6 +142,19 @@ class Run:
         reused = tuple(dict.fromkeys(e.table if e.part is None else e.file for e in kept))
         seconds = time.perf_counter() - started
         return Summary(p.model.name, p.fmt.name, p.seed, self.output, p.target_bytes, tables, seconds, reused, parts)
+
+    def _committed(self, kept: list[Entry]) -> bool:
+        """A resumed run keeping every part of a complete run keeps the table format's commits as they
+        are (``committed``: -f delta, whose change batches are commits after the parts')."""
+        committed = getattr(self.plan.fmt, "committed", None)
+        if committed is None or not self.resume or self.prior is None or not self.prior.complete:
+            return False
+        if {(e.table, e.part) for e in kept} != set(self.ledger.units()):
+            return False
+        files: dict[str, list[str]] = {}
+        for e in kept:
+            files.setdefault(e.table, []).append(e.file)
+        return bool(committed(self.out, self.plan, files))
 
     def _write_tables(self, kept: list[Entry], progress: Progress | None) -> tuple[TableResult, ...]:
         p, out_dir = self.plan, self.out.path
@@ -211,6 +231,35 @@ class _Recorder:
             self.inner.table_done(result)
 
 
+# What an earlier run's changes manifest may name: batch files and history tables, as gengo names them.
+_CHANGE_FILE = re.compile(
+    r"changes/batch-\d{6}/[A-Za-z0-9_]+(\.[a-z0-9]+){1,2}|history/[A-Za-z0-9_]+_history(\.[a-z0-9]+){1,2}"
+)
+
+
+def remove_earlier_changes(out: Output) -> None:
+    """The batch files and history of an earlier ``--batches`` run (``changes/manifest.json`` lists
+    them), which follow the base that this run replaces. Only the files that manifest names (and
+    that are named as gengo names them) go, then the manifest and the directories left empty."""
+    if out.remote:  # batches are written to local directories only
+        return
+    root = out.path
+    try:
+        info = json.loads((root / "changes" / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return
+    names = [e.get("file") for key in ("files", "history") for e in info.get(key, ()) if isinstance(e, dict)]
+    ours = [n for n in names if isinstance(n, str) and _CHANGE_FILE.fullmatch(n)]
+    for name in ours:
+        with contextlib.suppress(OSError):
+            (root / name).unlink()
+    with contextlib.suppress(OSError):
+        (root / "changes" / MANIFEST).unlink()
+    for d in [*sorted({str(Path(n).parent) for n in ours}, reverse=True), "changes", "history"]:
+        with contextlib.suppress(OSError):
+            (root / d).rmdir()  # only if nothing else is there
+
+
 def _table_result(out: Output, table: str, done: list[PartResult] | tuple[PartResult, ...], seconds: float):
     mine = [r for r in done if r.table == table]
     return TableResult(
@@ -232,12 +281,13 @@ def load(
     progress: Progress | None = None,
     batches: int | None = None,
     as_of: int | None = None,
+    history: bool = False,
 ) -> Summary:
     """Execute a plan whose format is a database server (``formats.postgres.PostgresTarget``).
 
     With ``as_of`` the tables are loaded as they are after that change batch; with ``batches``
     (and no ``as_of``) batches 1..``batches`` are then applied, one transaction each
-    (``engine.change_apply``)."""
+    (``engine.change_apply``), and with ``history`` the ``<table>_history`` tables loaded."""
     p = plan
     n_workers = check_workers(workers)
     out = Path(p.fmt.schema)  # a server format names its target; nothing is written there: results are <schema>/<table>
@@ -255,7 +305,7 @@ def load(
         if batches and as_of is None:
             from gengo.engine.change_apply import apply_batches
 
-            applied = apply_batches(p, p.fmt.url, p.fmt.schema, n_workers, batches)
+            applied = apply_batches(p, p.fmt.url, p.fmt.schema, n_workers, batches, history)
     except BaseException:
         with contextlib.suppress(Exception):
             p.fmt.abort_run(out, p)
@@ -264,4 +314,5 @@ def load(
     results.sort(key=lambda r: order[r.name])
     seconds = time.perf_counter() - started
     summary = Summary(p.model.name, p.fmt.name, p.seed, out, p.target_bytes, tuple(results), seconds)
-    return replace(summary, batches=tuple(applied))
+    versions = next((a["history"] for a in applied if "history" in a), {})
+    return replace(summary, batches=tuple(a for a in applied if "history" not in a), history=versions)

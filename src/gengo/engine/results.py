@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -46,6 +46,7 @@ class Summary:
     reused: tuple[str, ...] = ()  # files kept from the interrupted run (--resume)
     parts: tuple[PartResult, ...] = ()  # partitioned output: one per part file
     batches: tuple[dict, ...] = ()  # change batches applied to a database: rows inserted, updated, deleted
+    history: dict = field(default_factory=dict)  # --db --history: versions per <table>_history table
 
     @property
     def total_rows(self) -> int:

@@ -238,6 +238,13 @@ def verify(
                 previous = expected.get(check.table, 0)
                 both = isinstance(rows, int) and isinstance(previous, int)
                 expected[check.table] = previous + rows if both else rows
+        changed = doc.get("changes") if _table_format(fmt) is not None else None
+        if isinstance(changed, dict) and isinstance(changed.get("rows"), dict):  # -f delta --batches
+            # The parts are version 0; the tables are read at their latest version, the last batch's.
+            expected.update({t: n for t, n in changed["rows"].items() if t in expected})
+            report.notes.append(
+                f"tables read at their latest version: the state after change batch {changed.get('batches')}"
+            )
         by_table: dict[str, FileCheck] = {}
         for c in checks:
             by_table.setdefault(c.table, c)
