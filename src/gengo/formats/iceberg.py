@@ -5,7 +5,8 @@ complete, each table is created in the catalog (``pyiceberg``) with the model's 
 parts are added as they are, in one transaction per table (``add_files`` reads their footers for
 the statistics and maps columns by name; nothing is rewritten). Importing pyiceberg and
 SQLAlchemy and opening the catalog cost about 0.4 CPU-s: on a fresh output that happens in a
-background thread of low priority while the workers generate, so the commit only registers.
+background thread once the last parts run (``tables_soon``: a worker is then free, its core
+idle), so the commit only registers.
 
 The catalog is a SQL catalog in a SQLite file inside the output directory (``catalog.db``)
 unless ``catalog`` names another (``sqlite:///...``, ``postgresql://...`` or a REST catalog's
@@ -44,7 +45,8 @@ def import_pyiceberg():
 
 class _Opening:
     """The catalog and the tables' schemas, prepared in a daemon thread (a run that fails before its
-    commit does not wait for it); ``result`` joins it and raises what it raised."""
+    commit does not wait for it); ``result`` joins it and raises what it raised. Not of a lower
+    priority: a thread cannot raise its priority back, and the commit may have to wait for it."""
 
     def __init__(self, fmt: IcebergFormat, out: Any, plan: Any) -> None:
         self._value: tuple[Any, dict] | None = None
@@ -53,8 +55,6 @@ class _Opening:
         self._thread.start()
 
     def _run(self, fmt: IcebergFormat, out: Any, plan: Any) -> None:
-        with contextlib.suppress(AttributeError, OSError):  # Linux: a thread's own nice value
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # the workers' CPU first
         try:
             self._value = (fmt.open_catalog(out), _schemas(plan))
         except BaseException as exc:
@@ -68,7 +68,8 @@ class _Opening:
         return self._value
 
 
-_opening: dict[tuple[str, str | None], _Opening] = {}  # (output, --catalog) -> the run's catalog being opened
+# (output, --catalog) -> the run's catalog: None until ``tables_soon`` starts opening it (a new output's only)
+_opening: dict[tuple[str, str | None], _Opening | None] = {}
 
 
 def _hide_password(uri: str) -> str:
@@ -147,13 +148,13 @@ class IcebergFormat(ParquetFormat):
 
     def prepare_tables(self, out: Any, plan: Any) -> None:
         """Drop what an earlier run registered (a resumed run's commit is redone, each file once). A new
-        default catalog holds nothing yet: it is opened in the background while the parts are written."""
+        default catalog holds nothing yet: it is opened while the last parts are written."""
         key = (str(out.root), self.catalog)
         _opening.pop(key, None)
         if self.catalog is None and not out.remote and not (out.path / DEFAULT_CATALOG).exists():
             for t in plan.model.tables:
                 remove_tree(out, f"{t.name}/{METADATA}")
-            _opening[key] = _Opening(self, out, plan)
+            _opening[key] = None
             return
         catalog = self.open_catalog(out)
         ns = self.namespace_for(plan)
@@ -161,6 +162,11 @@ class IcebergFormat(ParquetFormat):
             with contextlib.suppress(Exception):  # NoSuchTableError, or no such namespace yet
                 catalog.drop_table((ns, t.name))
             remove_tree(out, f"{t.name}/{METADATA}")
+
+    def tables_soon(self, out: Any, plan: Any) -> None:
+        key = (str(out.root), self.catalog)
+        if key in _opening and _opening[key] is None:
+            _opening[key] = _Opening(self, out, plan)
 
     def commit_tables(self, out: Any, plan: Any, files: dict[str, list[str]]) -> None:
         """Each table created with its files in one transaction: one metadata file, one snapshot, and no
