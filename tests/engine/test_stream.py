@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import gengo
+from gengo import api
+from gengo.engine import sizing
 from tests.helpers import GENGO, assert_one_line_error, gen, run_gengo
 
 SIZE = "0.01"
@@ -49,6 +54,51 @@ def test_stream_in_a_plain_script_equals_the_parquet_rows(files, tmp_path):
     got = pa.ipc.open_file(str(out)).read_all()
     expected = pq.read_table(files["parquet"] / "fact_order_items.parquet")
     assert got.schema.equals(expected.schema) and got.equals(expected)  # same values, same (key) order
+
+
+SHM = Path("/dev/shm")
+
+
+def _mapping_of(address: int) -> str:
+    """The file (or "") of this process's memory mapping that holds ``address``."""
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        span, *rest = line.split(maxsplit=5)
+        low, high = (int(x, 16) for x in span.split("-"))
+        if low <= address < high:
+            return rest[4] if len(rest) > 4 else ""
+    return ""
+
+
+@pytest.mark.skipif(not SHM.is_dir(), reason="the workers' chunks travel through /dev/shm")
+def test_stream_batches_are_views_of_the_workers_files_and_none_stay(files):
+    reader = gengo.stream("ecommerce", "fact_order_items", size=SIZE, seed=5, workers=2, chunk_rows=20000)
+    batch = reader.read_next_batch()
+    where = _mapping_of(batch.column("order_item_id").buffers()[1].address)
+    assert where.startswith(f"/dev/shm/gengo-spool-{os.getpid()}-"), where  # mapped, not copied through a pipe
+    expected = pq.read_table(files["parquet"] / "fact_order_items.parquet")
+    assert pa.Table.from_batches([batch]).equals(expected.slice(0, batch.num_rows))
+    del reader  # stopped early: the workers end and the chunks in flight go with them
+    assert not list(SHM.glob(f"gengo-spool-{os.getpid()}-*"))
+    assert pa.Table.from_batches([batch]).equals(expected.slice(0, batch.num_rows))  # the mapping outlives the file
+
+
+def test_streams_of_each_table_size_once(files, monkeypatch):
+    sampled = []
+    original = sizing.estimate_table
+    monkeypatch.setattr(sizing, "estimate_table", lambda t, *a, **k: sampled.append(t.name) or original(t, *a, **k))
+    monkeypatch.setattr(api, "_STREAM_PLANS", {})
+    rows = gengo.plan("ecommerce", SIZE, "parquet", seed=5).rows
+    sampled.clear()
+    got = gengo.stream("ecommerce", "fact_orders_header", rows=rows, seed=5, workers=1).read_all()
+    gengo.stream("ecommerce", "dim_products", rows=rows, seed=5, workers=1)
+    assert sampled == ["fact_orders_header", "dim_products"]  # --rows: only the streamed table is sized
+    assert got.equals(pq.read_table(files["parquet"] / "fact_orders_header.parquet"))
+    sampled.clear()
+    gengo.stream("ecommerce", "dim_products", size=SIZE, seed=5, workers=1)
+    first = len(sampled)
+    got = gengo.stream("ecommerce", "dim_customers", size=SIZE, seed=5, workers=1).read_all()
+    assert first > 0 and len(sampled) == first  # a size: the dataset planned once for its tables
+    assert got.equals(pq.read_table(files["parquet"] / "dim_customers.parquet"))
 
 
 @pytest.mark.parametrize("fmt,ext", [("csv", "csv"), ("json", "jsonl")])

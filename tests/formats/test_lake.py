@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 
 import duckdb
 import polars as pl
@@ -165,6 +166,24 @@ def test_iceberg_resume_registers_every_file_once(tmp_path, monkeypatch):
     r = run_gengo("gen", "-m", "ecommerce", "-s", SIZE, "-f", "iceberg", "-o", str(out), "--resume", "-q")
     assert r.returncode == 0, r.stderr  # a complete run resumed: registered again, still once
     assert len(iceberg_catalog(out).load_table(("ecommerce", "dim_customers")).snapshots()) == 1
+
+
+def test_iceberg_opens_its_catalog_off_the_main_thread_and_writes_one_metadata_file(tmp_path, monkeypatch):
+    # pyiceberg's import and the catalog (0.4 CPU-s) ran on the run's critical path, twice opened;
+    # now once, in a thread started when the last parts run, and each table is one transaction.
+    fmt = type(FORMATS["iceberg"])
+    opened, original = [], fmt.open_catalog
+    monkeypatch.setattr(
+        fmt, "open_catalog", lambda *a, **k: opened.append(threading.current_thread().name) or original(*a, **k)
+    )
+    out = tmp_path / "out"
+    api.generate("ecommerce", SIZE, "iceberg", out, seed=SEED, workers=2, part_size="300KB")
+    assert opened == ["gengo-iceberg"]
+    catalog = iceberg_catalog(out)
+    for t in resolve_model("ecommerce").table_names:
+        assert len(list((out / t / "metadata").glob("*.metadata.json"))) == 1, t
+        table = catalog.load_table(("ecommerce", t))
+        assert len(table.snapshots()) == 1 and table.scan().to_arrow().num_rows == manifest(out)["planned_rows"][t]
 
 
 def test_bad_catalog_input_is_one_line_and_writes_nothing(tmp_path):

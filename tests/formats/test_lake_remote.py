@@ -3,13 +3,17 @@
 On S3 the run commits once, ``gengo verify s3://...`` reads each table through its log or catalog, the
 tables read back with deltalake / pyiceberg and hold the local run's files, and ``--resume`` after a
 kill before the commit commits once. With Dask the workers write the local engine's files, committed once.
+``--partition-by`` to S3 (Parquet, Delta, Iceberg) reads back with its partition column.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import blake3
+import duckdb
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -206,3 +210,48 @@ def test_dask_writes_the_local_files_and_commits_once(tmp_path, cluster, fmt):
             assert sorted(u.split(f"/{out.name}/", 1)[1] for u in listed) == parts, t
     r = run_gengo("verify", str(out))
     assert r.returncode == 0 and "verify: OK" in r.stdout, r.stdout + r.stderr
+
+
+# --partition-by to an object store: Hive directories on S3, read back with their partition column.
+
+BY = "fact_order_items"
+
+
+@pytest.fixture(scope="module")
+def by_rows(tmp_path_factory):
+    """The table's rows, unpartitioned, in a local run of the same plan (the one table at SIZE)."""
+    return pq.read_table(_local(tmp_path_factory.mktemp("by"), "parquet", tables=[BY]) / f"{BY}.parquet")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "delta", "iceberg"])
+def test_partition_by_on_s3_reads_back_with_the_partition_column(tmp_path, s3, endpoint, by_rows, fmt):
+    url, prefix = f"s3://{BUCKET}/by-{fmt}", f"{BUCKET}/by-{fmt}"
+    catalog_db = tmp_path / "catalog.db"
+    p = api.plan("ecommerce", SIZE, fmt, seed=SEED, workers=1, tables=[BY], partition_by=[f"{BY}=quantity"])
+    p = api.table_format(p, f"sqlite:///{catalog_db}" if fmt == "iceberg" else None, None)
+    api.run(p, url, workers=1)
+    s3.invalidate_cache()
+    written = _remote_files(s3, prefix)
+    assert written and all(re.fullmatch(rf"{BY}/quantity=\d+/part-00000\.parquet", n) for n in written), written
+    expected = by_rows
+    if fmt == "parquet":  # the files of a local run at two workers, byte for byte
+        local = _local(tmp_path / "local", "parquet", tables=[BY], partition_by=[f"{BY}=quantity"])
+        assert written == _local_files(local)
+        con = duckdb.connect()
+        con.register_filesystem(s3)
+        got = con.sql(
+            f"SELECT * FROM read_parquet('{url}/{BY}/*/*.parquet', hive_partitioning = true, "
+            "hive_types = {'quantity': INTEGER})"
+        ).to_arrow_table()
+    elif fmt == "delta":
+        table = deltalake.DeltaTable(f"{url}/{BY}", storage_options=_delta_options(endpoint))
+        assert table.version() == 0 and table.metadata().partition_columns == ["quantity"]
+        got = table.to_pyarrow_table()
+    else:
+        table = _iceberg(catalog_db, endpoint).load_table(("ecommerce", BY))
+        assert [f.name for f in table.spec().fields] == ["quantity"] and len(table.snapshots()) == 1
+        three = table.scan(row_filter="quantity == 3").to_arrow()  # pruned by the files' partition values
+        assert len(three) == pc.sum(pc.equal(expected["quantity"], 3)).as_py() > 0
+        got = table.scan().to_arrow()
+    assert same_rows(got.select(expected.column_names).cast(expected.schema), expected)
+    assert api.verify(url).ok

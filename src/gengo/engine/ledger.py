@@ -402,7 +402,7 @@ class Ledger:
         if key is None or e.get("table") != table or not isinstance(e.get("part"), int) or ".." in name:
             return None
         ext = re.escape(f"{p.fmt.extension}{p.options.suffix(p.fmt)}")
-        if not re.fullmatch(rf"{re.escape(table)}/{re.escape(key.key)}=[^/]+/part-{e['part']:05d}\.{ext}", name):
+        if not re.fullmatch(rf"{re.escape(table)}/{re.escape(key.key)}=[^/]*/part-{e['part']:05d}\.{ext}", name):
             return None
         return (table, e["part"]) if (table, e["part"]) in units and isinstance(e.get("rows"), int) else None
 

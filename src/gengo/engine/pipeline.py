@@ -182,7 +182,13 @@ class Run:
             if progress:
                 progress.advance(r.table, r.rows, 0)
         stream = self.cluster.run(job, self.out, todo) if self.cluster else run_local(job, self.out, todo, self.workers)
+        waiting = len(todo)  # parts not complete yet
+        if waiting < self.workers:  # a worker is free from the start: the commit gets ready on it
+            p.fmt.tables_soon(self.out, p)
         for part, results in stream:  # a part's files are recorded together: a part is complete or redone
+            waiting -= 1
+            if waiting == self.workers - 1:  # the last parts are running: a worker is free from now on
+                p.fmt.tables_soon(self.out, p)
             done.extend(results)
             self.ledger.record(*(Entry(r.table, r.name, r.rows, r.bytes, r.checksum, r.index) for r in results))
             if progress:

@@ -107,6 +107,10 @@ class Format(Protocol):
         """Before the first part: remove what an earlier run committed, so no table claims missing files."""
         ...
 
+    def tables_soon(self, out: Any, plan: Any) -> None:
+        """The last parts are running and a worker is free: get the commit ready meanwhile (nothing visible)."""
+        ...
+
     def commit_tables(self, out: Any, plan: Any, files: dict[str, list[str]]) -> None:
         """Once every part is complete: register each table's files (names relative to ``out``)."""
         ...
@@ -161,6 +165,9 @@ class FormatBase:
         pass
 
     def prepare_tables(self, out: Any, plan: Any) -> None:
+        pass
+
+    def tables_soon(self, out: Any, plan: Any) -> None:
         pass
 
     def commit_tables(self, out: Any, plan: Any, files: dict[str, list[str]]) -> None:

@@ -7,7 +7,10 @@ its own key, ``<column>_<granularity>`` (the name Iceberg gives the partition fi
 ``order_timestamp_month=2024-03``. Days are ``2024-03-15``, months ``2024-03``, years ``2024``,
 of the instant in UTC (as Iceberg's transforms). A null value (and an empty string, as Hive,
 Spark and Delta read it) is ``__HIVE_DEFAULT_PARTITION__``; ``%``, ``/``, ``\\``, ``=``, control
-characters and a leading ``.`` are written as ``%XX`` (DuckDB and pyarrow decode them).
+characters and a leading ``.`` are written as ``%XX`` (DuckDB and pyarrow decode them). Iceberg
+records each file's value in its metadata, from the file's own column: there an empty string has
+its own directory, ``<key>=`` (as Iceberg's Java library names it), for a file that held both
+would be recorded as the empty string's and lost to a reader asking for the nulls.
 
 Files are made per part (a fixed row range of the table, see ``engine.parts``): the part's rows
 are split by value unit by unit (a Parquet row group's rows), so the file of (part, value) holds
@@ -31,6 +34,7 @@ GRANULARITIES = ("day", "month", "year")
 MAX_VALUES = 10_000  # distinct values in one row group's rows: more would mean files of a few rows each
 NULL_DIR = "__HIVE_DEFAULT_PARTITION__"  # Hive's name for a null value (DuckDB, pyarrow, Spark, delta-rs)
 FORMATS = ("parquet", "delta", "iceberg")
+EMPTY_APART = ("iceberg",)  # formats whose files keep the column: "" and null in separate files
 _ESCAPED = frozenset("%/\\=") | frozenset(chr(c) for c in (*range(0x20), 0x7F))
 _MAX_NAME_BYTES = 200  # a directory name stays below the file systems' 255 bytes
 
@@ -41,6 +45,7 @@ class PartitionKey:
 
     column: str
     granularity: str | None = None  # None: by value
+    empty_apart: bool = False  # an empty string in its own directory, not the nulls' (Iceberg)
 
     @property
     def key(self) -> str:
@@ -70,7 +75,9 @@ class PartitionKey:
 
     def directory(self, value: object) -> str:
         """``<key>=<value>`` for one key value (as ``values`` gives it, in Python)."""
-        if value is None or value == "":
+        if value == "" and self.empty_apart:
+            text = ""
+        elif value is None or value == "":
             text = NULL_DIR
         elif self.granularity == "month":
             text = f"{value // 12:04d}-{value % 12 + 1:02d}"
@@ -93,7 +100,7 @@ class PartitionKey:
         if len(values) > MAX_VALUES:
             raise GengoError(too_many(table, self, len(values), len(data)))
         names = [self.directory(v) for v in values] + [self.directory(None)]
-        groups = sorted(set(names))  # a null and an empty string share one directory
+        groups = sorted(set(names))  # a null and an empty string share one directory (but in Iceberg)
         group_of = {n: i for i, n in enumerate(groups)}
         remap = np.array([group_of[n] for n in names], dtype=np.int64)
         codes = remap[encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)]
@@ -211,7 +218,7 @@ def partition_keys(
             )
         if granularity is None and kind == "timestamp":
             raise GengoError(f"--partition-by {table}={column}: a timestamp needs :day, :month or :year")
-        keys[table] = PartitionKey(column, granularity)
+        keys[table] = PartitionKey(column, granularity, fmt_name in EMPTY_APART)
     return keys
 
 

@@ -2,20 +2,27 @@
 
 The data files are gengo's Parquet parts (the ``-f parquet --parts`` bytes). Once all are
 complete, each table is created in the catalog (``pyiceberg``) with the model's schema and the
-parts are added as they are (``Table.add_files`` reads their footers for the statistics and maps
-columns by name; nothing is rewritten). The catalog is a SQL catalog in a SQLite file inside the
-output directory (``catalog.db``) unless ``catalog`` names another (``sqlite:///...``,
-``postgresql://...`` or a REST catalog's ``http(s)://`` URL); the namespace is the model's name
-unless ``namespace`` is given. Tables an earlier run registered are dropped before the first part
-is written (with ``force`` or ``resume``; otherwise an existing table is refused), so an
-interrupted run leaves no table that claims files it lacks.
+parts are added as they are, in one transaction per table (``add_files`` reads their footers for
+the statistics and maps columns by name; nothing is rewritten). Importing pyiceberg and
+SQLAlchemy and opening the catalog cost about 0.4 CPU-s: on a fresh output that happens in a
+background thread once the last parts run (``tables_soon``: a worker is then free, its core
+idle), so the commit only registers.
+
+The catalog is a SQL catalog in a SQLite file inside the output directory (``catalog.db``)
+unless ``catalog`` names another (``sqlite:///...``, ``postgresql://...`` or a REST catalog's
+``http(s)://`` URL); the namespace is the model's name unless ``namespace`` is given. Tables an
+earlier run registered are dropped before the first part is written (with ``force`` or
+``resume``; otherwise an existing table is refused), so an interrupted run leaves no table that
+claims files it lacks.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +41,35 @@ def import_pyiceberg():
     except ImportError:
         raise GengoError("-f iceberg needs pyiceberg: pip install 'gengo-datagen[iceberg]'") from None
     return pyiceberg.catalog
+
+
+class _Opening:
+    """The catalog and the tables' schemas, prepared in a daemon thread (a run that fails before its
+    commit does not wait for it); ``result`` joins it and raises what it raised. Not of a lower
+    priority: a thread cannot raise its priority back, and the commit may have to wait for it."""
+
+    def __init__(self, fmt: IcebergFormat, out: Any, plan: Any) -> None:
+        self._value: tuple[Any, dict] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fmt, out, plan), name="gengo-iceberg", daemon=True)
+        self._thread.start()
+
+    def _run(self, fmt: IcebergFormat, out: Any, plan: Any) -> None:
+        try:
+            self._value = (fmt.open_catalog(out), _schemas(plan))
+        except BaseException as exc:
+            self._error = exc
+
+    def result(self) -> tuple[Any, dict]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+# (output, --catalog) -> the run's catalog: None until ``tables_soon`` starts opening it (a new output's only)
+_opening: dict[tuple[str, str | None], _Opening | None] = {}
 
 
 def _hide_password(uri: str) -> str:
@@ -93,10 +129,11 @@ class IcebergFormat(ParquetFormat):
             raise GengoError(f"cannot reach Iceberg catalog '{shown}': {_short(exc)}") from exc
 
     def check_tables(self, out: Any, plan: Any, force: bool, resume: bool) -> None:
-        import_pyiceberg()
         if self.catalog is None:
             if out.remote:
                 self.open_catalog(out)  # the one-line refusal
+            if importlib.util.find_spec("pyiceberg") is None:  # installed? (the import itself comes later)
+                import_pyiceberg()
             return  # created with the output directory, which is empty or gengo's (the ledger checked)
         catalog = self.open_catalog(out)
         ns = self.namespace_for(plan)
@@ -110,6 +147,15 @@ class IcebergFormat(ParquetFormat):
             raise GengoError(f"Iceberg table {ns}.{found[0]} exists in the catalog; use --force to replace it")
 
     def prepare_tables(self, out: Any, plan: Any) -> None:
+        """Drop what an earlier run registered (a resumed run's commit is redone, each file once). A new
+        default catalog holds nothing yet: it is opened while the last parts are written."""
+        key = (str(out.root), self.catalog)
+        _opening.pop(key, None)
+        if self.catalog is None and not out.remote and not (out.path / DEFAULT_CATALOG).exists():
+            for t in plan.model.tables:
+                remove_tree(out, f"{t.name}/{METADATA}")
+            _opening[key] = None
+            return
         catalog = self.open_catalog(out)
         ns = self.namespace_for(plan)
         for t in plan.model.tables:
@@ -117,28 +163,37 @@ class IcebergFormat(ParquetFormat):
                 catalog.drop_table((ns, t.name))
             remove_tree(out, f"{t.name}/{METADATA}")
 
+    def tables_soon(self, out: Any, plan: Any) -> None:
+        key = (str(out.root), self.catalog)
+        if key in _opening and _opening[key] is None:
+            _opening[key] = _Opening(self, out, plan)
+
     def commit_tables(self, out: Any, plan: Any, files: dict[str, list[str]]) -> None:
-        catalog = self.open_catalog(out)
+        """Each table created with its files in one transaction: one metadata file, one snapshot, and no
+        table visible before its files are (``prepare_tables`` dropped any earlier one)."""
+        opening = _opening.pop((str(out.root), self.catalog), None)
+        catalog, schemas = opening.result() if opening is not None else (self.open_catalog(out), _schemas(plan))
         ns = self.namespace_for(plan)
         try:
             catalog.create_namespace_if_not_exists(ns)
         except Exception as exc:
             raise GengoError(f"cannot create Iceberg namespace {ns}: {_short(exc)}") from exc
-        schemas = {t.name: t.schema for t in plan.model.tables}
         for t in plan.tables:
-            with contextlib.suppress(Exception):  # a resumed run's earlier commit: registered again, once
-                catalog.drop_table((ns, t.name))
-            remove_tree(out, f"{t.name}/{METADATA}")
             try:
-                schema, spec = partitioned(plan, t.name, schemas[t.name])
-                table = catalog.create_table(
+                schema, spec = schemas[t.name]
+                txn = catalog.create_table_transaction(
                     (ns, t.name), schema=schema, location=self._url(out, t.name), partition_spec=spec
                 )
-                table.add_files([self._url(out, name) for name in sorted(files.get(t.name, []))])
+                txn.add_files([self._url(out, name) for name in sorted(files.get(t.name, []))])
+                txn.commit_transaction()
             except Exception as exc:
                 with contextlib.suppress(Exception):
                     catalog.drop_table((ns, t.name))
                 raise GengoError(f"cannot commit Iceberg table {ns}.{t.name}: {_short(exc)}") from exc
+
+    def abort_run(self, out: Any, plan: Any) -> None:
+        for key in [k for k in _opening if k[0] == str(out)]:  # the catalog a failed run was opening
+            _opening.pop(key, None)
 
     @staticmethod
     def _url(out: Any, relative: str) -> str:
@@ -173,6 +228,12 @@ def file_io_properties(out: Any) -> dict[str, str]:
     region = client.get("region_name") or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     found = {"s3.endpoint": endpoint, "s3.region": region}
     return {k: str(v) for k, v in found.items() if v}
+
+
+def _schemas(plan: Any) -> dict[str, tuple[Any, Any]]:
+    """Each planned table's Iceberg schema and partition spec."""
+    schemas = {t.name: t.schema for t in plan.model.tables}
+    return {t.name: partitioned(plan, t.name, schemas[t.name]) for t in plan.tables}
 
 
 def partitioned(plan: Any, table: str, schema: Any) -> tuple[Any, Any]:
