@@ -50,3 +50,20 @@ def test_medical_walks_only_the_visits_booked_in_batches() -> None:
     lo, hi = change_blocks.walk_rows(ch, "fact_appointments", history=False)
     assert (lo, hi) == (base, ch.counts[-2]["fact_appointments"])  # no base row is walked
     assert change_blocks.walk_rows(ch, "fact_appointments", history=True) == (0, ch.counts[-1]["fact_appointments"])
+
+
+def test_financial_window_closes_noted_by_the_base_are_the_recomputed_bits() -> None:
+    from gengo.models import financial as fin
+
+    p = api.plan("financial", "1MB", "parquet", 3)
+    n, prices = p.rows[fin.COMPANIES], p.model.table(fin.PRICES)
+    fin._LAST_CLOSE.clear()
+    recomputed = fin._window_close(p.seed, n)
+    fin._LAST_CLOSE.clear()
+    rows = p.rows[fin.PRICES]
+    for a in range(0, rows, 7_919):  # chunks cutting through companies
+        prices.generate(p.seed, p.rows, np.arange(a, min(a + 7_919, rows), dtype=np.int64))
+    noted = fin._known_closes(p.seed, n).copy()
+    assert not np.isnan(noted).any()  # every company's last close came from the base's walk
+    assert noted.tobytes() == recomputed.tobytes()
+    fin._LAST_CLOSE.clear()

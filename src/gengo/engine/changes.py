@@ -116,15 +116,16 @@ class Changes:
         a share of 1 (a model's hook chooses), undrawn; a small share from draws per chosen row."""
         return chosen(rand.stream_key(self.seed, table, "_changes", *map(str, names)), idx, rate)
 
-    def _reach(self, table: str, idx: np.ndarray, b: int) -> np.ndarray:
-        """Positions in ``idx`` (ascending) of the rows batch b may update or delete: the model's
+    def _reach(self, table: str, idx: np.ndarray, b: int) -> tuple[int, int]:
+        """The slice of ``idx`` (ascending) whose rows batch b may update or delete: the model's
         ``reach`` (a range of rows), else every row that existed before b."""
         hi, lo = self.counts[b - 1][table], 0
         reach = self._spec(table).reach
         if reach is not None:
             r_lo, r_hi = reach(self.context(table, b))
             lo, hi = max(lo, int(r_lo)), min(hi, int(r_hi))
-        return np.arange(*np.searchsorted(idx, [lo, max(lo, hi)]), dtype=np.int64)
+        i, j = np.searchsorted(idx, [lo, max(lo, hi)])
+        return int(i), int(j)
 
     def _batch_seed(self, b: int) -> int:
         return int(rand.stream_key(self.seed, "_changes", "batch", str(b)))
@@ -138,8 +139,8 @@ class Changes:
         if spec.delete <= 0:
             return out
         for b in range(1, upto + 1):
-            at = self._reach(table, idx, b)
-            at = at[self._below(table, idx[at], spec.delete, "delete", b)]
+            i, j = self._reach(table, idx, b)
+            at = i + self._below(table, idx[i:j], spec.delete, "delete", b)
             at = self._allowed(spec.drop, table, b, idx, at[out[at] == 0])
             out[at] = b
         return out
@@ -154,8 +155,8 @@ class Changes:
         """Positions in ``idx`` (ascending) of the rows whose ``column`` batch ``b`` redraws: alive
         before b and not deleted in or before b. Draws only for the rows the batch may reach."""
         spec = self._spec(table)
-        at = self._reach(table, idx, b)
-        at = at[self._below(table, idx[at], spec.update[column], "update", column, b)]
+        i, j = self._reach(table, idx, b)
+        at = i + self._below(table, idx[i:j], spec.update[column], "update", column, b)
         dead = deleted[at]
         return self._allowed(spec.pick.get(column), table, b, idx, at[(dead == 0) | (dead > b)])
 
