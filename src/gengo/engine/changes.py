@@ -78,6 +78,7 @@ class Changes:
 
     def __init__(self, model: Model, seed: int, base: Mapping[str, int], batches: int) -> None:
         self.model, self.seed, self.batches = model, seed, batches
+        self._redrawn: tuple | None = None  # ((table, batch), rows, their regenerated columns): the last redraw
         self.counts: list[dict[str, int]] = [dict(base)]
         for _ in range(batches):
             self.counts.append(self._next_counts(self.counts[-1]))
@@ -224,8 +225,12 @@ class Changes:
         return data.set_column(data.schema.get_field_index(column), data.schema.field(column), new)
 
     def _redraw(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
-        fresh = t.generate(self._batch_seed(b), self.counts[b], idx[hit]).column(column).combine_chunks()
-        return _merge(data, hit, column, fresh)
+        rows = idx[hit]
+        last = self._redrawn
+        if last is None or last[0] != (t.name, b) or not np.array_equal(last[1], rows):
+            # Columns redrawn for the same rows (an address rewritten as a whole) share one generate.
+            last = self._redrawn = ((t.name, b), rows, t.generate(self._batch_seed(b), self.counts[b], rows))
+        return _merge(data, hit, column, last[2].column(column).combine_chunks())
 
     def _revise(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
         """The model's own new values of ``column`` for the rows hit, from the rows as they are."""
