@@ -108,15 +108,23 @@ class BlockResult:
     pieces: list[int] = field(default_factory=list)  # record batches per batch in ``events``
 
 
-def walk_rows(ch: Changes, table: str, history: bool) -> int:
-    """The rows a walk must see, [0, this): a row's insert comes from its batch file's task
+def walk_rows(ch: Changes, table: str, history: bool) -> tuple[int, int]:
+    """The rows a walk must see, [lo, hi): a row's insert comes from its batch file's task
     (``gather``), so the walks are for the later events of rows, updates and deletes. A table
     whose rows never change (no update, no delete: fan-out children, append-only facts) has
-    none, and the rows the last batch inserts none after it; history wants every row."""
+    none, the rows the last batch inserts none after it, and rows out of every batch's ``reach``
+    (the model's layout says which rows a batch may change) none; history wants every row."""
     spec = ch._spec(table)
     if history:
-        return ch.counts[-1][table]
-    return ch.counts[-2][table] if spec.update or spec.delete > 0 else 0
+        return 0, ch.counts[-1][table]
+    if not (spec.update or spec.delete > 0):
+        return 0, 0
+    if spec.reach is None:
+        return 0, ch.counts[-2][table]
+    spans = [spec.reach(ch.context(table, b)) for b in range(1, ch.batches + 1)]
+    lo = max(0, min(int(a) for a, _ in spans))
+    hi = min(ch.counts[-2][table], max(int(z) for _, z in spans))
+    return (lo, hi) if lo < hi else (0, 0)
 
 
 def _fates(
@@ -134,11 +142,11 @@ def _fates(
     for b in range(1, upto + 1):
         for column in spec.update:
             if column not in spec.moves:
-                eventful |= ch.updated_in(name, column, idx, b, deleted)
+                eventful[ch.updated_at(name, column, idx, b, deleted)] = True
             elif at is None:
-                moving |= ch.updated_in(name, column, idx, b, deleted)
+                moving[ch.updated_at(name, column, idx, b, deleted)] = True
             elif len(at):
-                moving[at] |= ch.updated_in(name, column, idx[at], b, deleted[at])
+                moving[at[ch.updated_at(name, column, idx[at], b, deleted[at])]] = True
     return eventful, moving
 
 
@@ -383,12 +391,13 @@ def run_batches(
     walks left. History blocks go to ``history_sink(table, payload, rows)`` in key order.
     Returns the files in (batch, table) order."""
     ch = cj.changes()
-    upto = {name: walk_rows(ch, name, name in cj.history) for name in tables}
+    span = {name: walk_rows(ch, name, name in cj.history) for name in tables}
     moving = moving or {}
     walks = {
         name: [
-            (cj, name, a, min(a + WALK_ROWS, upto[name]), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
-            for a in range(0, upto[name], WALK_ROWS)
+            (cj, name, a, min(a + WALK_ROWS, hi), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
+            for lo, hi in [span[name]]
+            for a in range(lo, hi, WALK_ROWS)
         ]
         for name in tables
     }

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from gengo.core import rand
 from gengo.core.errors import GengoError
-from gengo.core.schema import BatchContext, Model, Table, TableChanges
+from gengo.core.schema import BatchContext, Model, Table, TableChanges, chosen
 from gengo.formats import Format, WriteOptions
 from gengo.formats.checksum import file_checksum
 
@@ -82,6 +82,7 @@ class Changes:
 
     def __init__(self, model: Model, seed: int, base: Mapping[str, int], batches: int) -> None:
         self.model, self.seed, self.batches = model, seed, batches
+        self._redrawn: tuple | None = None  # ((table, batch), rows, their regenerated columns): the last redraw
         self.counts: list[dict[str, int]] = [dict(base)]
         for _ in range(batches):
             self.counts.append(self._next_counts(self.counts[-1]))
@@ -116,10 +117,20 @@ class Changes:
         return rand.uniform(rand.stream_key(self.seed, table, "_changes", *map(str, names)), idx)
 
     def _below(self, table: str, idx: np.ndarray, rate: float, *names: object) -> np.ndarray:
-        """Rows whose draw is below ``rate``; every row for a share of 1 (a model's hook chooses), undrawn."""
-        if rate >= 1:
-            return np.ones(len(idx), dtype=bool)
-        return self._u(table, idx, *names) < rate
+        """Positions in ``idx`` (ascending) of the rows whose change of ``rate`` comes: every row for
+        a share of 1 (a model's hook chooses), undrawn; a small share from draws per chosen row."""
+        return chosen(rand.stream_key(self.seed, table, "_changes", *map(str, names)), idx, rate)
+
+    def _reach(self, table: str, idx: np.ndarray, b: int) -> tuple[int, int]:
+        """The slice of ``idx`` (ascending) whose rows batch b may update or delete: the model's
+        ``reach`` (a range of rows), else every row that existed before b."""
+        hi, lo = self.counts[b - 1][table], 0
+        reach = self._spec(table).reach
+        if reach is not None:
+            r_lo, r_hi = reach(self.context(table, b))
+            lo, hi = max(lo, int(r_lo)), min(hi, int(r_hi))
+        i, j = np.searchsorted(idx, [lo, max(lo, hi)])
+        return int(i), int(j)
 
     def _batch_seed(self, b: int) -> int:
         return int(rand.stream_key(self.seed, "_changes", "batch", str(b)))
@@ -127,30 +138,38 @@ class Changes:
     # --- row fates, vectorized over rows, looped over batches -----------------------------------
 
     def deleted_in(self, table: str, idx: np.ndarray, upto: int) -> np.ndarray:
-        """The batch (1..upto) that deleted each row, 0 if none did."""
+        """The batch (1..upto) that deleted each row of ``idx`` (ascending), 0 if none did."""
         out = np.zeros(len(idx), dtype=np.int64)
-        rate = self._spec(table).delete
-        if rate <= 0:
+        spec = self._spec(table)
+        if spec.delete <= 0:
             return out
         for b in range(1, upto + 1):
-            hit = (out == 0) & (idx < self.counts[b - 1][table]) & self._below(table, idx, rate, "delete", b)
-            out[self._allowed(self._spec(table).drop, table, b, idx, hit)] = b
+            i, j = self._reach(table, idx, b)
+            at = i + self._below(table, idx[i:j], spec.delete, "delete", b)
+            at = self._allowed(spec.drop, table, b, idx, at[out[at] == 0])
+            out[at] = b
         return out
 
-    def _allowed(self, hook, table: str, b: int, idx: np.ndarray, hit: np.ndarray) -> np.ndarray:
-        """``hit`` narrowed by a model's pick or drop hook (asked only about the rows already hit)."""
-        if hook is None or not hit.any():
-            return hit
-        out = hit.copy()
-        out[hit] = np.asarray(hook(self.context(table, b), idx[hit]), dtype=bool)
-        return out
+    def _allowed(self, hook, table: str, b: int, idx: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Positions ``at`` narrowed by a model's pick or drop hook (asked only about those rows)."""
+        if hook is None or len(at) == 0:
+            return at
+        return at[np.asarray(hook(self.context(table, b), idx[at]), dtype=bool)]
+
+    def updated_at(self, table: str, column: str, idx: np.ndarray, b: int, deleted: np.ndarray) -> np.ndarray:
+        """Positions in ``idx`` (ascending) of the rows whose ``column`` batch ``b`` redraws: alive
+        before b and not deleted in or before b. Draws only for the rows the batch may reach."""
+        spec = self._spec(table)
+        i, j = self._reach(table, idx, b)
+        at = i + self._below(table, idx[i:j], spec.update[column], "update", column, b)
+        dead = deleted[at]
+        return self._allowed(spec.pick.get(column), table, b, idx, at[(dead == 0) | (dead > b)])
 
     def updated_in(self, table: str, column: str, idx: np.ndarray, b: int, deleted: np.ndarray) -> np.ndarray:
-        """Rows whose ``column`` batch ``b`` redraws: alive before b and not deleted in or before b."""
-        rate = self._spec(table).update[column]
-        alive = (idx < self.counts[b - 1][table]) & ((deleted == 0) | (deleted > b))
-        hit = alive & self._below(table, idx, rate, "update", column, b)
-        return self._allowed(self._spec(table).pick.get(column), table, b, idx, hit)
+        """``updated_at`` as a mask over ``idx``."""
+        out = np.zeros(len(idx), dtype=bool)
+        out[self.updated_at(table, column, idx, b, deleted)] = True
+        return out
 
     # --- values --------------------------------------------------------------------------------
 
@@ -210,8 +229,12 @@ class Changes:
         return data.set_column(data.schema.get_field_index(column), data.schema.field(column), new)
 
     def _redraw(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
-        fresh = t.generate(self._batch_seed(b), self.counts[b], idx[hit]).column(column).combine_chunks()
-        return _merge(data, hit, column, fresh)
+        rows = idx[hit]
+        last = self._redrawn
+        if last is None or last[0] != (t.name, b) or not np.array_equal(last[1], rows):
+            # Columns redrawn for the same rows (an address rewritten as a whole) share one generate.
+            last = self._redrawn = ((t.name, b), rows, t.generate(self._batch_seed(b), self.counts[b], rows))
+        return _merge(data, hit, column, last[2].column(column).combine_chunks())
 
     def _revise(self, t: Table, data: pa.Table, idx: np.ndarray, hit: np.ndarray, column: str, b: int) -> pa.Table:
         """The model's own new values of ``column`` for the rows hit, from the rows as they are."""

@@ -888,11 +888,14 @@ def _prices(ctx: ChunkContext) -> dict:
     # The walk of every company this chunk touches, from its first session, in price units.
     drift_d, sigma_d, log_p0, log_volume = _company_params(ctx.seed, n, touched, touched_exchange)
     log_p0 += np.log(_UNITS)
-    span = int(day_count[touched_exchange].max(initial=0))
+    # Up to the chunk's last session: a cumulative sum's prefix has the same bits, and a chunk of
+    # scattered rows (a batch's corrections) needs half a window per company on average.
+    span = int(day.max(initial=-1)) + 1
     grid = touched[:, None] * _SLOT + np.arange(span, dtype=np.int64)[None, :]
     z = rand.normal(ctx.key("return"), grid.ravel()).reshape(grid.shape)
     log_close = np.cumsum(drift_d[:, None] + sigma_d[:, None] * z, axis=1)
     log_close += log_p0[:, None]
+    _note_closes(ctx.seed, n, touched, touched_exchange, log_close)
     slot = company * _SLOT + day  # (company, session): the same numbers in any chunking
     close_today = log_close[row_of, day]
     previous = np.where(day > 0, log_close[row_of, np.maximum(day - 1, 0)], log_p0[row_of])
@@ -975,15 +978,37 @@ def sessions_after(exchange: int) -> np.ndarray:
     return days[first[exchange] : first[exchange] + count[exchange]]
 
 
-@lru_cache(maxsize=4)
+# (seed, companies) -> every company's last window close, NaN where not known yet: filled by the
+# base's own walks in this process (``_prices``) and by ``_window_close``. One run at a time.
+_LAST_CLOSE: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _known_closes(seed: int, companies: int) -> np.ndarray:
+    out = _LAST_CLOSE.get((seed, companies))
+    if out is None:
+        _LAST_CLOSE.clear()
+        out = _LAST_CLOSE[(seed, companies)] = np.full(companies, np.nan)
+    return out
+
+
+def _note_closes(seed: int, companies: int, touched: np.ndarray, exchange: np.ndarray, log_close: np.ndarray) -> None:
+    """Keep the window's last close of the companies whose walk ``log_close`` reaches it."""
+    last = _calendars()[2][exchange] - 1
+    done = last < log_close.shape[1]
+    if done.any():
+        _known_closes(seed, companies)[touched[done]] = log_close[np.flatnonzero(done), last[done]]
+
+
 def _window_close(seed: int, companies: int) -> np.ndarray:
     """Every company's log close (in price units) on its exchange's last session of the window:
-    the base's own walk, recomputed with the same operations so the values are the same bits."""
-    out = np.empty(companies, dtype=np.float64)
+    the base's own walk (noted when this process generated it), else recomputed with the same
+    operations, so the values are the same bits."""
+    out = _known_closes(seed, companies)
+    missing = np.flatnonzero(np.isnan(out))
     day_count = _calendars()[2]
     key = rand.stream_key(seed, PRICES, "return")
-    for a in range(0, companies, _WALK_COMPANIES):  # blocks of companies, not rows
-        company = np.arange(a, min(a + _WALK_COMPANIES, companies), dtype=np.int64)
+    for a in range(0, len(missing), _WALK_COMPANIES):  # blocks of companies, not rows
+        company = missing[a : a + _WALK_COMPANIES]
         exchange, _ = company_listing(seed, companies, company)
         drift_d, sigma_d, log_p0, _ = _company_params(seed, companies, company, exchange)
         log_p0 += np.log(_UNITS)
@@ -992,8 +1017,8 @@ def _window_close(seed: int, companies: int) -> np.ndarray:
         z = rand.normal(key, grid.ravel()).reshape(grid.shape)
         log_close = np.cumsum(drift_d[:, None] + sigma_d[:, None] * z, axis=1)
         log_close += log_p0[:, None]
-        out[a : a + len(company)] = log_close[np.arange(len(company)), day_count[exchange] - 1]
-    return out
+        out[company] = log_close[np.arange(len(company)), day_count[exchange] - 1]
+    return out.copy()
 
 
 def _after_key(seed: int):

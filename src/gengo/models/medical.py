@@ -1074,6 +1074,7 @@ CHANGES = {
         },
         delete=1.0,
         drop=_pick_cancel,
+        reach=lambda batch: (batch.base[APPOINTMENTS], batch.counts[batch.batch - 1][APPOINTMENTS]),  # booked visits
         limit=BATCH_LIMIT,
     ),
 }

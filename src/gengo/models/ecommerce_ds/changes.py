@@ -203,6 +203,27 @@ def _purge_sales(ch: f.Channel):
     return drop
 
 
+def _purged_lines(ch: f.Channel):
+    """The sale lines batch b may purge: the window's before the cut (the earlier ones are gone already)."""
+
+    def reach(batch: BatchContext) -> tuple[int, int]:
+        base = batch.base[ch.sales]
+        return 0, min(base, _first_line_on(batch.seed, ch, base, _cut(batch.batch)))
+
+    return reach
+
+
+def _purged_returns(ch: f.Channel):
+    """The returns batch b may purge: window returns of lines before the cut (``returned_line`` of
+    return r is in [r * RETURN_EVERY, (r + 1) * RETURN_EVERY))."""
+
+    def reach(batch: BatchContext) -> tuple[int, int]:
+        first = _first_line_on(batch.seed, ch, batch.base[ch.sales], _cut(batch.batch))
+        return 0, min(batch.base[ch.returns], first // f.RETURN_EVERY + 1)
+
+    return reach
+
+
 def _purge_returns(ch: f.Channel):
     def drop(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
         base = batch.base[ch.sales]
@@ -223,19 +244,23 @@ def _inventory_grow(batch: BatchContext) -> int:
     return _inventory_week(batch) if (day - INVENTORY_FIRST) % 7 == 0 else 0
 
 
-def _purge_inventory(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
+def _purged_inventory(batch: BatchContext) -> tuple[int, int]:
     weeks = -(-(_cut(batch.batch) - INVENTORY_FIRST) // 7)  # weeks dated before the cut
-    return idx < weeks * _inventory_week(batch)
+    return 0, weeks * _inventory_week(batch)
+
+
+def _purge_inventory(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
+    return idx < _purged_inventory(batch)[1]
 
 
 # --- dimension updates -------------------------------------------------------------------------
 
 
 def _new_email(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.Array:
-    """The same name at another provider."""
+    """The same login (the name as the base folded it to ASCII) at another provider."""
     domain = take(_DOMAINS, rand.integers(batch.key("domain"), idx, 0, len(_DOMAINS) - 1))
-    first, last = (rows.column(c).combine_chunks() for c in ("c_first_name", "c_last_name"))
-    return join(first, ".", last, "@", domain)
+    login = pc.replace_substring_regex(rows.column("c_email_address").combine_chunks(), "@[^@]*$", "")
+    return join(login, "@", domain)
 
 
 def _flipped(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.Array:
@@ -253,8 +278,8 @@ def _current_version(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
 
 
 def _moving(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
-    """Addresses rewritten this batch: one draw per address, shared by all its columns."""
-    return batch.uniform(idx, "moved") < MOVED
+    """Addresses rewritten this batch: one choice per address, shared by all its columns."""
+    return batch.chosen(idx, MOVED, "moved")
 
 
 def _repriced(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.Array:
@@ -284,10 +309,20 @@ def _channel_changes() -> dict[str, TableChanges]:
     out = {}
     for ch in _CHANNELS:
         out[ch.sales] = TableChanges(
-            grow=_sales_grow(ch), append=_sales_append(ch), delete=1.0, drop=_purge_sales(ch), limit=BATCH_LIMIT
+            grow=_sales_grow(ch),
+            append=_sales_append(ch),
+            delete=1.0,
+            drop=_purge_sales(ch),
+            reach=_purged_lines(ch),
+            limit=BATCH_LIMIT,
         )
         out[ch.returns] = TableChanges(
-            grow=_returns_grow(ch), append=_returns_append(ch), delete=1.0, drop=_purge_returns(ch), limit=BATCH_LIMIT
+            grow=_returns_grow(ch),
+            append=_returns_append(ch),
+            delete=1.0,
+            drop=_purge_returns(ch),
+            reach=_purged_returns(ch),
+            limit=BATCH_LIMIT,
         )
     return out
 
@@ -304,5 +339,7 @@ CHANGES: dict[str, TableChanges] = {
         revise={"i_current_price": _repriced},
     ),
     **_channel_changes(),
-    INVENTORY: TableChanges(grow=_inventory_grow, delete=1.0, drop=_purge_inventory, limit=BATCH_LIMIT),
+    INVENTORY: TableChanges(
+        grow=_inventory_grow, delete=1.0, drop=_purge_inventory, reach=_purged_inventory, limit=BATCH_LIMIT
+    ),
 }
