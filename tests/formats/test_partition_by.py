@@ -449,3 +449,27 @@ def test_a_part_with_more_values_than_the_open_file_limit(tmp_path):
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     days = {Path(p.name).parent.name for p in summary.parts}
     assert len(days) > 300 and sum(p.rows for p in summary.parts) == summary.total_rows
+
+
+@pytest.mark.duckdb_lake
+def test_duckdb_reads_an_iceberg_empty_string_partition_apart_from_the_nulls(tmp_path):
+    model = tmp_path / "empty.yaml"
+    model.write_text(EMPTY)
+    out = tmp_path / "out"
+    r = run_gengo(
+        "gen", "-m", str(model), "--rows", "items=2000", "--seed", "3", "-o", str(out), "-q",
+        "-f", "iceberg", "--partition-by", "items=label",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    catalog = pyiceberg_catalog.load_catalog("gengo", type="sql", uri=f"sqlite:///{out / 'catalog.db'}")
+    table = catalog.load_table(("empty", "items"))
+    rows = table.scan().to_arrow()
+    nulls, empty = rows["label"].null_count, pc.sum(pc.equal(rows["label"], "")).as_py()
+    duck = duckdb_with("avro", "iceberg")
+    assert duck is not None, "the duckdb-lake extra is not installed"
+    scan = f"iceberg_scan('{table.metadata_location}')"
+    got = duck.execute(
+        f"SELECT count(*), count(*) FILTER (label IS NULL), count(*) FILTER (label = '') FROM {scan}"
+    ).fetchone()
+    assert got == (2000, nulls, empty)
+    assert duck.execute(f"SELECT count(*) FROM {scan} WHERE label IS NULL").fetchone()[0] == nulls
