@@ -390,3 +390,32 @@ def test_an_as_of_over_a_batches_run_leaves_no_stale_batches(shop: Path, tmp_pat
     assert not (out / "changes").exists()
     r = run_gengo("verify", str(out))
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_force_removes_the_batch_files_of_a_run_stopped_while_writing_them(tmp_path, monkeypatch, capsys):
+    """Batch files are listed before they are written: a run stopped half way leaves a listing
+    that a later --force uses (and files gengo did not write stay)."""
+    from gengo import cli
+    from gengo.core.errors import GengoError
+    from gengo.engine import change_blocks
+
+    out = tmp_path / "out"
+    args = ["gen", "-m", "ecommerce", "-s", "1MB", "-f", "csv", "-o", str(out), "--seed", "1", "-q", "-w", "1"]
+
+    def stopped(pool, cj, changing, spool, path_of, *rest):
+        first = path_of(changing[0], 1)
+        first.parent.mkdir(parents=True, exist_ok=True)
+        first.write_bytes(b"half a file")
+        raise GengoError("no space left on device (simulated)")
+
+    monkeypatch.setattr(change_blocks, "run_batches", stopped)
+    assert cli.main([*args, "--batches", "2"]) == 1
+    assert "no space left" in capsys.readouterr().err
+    written = list((out / "changes").rglob("*.csv"))
+    assert len(written) == 1
+    (out / "changes" / "notes.txt").write_text("the user's own file")
+    monkeypatch.undo()
+    assert cli.main([*args, "--force"]) == 0
+    assert not written[0].exists() and not written[0].parent.exists()
+    assert (out / "changes" / "notes.txt").read_text() == "the user's own file"
+    assert not (out / "changes" / "manifest.json").exists()

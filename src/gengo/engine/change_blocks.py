@@ -511,6 +511,17 @@ def write_files(
         ext = ".jsonl" if change_format == "debezium" else p.file_name("x")[1:]
         info["change_format"] = change_format or "rows"
         sinks = _HistorySinks(p, out, wanted)
+        # Listed before they are written: a later --force then finds the files of a run stopped
+        # half way (killed, out of space) and removes them with the rest; the complete listing
+        # replaces this one at the end.
+        (out / "changes").mkdir(exist_ok=True)
+        planned = {
+            **info,
+            "complete": False,
+            "files": [{"file": f"changes/batch-{b:06d}/{n}{ext}"} for b in range(1, batches + 1) for n in changing],
+            "history": [{"file": str(sinks.path(t).relative_to(out))} for t in wanted],
+        }
+        (out / "changes" / MANIFEST).write_text(json.dumps(planned, indent=2) + "\n")
         spool = spool_directory(out)
         try:
             done = run_batches(

@@ -52,6 +52,8 @@ def reusable(p, out: Path, batches: int, history: bool) -> dict | None:
         return None
     if not isinstance(info, dict) or info.get("batches") != batches or info.get("change_format") != "rows":
         return None
+    if info.get("complete") is False:  # the listing of a run stopped while it wrote them
+        return None
     if bool(info.get("history")) != history:
         return None
     counts = ChangeJob(Job.of(p.model, p.fmt.name, p.seed, p.rows, p.options, {}), batches).changes().counts
