@@ -315,39 +315,33 @@ tables:
 """
 
 
-def test_iceberg_keeps_empty_strings_and_nulls_in_separate_files(tmp_path):
-    # Iceberg records each file's partition value from its column: a file holding both "" and nulls
-    # was recorded as "", and a scan for the nulls skipped it.
+def _empty_strings_iceberg(tmp_path):
+    """EMPTY as an Iceberg table partitioned by ``label``: (model file, output, table, nulls, empty strings)."""
     model = tmp_path / "empty.yaml"
     model.write_text(EMPTY)
     out = tmp_path / "out"
     r = run_gengo(
-        "gen",
-        "-m",
-        str(model),
-        "--rows",
-        "items=2000",
-        "--seed",
-        "3",
-        "-o",
-        str(out),
-        "-q",
-        "-f",
-        "iceberg",
-        "--partition-by",
-        "items=label",
-    )
+        "gen", "-m", str(model), "--rows", "items=2000", "--seed", "3", "-o", str(out), "-q",
+        "-f", "iceberg", "--partition-by", "items=label",
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert sorted(p.name for p in (out / "items").iterdir() if p.name != "metadata") == [
-        "label=",
-        "label=__HIVE_DEFAULT_PARTITION__",
-        "label=a",
-    ]
     catalog = pyiceberg_catalog.load_catalog("gengo", type="sql", uri=f"sqlite:///{out / 'catalog.db'}")
     table = catalog.load_table(("empty", "items"))
     rows = table.scan().to_arrow()
     nulls, empty = rows["label"].null_count, pc.sum(pc.equal(rows["label"], "")).as_py()
     assert rows.num_rows == 2000 and nulls > 0 and empty > 0
+    return model, out, table, nulls, empty
+
+
+def test_iceberg_keeps_empty_strings_and_nulls_in_separate_files(tmp_path):
+    # Iceberg records each file's partition value from its column: a file holding both "" and nulls
+    # was recorded as "", and a scan for the nulls skipped it.
+    model, out, table, nulls, empty = _empty_strings_iceberg(tmp_path)
+    assert sorted(p.name for p in (out / "items").iterdir() if p.name != "metadata") == [
+        "label=",
+        "label=__HIVE_DEFAULT_PARTITION__",
+        "label=a",
+    ]
     assert table.scan(row_filter="label IS NULL").to_arrow().num_rows == nulls
     assert table.scan(row_filter="label == ''").to_arrow().num_rows == empty
     again = api.generate(
@@ -453,18 +447,7 @@ def test_a_part_with_more_values_than_the_open_file_limit(tmp_path):
 
 @pytest.mark.duckdb_lake
 def test_duckdb_reads_an_iceberg_empty_string_partition_apart_from_the_nulls(tmp_path):
-    model = tmp_path / "empty.yaml"
-    model.write_text(EMPTY)
-    out = tmp_path / "out"
-    r = run_gengo(
-        "gen", "-m", str(model), "--rows", "items=2000", "--seed", "3", "-o", str(out), "-q",
-        "-f", "iceberg", "--partition-by", "items=label",
-    )  # fmt: skip
-    assert r.returncode == 0, r.stderr
-    catalog = pyiceberg_catalog.load_catalog("gengo", type="sql", uri=f"sqlite:///{out / 'catalog.db'}")
-    table = catalog.load_table(("empty", "items"))
-    rows = table.scan().to_arrow()
-    nulls, empty = rows["label"].null_count, pc.sum(pc.equal(rows["label"], "")).as_py()
+    _, _, table, nulls, empty = _empty_strings_iceberg(tmp_path)
     duck = duckdb_with("avro", "iceberg")
     assert duck is not None, "the duckdb-lake extra is not installed"
     scan = f"iceberg_scan('{table.metadata_location}')"
