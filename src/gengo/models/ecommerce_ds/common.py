@@ -531,19 +531,8 @@ def words() -> pa.Array:
 
 @lru_cache(maxsize=1)
 def gendered_first_names() -> tuple[pa.Array, pa.Array]:
-    def male() -> list[str]:
-        from faker.providers.person.en_US import Provider
-
-        return list(Provider.first_names_male)
-
-    def female() -> list[str]:
-        from faker.providers.person.en_US import Provider
-
-        return list(Provider.first_names_female)
-
-    return pa.array(_faker_list("first-names-male-list", male), TEXT), pa.array(
-        _faker_list("first-names-female-list", female), TEXT
-    )
+    # The vocabularies' gendered names (disk-cached), without their weights: Faker's lists in order.
+    return vocab.gendered_first_names(False).values, vocab.gendered_first_names(True).values
 
 
 def sentence(seed: int, table: str, column: str, idx: np.ndarray, n_words: int) -> pa.Array:
