@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench import compile_bytecode  # benchmarks/ is the script's directory
+
 
 def one(checkout: Path, spec: list) -> dict:
     python = checkout / ".venv" / "bin" / "python"
@@ -29,14 +31,6 @@ def one(checkout: Path, spec: list) -> dict:
     if r.returncode != 0:
         raise SystemExit(f"{checkout}: benchmark run {spec} failed:\n{r.stderr}")
     return json.loads(r.stdout.strip().splitlines()[-1])
-
-
-def compile_bytecode(python: Path | str = sys.executable) -> None:
-    """Measure gengo as installed: pip compiles an installed package's bytecode, but a checkout run
-    with PYTHONDONTWRITEBYTECODE set (CI images, this project's machines) compiled ~50 modules from
-    source in every process, 0.1-0.2 s of each run."""
-    code = "import compileall, os, gengo; compileall.compile_dir(os.path.dirname(gengo.__file__), quiet=1)"
-    subprocess.run([str(python), "-c", code], check=True)
 
 
 def main() -> None:

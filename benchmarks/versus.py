@@ -29,6 +29,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench import compile_bytecode  # benchmarks/ is the script's directory
+
 GO_FORMATS = {"csv", "parquet"}
 TPCH_FORMATS = {"csv", "parquet"}
 EXT = {"csv": ".csv", "json": ".jsonl", "parquet": ".parquet"}
@@ -173,14 +175,6 @@ def compare(args: argparse.Namespace, model: str, fmt: str) -> dict:
     if go_runs:
         result["ratio_median"] = round(statistics.median(p["ratio"] for p in pairs), 3)
     return result
-
-
-def compile_bytecode(python: Path | str = sys.executable) -> None:
-    """Measure gengo as installed: pip compiles an installed package's bytecode, but a checkout run
-    with PYTHONDONTWRITEBYTECODE set (CI images, this project's machines) compiled ~50 modules from
-    source in every process, 0.1-0.2 s of each run."""
-    code = "import compileall, os, gengo; compileall.compile_dir(os.path.dirname(gengo.__file__), quiet=1)"
-    subprocess.run([str(python), "-c", code], check=True)
 
 
 def main() -> None:
