@@ -8,7 +8,7 @@ import pytest
 
 from gengo import api
 from gengo.core import rand
-from gengo.core.schema import SAMPLE_ROWS, chosen, sample
+from gengo.core.rand import SAMPLE_ROWS, chosen, sample
 from gengo.engine import change_blocks
 from gengo.engine.changes import Changes
 

@@ -566,3 +566,66 @@ class FanOut:
         if children <= 0:
             return 0
         return int(self.parent_of(np.array([children - 1], dtype=np.int64))[0][0]) + 1
+
+
+# --- rows chosen with a small probability, from draws per chosen row -----------------------------
+
+SAMPLE_ROWS = 1 << 16  # rows per block of ``sample``: a block's chosen rows come from its own draws
+SPARSE_SHARE = 1 / 16  # above this share ``chosen`` draws per row (fewer draws than gaps)
+_GAP_SLOT = 1 << 32  # gap draws of block j are indexed j * this + gap
+_SAMPLE_KEY = np.uint64(0x243F6A8885A308D3)  # ``chosen``'s gaps: a stream apart from the key's per-row draws
+
+
+def sample(key: np.uint64, lo: int, hi: int, p: float) -> np.ndarray:
+    """The rows of [lo, hi) chosen each with probability ``p`` independently (ascending), from
+    O(chosen rows) draws, not one per row: the gaps between chosen rows are geometric, drawn per
+    block of ``SAMPLE_ROWS`` rows (indexed by block and gap), so a row's fate is a pure function
+    of (key, its block) whatever range it is asked in."""
+    if hi <= lo or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    blocks = np.arange(lo // SAMPLE_ROWS, (hi - 1) // SAMPLE_ROWS + 1, dtype=np.int64)
+    mean = SAMPLE_ROWS * p
+    m = int(math.ceil(mean + 8 * math.sqrt(mean) + 16))  # gaps per block that almost always pass its end
+    log_q = math.log1p(-p) if p < 1 else -math.inf
+    pos = _gaps(key, blocks, 0, m, log_q)
+    short = np.flatnonzero(pos[:, -1] < SAMPLE_ROWS)  # blocks whose m gaps end inside them: more gaps
+    rows = [(blocks[:, None] * SAMPLE_ROWS + pos)[pos < SAMPLE_ROWS]]
+    for i in map(int, short):  # a loop over the rare blocks that need more gaps, not over rows
+        at, more = pos[i, -1], m
+        while at < SAMPLE_ROWS:
+            step = at + 1 + _gaps(key, blocks[i : i + 1], more, m, log_q)[0]
+            rows.append(blocks[i] * SAMPLE_ROWS + step[step < SAMPLE_ROWS])
+            at, more = step[-1], more + m
+    out = np.sort(np.concatenate(rows))
+    return out[(out >= lo) & (out < hi)]
+
+
+def _gaps(key: np.uint64, blocks: np.ndarray, first: int, m: int, log_q: float) -> np.ndarray:
+    """Positions in each block after gaps ``first .. first + m`` (cumulative, from -1)."""
+    idx = blocks[:, None] * _GAP_SLOT + np.arange(first, first + m, dtype=np.int64)[None, :]
+    u = uniform(key, idx.ravel()).reshape(idx.shape)
+    with np.errstate(divide="ignore"):
+        skip = np.floor(np.log1p(-u) / log_q) if log_q > -math.inf else np.zeros_like(u)
+    skip = np.minimum(skip, 2.0 * SAMPLE_ROWS)  # past the block anyway: keeps the sum exact in int64
+    return np.cumsum(skip.astype(np.int64) + 1, axis=1) - 1
+
+
+def chosen(key: np.uint64, idx: np.ndarray, p: float) -> np.ndarray:
+    """Positions in ``idx`` (ascending rows) of the rows chosen with probability ``p``: by ``sample``
+    for a small share (draws per chosen row), else by a draw per row."""
+    if len(idx) == 0 or p <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(len(idx), dtype=np.int64)
+    if p > SPARSE_SHARE:
+        return np.flatnonzero(uniform(key, idx) < p)
+    rows = sample(key ^ _SAMPLE_KEY, int(idx[0]), int(idx[-1]) + 1, p)
+    at = np.minimum(np.searchsorted(idx, rows), len(idx) - 1)
+    return at[idx[at] == rows]
+
+
+def chosen_mask(key: np.uint64, idx: np.ndarray, p: float) -> np.ndarray:
+    """``chosen`` as a mask over ``idx``."""
+    out = np.zeros(len(idx), dtype=bool)
+    out[chosen(key, idx, p)] = True
+    return out

@@ -34,7 +34,8 @@ import pyarrow.compute as pc
 
 from gengo.core import rand
 from gengo.core.errors import GengoError
-from gengo.core.schema import BatchContext, Model, Table, TableChanges, chosen
+from gengo.core.rand import chosen
+from gengo.core.schema import BatchContext, Model, Table, TableChanges
 from gengo.formats import Format, WriteOptions
 from gengo.formats.checksum import file_checksum
 
