@@ -238,3 +238,20 @@ def test_weighted_fanout_draws_the_given_distribution_and_stays_consistent():
     # The uniform case keeps its own draws (and the built-in models their bytes).
     uniform = rand.FanOut(rand.stream_key(9, "t", "fanout"), 0, 4, n)
     assert not (uniform.count(np.arange(100)) == counts[:100]).all()
+
+
+@pytest.mark.skipif(rand._C is None, reason="the C kernels were not built")
+def test_c_draws_equal_the_numpy_expressions():
+    key = rand.stream_key(11, "t", "c")
+    idx = np.concatenate([np.arange(0, 50_000), np.arange(2**40, 2**40 + 1000), [-1, -(2**63), 2**63 - 1]]).astype(np.int64)
+    z = rand._bits(key, idx)
+    assert np.array_equal(rand.bits(key, idx), z)
+    u = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    assert np.array_equal(rand.uniform(key, idx), u)
+    for low, high in [(0, 9), (-5, 5), (1, 10**12), (0, 2**62), (-(2**40), 2**40)]:
+        want = np.minimum(np.floor(u * (high - low + 1)).astype(np.int64), high - low) + low
+        assert np.array_equal(rand.integers(key, idx, low, high), want), (low, high)
+    # other index kinds take the same path, or NumPy's, with the same values
+    assert np.array_equal(rand.bits(key, idx[:100].astype(np.int32)), z[:100])
+    assert np.array_equal(rand.bits(key, idx[:100][::-1]), z[:100][::-1])
+    assert rand.uniform(key, np.array(5)).shape == ()

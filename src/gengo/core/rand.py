@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from gengo.core import fmath
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -35,8 +37,29 @@ def stream_key(seed: int, *names: str) -> np.uint64:
     return np.uint64(int.from_bytes(h.digest(), "little"))
 
 
+_C = fmath.C  # the C kernels (``_kernels.c``); the NumPy expressions below are the reference and the fallback
+
+
+def _rows(idx: np.ndarray) -> np.ndarray | None:
+    """``idx`` as the kernel reads it (contiguous 8-byte integers), or None to take the NumPy path."""
+    if _C is None or not isinstance(idx, np.ndarray) or idx.dtype.kind not in "iu":
+        return None
+    if idx.dtype.itemsize != 8:
+        idx = idx.astype(np.int64)
+    return idx if idx.flags.c_contiguous else np.ascontiguousarray(idx)
+
+
 def bits(key: np.uint64, idx: np.ndarray) -> np.ndarray:
     """64 uniform random bits per index (uint64 array)."""
+    rows = _rows(idx)
+    if rows is not None:
+        out = np.empty(rows.shape, np.uint64)
+        _C.bits(int(key), rows, out)
+        return out
+    return _bits(key, idx)
+
+
+def _bits(key: np.uint64, idx: np.ndarray) -> np.ndarray:
     z = idx.astype(np.uint64, copy=True)
     z *= _GOLDEN
     z += key
@@ -50,7 +73,12 @@ def bits(key: np.uint64, idx: np.ndarray) -> np.ndarray:
 
 def uniform(key: np.uint64, idx: np.ndarray) -> np.ndarray:
     """Uniform float64 in [0, 1), 53 bits of resolution."""
-    return (bits(key, idx) >> _S11).astype(np.float64) * _TWO_POW_M53
+    rows = _rows(idx)
+    if rows is not None:
+        out = np.empty(rows.shape, np.float64)
+        _C.uniform(int(key), rows, out)
+        return out
+    return (_bits(key, idx) >> _S11).astype(np.float64) * _TWO_POW_M53
 
 
 def integers(key: np.uint64, idx: np.ndarray, low: int, high: int) -> np.ndarray:
@@ -58,6 +86,11 @@ def integers(key: np.uint64, idx: np.ndarray, low: int, high: int) -> np.ndarray
     span = high - low + 1
     if span <= 0:
         raise ValueError(f"empty range [{low}, {high}]")
+    rows = _rows(idx)
+    if rows is not None and -(1 << 63) <= low and high < (1 << 63) and span < (1 << 63):
+        out = np.empty(rows.shape, np.int64)
+        _C.integers(int(key), rows, out, low, span)
+        return out
     out = np.floor(uniform(key, idx) * span).astype(np.int64)
     np.minimum(out, span - 1, out=out)
     out += low

@@ -1,0 +1,146 @@
+"""exp, log, log1p, expm1 and power that give the same bits on every machine.
+
+NumPy's float64 ``exp``, ``log``, ``log1p``, ``expm1`` and ``power`` dispatch on the CPU: on hosts
+with AVX-512 they run NumPy's SIMD (and Intel SVML) versions, elsewhere the C library's, and
+the results differ in the last bit now and then. A generated value computed through them (a
+price, a duration, a popularity rank) then depended on the machine, and so did the bytes of a
+dataset, against gengo's promise (same seed, same bytes) and within one Dask run whose workers
+differ. These functions use only IEEE additions, multiplications, divisions, ``frexp``,
+``ldexp`` and ``rint``, each correctly rounded on every CPU, in a fixed order: a series for log
+(``2 atanh(f / (2 + f))`` after scaling to [sqrt(1/2), sqrt(2))), Cody and Waite's reduction
+and a Taylor polynomial for exp, the rounding-error-cancelling forms of log1p and expm1, and
+``exp(y log x)`` for power. They are accurate to about 2 units in the last place.
+
+The loops run in C (``_kernels.c``, built with fused multiply-add off); the NumPy expressions
+below compute the same bits when the extension is absent (no C compiler at install) or
+``GENGO_C_KERNELS=0`` is set. Every function takes arrays or scalars and returns the same.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+import numpy as np
+
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+INV_LN2 = 1.44269504088896338700e00
+SQRT_HALF = 0.70710678118654752440
+EXP_MAX = 709.782712893384
+EXP_MIN = -745.1332191019412
+LOG_C = [1.0 / (2 * k + 1) for k in range(12)]
+EXP_C = [1.0]
+for _k in range(1, 14):
+    EXP_C.append(EXP_C[-1] / _k)
+
+
+def _load() -> Any | None:
+    if os.environ.get("GENGO_C_KERNELS", "1").strip() == "0":
+        return None
+    try:  # by name: a C module that may be absent
+        return importlib.import_module("gengo.core._kernels")
+    except ImportError:
+        return None
+
+
+C = _load()  # the C kernels, shared with rand.py, or None
+
+
+def _unary(name: str, fallback: Any, x: Any) -> Any:
+    a = np.asarray(x, dtype=np.float64)
+    if C is None:
+        out = fallback(a)
+    else:
+        src = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+        out = np.empty(src.shape, np.float64)
+        getattr(C, name)(src, out)
+    return out if isinstance(x, np.ndarray) else (float(out) if out.ndim == 0 else out)
+
+
+def exp(x: Any) -> Any:
+    return _unary("exp", _np_exp, x)
+
+
+def log(x: Any) -> Any:
+    return _unary("log", _np_log, x)
+
+
+def log1p(x: Any) -> Any:
+    return _unary("log1p", _np_log1p, x)
+
+
+def expm1(x: Any) -> Any:
+    return _unary("expm1", _np_expm1, x)
+
+
+def power(x: Any, y: Any) -> Any:
+    a, b = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    if C is None:
+        out = _np_power(a, b)
+    else:
+        a, b = (v if v.flags.c_contiguous else np.ascontiguousarray(v) for v in (a, b))
+        out = np.empty(a.shape, np.float64)
+        C.power(a, b, out)
+    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
+        return out
+    return float(out) if out.ndim == 0 else out
+
+
+# --- the same formulas in NumPy (the reference for tests and the fallback) -------------------
+
+
+def _np_log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        m, e = np.frexp(x)
+        small = m < SQRT_HALF
+        m = np.where(small, m * 2.0, m)
+        e = e - small
+        f = m - 1.0
+        s = f / (2.0 + f)
+        z = s * s
+        p = np.full(x.shape, LOG_C[-1])
+        for c in reversed(LOG_C[:-1]):
+            p = p * z + c
+        de = e.astype(np.float64)
+        out = de * LN2_HI + ((2.0 * s) * p + de * LN2_LO)
+        out = np.where(x == np.inf, np.inf, out)
+        out = np.where(x == 0.0, -np.inf, out)
+        return np.where(np.isnan(x) | (x < 0.0), np.nan, out)
+
+
+def _np_exp(x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        k = np.rint(x * INV_LN2)
+        r = (x - k * LN2_HI) - k * LN2_LO
+        p = np.full(x.shape, EXP_C[-1])
+        for c in reversed(EXP_C[:-1]):
+            p = p * r + c
+        ok = (x <= EXP_MAX) & (x >= EXP_MIN)
+        out = np.ldexp(p, np.where(ok, k, 0).astype(np.int32))
+        out = np.where(x > EXP_MAX, np.inf, np.where(x < EXP_MIN, 0.0, out))
+        return np.where(np.isnan(x), x, out)
+
+
+def _np_log1p(x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        u = 1.0 + x
+        out = _np_log(u) * (x / (u - 1.0))
+        return np.where(u == 1.0, x, np.where(u == np.inf, u, out))
+
+
+def _np_expm1(x: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        u = _np_exp(x)
+        out = (u - 1.0) * (x / _np_log(u))
+        out = np.where((u == np.inf) | (u - 1.0 == -1.0), u - 1.0, out)
+        return np.where(u == 1.0, x, out)
+
+
+def _np_power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        out = _np_exp(y * _np_log(x))
+        out = np.where(x == 0.0, np.where(y > 0.0, 0.0, np.inf), out)
+        out = np.where(np.isnan(x) | np.isnan(y) | (x < 0.0), np.nan, out)
+        return np.where((y == 0.0) | (x == 1.0), 1.0, out)
