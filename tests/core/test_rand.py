@@ -243,7 +243,8 @@ def test_weighted_fanout_draws_the_given_distribution_and_stays_consistent():
 @pytest.mark.skipif(rand._C is None, reason="the C kernels were not built")
 def test_c_draws_equal_the_numpy_expressions():
     key = rand.stream_key(11, "t", "c")
-    idx = np.concatenate([np.arange(0, 50_000), np.arange(2**40, 2**40 + 1000), [-1, -(2**63), 2**63 - 1]]).astype(np.int64)
+    edges = [-1, -(2**63), 2**63 - 1]
+    idx = np.concatenate([np.arange(0, 50_000), np.arange(2**40, 2**40 + 1000), edges]).astype(np.int64)
     z = rand._bits(key, idx)
     assert np.array_equal(rand.bits(key, idx), z)
     u = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53

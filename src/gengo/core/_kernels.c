@@ -158,11 +158,30 @@ static double f_expm1(double x) {
     return (u - 1.0) * (x / f_log(u));
 }
 
+enum { POW_SQUARING = 1024 }; /* whole exponents up to this: repeated squaring, exact where representable */
+
 static double f_pow(double x, double y) {
     if (y == 0.0 || x == 1.0) return 1.0;
-    if (x != x || y != y || x < 0.0) return NAN;
-    if (x == 0.0) return y > 0.0 ? 0.0 : INFINITY;
-    return f_exp(y * f_log(x));
+    if (x != x || y != y) return NAN;
+    int whole = rint(y) == y;
+    if (x < 0.0 && !whole) return NAN; /* a negative base has real powers for whole exponents only */
+    double ax = fabs(x), r;
+    if (whole && fabs(y) <= POW_SQUARING) {
+        double b = ax;
+        long long k = (long long)fabs(y);
+        r = 1.0;
+        while (k) {
+            if (k & 1) r = r * b;
+            k >>= 1;
+            b = b * b;
+        }
+        if (y < 0.0) r = 1.0 / r;
+    } else if (ax == 0.0) {
+        r = y > 0.0 ? 0.0 : INFINITY;
+    } else {
+        r = f_exp(y * f_log(ax));
+    }
+    return x < 0.0 && rint(y * 0.5) * 2.0 != y ? -r : r; /* odd exponents keep the sign */
 }
 
 /* (in, out) buffers of as many float64 (or (x, y, out) for pow). */

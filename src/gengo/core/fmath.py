@@ -9,7 +9,9 @@ differ. These functions use only IEEE additions, multiplications, divisions, ``f
 ``ldexp`` and ``rint``, each correctly rounded on every CPU, in a fixed order: a series for log
 (``2 atanh(f / (2 + f))`` after scaling to [sqrt(1/2), sqrt(2))), Cody and Waite's reduction
 and a Taylor polynomial for exp, the rounding-error-cancelling forms of log1p and expm1, and
-``exp(y log x)`` for power. They are accurate to about 2 units in the last place.
+``exp(y log x)`` for power (whole exponents up to 1024 by repeated squaring, exact where the
+result is representable; a negative base takes whole exponents only). They are accurate to
+about 2 units in the last place.
 
 The loops run in C (``_kernels.c``, built with fused multiply-add off); the NumPy expressions
 below compute the same bits when the extension is absent (no C compiler at install) or
@@ -138,9 +140,25 @@ def _np_expm1(x: np.ndarray) -> np.ndarray:
         return np.where(u == 1.0, x, out)
 
 
+POW_SQUARING = 1024  # as in _kernels.c
+
+
 def _np_power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
-        out = _np_exp(y * _np_log(x))
-        out = np.where(x == 0.0, np.where(y > 0.0, 0.0, np.inf), out)
-        out = np.where(np.isnan(x) | np.isnan(y) | (x < 0.0), np.nan, out)
+        ax = np.abs(x)
+        whole = np.rint(y) == y
+        squaring = whole & (np.abs(y) <= POW_SQUARING)
+        out = _np_exp(y * _np_log(ax))
+        out = np.where(ax == 0.0, np.where(y > 0.0, 0.0, np.inf), out)
+        if squaring.any():
+            k = np.where(squaring, np.abs(y), 0).astype(np.int64)
+            r, b = np.ones(x.shape), ax
+            while k.any():
+                r = np.where(k & 1 == 1, r * b, r)
+                k >>= 1
+                b = b * b
+            out = np.where(squaring, np.where(y < 0.0, 1.0 / r, r), out)
+        odd = np.rint(y * 0.5) * 2.0 != y
+        out = np.where(x < 0.0, np.where(whole, np.where(odd, -out, out), np.nan), out)
+        out = np.where(np.isnan(x) | np.isnan(y), np.nan, out)
         return np.where((y == 0.0) | (x == 1.0), 1.0, out)

@@ -87,7 +87,7 @@ def integers(key: np.uint64, idx: np.ndarray, low: int, high: int) -> np.ndarray
     if span <= 0:
         raise ValueError(f"empty range [{low}, {high}]")
     rows = _rows(idx)
-    if rows is not None and -(1 << 63) <= low and high < (1 << 63) and span < (1 << 63):
+    if rows is not None and low >= -(1 << 63) and high < (1 << 63) and span < (1 << 63):
         out = np.empty(rows.shape, np.int64)
         _C.integers(int(key), rows, out, low, span)
         return out
@@ -127,7 +127,7 @@ class WeightedTable:
         w = np.asarray(weights, dtype=np.float64)
         if w.ndim != 1 or len(w) == 0 or (w < 0).any() or w.sum() <= 0:
             raise ValueError("weights must be a non-empty vector of non-negative numbers")
-        bits = max(12, int(np.ceil(np.log2(len(w) * 64))))
+        bits = max(12, (len(w) * 64 - 1).bit_length())  # ceil(log2), in integers
         self._shift = np.uint64(64 - bits)
         cdf = np.cumsum(w) / w.sum()
         points = (np.arange(1 << bits, dtype=np.float64) + 0.5) / (1 << bits)
@@ -152,7 +152,7 @@ class GroupedWeightedTable:
         if w.ndim != 2 or 0 in w.shape or (w < 0).any() or (w.sum(axis=1) <= 0).any():
             raise ValueError("weights must be a G x K matrix of non-negative numbers, each row with a positive sum")
         groups, k = w.shape
-        self.size = 1 << max(12, int(np.ceil(np.log2(k * 64))))
+        self.size = 1 << max(12, (k * 64 - 1).bit_length())
         cdf = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
         offsets = np.arange(groups, dtype=np.float64)[:, None]
         points = (offsets + (np.arange(self.size) + 0.5) / self.size).ravel()
@@ -196,10 +196,10 @@ def power_law_rank(key: np.uint64, idx: np.ndarray, n: int, exponent: float) -> 
     """
     u = uniform(key, idx)
     if abs(exponent - 1.0) < 1e-12:
-        x = np.exp(u * math.log(n + 1.0))
+        x = fmath.exp(u * fmath.log(n + 1.0))
     else:
         e = 1.0 - exponent
-        x = np.power(1.0 + u * ((n + 1.0) ** e - 1.0), 1.0 / e)
+        x = fmath.power(1.0 + u * (fmath.power(n + 1.0, e) - 1.0), 1.0 / e)
     r = x.astype(np.int64) - 1
     np.clip(r, 0, n - 1, out=r)
     return r
@@ -619,7 +619,7 @@ def sample(key: np.uint64, lo: int, hi: int, p: float) -> np.ndarray:
     blocks = np.arange(lo // SAMPLE_ROWS, (hi - 1) // SAMPLE_ROWS + 1, dtype=np.int64)
     mean = SAMPLE_ROWS * p
     m = int(math.ceil(mean + 8 * math.sqrt(mean) + 16))  # gaps per block that almost always pass its end
-    log_q = math.log1p(-p) if p < 1 else -math.inf
+    log_q = fmath.log1p(-p) if p < 1 else -math.inf
     pos = _gaps(key, blocks, 0, m, log_q)
     short = np.flatnonzero(pos[:, -1] < SAMPLE_ROWS)  # blocks whose m gaps end inside them: more gaps
     rows = [(blocks[:, None] * SAMPLE_ROWS + pos)[pos < SAMPLE_ROWS]]
@@ -638,7 +638,7 @@ def _gaps(key: np.uint64, blocks: np.ndarray, first: int, m: int, log_q: float) 
     idx = blocks[:, None] * _GAP_SLOT + np.arange(first, first + m, dtype=np.int64)[None, :]
     u = uniform(key, idx.ravel()).reshape(idx.shape)
     with np.errstate(divide="ignore"):
-        skip = np.floor(np.log1p(-u) / log_q) if log_q > -math.inf else np.zeros_like(u)
+        skip = np.floor(fmath.log1p(-u) / log_q) if log_q > -math.inf else np.zeros_like(u)
     skip = np.minimum(skip, 2.0 * SAMPLE_ROWS)  # past the block anyway: keeps the sum exact in int64
     return np.cumsum(skip.astype(np.int64) + 1, axis=1) - 1
 

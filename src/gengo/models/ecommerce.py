@@ -14,7 +14,7 @@ import functools
 import numpy as np
 import pyarrow as pa
 
-from gengo.core import rand, timezones, vocab
+from gengo.core import fmath, rand, timezones, vocab
 from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
 from gengo.core.schema import Check, ChunkContext, Column, Model, Table, TableChanges
 from gengo.models._checks import daily_fanout, fanout_independence
@@ -324,7 +324,7 @@ def product_price_cents(seed: int, product_idx: np.ndarray) -> np.ndarray:
     """List price in cents: log-normal around the category median, ending in .99/.95/.49/.00."""
     cat = product_category(seed, product_idx)
     z = rand.normal(rand.stream_key(seed, PRODUCTS, "price"), product_idx)
-    dollars = np.maximum(1, np.rint(_CATEGORY_MEDIAN_PRICE[cat] * np.exp(_PRICE_SIGMA * z))).astype(np.int64)
+    dollars = np.maximum(1, np.rint(_CATEGORY_MEDIAN_PRICE[cat] * fmath.exp(_PRICE_SIGMA * z))).astype(np.int64)
     ending = _PRICE_ENDINGS[rand.integers(rand.stream_key(seed, PRODUCTS, "price_end"), product_idx, 0, 5)]
     return np.where(ending > 0, (dollars - 1) * 100 + ending, dollars * 100)
 
@@ -503,7 +503,7 @@ def _order_seconds(ctx: ChunkContext, customer: np.ndarray, billing: np.ndarray)
     address's local daily rhythm (its zone, daylight saving time included)."""
     n = ctx.rows[ORDERS]
     frac = (ctx.idx + ctx.uniform("day")) / n
-    seconds = (WINDOW_END - WINDOW_START) * np.power(frac, _GROWTH)
+    seconds = (WINDOW_END - WINDOW_START) * fmath.power(frac, _GROWTH)
     day = (seconds // 86400).astype(np.int64)
     hour = rand.weighted_choice(ctx.key("hour"), ctx.idx, _HOUR_WEIGHTS)
     local = WINDOW_START + day * 86400 + hour * 3600 + ctx.integers(0, 3599, "second")
@@ -622,7 +622,7 @@ def _items(ctx: ChunkContext) -> dict:
     product = order_products(ctx.seed, ctx.rows, ext_line, ext_order, ext_position)[pick]
     order = ext_order[pick]
     # Quantity: geometric, 1 for about 60% of lines, rarely above 5.
-    quantity = 1 + np.minimum((-np.log1p(-ctx.uniform("quantity")) / 0.9).astype(np.int64), 19)
+    quantity = 1 + np.minimum((-fmath.log1p(-ctx.uniform("quantity")) / 0.9).astype(np.int64), 19)
     discount = np.where(ctx.uniform("discounted") < 0.7, 0, 5 * ctx.integers(1, 5, "discount"))
     return {
         "order_item_id": ctx.ids,

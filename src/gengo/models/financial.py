@@ -76,7 +76,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo.core import rand, vocab
+from gengo.core import fmath, rand, vocab
 from gengo.core.arrays import date_from_days, decimal_from_units, join, take, zero_pad
 from gengo.core.errors import GengoError
 from gengo.core.schema import BatchContext, Check, ChunkContext, Column, Model, Table, TableChanges
@@ -764,12 +764,12 @@ def _company_params(seed: int, companies: int, company: np.ndarray, exchange: np
     sector, _ = company_sector(seed, companies, company)
     key = rand.stream_key(seed, COMPANIES, "params")
     mu = _SECTOR_DRIFT[sector] + 0.08 * rand.normal(rand.stream_key(seed, COMPANIES, "drift"), company)
-    sigma = _SECTOR_VOL[sector] * np.exp(0.25 * rand.normal(key, company))
+    sigma = _SECTOR_VOL[sector] * fmath.exp(0.25 * rand.normal(key, company))
     sigma_d = sigma / np.sqrt(252.0)
     drift_d = (mu - 0.5 * sigma * sigma) / 252.0
     first = rand.normal(rand.stream_key(seed, COMPANIES, "first_price"), company)
-    log_p0 = np.log(_PRICE_LEVEL[exchange]) + _PRICE_SPREAD[exchange] * first
-    log_volume = np.log(_VOLUME_MEDIAN[exchange]) + 1.3 * _volume_z(seed, company)
+    log_p0 = fmath.log(_PRICE_LEVEL[exchange]) + _PRICE_SPREAD[exchange] * first
+    log_volume = fmath.log(_VOLUME_MEDIAN[exchange]) + 1.3 * _volume_z(seed, company)
     return drift_d, sigma_d, log_p0, log_volume
 
 
@@ -887,7 +887,7 @@ def _prices(ctx: ChunkContext) -> dict:
     all_days, first_day, day_count = _calendars()
     # The walk of every company this chunk touches, from its first session, in price units.
     drift_d, sigma_d, log_p0, log_volume = _company_params(ctx.seed, n, touched, touched_exchange)
-    log_p0 += np.log(_UNITS)
+    log_p0 += fmath.log(_UNITS)
     # Up to the chunk's last session: a cumulative sum's prefix has the same bits, and a chunk of
     # scattered rows (a batch's corrections) needs half a window per company on average.
     span = int(day.max(initial=-1)) + 1
@@ -905,7 +905,7 @@ def _prices(ctx: ChunkContext) -> dict:
         ctx.key,
         slot,
         (previous, close_today, sigma_d[row_of], np.abs(z[row_of, day])),
-        (exchange, regime, lot[row_of], (log_volume - np.log(lot))[row_of], (-(-100 // lot))[row_of]),
+        (exchange, regime, lot[row_of], (log_volume - fmath.log(lot))[row_of], (-(-100 // lot))[row_of]),
     )
     return {
         "price_id": ctx.ids,
@@ -925,10 +925,10 @@ def _bars(key, slot: np.ndarray, walk: tuple, listing: tuple) -> dict:
     """
     previous, close_today, sd, move = walk
     exchange, regime, lot, log_lots, fewest = listing
-    open_ = np.exp(previous + 0.25 * sd * rand.normal(key("gap"), slot))
-    close = np.exp(close_today)
-    high = np.maximum(open_, close) * np.exp(0.6 * sd * np.abs(rand.normal(key("high"), slot)))
-    low = np.minimum(open_, close) * np.exp(-0.6 * sd * np.abs(rand.normal(key("low"), slot)))
+    open_ = fmath.exp(previous + 0.25 * sd * rand.normal(key("gap"), slot))
+    close = fmath.exp(close_today)
+    high = np.maximum(open_, close) * fmath.exp(0.6 * sd * np.abs(rand.normal(key("high"), slot)))
+    low = np.minimum(open_, close) * fmath.exp(-0.6 * sd * np.abs(rand.normal(key("low"), slot)))
     # To the exchange's tick grid, inside its price limits (both ends lie on every grid).
     lo, hi = _MIN_PRICE[exchange], _MAX_PRICE[exchange]
     for price in (open_, close, high, low):
@@ -937,7 +937,7 @@ def _bars(key, slot: np.ndarray, walk: tuple, listing: tuple) -> dict:
     np.maximum(high_u, np.maximum(open_u, close_u), out=high_u)
     np.minimum(low_u, np.minimum(open_u, close_u), out=low_u)
     # Volume: heavier on days with large moves, in whole trading units (lots).
-    lots = np.exp(log_lots + 0.45 * rand.normal(key("volume"), slot)) * (0.7 + 0.4 * move)
+    lots = fmath.exp(log_lots + 0.45 * rand.normal(key("volume"), slot)) * (0.7 + 0.4 * move)
     volume = np.maximum(np.rint(lots), fewest).astype(np.int64)
     volume *= lot
     return {
@@ -1011,7 +1011,7 @@ def _window_close(seed: int, companies: int) -> np.ndarray:
         company = missing[a : a + _WALK_COMPANIES]
         exchange, _ = company_listing(seed, companies, company)
         drift_d, sigma_d, log_p0, _ = _company_params(seed, companies, company, exchange)
-        log_p0 += np.log(_UNITS)
+        log_p0 += fmath.log(_UNITS)
         span = int(day_count[exchange].max())
         grid = company[:, None] * _SLOT + np.arange(span, dtype=np.int64)[None, :]
         z = rand.normal(key, grid.ravel()).reshape(grid.shape)
@@ -1054,7 +1054,7 @@ def _next_session(ctx: ChunkContext, batch: BatchContext) -> dict:
         key,
         company * _AFTER_SLOT + k,
         (previous, close_today, sigma_d, move),
-        (exchange, tick_regime(ctx.seed, company, exchange), lot, log_volume - np.log(lot), -(-100 // lot)),
+        (exchange, tick_regime(ctx.seed, company, exchange), lot, log_volume - fmath.log(lot), -(-100 // lot)),
     )
     days, first, _ = _calendars(AFTER)
     return {
@@ -1080,7 +1080,7 @@ def _listing_of(rows: pa.Table) -> tuple[np.ndarray, np.ndarray]:
 def _corrected_close(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.Array:
     """A close corrected by a few ticks (a bad print replaced), kept on the grid and inside [low, high]."""
     company, exchange = _listing_of(rows)
-    price = _units(rows.column("close_price")) * np.exp(0.002 * rand.normal(batch.key("close"), idx))
+    price = _units(rows.column("close_price")) * fmath.exp(0.002 * rand.normal(batch.key("close"), idx))
     np.clip(price, _MIN_PRICE[exchange], _MAX_PRICE[exchange], out=price)
     (close,) = _on_ticks((price,), (np.rint,), tick_regime(batch.seed, company, exchange))
     close = np.clip(close, _units(rows.column("low_price")), _units(rows.column("high_price")))
@@ -1091,7 +1091,7 @@ def _revised_volume(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> np.
     """A volume revised by late trade reports (mostly up by a few per cent), in whole lots."""
     _, exchange = _listing_of(rows)
     lot = _LOT[exchange]
-    factor = np.exp(0.02 + 0.05 * rand.normal(batch.key("volume"), idx))
+    factor = fmath.exp(0.02 + 0.05 * rand.normal(batch.key("volume"), idx))
     lots = np.maximum(np.rint(rows.column("volume").to_numpy() / lot * factor), -(-100 // lot))
     return lots.astype(np.int64) * lot
 

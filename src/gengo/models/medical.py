@@ -61,7 +61,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo.core import rand, timezones, vocab
+from gengo.core import fmath, rand, timezones, vocab
 from gengo.core.arrays import date_from_days, join, take, timestamp_from_seconds, to_text
 from gengo.core.errors import GengoError
 from gengo.core.schema import BatchContext, Check, ChunkContext, Column, Model, Table, TableChanges
@@ -488,7 +488,7 @@ def _day_weight(seed: int, n: np.ndarray) -> np.ndarray:
     dow = (day + 3) % 7  # Monday 0
     month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
     z = rand.normal(rand.stream_key(seed, APPOINTMENTS, "day_weight"), n)
-    return _WEEKDAY_WEIGHTS[dow] * _MONTH_WEIGHTS[month] * np.exp(_DAY_NOISE * z)
+    return _WEEKDAY_WEIGHTS[dow] * _MONTH_WEIGHTS[month] * fmath.exp(_DAY_NOISE * z)
 
 
 def _busiest_day(seed: int, appointments: int) -> int:
@@ -504,7 +504,7 @@ def _longest_segment(patients: int) -> float:
     """The longest patient segment on a line of length >= 1 (the busiest patient's, or a baby's)."""
     old = patients - _babies(patients)
     e = PATIENT_FLOOR
-    busiest = np.log1p(1.0 / (e * old)) / np.log1p(1.0 / e)
+    busiest = fmath.log1p(1.0 / (e * old)) / fmath.log1p(1.0 / e)
     return float(max(busiest, BABY_ACTIVITY / old if old < patients else 0.0))
 
 
@@ -549,7 +549,7 @@ def appointment_patient(
     o = rand.uniform(rand.stream_key(seed, APPOINTMENTS, "day_offset"), n)
     t = np.minimum((o + j) * (total / per_day), np.nextafter(total, 0.0))
     e = PATIENT_FLOOR
-    x = e * np.expm1(np.minimum(t, 1.0) * np.log1p(1.0 / e)) * old
+    x = e * fmath.expm1(np.minimum(t, 1.0) * fmath.log1p(1.0 / e)) * old
     rank = np.minimum(x.astype(np.int64), old - 1)
     position = x - rank
     baby = t >= 1.0

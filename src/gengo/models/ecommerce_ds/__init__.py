@@ -15,10 +15,9 @@ Modules: ``common`` (names, calendar, keys, helpers), ``dimensions`` (17 tables)
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from gengo.core import fmath
 from gengo.core.schema import Check, Model
 from gengo.models._checks import daily_fanout, fanout_independence
 from gengo.models.ecommerce_ds import common as c
@@ -81,8 +80,8 @@ def _spec_rows(table: str, sf: float) -> int:
         if table in _LINEAR_BELOW_1:
             return max(_LINEAR_BELOW_1[table], round(values[0] * sf))
         return values[0]
-    x = math.log(min(sf, _SF[-1]))
-    return round(math.exp(float(np.interp(x, np.log(_SF), np.log(values)))))
+    x = fmath.log(min(sf, _SF[-1]))
+    return round(fmath.exp(float(np.interp(x, fmath.log(_SF), fmath.log(values)))))
 
 
 def row_counts(scale: int, seed: int) -> dict[str, int]:

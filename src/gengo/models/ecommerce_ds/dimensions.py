@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo.core import rand, vocab
+from gengo.core import fmath, rand, vocab
 from gengo.core.arrays import join, take, to_text
 from gengo.core.schema import ChunkContext, Column, Table
 from gengo.models.ecommerce_ds.common import (
@@ -328,7 +328,7 @@ _CLASS_OFFSET = np.concatenate([[0], np.cumsum([len(c) for c in CLASSES])[:-1]])
 def item_price_cents(seed: int, item: np.ndarray) -> np.ndarray:
     """i_current_price of an item row (0.09 .. 99.99, log-uniform-ish)."""
     u = rand.uniform(rand.stream_key(seed, ITEM, "price"), item)
-    return np.maximum(9, np.round(np.exp(np.log(9) + u * (np.log(9999) - np.log(9))))).astype(np.int64)
+    return np.maximum(9, np.round(fmath.exp(fmath.log(9) + u * (fmath.log(9999) - fmath.log(9))))).astype(np.int64)
 
 
 def _item(ctx: ChunkContext) -> dict:

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo.core import rand, vocab
+from gengo.core import fmath, rand, vocab
 from gengo.core.arrays import join, take, to_text
 from gengo.core.errors import GengoError
 from gengo.models.file import expr as expressions
@@ -195,16 +195,20 @@ def normal(env: Env, name: str, col: s.Normal) -> np.ndarray:
 
 
 def lognormal(env: Env, name: str, col: s.LogNormal) -> np.ndarray:
-    return _clip(col.median * np.exp(col.sigma * rand.normal(env.key(name), env.idx)), col)
+    return _clip(col.median * fmath.exp(col.sigma * rand.normal(env.key(name), env.idx)), col)
 
 
 def exponential(env: Env, name: str, col: s.Exponential) -> np.ndarray:
-    return _clip(-col.mean * np.log1p(-env.uniform(name)), col)
+    return _clip(-col.mean * fmath.log1p(-env.uniform(name)), col)
 
 
 def geometric(env: Env, name: str, col: s.Geometric) -> np.ndarray:
     u = env.uniform(name)
-    k = np.zeros(env.n, dtype=np.int64) if col.p >= 1 else np.floor(np.log1p(-u) / np.log1p(-col.p)).astype(np.int64)
+    k = (
+        np.zeros(env.n, dtype=np.int64)
+        if col.p >= 1
+        else np.floor(fmath.log1p(-u) / fmath.log1p(-col.p)).astype(np.int64)
+    )
     out = col.min + k
     return np.minimum(out, col.max) if col.max is not None else out
 
@@ -218,10 +222,9 @@ def poisson(env: Env, name: str, col: s.Poisson) -> np.ndarray:
         return _clip(np.maximum(x, 0), col).astype(np.int64)
     top = int(lam + 12 * np.sqrt(lam) + 12)
     k = np.arange(top + 1)
-    from math import lgamma
-
-    logp = k * np.log(lam) - lam - np.array([lgamma(i + 1) for i in k])
-    cdf = np.cumsum(np.exp(logp))
+    log_factorial = np.concatenate([[0.0], np.cumsum(fmath.log(np.arange(1.0, top + 1)))])  # log k!
+    logp = k * fmath.log(lam) - lam - log_factorial
+    cdf = np.cumsum(fmath.exp(logp))
     out = np.searchsorted(cdf, env.uniform(name) * cdf[-1], side="right").astype(np.int64)
     return _clip(out, col).astype(np.int64)
 
@@ -367,7 +370,7 @@ def datetime(env: Env, name: str, col: s.DateTime) -> np.ndarray:
         raise GengoError(f"{env.table}.{name}: end {col.end} is not after start {col.start}")
     n = max(env.rows_of(env.table), 1)
     frac = (env.idx + env.uniform(name)) / n if col.increasing else env.uniform(name)
-    seconds = start + (end - start) * np.power(frac, 1.0 / col.growth)
+    seconds = start + (end - start) * fmath.power(frac, 1.0 / col.growth)
     seconds = seconds.astype(np.int64)
     if col.weekdays is not None:
         day = (seconds - start) // 86400
@@ -640,10 +643,10 @@ def _earlier_row(env: Env, name: str, col: s.Reference) -> Any:
     u = env.uniform(name)
     if col.distribution == "power_law":
         if abs(col.exponent - 1.0) < 1e-12:
-            x = np.exp(u * np.log(earlier + 1.0))
+            x = fmath.exp(u * fmath.log(earlier + 1.0))
         else:
             e = 1.0 - col.exponent
-            x = np.power(1.0 + u * ((earlier + 1.0) ** e - 1.0), 1.0 / e)
+            x = fmath.power(1.0 + u * (fmath.power(earlier + 1.0, e) - 1.0), 1.0 / e)
         target = x.astype(np.int64) - 1
     else:
         target = (u * earlier).astype(np.int64)

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gengo.core import fmath
 from gengo.core.errors import GengoError
 
 _BINOPS = {
@@ -27,7 +28,7 @@ _BINOPS = {
     ast.Div: np.true_divide,
     ast.FloorDiv: np.floor_divide,
     ast.Mod: np.mod,
-    ast.Pow: np.power,
+    ast.Pow: lambda a, b: fmath.power(a, b) if _floats(a, b) else np.power(a, b),
 }
 _CMPOPS = {
     ast.Eq: (np.equal, pc.equal),
@@ -39,6 +40,12 @@ _CMPOPS = {
 }
 RANDOM_FUNCTIONS = {"randint", "rand", "normal_draw"}
 NULL_FUNCTIONS = {"is_null", "coalesce"}  # read a column's NULLs: their first argument is a column name
+
+
+def _floats(a: Any, b: Any) -> bool:
+    """A power with a float operand: computed by ``fmath`` (the same bits on every host); integer
+    powers stay NumPy's, exact."""
+    return any(np.asarray(v).dtype.kind == "f" for v in (a, b))
 
 
 def _np(x: Any) -> Any:
@@ -146,8 +153,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": lambda a, b: np.maximum(_np(a), _np(b)),
     "int": lambda x: np.asarray(_np(x)).astype(np.int64),
     "float": lambda x: np.asarray(_np(x), dtype=np.float64),
-    "exp": lambda x: np.exp(np.asarray(_np(x), dtype=np.float64)),
-    "log": lambda x: np.log(np.asarray(_np(x), dtype=np.float64)),
+    "exp": lambda x: fmath.exp(np.asarray(_np(x), dtype=np.float64)),
+    "log": lambda x: fmath.log(np.asarray(_np(x), dtype=np.float64)),
     "sqrt": lambda x: np.sqrt(np.asarray(_np(x), dtype=np.float64)),
     "days": _duration("D"),
     "hours": _duration("h"),

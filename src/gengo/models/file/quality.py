@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo.core import rand
+from gengo.core import fmath, rand
 from gengo.models.file import spec as s
 from gengo.models.file.columns import Env
 
@@ -99,7 +99,8 @@ def _defect(env: Env, name: str, kind: str, mask: np.ndarray, arr: pa.Array) -> 
     m = pa.array(mask)
     t = arr.type
     if kind == "outliers":
-        factor = 10 ** (1 + 2 * rand.uniform(rand.stream_key(env.seed, env.table, "quality", name, "factor"), env.idx))
+        u = rand.uniform(rand.stream_key(env.seed, env.table, "quality", name, "factor"), env.idx)
+        factor = fmath.power(10.0, 1 + 2 * u)
         if pa.types.is_decimal(t):
             scaled = pc.multiply(arr.cast(pa.float64()), pa.array(factor))
             scaled = pc.round(scaled, t.scale)
