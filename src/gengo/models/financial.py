@@ -957,7 +957,7 @@ def derive(rows: dict[str, int], seed: int, pinned: tuple[str, ...] = ()) -> dic
 
 def row_counts(prices: int, seed: int) -> dict[str, int]:
     """Go tool ratio: one company per 5 years of trading days (1,222 to 1,262 rows each)."""
-    per_company = float(_EXCHANGE_WEIGHTS @ session_counts())
+    per_company = float(np.sum(_EXCHANGE_WEIGHTS * session_counts()))  # not @: BLAS's sum order depends on the CPU
     rows = {COMPANIES: min(max(1, round(int(prices) / per_company)), MAX_COMPANIES), EXCHANGES: 0, PRICES: 0}
     rows.update(derive(rows, seed))
     return rows
