@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,26 @@ def test_the_gengo_command_tunes_its_own_process():
         [sys.executable, "-c", code], capture_output=True, text=True, env={**env, "GENGO_NO_TUNING": "1"}, timeout=120
     )
     assert r.stdout.strip().splitlines()[-1] == "None None"
+
+
+# NumPy's (and math's) transcendental functions differ in the last bit from CPU to CPU (NumPy
+# dispatches them to SIMD/SVML code on AVX-512 hosts): values go through gengo.core.fmath.
+_HOST_DEPENDENT = re.compile(
+    r"\b(?:np|numpy|math)\.(?:exp|exp2|expm1|log|log2|log10|log1p|power|pow|lgamma)\(|\bnp\.dot\("
+)
+
+
+def test_value_paths_use_host_independent_math():
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for folder in ("core", "models", "engine")
+        for path in sorted((ROOT / "src" / "gengo" / folder).rglob("*.py"))
+        if path.name != "fmath.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if _HOST_DEPENDENT.search(line.split("#", 1)[0])
+    ]
+    assert not found, "use gengo.core.fmath:\n" + "\n".join(found)
+
+
+def test_the_guard_sees_a_numpy_exp():
+    assert _HOST_DEPENDENT.search("x = np.exp(y)") and not _HOST_DEPENDENT.search("x = fmath.exp(y)")

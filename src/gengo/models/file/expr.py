@@ -28,7 +28,7 @@ _BINOPS = {
     ast.Div: np.true_divide,
     ast.FloorDiv: np.floor_divide,
     ast.Mod: np.mod,
-    ast.Pow: lambda a, b: fmath.power(a, b) if _floats(a, b) else np.power(a, b),
+    ast.Pow: lambda a, b: fmath.power(a, b) if _floats(a, b) else np.asarray(a) ** b,  # integers: exact
 }
 _CMPOPS = {
     ast.Eq: (np.equal, pc.equal),
