@@ -256,3 +256,11 @@ def test_c_draws_equal_the_numpy_expressions():
     assert np.array_equal(rand.bits(key, idx[:100].astype(np.int32)), z[:100])
     assert np.array_equal(rand.bits(key, idx[:100][::-1]), z[:100][::-1])
     assert rand.uniform(key, np.array(5)).shape == ()
+
+
+def test_the_shipped_normal_table_is_the_normal_quantiles():
+    """The table travels as data (host-independent bits); it is what NormalDist computes, to a
+    few units in the last place on any host."""
+    table = rand._NORMAL_TABLE
+    assert len(table) == 1 << rand._NORMAL_BITS and np.all(np.diff(table) > 0)
+    assert np.allclose(table, rand._normal_quantiles(len(table)), rtol=1e-14, atol=0)

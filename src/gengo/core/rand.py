@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
@@ -175,7 +176,9 @@ def _normal_quantiles(points: int) -> np.ndarray:
 
 
 _NORMAL_BITS = 14
-_NORMAL_TABLE = _normal_quantiles(1 << _NORMAL_BITS)
+# Shipped as data: statistics.NormalDist computes its tails with the C library's log, whose last
+# bit may differ between hosts; the file holds _normal_quantiles(1 << 14) as computed once.
+_NORMAL_TABLE = np.load(Path(__file__).parent / "data" / f"normal-quantiles-{_NORMAL_BITS}.npy", allow_pickle=False)
 _NORMAL_STEP = np.append(np.diff(_NORMAL_TABLE), 0.0)
 
 
