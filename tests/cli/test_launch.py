@@ -75,13 +75,15 @@ LONG_RUN = ["gen", "-m", "ecommerce", "-s", "5", "-f", "csv", "--tables", "fact_
 
 def _reach_launch_seconds() -> float:
     """How long this machine takes, right now, to start Python and import ``gengo.launch`` (what the
-    console script does before ``main`` runs): signals before that are out of gengo's reach."""
-    best = float("inf")
+    console script does before ``main`` runs): signals before that are out of gengo's reach. The
+    slowest of three starts: on a loaded CI host a SIGTERM sent at 1.5x the fastest (53 ms) found
+    the interpreter still starting (killed, exit -15)."""
+    slowest = 0.0
     for _ in range(3):
         started = time.monotonic()
         subprocess.run([sys.executable, "-c", "import re, gengo.launch"], check=True, timeout=60)
-        best = min(best, time.monotonic() - started)
-    return best
+        slowest = max(slowest, time.monotonic() - started)
+    return slowest
 
 
 @pytest.mark.parametrize("group", [False, True], ids=["process", "terminal-group"])
@@ -93,7 +95,7 @@ def test_signal_at_any_moment_of_start_up_is_one_line_and_the_shell_code(tmp_pat
     does: the fork server and its workers must not print tracebacks of their own either. The
     first delay is never shorter than the interpreter's own start-up on this machine.
     """
-    floor = 1.5 * _reach_launch_seconds()  # 0.03 s when the machine is idle
+    floor = 2 * _reach_launch_seconds()  # 0.07-0.1 s on this project's machines when idle
     for delay in sorted({max(d, floor) for d in (0.05, 0.2, 0.5, 1.0)}):
         out = tmp_path / f"out-{delay}"
         proc = subprocess.Popen(
