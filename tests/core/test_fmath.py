@@ -88,3 +88,33 @@ def test_power_is_close():
     x, y = rng.uniform(0.01, 10, 100_000), rng.uniform(-3, 3, 100_000)
     assert _ulps(fmath.power(x, y), np.power(x, y)) <= 16
     assert _ulps(fmath.power(np.array([4.0, 9.0, 10.0]), np.array([0.5, 0.5, 3.0])), np.array([2.0, 3.0, 1000.0])) <= 8
+
+
+def test_the_baseline_loops_give_the_same_bits_as_the_vector_ones(tmp_path):
+    """GENGO_C_SIMD=0 runs the baseline (SSE2) loops; the default takes AVX2 where the CPU has it."""
+    import subprocess
+    import sys
+
+    x = _values(5)
+    y = np.random.default_rng(6).uniform(-3, 3, len(x))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    code = (
+        "import sys, numpy as np; from gengo.core import fmath; d = sys.argv[1]; "
+        "x, y = np.load(d + '/x.npy'), np.load(d + '/y.npy'); "
+        "np.save(d + '/base.npy', np.stack([fmath.exp(np.clip(x, -800, 800)), fmath.log(x), fmath.log1p(x), "
+        "fmath.expm1(np.clip(x, -800, 800)), fmath.power(np.abs(x), y)]))"
+    )
+    env = {**__import__("os").environ, "GENGO_C_SIMD": "0"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, env=env, timeout=120)
+    base = np.load(tmp_path / "base.npy")
+    here = np.stack(
+        [
+            fmath.exp(np.clip(x, -800, 800)),
+            fmath.log(x),
+            fmath.log1p(x),
+            fmath.expm1(np.clip(x, -800, 800)),
+            fmath.power(np.abs(x), y),
+        ]
+    )
+    assert np.array_equal(base, here, equal_nan=True)

@@ -20,6 +20,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Inlined into the loops over rows, so that rows overlap in the CPU (a call per row did not). */
@@ -114,6 +115,7 @@ static const double INV_LN2 = 1.44269504088896338700e+00;
 static const double SQRT_HALF = 0.70710678118654752440;
 static const double EXP_MAX = 709.782712893384;   /* above: +inf */
 static const double EXP_MIN = -745.1332191019412; /* below: 0 */
+static const double ROUND = 6755399441055744.0; /* 1.5 * 2**52: adding and subtracting it rounds to even, as rint */
 enum { LOG_TERMS = 12, EXP_TERMS = 14 };
 static double LOG_C[LOG_TERMS]; /* 1 / (2k + 1): log(1+f) = 2 s (1 + s^2/3 + s^4/5 + ...), s = f/(2+f) */
 static double EXP_C[EXP_TERMS]; /* 1 / k! */
@@ -157,57 +159,61 @@ static inline double of_bits(uint64_t b) {
     return x;
 }
 
+/* Each function below is branch-free (special cases are selected, not branched to), so the
+ * compiler turns the loops over rows into vector code (SSE2, and AVX2 where the CPU has it).
+ * Vector lanes compute exactly what the scalar code does: the same IEEE operations in the
+ * same order, each rounded alike. */
 static INLINE double f_log(double x) {
-    if (x != x || x < 0.0) return NAN;
-    if (x == 0.0) return -INFINITY;
-    if (x == INFINITY) return x;
-    int e;
-    double m;
-    uint64_t b = bits_of(x);
-    if (b >> 52) { /* normal: frexp from the bits (x = m 2^e, m in [1/2, 1)) */
-        e = (int)(b >> 52) - 1022;
-        m = of_bits((b & 0x000FFFFFFFFFFFFFULL) | 0x3FE0000000000000ULL);
-    } else {
-        m = frexp(x, &e);
-    }
-    int low = m < SQRT_HALF; /* without a branch: random inputs would mispredict half the time */
+    int sub = x < 2.2250738585072014e-308; /* subnormal (or zero, or negative): scaled by 2**54, exact */
+    double xs = sub ? x * 18014398509481984.0 : x;
+    uint64_t b = bits_of(xs);
+    int e = (int)((b >> 52) & 0x7FF) - 1022 - (sub ? 54 : 0); /* x = m 2^e, m in [1/2, 1) */
+    double m = of_bits((b & 0x000FFFFFFFFFFFFFULL) | 0x3FE0000000000000ULL);
+    int low = m < SQRT_HALF;
     m = low ? m * 2.0 : m;
     e -= low;
     double f = m - 1.0, s = f / (2.0 + f), p = log_poly(s * s), de = (double)e;
-    return de * LN2_HI + ((2.0 * s) * p + de * LN2_LO);
+    double y = de * LN2_HI + ((2.0 * s) * p + de * LN2_LO);
+    y = x == INFINITY ? x : y;
+    y = x == 0.0 ? -INFINITY : y;
+    return (x != x || x < 0.0) ? NAN : y;
 }
 
 static INLINE double f_exp(double x) {
-    if (x != x) return x;
-    if (x > EXP_MAX) return INFINITY;
-    if (x < EXP_MIN) return 0.0;
-    const double round = 6755399441055744.0; /* 1.5 * 2**52: adding and subtracting it rounds to even, as rint */
-    double k = (x * INV_LN2 + round) - round, r = (x - k * LN2_HI) - k * LN2_LO, p = exp_poly(r);
-    int n = (int)k;
-    if (n >= -1021 && n <= 1023) return p * of_bits((uint64_t)(n + 1023) << 52); /* exact, as ldexp */
-    return ldexp(p, n);
+    double xc = x > EXP_MAX ? EXP_MAX : (x < EXP_MIN ? EXP_MIN : x);
+    double t = xc * INV_LN2 + ROUND, k = t - ROUND; /* k = rint(x / ln 2), also as an integer: */
+    int64_t n = (int64_t)(bits_of(t) - bits_of(ROUND));
+    int64_t half = (int64_t)(bits_of(k * 0.5 + ROUND) - bits_of(ROUND)), rest = n - half;
+    double r = (xc - k * LN2_HI) - k * LN2_LO, p = exp_poly(r);
+    /* p 2^n as (p 2^half) 2^rest: both factors normal, the first product exact, so the one
+     * rounding (into subnormals, or overflow) is ldexp's */
+    double y = (p * of_bits((uint64_t)(half + 1023) << 52)) * of_bits((uint64_t)(rest + 1023) << 52);
+    y = x > EXP_MAX ? INFINITY : y;
+    y = x < EXP_MIN ? 0.0 : y;
+    return x != x ? x : y;
 }
 
 static INLINE double f_log1p(double x) {
-    double u = 1.0 + x;
-    if (u == 1.0 || u == INFINITY) return u == 1.0 ? x : u;
-    return f_log(u) * (x / (u - 1.0)); /* the rounding of 1 + x cancels out */
+    double u = 1.0 + x, y = f_log(u) * (x / (u - 1.0)); /* the rounding of 1 + x cancels out */
+    y = u == INFINITY ? u : y;
+    return u == 1.0 ? x : y;
 }
 
-static INLINE double f_expm1(double x) {
-    double u = f_exp(x);
-    if (x > 1.0 || x < -1.0 || x != x) return u - 1.0; /* no cancellation to undo */
-    if (u == 1.0) return x;
-    if (u == INFINITY || u - 1.0 == -1.0) return u - 1.0;
-    return (u - 1.0) * (x / f_log(u));
+/* expm1 from x and u = exp(x): its loops run as two passes (exp, then this), each of which
+ * the compiler vectorizes; one pass holding both it did not. */
+static INLINE double expm1_of(double x, double u) {
+    double um1 = u - 1.0, y = um1 * (x / f_log(u));
+    y = (u == INFINITY || um1 == -1.0) ? um1 : y;
+    y = u == 1.0 ? x : y;
+    return (x > 1.0 || x < -1.0 || x != x) ? um1 : y; /* beyond 1: no cancellation to undo */
 }
+
 
 enum { POW_SQUARING = 1024 }; /* whole exponents up to this: repeated squaring, exact where representable */
 
 /* rint(y) == y without a call to rint (not inlined without SSE4.1); |y| >= 2**51 is whole. */
 static inline int whole(double y) {
-    const double round = 6755399441055744.0;
-    return fabs(y) >= 2251799813685248.0 || (y + round) - round == y;
+    return fabs(y) >= 2251799813685248.0 || (y + ROUND) - ROUND == y;
 }
 
 static INLINE double f_pow(double x, double y) {
@@ -250,24 +256,83 @@ static int float_buffers(Py_buffer *a, Py_buffer *b, Py_buffer *out, int two) {
     return 1;
 }
 
-#define UNARY(NAME, FN)                                                              \
-    static PyObject *NAME(PyObject *self, PyObject *args) {                          \
-        Py_buffer in, out;                                                           \
-        if (!PyArg_ParseTuple(args, "y*w*", &in, &out)) return NULL;                 \
-        if (!float_buffers(&in, NULL, &out, 0)) return NULL;                         \
-        const double *x = in.buf;                                                    \
-        double *o = out.buf;                                                         \
-        Py_ssize_t n = in.len / 8;                                                   \
-        Py_BEGIN_ALLOW_THREADS for (Py_ssize_t r = 0; r < n; r++) o[r] = FN(x[r]);   \
-        Py_END_ALLOW_THREADS PyBuffer_Release(&in);                                  \
-        PyBuffer_Release(&out);                                                      \
-        Py_RETURN_NONE;                                                              \
+/* The loops, twice on x86-64: for the baseline (SSE2) and for AVX2, chosen once by the CPU
+ * (GENGO_C_SIMD=0 keeps the baseline; both give the same bits, tests/core/test_fmath.py). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_AVX2_CLONE 1
+#define LOOPS(NAME, FN)                                                                                    \
+    static void NAME##_base(const double *restrict x, double *restrict o, Py_ssize_t n) {                  \
+        for (Py_ssize_t r = 0; r < n; r++) o[r] = FN(x[r]);                                                \
+    }                                                                                                      \
+    __attribute__((target("avx2"))) static void NAME##_avx2(const double *restrict x, double *restrict o, \
+                                                            Py_ssize_t n) {                                \
+        for (Py_ssize_t r = 0; r < n; r++) o[r] = FN(x[r]);                                                \
+    }
+#else
+#define LOOPS(NAME, FN)                                                                   \
+    static void NAME##_base(const double *restrict x, double *restrict o, Py_ssize_t n) { \
+        for (Py_ssize_t r = 0; r < n; r++) o[r] = FN(x[r]);                               \
+    }
+#endif
+
+/* pow's common case (a positive base, a fractional exponent) as a vector loop; the rest of the
+ * rows are redone one by one by f_pow (whole exponents, zeros, negatives, NaN). */
+static INLINE double pow_general(double x, double y) { return f_exp(y * f_log(x)); }
+#define POW_LOOPS(NAME, TARGET)                                                                                \
+    TARGET static void NAME(const double *restrict x, const double *restrict y, double *restrict o, Py_ssize_t n) { \
+        for (Py_ssize_t r = 0; r < n; r++) o[r] = pow_general(x[r], y[r]);                                    \
     }
 
-UNARY(exp_, f_exp)
-UNARY(log_, f_log)
-UNARY(log1p_, f_log1p)
-UNARY(expm1_, f_expm1)
+LOOPS(exp_loop, f_exp)
+LOOPS(log_loop, f_log)
+LOOPS(log1p_loop, f_log1p)
+#define EXPM1_LOOP(NAME, TARGET)                                                          \
+    TARGET static void NAME(const double *restrict x, double *restrict o, Py_ssize_t n) { \
+        for (Py_ssize_t r = 0; r < n; r++) o[r] = f_exp(x[r]);                            \
+        for (Py_ssize_t r = 0; r < n; r++) o[r] = expm1_of(x[r], o[r]);                   \
+    }
+EXPM1_LOOP(expm1_loop_base, )
+#ifdef HAVE_AVX2_CLONE
+EXPM1_LOOP(expm1_loop_avx2, __attribute__((target("avx2"))))
+#endif
+POW_LOOPS(pow_loop_base, )
+#ifdef HAVE_AVX2_CLONE
+POW_LOOPS(pow_loop_avx2, __attribute__((target("avx2"))))
+#endif
+
+typedef void (*unary_loop)(const double *restrict, double *restrict, Py_ssize_t);
+static int use_avx2 = 0;
+
+static void init_simd(void) {
+#ifdef HAVE_AVX2_CLONE
+    const char *env = getenv("GENGO_C_SIMD");
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2") && !(env && env[0] == '0');
+#endif
+}
+
+static PyObject *unary(PyObject *args, unary_loop base, unary_loop avx2) {
+    Py_buffer in, out;
+    if (!PyArg_ParseTuple(args, "y*w*", &in, &out)) return NULL;
+    if (!float_buffers(&in, NULL, &out, 0)) return NULL;
+    unary_loop loop = use_avx2 && avx2 ? avx2 : base;
+    Py_BEGIN_ALLOW_THREADS
+    loop(in.buf, out.buf, in.len / 8);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&in);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+#ifdef HAVE_AVX2_CLONE
+#define AVX2(NAME) NAME##_avx2
+#else
+#define AVX2(NAME) NULL
+#endif
+static PyObject *exp_(PyObject *self, PyObject *args) { return unary(args, exp_loop_base, AVX2(exp_loop)); }
+static PyObject *log_(PyObject *self, PyObject *args) { return unary(args, log_loop_base, AVX2(log_loop)); }
+static PyObject *log1p_(PyObject *self, PyObject *args) { return unary(args, log1p_loop_base, AVX2(log1p_loop)); }
+static PyObject *expm1_(PyObject *self, PyObject *args) { return unary(args, expm1_loop_base, AVX2(expm1_loop)); }
 
 static PyObject *pow_(PyObject *self, PyObject *args) {
     Py_buffer xb, yb, out;
@@ -277,7 +342,14 @@ static PyObject *pow_(PyObject *self, PyObject *args) {
     double *o = out.buf;
     Py_ssize_t n = xb.len / 8;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < n; r++) o[r] = f_pow(x[r], y[r]);
+#ifdef HAVE_AVX2_CLONE
+    if (use_avx2)
+        pow_loop_avx2(x, y, o, n);
+    else
+#endif
+        pow_loop_base(x, y, o, n);
+    for (Py_ssize_t r = 0; r < n; r++)
+        if (!(x[r] > 0.0) || x[r] == INFINITY || x[r] == 1.0 || y[r] != y[r] || whole(y[r])) o[r] = f_pow(x[r], y[r]);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&xb);
     PyBuffer_Release(&yb);
@@ -301,5 +373,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1,
 
 PyMODINIT_FUNC PyInit__kernels(void) {
     init_fmath();
+    init_simd();
     return PyModule_Create(&module);
 }
