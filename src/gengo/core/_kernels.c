@@ -61,31 +61,24 @@ static PyObject *done(Py_buffer *idx, Py_buffer *out) {
     Py_RETURN_NONE;
 }
 
-static PyObject *bits(PyObject *self, PyObject *args) {
-    unsigned long long key;
-    Py_buffer idx, out;
-    if (!buffers(args, "Ky*w*", &key, &idx, &out, NULL, NULL)) return NULL;
-    const uint64_t *in = idx.buf;
-    uint64_t *o = out.buf;
-    Py_ssize_t n = idx.len / 8;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < n; r++) o[r] = mix(key, in[r]);
-    Py_END_ALLOW_THREADS
-    return done(&idx, &out);
-}
+/* bits and uniform: (key, idx, out), out[r] = EXPR of the row's word z. */
+#define DRAW(NAME, T, EXPR)                                                   \
+    static PyObject *NAME(PyObject *self, PyObject *args) {                   \
+        unsigned long long key;                                               \
+        Py_buffer idx, out;                                                   \
+        if (!buffers(args, "Ky*w*", &key, &idx, &out, NULL, NULL)) return NULL; \
+        const uint64_t *in = idx.buf;                                         \
+        T *o = out.buf;                                                       \
+        Py_ssize_t n = idx.len / 8;                                           \
+        Py_BEGIN_ALLOW_THREADS for (Py_ssize_t r = 0; r < n; r++) {           \
+            uint64_t z = mix(key, in[r]);                                     \
+            o[r] = EXPR;                                                      \
+        }                                                                     \
+        Py_END_ALLOW_THREADS return done(&idx, &out);                         \
+    }
 
-static PyObject *uniform(PyObject *self, PyObject *args) {
-    unsigned long long key;
-    Py_buffer idx, out;
-    if (!buffers(args, "Ky*w*", &key, &idx, &out, NULL, NULL)) return NULL;
-    const uint64_t *in = idx.buf;
-    double *o = out.buf;
-    Py_ssize_t n = idx.len / 8;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < n; r++) o[r] = unit(mix(key, in[r]));
-    Py_END_ALLOW_THREADS
-    return done(&idx, &out);
-}
+DRAW(bits, uint64_t, z)
+DRAW(uniform, double, unit(z))
 
 /* floor(uniform * span), at most span - 1, plus low: rand.integers's NumPy expression. */
 static PyObject *integers(PyObject *self, PyObject *args) {

@@ -58,7 +58,14 @@ def _unary(name: str, fallback: Any, x: Any) -> Any:
         src = a if a.flags.c_contiguous else np.ascontiguousarray(a)
         out = np.empty(src.shape, np.float64)
         getattr(C, name)(src, out)
-    return out if isinstance(x, np.ndarray) else (float(out) if out.ndim == 0 else out)
+    return _like(out, x)
+
+
+def _like(out: np.ndarray, *inputs: Any) -> Any:
+    """An array if any input was one, a float for scalars."""
+    if any(isinstance(v, np.ndarray) for v in inputs):
+        return out
+    return float(out) if out.ndim == 0 else out
 
 
 def exp(x: Any) -> Any:
@@ -85,9 +92,7 @@ def power(x: Any, y: Any) -> Any:
         a, b = (v if v.flags.c_contiguous else np.ascontiguousarray(v) for v in (a, b))
         out = np.empty(a.shape, np.float64)
         C.power(a, b, out)
-    if isinstance(x, np.ndarray) or isinstance(y, np.ndarray):
-        return out
-    return float(out) if out.ndim == 0 else out
+    return _like(out, x, y)
 
 
 # --- the same formulas in NumPy (the reference for tests and the fallback) -------------------

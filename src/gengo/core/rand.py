@@ -50,14 +50,20 @@ def _rows(idx: np.ndarray) -> np.ndarray | None:
     return idx if idx.flags.c_contiguous else np.ascontiguousarray(idx)
 
 
+def _draw(name: str, dtype: type, key: np.uint64, idx: np.ndarray, *args: int) -> np.ndarray | None:
+    """The C kernel ``name``'s draws for ``idx``, or None where the NumPy path must take them."""
+    rows = _rows(idx)
+    if rows is None:
+        return None
+    out = np.empty(rows.shape, dtype)
+    getattr(_C, name)(int(key), rows, out, *args)
+    return out
+
+
 def bits(key: np.uint64, idx: np.ndarray) -> np.ndarray:
     """64 uniform random bits per index (uint64 array)."""
-    rows = _rows(idx)
-    if rows is not None:
-        out = np.empty(rows.shape, np.uint64)
-        _C.bits(int(key), rows, out)
-        return out
-    return _bits(key, idx)
+    out = _draw("bits", np.uint64, key, idx)
+    return _bits(key, idx) if out is None else out
 
 
 def _bits(key: np.uint64, idx: np.ndarray) -> np.ndarray:
@@ -74,12 +80,8 @@ def _bits(key: np.uint64, idx: np.ndarray) -> np.ndarray:
 
 def uniform(key: np.uint64, idx: np.ndarray) -> np.ndarray:
     """Uniform float64 in [0, 1), 53 bits of resolution."""
-    rows = _rows(idx)
-    if rows is not None:
-        out = np.empty(rows.shape, np.float64)
-        _C.uniform(int(key), rows, out)
-        return out
-    return (_bits(key, idx) >> _S11).astype(np.float64) * _TWO_POW_M53
+    out = _draw("uniform", np.float64, key, idx)
+    return (_bits(key, idx) >> _S11).astype(np.float64) * _TWO_POW_M53 if out is None else out
 
 
 def integers(key: np.uint64, idx: np.ndarray, low: int, high: int) -> np.ndarray:
@@ -87,11 +89,10 @@ def integers(key: np.uint64, idx: np.ndarray, low: int, high: int) -> np.ndarray
     span = high - low + 1
     if span <= 0:
         raise ValueError(f"empty range [{low}, {high}]")
-    rows = _rows(idx)
-    if rows is not None and low >= -(1 << 63) and high < (1 << 63) and span < (1 << 63):
-        out = np.empty(rows.shape, np.int64)
-        _C.integers(int(key), rows, out, low, span)
-        return out
+    if low >= -(1 << 63) and high < (1 << 63) and span < (1 << 63):  # the kernel's int64 arguments
+        out = _draw("integers", np.int64, key, idx, low, span)
+        if out is not None:
+            return out
     out = np.floor(uniform(key, idx) * span).astype(np.int64)
     np.minimum(out, span - 1, out=out)
     out += low
