@@ -104,6 +104,13 @@ def bernoulli(key: np.uint64, idx: np.ndarray, p: float) -> np.ndarray:
     return uniform(key, idx) < p
 
 
+def geometric(key: np.uint64, idx: np.ndarray, p: float) -> np.ndarray:
+    """Failures before the first success of trials with success probability ``p`` (int64 >= 0)."""
+    if p >= 1:
+        return np.zeros(len(idx), dtype=np.int64)
+    return np.floor(fmath.log1p(-uniform(key, idx)) / fmath.log1p(-p)).astype(np.int64)
+
+
 def weighted_choice(key: np.uint64, idx: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Indices into ``weights`` drawn in proportion to them (see ``WeightedTable``)."""
     w = np.ascontiguousarray(weights, dtype=np.float64)
@@ -162,6 +169,15 @@ class GroupedWeightedTable:
         first = np.arange(groups)[:, None] * k
         table = np.minimum(pos, first + k - 1) - first
         self.table = table.ravel().astype(np.uint16 if k < 1 << 16 else np.int64)
+
+    @classmethod
+    def of(cls, rows: list[np.ndarray]) -> GroupedWeightedTable:
+        """A table of weight vectors of different lengths (each normalised, padded with zeros)."""
+        table = np.zeros((len(rows), max(len(w) for w in rows)))
+        for i, w in enumerate(rows):
+            w = np.asarray(w, dtype=np.float64)
+            table[i, : len(w)] = w / w.sum()
+        return cls(table)
 
     def choose(self, u: np.ndarray, group: np.ndarray) -> np.ndarray:
         """Item for each row, from its uniform draw ``u`` in [0, 1) and its ``group``."""

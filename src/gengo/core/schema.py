@@ -107,12 +107,6 @@ class Model:
     tables: tuple[Table, ...]
     # scale (a positive int, the model's main fact count) and seed -> rows per table
     row_counts: Callable[[int, int], dict[str, int]]
-    # bytes per unit of scale of each format (uncompressed, every table): calibration starts
-    # there; formats not listed start from the CSV figure
-    bytes_per_scale: Mapping[str, float] = field(default_factory=lambda: {"csv": 500.0})
-    # Whether bytes_per_scale was measured (built-ins) or guessed from the column types (model
-    # files): a guess starts sizing with a round of small samples.
-    sizes_measured: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
     # Recomputes the counts that follow from other tables (fan-outs) once ``--rows`` has
     # overridden some: derive(rows, seed, pinned=names overridden); None means overrides can only

@@ -276,18 +276,19 @@ def _calibrate(
 
     Each round samples the tables at the current scale, then solves for the scale with the
     fitted per-table costs (cheap: row counts only). Sampling again at the solution corrects what
-    changes with scale (longer keys, dictionaries, database blocks). The model's measured bytes
-    per scale of uncompressed files put the first round next to the answer, and text and
-    Parquet sizes barely depend on scale: there, a move under ``SETTLED`` ends the search.
-    Otherwise (compression, a subset of tables, --rows, databases) the rounds go on until the
-    scale moves by 0.5% or less, after a first round with small samples for compressed output,
-    whose size can be far from the starting point.
+    changes with scale (longer keys, dictionaries, database blocks). The search starts from a
+    guess made from the column types and a first round with small samples locates the scale;
+    text and Parquet sizes barely depend on scale, so there a move under ``SETTLED`` ends the
+    search. Otherwise (compression, a subset of tables, --rows, databases) the rounds go on until
+    the scale moves by 0.5% or less.
+
+    Nothing here depends on anything but the model's schema, row-count graph and data, so two
+    models that write the same bytes (a built-in and its model file) get the same counts.
     """
     if not math.isfinite(target_bytes) or target_bytes <= 0:
         raise ValueError("target size must be positive")
     applies = options.compression is None and not pins and set(tables) == set(model.table_names)
-    known = model.bytes_per_scale.get(getattr(fmt, "sized_as", None) or fmt.name) if applies else None
-    scale = max(1, round(target_bytes / (known or model.bytes_per_scale["csv"])))
+    scale = max(1, round(target_bytes / _guess_bytes_per_scale(model, fmt)))
     cache: dict[tuple[str, int, int], TableEstimate] = {}
 
     def round_at(scale: int, divisor: int) -> tuple[int, dict[str, TableEstimate]]:
@@ -296,13 +297,12 @@ def _calibrate(
         return _solve(model, est, target_bytes, pins, scale), est
 
     compressed = options.compression is not None and options.codec(fmt) != "none"
-    if compressed or not model.sizes_measured:  # a start that may be far off: locate it cheaply first
-        scale, _ = round_at(scale, QUICK_DIVISOR)
+    scale, _ = round_at(scale, QUICK_DIVISOR)  # the guess may be far off: locate the scale cheaply first
     # Compressed text: its bytes per row barely move with the scale (re-sampled 4.5% further on,
     # ecommerce gzip CSV's estimate moved by 0.2%), so once the quick round has located the scale,
     # a round that moves it by at most TEXT_SETTLED ends the search.
     text = compressed and isinstance(fmt, TextFormat)
-    tolerance = TEXT_SETTLED if text else SETTLED if known else 0.005
+    tolerance = TEXT_SETTLED if text else SETTLED if applies else 0.005
     divisor = COMPRESSED_TEXT_DIVISOR if text else 1
     est: dict[str, TableEstimate] = {}
     for _ in range(_ITERATIONS):
@@ -312,6 +312,28 @@ def _calibrate(
         if settled:
             break
     return scale, est
+
+
+_GUESS_SCALE = 10_000
+# Rough bytes of a value as text, and each format's size against CSV: only a starting point.
+_FORMAT_FACTOR = {"json": 2.5, "parquet": 0.4}
+
+
+def _guess_bytes(t: pa.DataType) -> float:
+    if pa.types.is_string(t):
+        return 14.0
+    if pa.types.is_timestamp(t):
+        return 26.0
+    if pa.types.is_date(t):
+        return 11.0
+    return 8.0
+
+
+def _guess_bytes_per_scale(model: Model, fmt: Format) -> float:
+    """Bytes per unit of scale guessed from the column types and the row counts at a fixed scale."""
+    rows = model.row_counts(_GUESS_SCALE, _CALIBRATION_SEED)
+    csv = sum(rows[t.name] / _GUESS_SCALE * sum(_guess_bytes(c.type) for c in t.columns) for t in model.tables)
+    return max(csv * _FORMAT_FACTOR.get(getattr(fmt, "sized_as", None) or fmt.name, 1.0), 1.0)
 
 
 def _solve(model: Model, est: Mapping[str, TableEstimate], target: int, pins: Mapping[str, int], guess: int = 1) -> int:

@@ -1,5 +1,9 @@
 """The `ecommerce` model: a simple star of 5 dimensions and 2 facts (MODELS.md section 2.1).
 
+``examples/models/ecommerce.yaml`` declares the same model in the model-file language and writes
+the same bytes: each draw here uses the stream a model file's column of that name would use
+(``stream_key(seed, table, column, ...)``), so a hidden column there is a stream name here.
+
 Keys are 1-based int64. Popularity is a bounded Zipf-like law (``rand.power_law_rank``):
 exponent 0.8 for customers, 1.0 for products, 0.8 for suppliers of products, with ranks
 scattered over the key space by a per-table permutation. Fan-outs (1-3 addresses per
@@ -14,7 +18,7 @@ import functools
 import numpy as np
 import pyarrow as pa
 
-from gengo.core import fmath, rand, timezones, vocab
+from gengo.core import distinct, fmath, rand, timezones, vocab
 from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
 from gengo.core.schema import Check, ChunkContext, Column, Model, Table, TableChanges
 from gengo.models._checks import daily_fanout, fanout_independence
@@ -35,7 +39,7 @@ SUPPLIER_EXPONENT = 0.8
 # Orders fall in [2020-01-01, 2025-01-01) UTC, growing over time (days counted in local time).
 WINDOW_START = 1_577_836_800
 WINDOW_END = 1_735_689_600
-_GROWTH = 0.75  # time = span * fraction**_GROWTH: order density grows like t**(1/0.75 - 1)
+_GROWTH = 4 / 3  # time = span * fraction**(1/_GROWTH): order density grows like t**(_GROWTH - 1)
 # Share of orders per hour of the customer's local day, quiet at night and busiest in the evening.
 _HOUR_WEIGHTS = np.array([2, 1, 1, 1, 1, 1, 2, 3, 4, 5, 6, 6, 7, 6, 6, 6, 6, 7, 8, 9, 9, 8, 6, 4], float)
 
@@ -55,7 +59,9 @@ _CATEGORY_WEIGHTS = np.array([14, 18, 14, 9, 9, 7, 9, 6, 7, 7], float)
 # Median list price per category in dollars, and the spread of log prices.
 _CATEGORY_MEDIAN_PRICE = np.array([120, 35, 45, 15, 50, 25, 8, 60, 20, 22], float)
 _PRICE_SIGMA = 0.6
-_PRICE_ENDINGS = np.array([99, 99, 99, 95, 49, 0])  # cents
+# Cents off the whole-dollar price (.99, .95, .49, .00) and their weights.
+_CENTS_OFF = np.array([1, 5, 51, 0])
+_CENTS_OFF_WEIGHTS = np.array([3, 1, 1, 1], float)
 
 _NOUNS = (
     (
@@ -213,6 +219,9 @@ _EMAIL_DOMAINS = (
     "comcast.net",
 )
 _EMAIL_WEIGHTS = np.array([45, 15, 12, 8, 10, 4, 3, 3], float)
+_QUEBEC_LOCALE = "fr_CA"
+_APOSTROPHE_SHARE = 0.08  # brands that are O'Brien / D'Arcy style surnames
+_FROM_ANYWHERE = 0.15  # suppliers outside the big manufacturing countries
 _SUPPLIER_COUNTRIES = (
     "China",
     "United States",
@@ -256,6 +265,9 @@ _SIZED_NOUNS = [s for x in _sized_of for s in x]
 _SIZED_COUNT = np.array([len(x) for x in _sized_of], dtype=np.int64)
 _SIZED_OFFSET = np.concatenate([[0], np.cumsum(_SIZED_COUNT)[:-1]]).astype(np.int64)
 _ADJECTIVE_SIZED_NOUNS = pa.array([f"{a} {s}" for a in _ADJECTIVES for s in _SIZED_NOUNS])
+# Uniform choices within a group as a model file's `conditional` makes them (one table lookup).
+_NOUN_TABLE = rand.GroupedWeightedTable.of([np.ones(len(g)) for g in _NOUNS])
+_SIZE_TABLE = rand.GroupedWeightedTable.of([np.ones(len(x)) for x in _sized_of])
 
 _OPENERS = pa.array(
     [
@@ -292,6 +304,7 @@ _CLOSINGS = pa.array(
     ]
 )
 _SEPARATORS = pa.array([" ", "\n", "\r\n"])
+_THREE_SENTENCES = 0.6
 _SEPARATOR_WEIGHTS = np.array([70, 25, 5], float)
 _LEADS = pa.array([f"{o}{n.lower()}." for o in _OPENERS.to_pylist() for n in _nouns_flat.to_pylist()])
 _TAILS = pa.array([f"{s}{c}" for s in _SEPARATORS.to_pylist() for c in _CLOSINGS.to_pylist()] + [""])
@@ -317,16 +330,16 @@ def item_fanout(seed: int, orders: int) -> rand.FanOut:
 
 def product_category(seed: int, product_idx: np.ndarray) -> np.ndarray:
     """0-based category of each product."""
-    return rand.weighted_choice(rand.stream_key(seed, PRODUCTS, "category"), product_idx, _CATEGORY_WEIGHTS)
+    return rand.weighted_choice(rand.stream_key(seed, PRODUCTS, "category_id"), product_idx, _CATEGORY_WEIGHTS)
 
 
 def product_price_cents(seed: int, product_idx: np.ndarray) -> np.ndarray:
     """List price in cents: log-normal around the category median, ending in .99/.95/.49/.00."""
     cat = product_category(seed, product_idx)
-    z = rand.normal(rand.stream_key(seed, PRODUCTS, "price"), product_idx)
+    z = rand.normal(rand.stream_key(seed, PRODUCTS, "price_z"), product_idx)
     dollars = np.maximum(1, np.rint(_CATEGORY_MEDIAN_PRICE[cat] * fmath.exp(_PRICE_SIGMA * z))).astype(np.int64)
-    ending = _PRICE_ENDINGS[rand.integers(rand.stream_key(seed, PRODUCTS, "price_end"), product_idx, 0, 5)]
-    return np.where(ending > 0, (dollars - 1) * 100 + ending, dollars * 100)
+    off = rand.weighted_choice(rand.stream_key(seed, PRODUCTS, "cents_off"), product_idx, _CENTS_OFF_WEIGHTS)
+    return dollars * 100 - _CENTS_OFF[off]
 
 
 _PRICE_TABLE_MAX = 1 << 22  # catalogues up to 4M products (32 MB of prices per worker) are looked up
@@ -368,17 +381,23 @@ def _popular(seed: int, table: str, column: str, idx: np.ndarray, n: int, expone
 
 
 def customer_country(seed: int, customer_idx: np.ndarray) -> np.ndarray:
-    """Address-pool group of each customer (all their addresses are there): US, CA, QC, UK, AU."""
+    """Address-pool group of each customer (all their addresses are there): US, CA, QC, UK, AU.
+
+    The stream of a model file's address column of the customers table (block ``address``),
+    which the addresses' ``country_by: customer_id`` draws from too.
+    """
     pools = vocab.address_pools()
-    return rand.weighted_choice(rand.stream_key(seed, ADDRESSES, "country"), customer_idx, pools.country_weights)
+    key = rand.stream_key(seed, CUSTOMERS, "address", "address", "country")
+    return rand.weighted_choice(key, customer_idx, pools.country_weights)
 
 
-def _names(ctx: ChunkContext, column: str, english: vocab.WeightedWords, french: vocab.WeightedWords, quebec):
+def _names(ctx: ChunkContext, column: str, kind: str, quebec: np.ndarray):
     """(names, lower-case ASCII names) of a column: French for customers living in Quebec."""
+    english, french = vocab.locale_names("en_US", kind), vocab.locale_names(_QUEBEC_LOCALE, kind)
     en = rand.weighted_choice(ctx.key(column), ctx.idx, english.weights)
     if not quebec.any():
         return take(english.values, en), take(english.lower, en)
-    fr = rand.integers(ctx.key(column, "fr"), ctx.idx, 0, len(french.values) - 1)
+    fr = rand.weighted_choice(ctx.key(column, _QUEBEC_LOCALE), ctx.idx, french.weights)
     values = pa.concat_arrays([english.values, french.values])
     lower = pa.concat_arrays([english.lower, french.lower])
     pick = np.where(quebec, len(english.values) + fr, en)
@@ -387,8 +406,8 @@ def _names(ctx: ChunkContext, column: str, english: vocab.WeightedWords, french:
 
 def _customers(ctx: ChunkContext) -> dict:
     quebec = customer_country(ctx.seed, ctx.idx) == vocab.QUEBEC
-    first, first_lower = _names(ctx, "first_name", vocab.first_names(), vocab.quebec_first_names(), quebec)
-    last, last_lower = _names(ctx, "last_name", vocab.last_names(), vocab.quebec_last_names(), quebec)
+    first, first_lower = _names(ctx, "first_name", "first", quebec)
+    last, last_lower = _names(ctx, "last_name", "last", quebec)
     domain = take(pa.array(_EMAIL_DOMAINS), rand.weighted_choice(ctx.key("email"), ctx.idx, _EMAIL_WEIGHTS))
     return {
         "customer_id": ctx.ids,
@@ -397,6 +416,9 @@ def _customers(ctx: ChunkContext) -> dict:
         # The customer id keeps every email unique; accents are folded away (côté -> cote).
         "email": join(first_lower, ".", last_lower, to_text(ctx.ids), "@", domain),
     }
+
+
+_ADDRESS = ("address", "address")  # a model file's address streams: strategy address, block address
 
 
 def _addresses(ctx: ChunkContext) -> dict:
@@ -408,9 +430,9 @@ def _addresses(ctx: ChunkContext) -> dict:
     kind = np.where(count == 1, 2, np.minimum(position, 1))
     # Country is an attribute of the customer, so all of a customer's addresses share it.
     country = customer_country(ctx.seed, customer)
-    loc = _pick_in_group(ctx.uniform("locality"), pools.locality_offset, pools.locality_count, country)
-    street = _pick_in_group(ctx.uniform("street"), pools.street_offset, pools.street_count, country)
-    number = ctx.integers(1, 19999, "number")
+    loc = _pick_in_group(ctx.uniform(*_ADDRESS, "locality"), pools.locality_offset, pools.locality_count, country)
+    street = _pick_in_group(ctx.uniform(*_ADDRESS, "street"), pools.street_offset, pools.street_count, country)
+    number = ctx.integers(1, 19999, *_ADDRESS, "number")
     return {
         "address_id": ctx.ids,
         "customer_id": customer + 1,
@@ -426,12 +448,12 @@ def _addresses(ctx: ChunkContext) -> dict:
 def _suppliers(ctx: ChunkContext) -> dict:
     names = vocab.company_names()
     # A permutation of the pool keeps names distinct until the pool is exhausted.
-    name_idx = rand.Permutation(ctx.key("name"), len(names))(ctx.idx % len(names))
+    name_idx = rand.Permutation(ctx.key("supplier_name", "permutation"), len(names))(ctx.idx % len(names))
     # 85% from the big manufacturing countries, the rest from anywhere in the world.
     countries = pa.concat_arrays([pa.array(_SUPPLIER_COUNTRIES), vocab.countries()])
-    listed = rand.weighted_choice(ctx.key("country"), ctx.idx, _SUPPLIER_COUNTRY_WEIGHTS)
-    anywhere = len(_SUPPLIER_COUNTRIES) + ctx.integers(0, len(countries) - len(_SUPPLIER_COUNTRIES) - 1, "world")
-    country = np.where(ctx.uniform("country_mix") < 0.85, listed, anywhere)
+    listed = rand.weighted_choice(ctx.key("listed_country"), ctx.idx, _SUPPLIER_COUNTRY_WEIGHTS)
+    world = len(_SUPPLIER_COUNTRIES) + ctx.integers(0, len(countries) - len(_SUPPLIER_COUNTRIES) - 1, "world_country")
+    country = np.where(ctx.uniform("from_anywhere") < _FROM_ANYWHERE, world, listed)
     return {
         "supplier_id": ctx.ids,
         "supplier_name": take(names, name_idx),
@@ -448,14 +470,14 @@ def _products(ctx: ChunkContext) -> dict:
     ln, irish = vocab.last_names(), vocab.apostrophe_surnames()
     # Brands are surnames; about 8% are O'Brien / D'Arcy style, with an apostrophe.
     brands = pa.concat_arrays([ln.values, irish])
-    plain = rand.weighted_choice(ctx.key("brand"), ctx.idx, ln.weights)
-    apostrophe = len(ln.values) + ctx.integers(0, len(irish) - 1, "brand", "apostrophe")
-    brand = take(brands, np.where(ctx.uniform("brand", "kind") < 0.08, apostrophe, plain))
-    adjective_idx = ctx.integers(0, len(_ADJECTIVES) - 1, "adjective")
-    noun_idx = _pick_in_group(ctx.uniform("noun"), _noun_offset, _noun_count, cat)
+    plain = rand.weighted_choice(ctx.key("surname"), ctx.idx, ln.weights)
+    apostrophe = len(ln.values) + rand.weighted_choice(ctx.key("irish_surname"), ctx.idx, np.ones(len(irish)))
+    brand = take(brands, np.where(ctx.uniform("apostrophe") < _APOSTROPHE_SHARE, apostrophe, plain))
+    adjective_idx = rand.weighted_choice(ctx.key("adjective"), ctx.idx, np.ones(len(_ADJECTIVES)))
+    noun_idx = _noun_offset[cat] + _NOUN_TABLE.choose(ctx.uniform("noun"), cat)
     # Nouns sold by size carry one, written with inch and foot marks: 27" Monitor, 5' x 8' Rug.
-    sized = _pick_in_group(ctx.uniform("size"), _SIZED_OFFSET, _SIZED_COUNT, noun_idx)
-    supplier = _popular(ctx.seed, PRODUCTS, "supplier", ctx.idx, ctx.rows[SUPPLIERS], SUPPLIER_EXPONENT)
+    sized = _SIZED_OFFSET[noun_idx] + _SIZE_TABLE.choose(ctx.uniform("size"), noun_idx)
+    supplier = _popular(ctx.seed, PRODUCTS, "supplier_id", ctx.idx, ctx.rows[SUPPLIERS], SUPPLIER_EXPONENT)
     return {
         "product_id": ctx.ids,
         "supplier_id": supplier + 1,
@@ -474,12 +496,12 @@ def _description(ctx: ChunkContext, noun_idx: np.ndarray) -> pa.Array:
     (RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled).
     """
     # Joined parts are vocabularies too (opener x noun, separator x closing): one take each.
-    opener = ctx.integers(0, len(_OPENERS) - 1, "description", "opener") * len(_nouns_flat) + noun_idx
-    middle = ctx.integers(0, len(_FEATURES) - 1, "description", "feature")
-    closing = ctx.integers(0, len(_CLOSINGS) - 1, "description", "closing")
-    sep1 = rand.weighted_choice(ctx.key("description", "sep1"), ctx.idx, _SEPARATOR_WEIGHTS)
-    sep2 = rand.weighted_choice(ctx.key("description", "sep2"), ctx.idx, _SEPARATOR_WEIGHTS)
-    three = ctx.uniform("description", "length") < 0.6
+    opener = rand.weighted_choice(ctx.key("opener"), ctx.idx, np.ones(len(_OPENERS))) * len(_nouns_flat) + noun_idx
+    middle = rand.weighted_choice(ctx.key("feature"), ctx.idx, np.ones(len(_FEATURES)))
+    closing = rand.weighted_choice(ctx.key("closing"), ctx.idx, np.ones(len(_CLOSINGS)))
+    sep1 = rand.weighted_choice(ctx.key("break1"), ctx.idx, _SEPARATOR_WEIGHTS)
+    sep2 = rand.weighted_choice(ctx.key("break2"), ctx.idx, _SEPARATOR_WEIGHTS)
+    three = ctx.uniform("three_sentences") < _THREE_SENTENCES
     tail = np.where(three, sep2 * len(_CLOSINGS) + closing, len(_TAILS) - 1)
     return join(take(_LEADS, opener), take(_SEPARATORS, sep1), take(_FEATURES, middle), take(_TAILS, tail))
 
@@ -494,7 +516,7 @@ def billing_zone(seed: int, customer: np.ndarray, address: np.ndarray) -> np.nda
     """
     pools = vocab.address_pools()
     country = customer_country(seed, customer)
-    u = rand.uniform(rand.stream_key(seed, ADDRESSES, "locality"), address)
+    u = rand.uniform(rand.stream_key(seed, ADDRESSES, *_ADDRESS, "locality"), address)
     return vocab.locality_zones().zone[_pick_in_group(u, pools.locality_offset, pools.locality_count, country)]
 
 
@@ -502,23 +524,23 @@ def _order_seconds(ctx: ChunkContext, customer: np.ndarray, billing: np.ndarray)
     """UTC instant of each order: the day grows over the window, the hour follows the billing
     address's local daily rhythm (its zone, daylight saving time included)."""
     n = ctx.rows[ORDERS]
-    frac = (ctx.idx + ctx.uniform("day")) / n
-    seconds = (WINDOW_END - WINDOW_START) * fmath.power(frac, _GROWTH)
-    day = (seconds // 86400).astype(np.int64)
-    hour = rand.weighted_choice(ctx.key("hour"), ctx.idx, _HOUR_WEIGHTS)
-    local = WINDOW_START + day * 86400 + hour * 3600 + ctx.integers(0, 3599, "second")
+    frac = (ctx.idx + ctx.uniform("order_timestamp")) / n
+    seconds = (WINDOW_START + (WINDOW_END - WINDOW_START) * fmath.power(frac, 1.0 / _GROWTH)).astype(np.int64)
+    hour = rand.weighted_choice(ctx.key("order_timestamp", "hour"), ctx.idx, _HOUR_WEIGHTS)
+    local = seconds - seconds % 86400 + hour * 3600 + ctx.integers(0, 3599, "order_timestamp", "second")
     names = tuple(vocab.locality_zones().names.to_pylist())
     utc = timezones.zone_offsets(names, WINDOW_START, WINDOW_END).to_utc(
         billing_zone(ctx.seed, customer, billing), local
     )
     # Local evenings of the window's first and last days fall outside it in UTC: one day inwards.
-    return np.where(utc < WINDOW_START, utc + 86400, np.where(utc >= WINDOW_END, utc - 86400, utc))
+    utc = np.where(utc < WINDOW_START, utc + 86400, np.where(utc >= WINDOW_END, utc - 86400, utc))
+    return np.clip(utc, WINDOW_START, WINDOW_END - 1)
 
 
 def _order_status(ctx: ChunkContext, seconds: np.ndarray) -> np.ndarray:
-    """Recent orders are still open; older ones are mostly delivered."""
-    age_days = (WINDOW_END - seconds) / 86400.0
-    u = ctx.uniform("status")
+    """Recent orders are still open; older ones are mostly delivered (age in calendar days, UTC)."""
+    age_days = WINDOW_END // 86400 - seconds // 86400
+    u = ctx.uniform("status_draw")
     fresh = np.where(u < 0.4, 0, 1)  # Pending / Processing
     moving = np.where(u < 0.2, 1, 2)  # Processing / Shipped
     settled = np.select([u < 0.89, u < 0.95], [3, 4], 5)  # Delivered / Cancelled / Returned
@@ -527,11 +549,11 @@ def _order_status(ctx: ChunkContext, seconds: np.ndarray) -> np.ndarray:
 
 def _orders(ctx: ChunkContext) -> dict:
     customers = ctx.rows[CUSTOMERS]
-    customer = _popular(ctx.seed, ORDERS, "customer", ctx.idx, customers, CUSTOMER_EXPONENT)
+    customer = _popular(ctx.seed, ORDERS, "customer_id", ctx.idx, customers, CUSTOMER_EXPONENT)
     fan = address_fanout(ctx.seed, customers)
     first, count = fan.offset(customer), fan.count(customer)
     # Billing: the customer's first address; shipping: one of the others (or the only one).
-    extra = np.minimum((ctx.uniform("shipping") * (count - 1)).astype(np.int64), count - 2)
+    extra = np.minimum((ctx.uniform("shipping_address_id") * (count - 1)).astype(np.int64), count - 2)
     shipping = first + np.where(count == 1, 0, 1 + extra)
     seconds = _order_seconds(ctx, customer, first)
     return {
@@ -544,86 +566,33 @@ def _orders(ctx: ChunkContext) -> dict:
     }
 
 
-_REDRAWS = 16  # rounds of re-drawing a repeated product before the fallback walk
-
-
 def order_products(
     seed: int, rows: dict[str, int], line: np.ndarray, order: np.ndarray, position: np.ndarray
 ) -> np.ndarray:
-    """0-based product of each order line, distinct within an order (while the catalogue is big enough).
-
-    Every line draws a product by popularity. A line that repeats a product of an earlier line
-    of its order draws again from a fresh stream (a cart merges repeats into one line), up to
-    ``_REDRAWS`` rounds; an order still holding a repeat then walks the catalogue from its
-    first product with a stride coprime to its size. The result depends only on the order's own
-    lines, so callers pass whole orders, each order's lines together and in position order.
-    """
+    """0-based product of each order line (whole orders, in position order), drawn by popularity and
+    distinct within an order while the catalogue is big enough (``distinct.distinct_picks``)."""
     n = rows[PRODUCTS]
-    perm = rand.Permutation(rand.stream_key(seed, ITEMS, "product", "permutation"), n)
-    product = perm(rand.power_law_rank(rand.stream_key(seed, ITEMS, "product"), line, n, PRODUCT_EXPONENT))
-    lags = range(1, int(position.max(initial=0)) + 1)
-    # One int64 per line names (order, product): the orders of one call span a short range.
-    spread = int(order.max()) - int(order.min()) + 1 if len(order) else 1
-    base = (order - order.min(initial=0)) * n if spread * n < 1 << 62 else None
+    perm = rand.Permutation(rand.stream_key(seed, ITEMS, "product_id", "permutation"), n)
 
-    def repeats(sub: np.ndarray) -> np.ndarray:
-        """Which lines of ``sub`` (whole orders) repeat the product of an earlier line of their order."""
-        dup = np.zeros(len(sub), dtype=bool)
-        if base is not None:
-            k = base[sub] + product[sub]
-            for lag in lags:  # positions within an order, not rows
-                dup[lag:] |= k[lag:] == k[:-lag]
-            return dup
-        o, p = order[sub], product[sub]
-        for lag in lags:
-            dup[lag:] |= (o[lag:] == o[:-lag]) & (p[lag:] == p[:-lag])
-        return dup
+    def draw(attempt: int, lines: np.ndarray) -> np.ndarray:
+        names = ("product_id",) if attempt == 0 else ("product_id", "redraw", str(attempt))
+        return perm(rand.power_law_rank(rand.stream_key(seed, ITEMS, *names), lines, n, PRODUCT_EXPONENT))
 
-    group = np.cumsum(position == 0) - 1  # which order of the call each line is in
-    todo = np.arange(len(line))
-    dup = repeats(todo)
-    for attempt in range(1, _REDRAWS + 2):
-        if not dup.any():
-            break
-        # Keep the orders that still hold a repeat.
-        bad = np.zeros(int(group[-1]) + 1, dtype=bool)
-        bad[group[todo[dup]]] = True
-        keep = bad[group if attempt == 1 else group[todo]]
-        todo, dup = todo[keep], dup[keep]
-        redo = todo[dup]
-        if attempt <= _REDRAWS:
-            key = rand.stream_key(seed, ITEMS, "product", "redraw", str(attempt))
-            product[redo] = perm(rand.power_law_rank(key, line[redo], n, PRODUCT_EXPONENT))
-        else:  # the walk: distinct for the first n lines of an order
-            first = product[todo - position[todo]]
-            product[todo] = (first + position[todo] * rand.coprime_step(n)) % n
-        dup = repeats(todo)
-    return product
+    return distinct.distinct_picks(draw, n, line, order, position)
+
+
+_QUANTITY_P = 0.5934  # geometric: 1 for about 60% of lines, rarely above 5
+_DISCOUNTED = 0.3  # share of lines with a discount of 5-25%
 
 
 def _items(ctx: ChunkContext) -> dict:
     fan = item_fanout(ctx.seed, ctx.rows[ORDERS])
     # Products are distinct within an order: draw them for the whole orders the chunk touches.
-    if rand.is_range(ctx.idx):
-        first, ext_order, ext_position = fan.enclosing(int(ctx.idx[0]), int(ctx.idx[-1]) + 1)
-        ext_line = first + np.arange(len(ext_order), dtype=np.int64)
-        pick = np.arange(len(ctx.idx), dtype=np.int64) + (int(ctx.idx[0]) - first)
-    else:  # sizing samples and other scattered rows: widen each order separately
-        order, position = fan.parent_of(ctx.idx)
-        orders, inverse = np.unique(order, return_inverse=True)
-        start = np.zeros(len(orders), dtype=np.int64)
-        start[inverse.reshape(-1)] = ctx.idx - position
-        count = fan.count(orders)
-        ext_first = np.cumsum(count) - count  # where each order's lines start in the widened rows
-        ext_order = np.repeat(orders, count)
-        ext_position = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(ext_first, count)
-        ext_line = np.repeat(start, count) + ext_position
-        pick = ext_first[inverse.reshape(-1)] + position
+    ext_line, ext_order, ext_position, pick = distinct.widen(fan, ctx.idx)
     product = order_products(ctx.seed, ctx.rows, ext_line, ext_order, ext_position)[pick]
     order = ext_order[pick]
-    # Quantity: geometric, 1 for about 60% of lines, rarely above 5.
-    quantity = 1 + np.minimum((-fmath.log1p(-ctx.uniform("quantity")) / 0.9).astype(np.int64), 19)
-    discount = np.where(ctx.uniform("discounted") < 0.7, 0, 5 * ctx.integers(1, 5, "discount"))
+    quantity = np.minimum(1 + rand.geometric(ctx.key("quantity"), ctx.idx, _QUANTITY_P), 20)
+    discount = np.where(ctx.uniform("discounted") < _DISCOUNTED, 5 * ctx.integers(1, 5, "discount_steps"), 0)
     return {
         "order_item_id": ctx.ids,
         "order_id": order + 1,
@@ -856,7 +825,6 @@ MODEL = Model(
         ),
     ),
     row_counts=row_counts,
-    bytes_per_scale={"csv": 280.0, "json": 822.0, "parquet": 97.0},  # measured at 1 GB
     derive=derive,
     checks=CHECKS,
     changes=CHANGES,

@@ -1291,7 +1291,6 @@ MODEL = Model(
         ),
     ),
     row_counts=row_counts,
-    bytes_per_scale={"csv": 66.0, "json": 166.0, "parquet": 26.0},  # measured at 1 GB
     derive=derive,
     notes=(
         "Each exchange's own sessions (exchange_calendars), 2020-01-02..2024-12-31; prices in its currency and ticks.",

@@ -1190,7 +1190,6 @@ MODEL = Model(
         ),
     ),
     row_counts=row_counts,
-    bytes_per_scale={"csv": 103.0, "json": 222.0, "parquet": 27.0},  # measured at 1 GB
     notes=(
         "Clinic hours are 08:00-18:00 local time on weekdays (dim_clinics.time_zone); "
         "appointment timestamps are the UTC instants.",

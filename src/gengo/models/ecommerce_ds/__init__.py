@@ -163,7 +163,6 @@ MODEL = Model(
     description="TPC-DS schema (24 tables, official names and types) with TPC-DS-like data",
     tables=TABLES,
     row_counts=row_counts,
-    bytes_per_scale={"csv": 429.0, "json": 1896.0, "parquet": 135.0},  # measured at 1 GB
     describe=lambda rows: (
         f"TPC-DS-like data at about scale factor {_sf_text(scale_factor(dict(rows)))} "
         "(store_sales rows / 2,880,404); not dsdgen output"

@@ -14,12 +14,13 @@ import importlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gengo.core import fmath, rand, vocab
+from gengo.core import distinct, fmath, rand, timezones, vocab
 from gengo.core.arrays import join, take, to_text
 from gengo.core.errors import GengoError
 from gengo.models.file import expr as expressions
@@ -203,13 +204,7 @@ def exponential(env: Env, name: str, col: s.Exponential) -> np.ndarray:
 
 
 def geometric(env: Env, name: str, col: s.Geometric) -> np.ndarray:
-    u = env.uniform(name)
-    k = (
-        np.zeros(env.n, dtype=np.int64)
-        if col.p >= 1
-        else np.floor(fmath.log1p(-u) / fmath.log1p(-col.p)).astype(np.int64)
-    )
-    out = col.min + k
+    out = col.min + rand.geometric(env.key(name), env.idx, col.p)
     return np.minimum(out, col.max) if col.max is not None else out
 
 
@@ -294,25 +289,19 @@ def conditional(env: Env, name: str, col: s.Conditional) -> Any:
     if col.default is not None:
         cases.append(("\x00default", col.default))
     items_all: list[Any] = []
-    offsets, counts = [], []
-    weights = []
+    offsets, weights = [], []
     for _, vals in cases:
         items, w = value_list(vals, None)
         offsets.append(len(items_all))
-        counts.append(len(items))
         items_all.extend(items)
-        weights.append(w / w.sum())
-    width = max(counts)
-    table = np.zeros((len(cases), width))
-    for i, w in enumerate(weights):
-        table[i, : len(w)] = w
+        weights.append(w)
     which = case_index(group, [key for key, _ in cases[: len(col.cases)]])
     if col.default is not None:
         which[which < 0] = len(cases) - 1
     elif (which < 0).any():
         missing = sorted({str(v) for v in _np_text(group)[which < 0][:1000]})[:3]
         raise GengoError(f"{env.table}.{name}: no case for {col.by} = {', '.join(missing)} (add them or a default)")
-    grouped = rand.GroupedWeightedTable(table)
+    grouped = rand.GroupedWeightedTable.of(weights)
     pick = grouped.choose(env.uniform(name), which)
     return _pick_listed(env, name, items_all, np.asarray(offsets)[which] + pick)
 
@@ -383,26 +372,74 @@ def datetime(env: Env, name: str, col: s.DateTime) -> np.ndarray:
         midnight = seconds - seconds % 86400
         hour = rand.weighted_choice(env.key(name, "hour"), env.idx, np.array(col.hours, float))
         seconds = midnight + hour * 3600 + rand.integers(env.key(name, "second"), env.idx, 0, 3599)
+    if col.local_time_in is not None:  # the wall-clock times above are local: their UTC instants
+        seconds = _to_utc(env, col.local_time_in, seconds, start, end)
+        # Local times near the window's ends fall outside it in UTC: one day inwards.
+        seconds = np.where(seconds < start, seconds + 86400, np.where(seconds >= end, seconds - 86400, seconds))
     seconds = np.clip(seconds, start, end - 1)
     return seconds.astype("datetime64[s]").astype("datetime64[us]")
+
+
+def _to_utc(env: Env, column: str, local: np.ndarray, start: int, end: int) -> np.ndarray:
+    zones = pc.dictionary_encode(_as_text(env.value(column)))
+    names = zones.dictionary.to_pylist()
+    known = vocab.locality_zones().names.to_pylist()
+    if None in names:
+        raise GengoError(f"{env.table}.{column}: a time zone is NULL (local_time_in needs one on every row)")
+    extra = sorted(set(names) - set(known))
+    for z in extra:
+        try:
+            ZoneInfo(z)
+        except (ValueError, KeyError, OSError):
+            raise GengoError(f"{env.table}.{column}: '{z}' is not an IANA time zone (America/New_York, ...)") from None
+    if extra:
+        known = sorted(set(known) | set(extra))
+    # One zone list for every chunk (the localities' zones where they suffice): a cached conversion.
+    position = {z: i for i, z in enumerate(known)}
+    lut = np.array([position[z] for z in names], dtype=np.int64)
+    codes = lut[zones.indices.to_numpy(zero_copy_only=False)]
+    return timezones.zone_offsets(tuple(known), start, end).to_utc(codes, local)
 
 
 # --- text --------------------------------------------------------------------------------------
 
 
+_FAMILY_FIRST = ("ja", "zh", "ko")  # languages that write the family name first, with no space
+
+
 def person(env: Env, name: str, col: s.Person) -> pa.Array:
+    # Rows whose `locales.by` value is listed take that locale's names, from a stream of their own.
+    others: list[tuple[str, np.ndarray]] = []
+    if col.locales is not None:
+        cases = list(col.locales.cases.items())
+        which = case_index(env.value(col.locales.by), [k for k, _ in cases])
+        others = [(locale, np.flatnonzero(which == i)) for i, (_, locale) in enumerate(cases)]
+        others = [(locale, rows) for locale, rows in others if len(rows)]
+
     def draw(kind: str, *sub: str) -> pa.Array:
         words = vocab.locale_names(col.locale, kind, col.gender)
-        return take(words.values, rand.weighted_choice(env.key(name, *sub), env.idx, words.weights))
+        out = take(words.values, rand.weighted_choice(env.key(name, *sub), env.idx, words.weights))
+        for locale, rows in others:
+            words = vocab.locale_names(locale, kind, col.gender)
+            pick = rand.weighted_choice(env.key(name, *sub, locale), env.idx[rows], words.weights)
+            mask = np.zeros(env.n, dtype=bool)
+            mask[rows] = True
+            out = pc.replace_with_mask(out, pa.array(mask), take(words.values, pick))
+        return out
 
     if col.strategy == "first_name":
         return draw("first")
     if col.strategy == "last_name":
         return draw("last")
     first, last = draw("first", "first"), draw("last", "last")
-    if col.locale.split("_")[0] in ("ja", "zh", "ko"):  # family name first, no space
-        return join(last, first)
-    return join(first, " ", last)
+    western = join(first, " ", last)
+    family_first = np.zeros(env.n, dtype=bool)
+    family_first[:] = col.locale.split("_")[0] in _FAMILY_FIRST
+    for locale, rows in others:
+        family_first[rows] = locale.split("_")[0] in _FAMILY_FIRST
+    if not family_first.any():
+        return western
+    return pc.if_else(pa.array(family_first), join(last, first), western)
 
 
 def ascii_lower(values: pa.Array) -> pa.Array:
@@ -435,13 +472,14 @@ _VOCAB_METHODS = {
 def vocabulary(env: Env, name: str, col: s.Vocabulary) -> pa.Array:
     if col.strategy == "country_name":
         pool = vocab.countries()
-        return take(pool, rand.integers(env.key(name), env.idx, 0, len(pool) - 1))
-    if col.strategy == "company" and col.locale == "en_US":
+    elif col.strategy == "company" and col.locale == "en_US":
         pool = vocab.company_names()
     elif col.strategy == "paragraph":
         return _paragraph(env, name, col.locale)
     else:
         pool = vocab.locale_pool(col.locale, _VOCAB_METHODS[col.strategy])
+    if col.distinct:  # a permutation of the pool: no repeat before every value is used
+        return take(pool, rand.Permutation(env.key(name, "permutation"), len(pool))(env.idx % len(pool)))
     return take(pool, rand.integers(env.key(name), env.idx, 0, len(pool) - 1))
 
 
@@ -463,6 +501,9 @@ def _paragraph(env: Env, name: str, locale: str) -> pa.Array:
     return join(parts[0], seps[0], parts[1], tail)
 
 
+_COUNTRY_CODES = pa.array(list(ADDRESS_COUNTRIES))
+
+
 def address(env: Env, name: str, col: s.Address) -> pa.Array:
     pools = vocab.address_pools()
     weights = np.zeros(len(ADDRESS_COUNTRIES))
@@ -473,8 +514,14 @@ def address(env: Env, name: str, col: s.Address) -> pa.Array:
             weights[ADDRESS_COUNTRIES[code]] = w
     key = ("address", col.block, col.country_by, tuple(weights))
     if key not in env.memo:  # the parts of one block share these draws: made once per chunk
-        by = env.target(col.country_by) if col.country_by else env.idx
-        country = rand.weighted_choice(env.key("address", col.block, "country"), by, weights)
+        # With country_by, the country is the referenced row's: drawn in its table's stream at its
+        # row, so an address column of that table (same block) gives the same country.
+        if col.country_by:
+            owner = env.model.referenced_table(env.table, col.country_by)
+            country_key = rand.stream_key(env.seed, owner, "address", col.block, "country")
+            country = rand.weighted_choice(country_key, env.target(col.country_by), weights)
+        else:
+            country = rand.weighted_choice(env.key("address", col.block, "country"), env.idx, weights)
 
         def pick(what: str, offset: np.ndarray, count: np.ndarray) -> np.ndarray:
             u = env.uniform("address", col.block, what)
@@ -489,6 +536,11 @@ def address(env: Env, name: str, col: s.Address) -> pa.Array:
 
     if col.part == "country":
         return take(pools.countries, country)
+    if col.part == "country_code":
+        return take(_COUNTRY_CODES, country)
+    if col.part == "time_zone":
+        zones = vocab.locality_zones()
+        return take(zones.names, zones.zone[loc])
     if col.part == "city":
         return take(pools.city, loc)
     if col.part == "state":
@@ -621,15 +673,24 @@ def reference(env: Env, name: str, col: s.Reference) -> Any:
                 f"{col.table} ({n} rows)"
             )
         target = rand.Permutation(env.key(name, "permutation"), n)(env.idx)
-    elif col.weights is not None:
-        if len(col.weights) != n:
-            raise GengoError(f"{env.table}.{name}: {len(col.weights)} weights for the {n} rows of {col.table}")
-        target = rand.weighted_choice(env.key(name), env.idx, np.array(col.weights, dtype=np.float64))
-    elif col.distribution == "power_law":
-        rank = rand.power_law_rank(env.key(name), env.idx, n, col.exponent)
-        target = rand.Permutation(env.key(name, "permutation"), n)(rank)
     else:
-        target = rand.integers(env.key(name), env.idx, 0, n - 1)
+        if col.weights is not None and len(col.weights) != n:
+            raise GengoError(f"{env.table}.{name}: {len(col.weights)} weights for the {n} rows of {col.table}")
+
+        def draw(attempt: int, idx: np.ndarray) -> np.ndarray:
+            key = env.key(name) if attempt == 0 else env.key(name, "redraw", str(attempt))
+            if col.weights is not None:
+                return rand.weighted_choice(key, idx, np.array(col.weights, dtype=np.float64))
+            if col.distribution == "power_law":
+                rank = rand.power_law_rank(key, idx, n, col.exponent)
+                return rand.Permutation(env.key(name, "permutation"), n)(rank)
+            return rand.integers(key, idx, 0, n - 1)
+
+        if col.distinct_within_parent:  # drawn for the whole parents the chunk touches
+            rows, parent_idx, pos, pick = distinct.widen(env.fanout(), env.idx)
+            target = distinct.distinct_picks(draw, n, rows, parent_idx, pos)[pick]
+        else:
+            target = draw(0, env.idx)
     env.targets[name] = target
     values, _ = parent_values(env, col.table, env.model.referenced_column(env.table, name), target)
     return values

@@ -217,9 +217,6 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
             )
         tables.append(Table(name, tuple(cols), cm.build(name), doc=tspec.doc))
     counts = _RowCounts(cm, order)
-    per_scale = counts(10_000, 0)
-    per_scale = {t: n / 10_000 for t, n in per_scale.items()}
-    csv = sum(per_scale[t.name] * sum(_guess_bytes(col.type) for col in t.columns) for t in tables)
     digest = hashlib.sha256(src.text.encode()).hexdigest()
     return Model(
         name=spec.model,
@@ -227,8 +224,6 @@ def compile_model(src: Source, spec: s.ModelFile) -> Model:
         description=spec.description or f"model file {src.name}",
         tables=tuple(tables),
         row_counts=counts,
-        bytes_per_scale={"csv": max(csv, 1.0), "json": max(csv * 2.5, 1.0), "parquet": max(csv * 0.4, 1.0)},
-        sizes_measured=False,
         derive=counts.derive,
         file=ModelFileInfo(src.name, src.text, digest, source.to_json(src.data)),
         checks=tuple(Check(c.name, c.sql, c.doc) for c in spec.checks),
@@ -320,16 +315,6 @@ def _value_groups(col: s.Choice | s.Conditional) -> list[s.Values]:
     if isinstance(col, s.Choice):
         return [col.values]
     return [*col.cases.values(), *([col.default] if col.default else [])]
-
-
-def _guess_bytes(t: pa.DataType) -> float:
-    if pa.types.is_string(t):
-        return 14.0
-    if pa.types.is_timestamp(t):
-        return 26.0
-    if pa.types.is_date(t):
-        return 11.0
-    return 8.0
 
 
 class _RowCounts:
@@ -477,6 +462,12 @@ class _Checker:
                 )
             if col.table == t and (col.unique or col.weights is not None):
                 raise self.err(path, "a reference to its own table cannot be unique or weighted")
+            if col.distinct_within_parent and (col.table == t or col.unique or not isinstance(spec.rows, s.Each)):
+                raise self.err(
+                    (*path, "distinct_within_parent"),
+                    "distinct_within_parent needs a table of children (rows: {each: PARENT}) referencing another, "
+                    "non-unique table",
+                )
             if col.weights is not None:
                 if not isinstance(fixed, int) or isinstance(fixed, bool):
                     raise self.err(
@@ -566,6 +557,12 @@ class _Checker:
             if spec.columns[col.country_by].strategy not in _REFERENCE_LIKE:
                 raise self.err((*path, "country_by"), f"'{col.country_by}' must be a reference column")
             local.append(col.country_by)
+        elif isinstance(col, s.Person) and col.locales is not None:
+            self.column_name((*path, "locales", "by"), t, col.locales.by)
+            local.append(col.locales.by)
+        elif isinstance(col, s.DateTime) and col.local_time_in is not None:
+            self.column_name((*path, "local_time_in"), t, col.local_time_in)
+            local.append(col.local_time_in)
         elif isinstance(col, s.Python):
             try:
                 self.cm.functions[(t, c)] = strategies.load_function(col.function)
@@ -580,13 +577,19 @@ class _Checker:
                         (*path, "countries", code),
                         f"unknown country '{code}'; address countries are {', '.join(strategies.ADDRESS_COUNTRIES)}",
                     )
-        if isinstance(col, (s.Person, s.Vocabulary)) and col.locale != "en_US":
+        if isinstance(col, (s.Person, s.Vocabulary)):
             from gengo.core import vocab
 
-            try:
-                vocab.check_locale(col.locale)
-            except ValueError as e:
-                raise self.err((*path, "locale"), str(e)) from None
+            locales = [((*path, "locale"), col.locale)]
+            if isinstance(col, s.Person) and col.locales is not None:
+                locales += [((*path, "locales", "cases", k), v) for k, v in col.locales.cases.items()]
+            for where, locale in locales:
+                if locale == "en_US":
+                    continue
+                try:
+                    vocab.check_locale(locale)
+                except ValueError as e:
+                    raise self.err(where, str(e)) from None
         if isinstance(col, s.DateTime):
             for what in ("hours", "weekdays"):
                 w = getattr(col, what)

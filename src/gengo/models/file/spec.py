@@ -154,8 +154,20 @@ class DateTime(ColumnBase):
         1.0, gt=0, description="Density grows like t**(growth - 1): 1 is flat, 2 doubles toward the end."
     )
     increasing: bool = Field(False, description="Increase with the row's key (events logged in order).")
-    hours: Weights | None = Field(None, description="24 weights, one per hour of the day (UTC).")
+    hours: Weights | None = Field(None, description="24 weights, one per hour of the day (UTC, or local time).")
     weekdays: Weights | None = Field(None, description="7 weights, Monday first.")
+    local_time_in: str | None = Field(
+        None,
+        description="A column of IANA time zone names (an address's time_zone): hours and weekdays are local "
+        "time there, and the values are the UTC instants of those local times.",
+    )
+
+
+class Locales(Strict):
+    """Names of another locale for the rows where a column holds one of the listed values."""
+
+    by: str = Field(description="A column of this table (a country code of the row's address, say).")
+    cases: dict[str, str] = Field(description="Value of the column: the Faker locale of those rows' names.")
 
 
 class Person(ColumnBase):
@@ -164,6 +176,9 @@ class Person(ColumnBase):
     strategy: Literal["first_name", "last_name", "full_name"]
     locale: str = "en_US"
     gender: Literal["any", "female", "male"] = "any"
+    locales: Locales | None = Field(
+        None, description="Other locales by a column's value: French names for customers living in Quebec."
+    )
 
 
 class Email(ColumnBase):
@@ -180,19 +195,25 @@ class Vocabulary(ColumnBase):
 
     strategy: Literal["company", "job_title", "phone", "word", "sentence", "paragraph", "country_name"]
     locale: str = "en_US"
+    distinct: bool = Field(
+        False,
+        description="No value repeats until every value of the vocabulary is used (then the same order again).",
+    )
 
 
 class Address(ColumnBase):
     """One part of a consistent address: every part of one ``block`` comes from the same locality."""
 
     strategy: Literal["address"]
-    part: Literal["street", "city", "state", "postcode", "country", "line"]
+    part: Literal["street", "city", "state", "postcode", "country", "line", "country_code", "time_zone"]
     block: str = Field("address", description="Parts with the same block name describe the same address.")
     countries: dict[str, Number] | None = Field(
         None, description="Share of addresses per country: US, CA, QC (French Canada), GB, AU."
     )
     country_by: str | None = Field(
-        None, description="A key column: rows with the same value share a country (a customer's addresses)."
+        None,
+        description="A reference column: the country is the referenced row's (a customer's addresses all lie in "
+        "the customer's country, the one an address column of the customers table with the same block gives).",
     )
 
 
@@ -217,6 +238,11 @@ class Reference(ColumnBase):
     exponent: float = Field(1.0, gt=0, description="Power law exponent: 1 is Zipf, larger is more skewed.")
     weights: Weights | None = Field(
         None, description="One weight per row of a fixed-size table (rows: N): how often each is referenced."
+    )
+    distinct_within_parent: bool = Field(
+        False,
+        description="In a table of children (rows: {each: P}), siblings reference different rows while there are "
+        "enough (an order lists each product once).",
     )
 
 
