@@ -127,6 +127,31 @@ CASES = [
         ),
         ("table 'products' has no column 'prize'", "did you mean 'price'"),
     ),
+    Case(
+        "distinct-within-parent-not-children",
+        one("c_id: {strategy: reference, table: customers, distinct_within_parent: true}  # <-", extra=PARENTS),
+        ("distinct_within_parent needs a table of children",),
+    ),
+    Case(
+        "locales-by-missing-column",
+        one("n: {strategy: first_name, locales: {by: hme, cases: {QC: fr_CA}}}  # <-"),
+        ("no column 'hme'",),
+    ),
+    Case(
+        "locales-unknown-locale",
+        one(
+            """
+            home: {strategy: address, part: country_code}
+            n: {strategy: first_name, locales: {by: home, cases: {QC: fr_XX}}}  # <-
+            """
+        ),
+        ("fr_XX",),
+    ),
+    Case(
+        "local-time-in-missing-column",
+        one("at: {strategy: datetime, start: 2024-01-01, end: 2025-01-01, local_time_in: zon}  # <-"),
+        ("no column 'zon'",),
+    ),
     Case("reference-cycle", CYCLE, ("required references go round in a circle", "a -> b -> a", "nullable")),
     Case(
         "column-cycle",
@@ -563,6 +588,12 @@ GEN_BUGS = [
         "geometric-min-above-max",
         "v: {strategy: geometric, p: 0.5, min: 5, max: 1}",
         "min > max accepted: every value is max",
+    ),
+    (
+        "local-time-in-not-a-zone",
+        "z: {strategy: choice, values: [Mars/Olympus]}\nat: {strategy: datetime, start: 2024-01-01, "
+        "end: 2025-01-01, local_time_in: z}",
+        "",
     ),
     (
         "nan-weight",

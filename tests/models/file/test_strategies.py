@@ -450,3 +450,111 @@ def test_lookup_through_a_null_reference_is_null():
     assert a.column("b_id").null_count > 100
     assert a.schema.field("v").nullable
     assert a.column("v").is_null().equals(a.column("b_id").is_null())
+
+
+# --- the options the built-in ecommerce needed (examples/models/ecommerce.yaml) -----------------
+
+HOMES = """
+model: homes
+tables:
+  customers:
+    rows: scale
+    columns:
+      customer_id: {primary_key: true}
+      home: {strategy: address, part: country_code, countries: {US: 1, QC: 1}}
+      zone: {strategy: address, part: time_zone, countries: {US: 1, QC: 1}}
+      first_name: {strategy: first_name, locales: {by: home, cases: {QC: fr_CA}}}
+      full: {strategy: full_name, locales: {by: home, cases: {QC: ja_JP}}}
+      company: {strategy: company, distinct: true}
+  addresses:
+    rows: {each: customers, min: 1, max: 3}
+    columns:
+      address_id: {primary_key: true}
+      customer_id: parent
+      code: {strategy: address, part: country_code, countries: {US: 1, QC: 1}, country_by: customer_id}
+  orders:
+    rows: {per: customers, ratio: 4}
+    columns:
+      order_id: {primary_key: true}
+      customer_id: {strategy: reference, table: customers}
+      customer_zone: {strategy: lookup, via: customer_id, column: zone}
+      at:
+        strategy: datetime
+        start: 2024-01-01
+        end: 2025-01-01
+        hours: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
+        local_time_in: customer_zone
+  lines:
+    rows: {each: orders, min: 1, max: 8}
+    columns:
+      line_id: {primary_key: true}
+      order_id: parent
+      item_id: {strategy: reference, table: items, distribution: power_law, exponent: 1.5, distinct_within_parent: true}
+  items:
+    rows: 12
+    columns:
+      item_id: {primary_key: true}
+"""
+
+
+@pytest.fixture(scope="module")
+def homes() -> dict[str, dict[str, np.ndarray]]:
+    return {name: columns_of(t) for name, t in generate(model_of(HOMES), 3000).items()}
+
+
+def test_country_by_is_the_owners_own_country(homes):
+    home = dict(zip(homes["customers"]["customer_id"], homes["customers"]["home"], strict=True))
+    a = homes["addresses"]
+    assert [home[c] for c in a["customer_id"]] == list(a["code"])
+    assert set(homes["customers"]["home"]) == {"US", "QC"}
+
+
+def test_locales_by_a_column(homes):
+    c = homes["customers"]
+    from gengo.core import vocab
+
+    french = set(vocab.locale_names("fr_CA", "first").values.to_pylist())
+    quebec = c["home"] == "QC"
+    assert all(n in french for n in c["first_name"][quebec])
+    assert np.mean([n in french for n in c["first_name"][~quebec]]) < 0.5
+    # Japanese names are written family name first, without a space; the others with one.
+    assert all(" " not in n for n in c["full"][quebec]) and all(" " in n for n in c["full"][~quebec])
+
+
+def test_distinct_vocabulary_repeats_only_after_running_out(homes):
+    from gengo.core import vocab
+
+    names = list(homes["customers"]["company"])
+    pool = len(vocab.company_names())
+    assert len(set(names[:pool])) == min(pool, len(names))
+
+
+def test_local_time_in_gives_the_utc_instant_of_the_local_hour(homes):
+    import zoneinfo
+
+    o = homes["orders"]
+    for at, zone in zip(o["at"][:500], o["customer_zone"][:500], strict=True):
+        utc = dt.datetime.fromisoformat(str(at)[:19]).replace(tzinfo=dt.UTC)
+        assert utc.astimezone(zoneinfo.ZoneInfo(zone)).hour == 20, (at, zone)
+    assert len(set(o["customer_zone"])) > 3
+
+
+def test_distinct_within_parent(homes):
+    lines = homes["lines"]
+    pairs = list(zip(lines["order_id"], lines["item_id"], strict=True))
+    assert len(set(pairs)) == len(pairs)  # orders of at most 8 lines, 12 items: never a repeat
+    # Still drawn by popularity: the most popular item is in far more orders than the least.
+    counts = np.bincount(lines["item_id"])[1:]
+    assert counts.max() > 3 * counts.min()
+
+
+def test_new_options_do_not_depend_on_the_chunking():
+    model = model_of(HOMES)
+    rows = model.row_counts(500, SEED)
+    for t in model.tables:
+        n = rows[t.name]
+        whole = t.generate(SEED, rows, np.arange(n, dtype=np.int64))
+        parts = [t.generate(SEED, rows, np.arange(a, min(a + 97, n), dtype=np.int64)) for a in range(0, n, 97)]
+        assert pa.concat_tables(parts).equals(whole), t.name
+        odd = np.arange(1, n, 3, dtype=np.int64)
+        assert t.generate(SEED, rows, odd).equals(whole.take(pa.array(odd))), t.name
