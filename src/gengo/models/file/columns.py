@@ -10,9 +10,11 @@ the 0-based row of the row they point to, so lookups and belongs-to never search
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,8 +36,20 @@ PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")  # {{ and }} are literal bra
 class Env:
     """Columns of ``table`` at rows ``idx`` (0-based), computed once each, on demand."""
 
-    def __init__(self, model: Any, table: str, seed: int, rows: Mapping[str, int], idx: np.ndarray):
+    def __init__(
+        self,
+        model: Any,
+        table: str,
+        seed: int,
+        rows: Mapping[str, int],
+        idx: np.ndarray,
+        parents: np.ndarray | None = None,
+    ):
         self.model, self.table, self.seed, self.rows, self.idx = model, table, seed, rows, idx
+        # 0-based parent row of each row of a table of children, where the caller knows it (a
+        # belongs_to picked the rows among a known parent's): no search of the fan-out.
+        self.parents = parents
+        self.owners: dict[str, np.ndarray] = {}  # belongs_to column -> parent row of its target
         self.spec = model.tables[table]
         self.values: dict[str, Any] = {}
         self.nulls: dict[str, np.ndarray | None] = {}
@@ -97,6 +111,41 @@ class Env:
         return int(self.rows[table])
 
 
+_WHOLE_MAX = 1 << 22  # a parent's numeric column of up to 4M rows (32 MB) is computed once per process
+_WHOLE_BLOCK = 1 << 18  # ... a block of rows at a time: bounded temporaries
+_WHOLE_KEPT = 4
+_wholes: dict[tuple, tuple[Any, tuple[np.ndarray, np.ndarray | None]]] = {}
+
+
+def _whole_column(env: Env, table: str, column: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Every row of a parent's numeric column, for lookups into it: an order line's price from its
+    product's recomputes the price's columns (draws, exp) for every line otherwise. A cache of a
+    pure function of (model, seed, row counts), so it changes no value; None where not cached."""
+    n = env.rows_of(table)
+    t = env.model.types.get((table, column))
+    numeric = t is not None and (
+        pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_boolean(t)
+    )
+    if not numeric or n > _WHOLE_MAX:
+        return None
+    key = (id(env.model), env.seed, table, column, tuple(sorted(env.rows.items())))
+    hit = _wholes.get(key)
+    if hit is not None and hit[0] is env.model:
+        return hit[1]
+    blocks = []
+    for a in range(0, n, _WHOLE_BLOCK):
+        other = Env(env.model, table, env.seed, env.rows, np.arange(a, min(a + _WHOLE_BLOCK, n), dtype=np.int64))
+        blocks.append((np.asarray(other.value(column)), other.null(column)))
+    values = np.concatenate([v for v, _ in blocks])
+    nulls = None
+    if any(m is not None for _, m in blocks):
+        nulls = np.concatenate([m if m is not None else np.zeros(len(v), bool) for v, m in blocks])
+    while len(_wholes) >= _WHOLE_KEPT:
+        _wholes.pop(next(iter(_wholes)))
+    _wholes[key] = (env.model, (values, nulls))
+    return values, nulls
+
+
 def _as_written(value: Any, t: pa.DataType | None) -> Any:
     """Numbers rounded as the column's type writes them, so other columns see what the file holds."""
     if t is None or isinstance(value, pa.Array):
@@ -110,13 +159,23 @@ def _as_written(value: Any, t: pa.DataType | None) -> Any:
     return value
 
 
-def parent_values(env: Env, table: str, column: str, parent_idx: np.ndarray) -> tuple[Any, np.ndarray | None]:
-    """Column ``column`` of ``table`` at rows ``parent_idx``, recomputed (the dimension is never held)."""
+def parent_values(
+    env: Env, table: str, column: str, parent_idx: np.ndarray, parents: np.ndarray | None = None, name: str = ""
+) -> tuple[Any, np.ndarray | None]:
+    """Column ``column`` of ``table`` at rows ``parent_idx``, recomputed (the dimension is never held);
+    ``parents``: the parent rows of those rows, where ``table`` is a table of children and they are known."""
     col = env.model.tables[table].columns[column]
     if isinstance(col, s.Sequence) and col.null_rate == 0:  # keys: closed form, no Env
         return col.start + parent_idx * col.step, None
-    other = Env(env.model, table, env.seed, env.rows, parent_idx)
-    return other.value(column), other.null(column)
+    whole = _whole_column(env, table, column)
+    if whole is not None:
+        values, nulls = whole
+        return values[parent_idx], (nulls[parent_idx] if nulls is not None else None)
+    other = Env(env.model, table, env.seed, env.rows, parent_idx, parents)
+    values, nulls = other.value(column), other.null(column)
+    if name and ("zone_codes", column) in other.memo:  # a looked-up time zone keeps its zone numbers
+        env.memo[("zone_codes", name)] = other.memo[("zone_codes", column)]
+    return values, nulls
 
 
 # --- numbers -----------------------------------------------------------------------------------
@@ -381,7 +440,12 @@ def datetime(env: Env, name: str, col: s.DateTime) -> np.ndarray:
 
 
 def _to_utc(env: Env, column: str, local: np.ndarray, start: int, end: int) -> np.ndarray:
-    zones = pc.dictionary_encode(_as_text(env.value(column)))
+    value = env.value(column)
+    codes = env.memo.get(("zone_codes", column))
+    if codes is not None and env.null(column) is None:  # an address's zones: numbers into the localities' zones
+        known = tuple(vocab.locality_zones().names.to_pylist())
+        return timezones.zone_offsets(known, start, end).to_utc(codes, local)
+    zones = pc.dictionary_encode(_as_text(value))
     names = zones.dictionary.to_pylist()
     known = vocab.locality_zones().names.to_pylist()
     if None in names:
@@ -417,15 +481,14 @@ def person(env: Env, name: str, col: s.Person) -> pa.Array:
         others = [(locale, rows) for locale, rows in others if len(rows)]
 
     def draw(kind: str, *sub: str) -> pa.Array:
-        words = vocab.locale_names(col.locale, kind, col.gender)
-        out = take(words.values, rand.weighted_choice(env.key(name, *sub), env.idx, words.weights))
-        for locale, rows in others:
-            words = vocab.locale_names(locale, kind, col.gender)
-            pick = rand.weighted_choice(env.key(name, *sub, locale), env.idx[rows], words.weights)
-            mask = np.zeros(env.n, dtype=bool)
-            mask[rows] = True
-            out = pc.replace_with_mask(out, pa.array(mask), take(words.values, pick))
-        return out
+        names = _names_of((col.locale, *(locale for locale, _ in others)), kind, col.gender)
+        pick = rand.weighted_choice(env.key(name, *sub), env.idx, names.weights[0])
+        for j, (locale, rows) in enumerate(others, 1):
+            key = env.key(name, *sub, locale)
+            pick[rows] = names.offsets[j] + rand.weighted_choice(key, env.idx[rows], names.weights[j])
+        if not sub:  # a first or last name column: its folded form, for an email built from it
+            env.memo[("folded", name)] = (take(names.lower, pick), names.lower_has_empty)
+        return take(names.values, pick)
 
     if col.strategy == "first_name":
         return draw("first")
@@ -442,6 +505,31 @@ def person(env: Env, name: str, col: s.Person) -> pa.Array:
     return pc.if_else(pa.array(family_first), join(last, first), western)
 
 
+@dataclass(frozen=True)
+class _Names:
+    """The names of several locales in one vocabulary: ``offsets[j]`` is where locale j's start."""
+
+    values: pa.Array
+    lower: pa.Array  # folded to ASCII for emails
+    offsets: tuple[int, ...]
+    weights: tuple[np.ndarray, ...]
+    lower_has_empty: bool
+
+
+@functools.lru_cache(maxsize=32)
+def _names_of(locales: tuple[str, ...], kind: str, gender: str) -> _Names:
+    words = [vocab.locale_names(locale, kind, gender) for locale in locales]
+    lower = pa.concat_arrays([w.lower for w in words])
+    sizes = [len(w.values) for w in words]
+    return _Names(
+        values=pa.concat_arrays([w.values for w in words]),
+        lower=lower,
+        offsets=tuple(int(x) for x in np.concatenate([[0], np.cumsum(sizes)[:-1]])),
+        weights=tuple(w.weights for w in words),
+        lower_has_empty=bool(pc.any(pc.equal(pc.utf8_length(lower), 0)).as_py()),
+    )
+
+
 def ascii_lower(values: pa.Array) -> pa.Array:
     """``vocab.fold_ascii`` computed over the distinct values only (a column repeats its vocabulary)."""
     encoded = pc.dictionary_encode(values)
@@ -450,13 +538,22 @@ def ascii_lower(values: pa.Array) -> pa.Array:
     return vocab.fold_ascii(encoded.dictionary).take(encoded.indices)
 
 
+def _folded(env: Env, column: str) -> tuple[pa.Array, bool]:
+    """(ASCII lower case of a column, whether a value may be empty): a name column's from its vocabulary."""
+    value = env.value(column)
+    if ("folded", column) in env.memo and env.null(column) is None:
+        return env.memo[("folded", column)]
+    return ascii_lower(_as_text(value)), True
+
+
 def email(env: Env, name: str, col: s.Email) -> pa.Array:
-    first = ascii_lower(_as_text(env.value(col.first or "first_name")))
-    last = ascii_lower(_as_text(env.value(col.last or "last_name")))
+    first, empty = _folded(env, col.first or "first_name")
+    last, _ = _folded(env, col.last or "last_name")
     items, weights = value_list(col.domains or DEFAULT_DOMAINS, None)
     domain = take(pa.array([str(d) for d in items]), rand.weighted_choice(env.key(name), env.idx, weights))
     # The row id keeps every address unique; names with no Latin letters give "user".
-    first = pc.if_else(pc.equal(pc.utf8_length(first), 0), "user", first)
+    if empty:
+        first = pc.if_else(pc.equal(pc.utf8_length(first), 0), "user", first)
     return join(first, ".", last, to_text(env.idx + 1), "@", domain)
 
 
@@ -540,7 +637,8 @@ def address(env: Env, name: str, col: s.Address) -> pa.Array:
         return take(_COUNTRY_CODES, country)
     if col.part == "time_zone":
         zones = vocab.locality_zones()
-        return take(zones.names, zones.zone[loc])
+        env.memo[("zone_codes", name)] = codes = zones.zone[loc]  # for local_time_in: no names to look up
+        return take(zones.names, codes)
     if col.part == "city":
         return take(pools.city, loc)
     if col.part == "state":
@@ -677,13 +775,14 @@ def reference(env: Env, name: str, col: s.Reference) -> Any:
         if col.weights is not None and len(col.weights) != n:
             raise GengoError(f"{env.table}.{name}: {len(col.weights)} weights for the {n} rows of {col.table}")
 
+        perm = rand.Permutation(env.key(name, "permutation"), n) if col.distribution == "power_law" else None
+
         def draw(attempt: int, idx: np.ndarray) -> np.ndarray:
             key = env.key(name) if attempt == 0 else env.key(name, "redraw", str(attempt))
             if col.weights is not None:
                 return rand.weighted_choice(key, idx, np.array(col.weights, dtype=np.float64))
-            if col.distribution == "power_law":
-                rank = rand.power_law_rank(key, idx, n, col.exponent)
-                return rand.Permutation(env.key(name, "permutation"), n)(rank)
+            if perm is not None:
+                return perm(rand.power_law_rank(key, idx, n, col.exponent))
             return rand.integers(key, idx, 0, n - 1)
 
         if col.distinct_within_parent:  # drawn for the whole parents the chunk touches
@@ -721,8 +820,7 @@ def _earlier_row(env: Env, name: str, col: s.Reference) -> Any:
 
 
 def parent(env: Env, name: str, col: s.Parent) -> Any:
-    fan = env.fanout()
-    target, _ = fan.parent_of(env.idx)
+    target = env.parents if env.parents is not None else env.fanout().parent_of(env.idx)[0]
     env.targets[name] = target
     table = env.model.parent_table(env.table)
     values, _ = parent_values(env, table, env.model.referenced_column(env.table, name), target)
@@ -731,14 +829,20 @@ def parent(env: Env, name: str, col: s.Parent) -> Any:
 
 def position(env: Env, name: str, col: s.Position) -> np.ndarray:
     fan = env.fanout()
-    parent_idx, pos = fan.parent_of(env.idx)
+    if env.parents is not None:
+        parent_idx = env.parents
+        pos = env.idx - fan.offset(parent_idx)
+    else:
+        parent_idx, pos = fan.parent_of(env.idx)
     return fan.count(parent_idx) if col.strategy == "siblings" else pos + col.start
 
 
 def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
     owner = env.target(col.via)
-    fan = env.model.fanout(col.table, env.seed, env.rows)
-    first, count = fan.offset(owner), fan.count(owner)
+    if ("children", col.table, col.via) not in env.memo:  # billing and shipping of one customer: once
+        fan = env.model.fanout(col.table, env.seed, env.rows)
+        env.memo[("children", col.table, col.via)] = (fan.offset(owner), fan.count(owner))
+    first, count = env.memo[("children", col.table, col.via)]
     u = env.uniform(name)
     if col.pick == "first":
         target = first
@@ -752,6 +856,8 @@ def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
     none = count == 0
     target = np.where(none, 0, target)
     env.targets[name] = target
+    if not none.any():
+        env.owners[name] = owner
     values, _ = parent_values(env, col.table, env.model.referenced_column(env.table, name), target)
     if none.any():
         env.model.extra_nulls(env, name, none)
@@ -760,7 +866,7 @@ def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
 
 def lookup(env: Env, name: str, col: s.Lookup) -> Any:
     table = env.model.referenced_table(env.table, col.via)
-    values, nulls = parent_values(env, table, col.column, env.target(col.via))
+    values, nulls = parent_values(env, table, col.column, env.target(col.via), env.owners.get(col.via), name)
     for mask in (nulls, env.null(col.via)):  # NULL where the parent's value is, or where there is no parent
         if mask is not None:
             env.model.extra_nulls(env, name, mask)

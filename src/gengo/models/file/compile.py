@@ -151,13 +151,17 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
         return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
     v = np.asarray(value)
     if pa.types.is_decimal(t):
-        scaled = v.astype(np.float64) * 10**t.scale
-        bad = ~np.isfinite(scaled) | (np.abs(scaled) >= min(10.0**t.precision, 2.0**63))
-        if nulls is not None:
-            bad &= ~nulls
-        if bad.any():
-            raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
-        units = np.rint(np.where(np.isfinite(scaled), scaled, 0)).astype(np.int64)
+        scaled = np.asarray(v, dtype=np.float64) * 10**t.scale
+        limit = min(10.0**t.precision, 2.0**63)
+        if np.abs(scaled).max(initial=0.0) < limit:  # one pass where every value fits (NaN fails it)
+            units = np.rint(scaled).astype(np.int64)
+        else:
+            bad = ~np.isfinite(scaled) | (np.abs(scaled) >= limit)
+            if nulls is not None:
+                bad &= ~nulls
+            if bad.any():
+                raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
+            units = np.rint(np.where(np.isfinite(scaled), scaled, 0)).astype(np.int64)
         arr = decimal_from_units(units, t.precision, t.scale)
         return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
     if pa.types.is_integer(t):

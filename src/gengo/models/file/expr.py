@@ -334,6 +334,10 @@ class _Evaluator:
             return _where(ev(node.test), ev(node.body), ev(node.orelse))
         if isinstance(node, ast.Call):
             fname = node.func.id  # type: ignore[attr-defined]
+            if fname in ("where", "case") and _labels_only(node):  # nested labels: codes, then one take
+                codes, labels = self._label_codes(node)
+                index = np.broadcast_to(np.asarray(codes, dtype=np.int64), (n,))
+                return pa.array(labels, pa.string()).take(pa.array(index))
             if fname == "is_null":
                 return self._null(node.args[0].id)  # type: ignore[attr-defined]
             if fname == "coalesce":
@@ -344,6 +348,38 @@ class _Evaluator:
                 return self.draw(next(self.counter), fname, tuple(args))
             return FUNCTIONS[fname](*args)
         raise AssertionError(type(node))
+
+
+    def _label_codes(self, node: ast.AST) -> tuple[Any, list[str]]:
+        """(index per row, labels) of a ``_labels_only`` node, its parts evaluated left to right as
+        ``ev`` would (the streams of rand() inside conditions keep their numbers)."""
+        if isinstance(node, ast.Constant):
+            return 0, [node.value]
+        args = node.args  # type: ignore[attr-defined]
+        conds, parts = [], []
+        for i, a in enumerate(args):
+            if i % 2 == 0 and i < len(args) - 1:
+                conds.append(np.asarray(_np(self.ev(a)), dtype=bool))
+            else:
+                parts.append(self._label_codes(a))
+        labels: list[str] = []
+        shifted = []
+        for codes, vocab in parts:
+            shifted.append(np.asarray(codes) + len(labels))
+            labels.extend(vocab)
+        return np.select(conds, shifted[:-1], shifted[-1]), labels
+
+
+def _labels_only(node: ast.AST) -> bool:
+    """A where/case whose every value is a text literal or such a where/case: its result is a label."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("where", "case")):
+        return False
+    args = node.args
+    if node.keywords or len(args) < 3 or len(args) % 2 == 0 or (node.func.id == "where" and len(args) != 3):
+        return False
+    return all(_labels_only(a) for i, a in enumerate(args) if i % 2 == 1 or i == len(args) - 1)
 
 
 def _coerce_like(left: np.ndarray, right: Any) -> Any:

@@ -73,7 +73,7 @@ def read_source(name: str, text: str) -> Source:
         raise GengoError(f"{name}:{mark.line + 1}: a model file holds one YAML document, this one has more")
     _refuse_tags(src, nodes[0])
     counter = [0]
-    src.data = _convert(src, nodes[0], (), 0, counter)
+    src.data = _convert(src, nodes[0], (), 0, counter, yaml.SafeLoader(""))
     return src
 
 
@@ -108,7 +108,8 @@ def _refuse_tags(src: Source, root: Any) -> None:
             stack.extend(node.value)
 
 
-def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int]) -> Any:
+def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int], loader: yaml.SafeLoader) -> Any:
+    """``loader``: one scalar constructor for the whole file (making one per value was most of the reading)."""
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise src.error(path, f"more than {MAX_NODES} values (anchors and aliases expand to too much)")
@@ -121,9 +122,7 @@ def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int])
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise src.error(path, "YAML merge keys ('<<') are not supported in a model file; write the keys out")
             key = (
-                yaml.SafeLoader(  # scalar keys only: a mapping or list as a key is an error
-                    ""
-                ).construct_object(key_node)
+                loader.construct_object(key_node)  # scalar keys only: a mapping or list as a key is an error
                 if isinstance(key_node, yaml.ScalarNode)
                 else None
             )
@@ -139,12 +138,12 @@ def _convert(src: Source, node: Any, path: Path, depth: int, counter: list[int])
                 raise GengoError(f"{src.name}:{mark.line + 1}:{mark.column + 1}: '{key}' is given twice")
             child = (*path, key)
             src.where[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            out[key] = _convert(src, value_node, child, depth + 1, counter)
+            out[key] = _convert(src, value_node, child, depth + 1, counter, loader)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_convert(src, item, (*path, i), depth + 1, counter) for i, item in enumerate(node.value)]
+        return [_convert(src, item, (*path, i), depth + 1, counter, loader) for i, item in enumerate(node.value)]
     try:
-        return yaml.SafeLoader("").construct_object(node)
+        return loader.construct_object(node)
     except ValueError as e:  # a date-like scalar that is no date (2020-13-01)
         mark = node.start_mark
         raise GengoError(
