@@ -490,6 +490,8 @@ class FanOut:
         self.low, self.high, self.parents = low, high, parents
         self._state = _prefix(int(self.key), low, high, tuple(float(x) for x in weights) if weights else None)
         self._total: int | None = None
+        # The last enclosing() result: a chunk's parent, position and widened columns each ask for it.
+        self._enclosed: tuple[tuple[int, int], tuple[int, np.ndarray, np.ndarray]] | None = None
 
     def count(self, parent: np.ndarray) -> np.ndarray:
         """Children of each parent (int64)."""
@@ -584,6 +586,9 @@ class FanOut:
         """
         if stop <= start:
             return start, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        last = self._enclosed
+        if last is not None and last[0] == (start, stop):  # a chunk's columns ask twice
+            return last[1]
         (p0, p1), (pos0, _) = self.parent_of(np.array([start, stop - 1], dtype=np.int64))
         parents = np.arange(p0, p1 + 1, dtype=np.int64)
         counts = self.count(parents)
@@ -592,7 +597,10 @@ class FanOut:
         begin -= counts
         position = np.arange(len(parent), dtype=np.int64)
         position -= np.repeat(begin, counts)
-        return start - int(pos0), parent, position
+        parent.flags.writeable = position.flags.writeable = False  # shared with the next caller
+        result = (start - int(pos0), parent, position)
+        self._enclosed = ((start, stop), result)
+        return result
 
     def _slot_counts(self, first: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         """(j, count of parent ``first + j``) for j in 0 .. FAN_FINE - 1 (``first`` is slot-aligned)."""

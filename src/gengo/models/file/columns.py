@@ -436,7 +436,7 @@ def datetime(env: Env, name: str, col: s.DateTime) -> np.ndarray:
         # Local times near the window's ends fall outside it in UTC: one day inwards.
         seconds = np.where(seconds < start, seconds + 86400, np.where(seconds >= end, seconds - 86400, seconds))
     seconds = np.clip(seconds, start, end - 1)
-    return seconds.astype("datetime64[s]").astype("datetime64[us]")
+    return (np.asarray(seconds, dtype=np.int64) * 1_000_000).view("datetime64[us]")  # one pass, the same values
 
 
 def _to_utc(env: Env, column: str, local: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -843,7 +843,7 @@ def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
         fan = env.model.fanout(col.table, env.seed, env.rows)
         env.memo[("children", col.table, col.via)] = (fan.offset(owner), fan.count(owner))
     first, count = env.memo[("children", col.table, col.via)]
-    u = env.uniform(name)
+    u = env.uniform(name) if col.pick in ("random", "not_first") else None
     if col.pick == "first":
         target = first
     elif col.pick == "last":

@@ -177,14 +177,14 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
             bad &= ~nulls
         if bad.any():
             raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
-        v = np.where(np.isfinite(v), v, 0).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
+        v = np.where(np.isfinite(v), v, 0).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64, copy=False)
     elif pa.types.is_floating(t):
-        v = v.astype(np.float64)
+        v = v.astype(np.float64, copy=False)
     elif pa.types.is_date(t):
-        v = v.astype("datetime64[D]")
+        v = v.astype("datetime64[D]", copy=False)
     elif pa.types.is_timestamp(t):
-        v = v.astype("datetime64[us]")
-        return pa.array(v, mask=nulls, type=pa.timestamp("us")).cast(t)
+        us = v.astype("datetime64[us]", copy=False).view(np.int64)  # microseconds, as the type holds them
+        return pa.array(us, mask=nulls, type=t)
     elif pa.types.is_string(t):
         return to_arrow(strategies._as_text(v), t, nulls, where)
     return pa.array(v, mask=nulls, type=t)

@@ -349,7 +349,6 @@ class _Evaluator:
             return FUNCTIONS[fname](*args)
         raise AssertionError(type(node))
 
-
     def _label_codes(self, node: ast.AST) -> tuple[Any, list[str]]:
         """(index per row, labels) of a ``_labels_only`` node, its parts evaluated left to right as
         ``ev`` would (the streams of rand() inside conditions keep their numbers)."""
