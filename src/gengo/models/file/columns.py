@@ -168,7 +168,9 @@ def parent_values(
     if isinstance(col, s.Sequence) and col.null_rate == 0:  # keys: closed form, no Env
         return col.start + parent_idx * col.step, None
     whole = _whole_column(env, table, column)
-    if whole is not None:
+    # Sizing samples with pinned counts can ask for rows past a table's end (a fan-out's total
+    # for the calibration seed differs from the pinned one): those are computed, not looked up.
+    if whole is not None and (len(parent_idx) == 0 or 0 <= parent_idx.min() <= parent_idx.max() < len(whole[0])):
         values, nulls = whole
         return values[parent_idx], (nulls[parent_idx] if nulls is not None else None)
     other = Env(env.model, table, env.seed, env.rows, parent_idx, parents)
