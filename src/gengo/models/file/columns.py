@@ -113,7 +113,7 @@ class Env:
 
 _WHOLE_MAX = 1 << 22  # a parent's numeric column of up to 4M rows (32 MB) is computed once per process
 _WHOLE_BLOCK = 1 << 18  # ... a block of rows at a time: bounded temporaries
-_WHOLE_KEPT = 4
+_WHOLE_BYTES = 64 << 20  # at most this much of them per process (the oldest go first)
 _wholes: dict[tuple, tuple[Any, tuple[np.ndarray, np.ndarray | None]]] = {}
 
 
@@ -140,7 +140,10 @@ def _whole_column(env: Env, table: str, column: str) -> tuple[np.ndarray, np.nda
     nulls = None
     if any(m is not None for _, m in blocks):
         nulls = np.concatenate([m if m is not None else np.zeros(len(v), bool) for v, m in blocks])
-    while len(_wholes) >= _WHOLE_KEPT:
+    size = values.nbytes + (nulls.nbytes if nulls is not None else 0)
+    while _wholes and sum(v.nbytes + (m.nbytes if m is not None else 0) for _, (v, m) in _wholes.values()) + size > (
+        _WHOLE_BYTES
+    ):
         _wholes.pop(next(iter(_wholes)))
     _wholes[key] = (env.model, (values, nulls))
     return values, nulls
