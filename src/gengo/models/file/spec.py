@@ -21,7 +21,7 @@ Moment = dt.datetime | dt.date | str
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=False, populate_by_name=True, defer_build=True)
 
 
 class Quality(Strict):
