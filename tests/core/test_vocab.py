@@ -69,7 +69,7 @@ def test_quebec_pools_are_french_and_well_formed():
     # English-speaking Canada no longer holds Quebec.
     b, m = int(pools.locality_offset[1]), int(pools.locality_count[1])
     assert "Quebec" not in pools.region[b : b + m].to_pylist()
-    for words in (vocab.quebec_first_names(), vocab.quebec_last_names()):
+    for words in (vocab.locale_names("fr_CA", "first"), vocab.locale_names("fr_CA", "last")):
         assert any(not v.isascii() for v in words.values.to_pylist())
         assert all(re.fullmatch(r"[a-z0-9.-]+", s) for s in words.lower.to_pylist())  # email-safe
     assert all("'" in s for s in vocab.apostrophe_surnames().to_pylist())

@@ -99,3 +99,11 @@ def _changes(tz: ZoneInfo, start: int, end: int) -> list[tuple[int, int]]:
 def zone_offsets(zones: tuple[str, ...], start: int, end: int) -> ZoneOffsets:
     """One ``ZoneOffsets`` per process for a zone list and window (about 1 ms per zone and 5 years)."""
     return ZoneOffsets(zones, start, end)
+
+
+def to_utc_within(zones: tuple[str, ...], zone: np.ndarray, local: np.ndarray, start: int, end: int) -> np.ndarray:
+    """UTC instants of local wall-clock times meant to lie in ``[start, end)``: a local time its
+    zone's offset moves outside the window (an evening of the last day, say) comes one day inwards."""
+    utc = zone_offsets(zones, start, end).to_utc(zone, local)
+    utc = np.where(utc < start, utc + _DAY, np.where(utc >= end, utc - _DAY, utc))
+    return np.clip(utc, start, end - 1)

@@ -188,24 +188,6 @@ def _build_countries() -> pa.Array:
     return pa.array(list(Provider.countries), pa.string())
 
 
-@lru_cache(maxsize=1)
-def quebec_first_names() -> WeightedWords:
-    """French-Canadian first names (Faker fr_CA: André, Benoît, Hélène, ...), equally likely."""
-    return _disk_cached("first-names-fr-ca", lambda: _equal(_fr_ca_person().first_names))
-
-
-@lru_cache(maxsize=1)
-def quebec_last_names() -> WeightedWords:
-    """French-Canadian surnames (Côté, Bélanger, Lévesque, ...), equally likely."""
-    return _disk_cached("last-names-fr-ca", lambda: _equal(_fr_ca_person().last_names))
-
-
-def _fr_ca_person():
-    from faker.providers.person.fr_CA import Provider
-
-    return Provider
-
-
 def fold_ascii(values: pa.Array) -> pa.Array:
     """Lower case with accents folded (``Côté`` -> ``cote``) and only ``[a-z0-9.-]`` kept: for emails."""
     return pc.replace_substring_regex(pc.utf8_normalize(pc.utf8_lower(values), "NFKD"), r"[^a-z0-9.-]", "")
@@ -630,8 +612,8 @@ def warm_up() -> None:
     gendered_first_names(True)
     gendered_first_names(False)
     last_names()
-    quebec_first_names()
-    quebec_last_names()
+    locale_names("fr_CA", "first")  # Quebec customers' names (ecommerce)
+    locale_names("fr_CA", "last")
     apostrophe_surnames()
     locale_person_names()
     japanese_name_stems()

@@ -529,12 +529,7 @@ def _order_seconds(ctx: ChunkContext, customer: np.ndarray, billing: np.ndarray)
     hour = rand.weighted_choice(ctx.key("order_timestamp", "hour"), ctx.idx, _HOUR_WEIGHTS)
     local = seconds - seconds % 86400 + hour * 3600 + ctx.integers(0, 3599, "order_timestamp", "second")
     names = tuple(vocab.locality_zones().names.to_pylist())
-    utc = timezones.zone_offsets(names, WINDOW_START, WINDOW_END).to_utc(
-        billing_zone(ctx.seed, customer, billing), local
-    )
-    # Local evenings of the window's first and last days fall outside it in UTC: one day inwards.
-    utc = np.where(utc < WINDOW_START, utc + 86400, np.where(utc >= WINDOW_END, utc - 86400, utc))
-    return np.clip(utc, WINDOW_START, WINDOW_END - 1)
+    return timezones.to_utc_within(names, billing_zone(ctx.seed, customer, billing), local, WINDOW_START, WINDOW_END)
 
 
 def _order_status(ctx: ChunkContext, seconds: np.ndarray) -> np.ndarray:

@@ -438,8 +438,6 @@ def datetime(env: Env, name: str, col: s.DateTime) -> np.ndarray:
         seconds = midnight + hour * 3600 + rand.integers(env.key(name, "second"), env.idx, 0, 3599)
     if col.local_time_in is not None:  # the wall-clock times above are local: their UTC instants
         seconds = _to_utc(env, col.local_time_in, seconds, start, end)
-        # Local times near the window's ends fall outside it in UTC: one day inwards.
-        seconds = np.where(seconds < start, seconds + 86400, np.where(seconds >= end, seconds - 86400, seconds))
     seconds = np.clip(seconds, start, end - 1)
     return (np.asarray(seconds, dtype=np.int64) * 1_000_000).view("datetime64[us]")  # one pass, the same values
 
@@ -449,7 +447,7 @@ def _to_utc(env: Env, column: str, local: np.ndarray, start: int, end: int) -> n
     codes = env.memo.get(("zone_codes", column))
     if codes is not None and env.null(column) is None:  # an address's zones: numbers into the localities' zones
         known = tuple(vocab.locality_zones().names.to_pylist())
-        return timezones.zone_offsets(known, start, end).to_utc(codes, local)
+        return timezones.to_utc_within(known, codes, local, start, end)
     zones = pc.dictionary_encode(_as_text(value))
     names = zones.dictionary.to_pylist()
     known = vocab.locality_zones().names.to_pylist()
@@ -467,7 +465,7 @@ def _to_utc(env: Env, column: str, local: np.ndarray, start: int, end: int) -> n
     position = {z: i for i, z in enumerate(known)}
     lut = np.array([position[z] for z in names], dtype=np.int64)
     codes = lut[zones.indices.to_numpy(zero_copy_only=False)]
-    return timezones.zone_offsets(tuple(known), start, end).to_utc(codes, local)
+    return timezones.to_utc_within(tuple(known), codes, local, start, end)
 
 
 # --- text --------------------------------------------------------------------------------------
@@ -501,8 +499,7 @@ def person(env: Env, name: str, col: s.Person) -> pa.Array:
         return draw("last")
     first, last = draw("first", "first"), draw("last", "last")
     western = join(first, " ", last)
-    family_first = np.zeros(env.n, dtype=bool)
-    family_first[:] = col.locale.split("_")[0] in _FAMILY_FIRST
+    family_first = np.full(env.n, col.locale.split("_")[0] in _FAMILY_FIRST)
     for locale, rows in others:
         family_first[rows] = locale.split("_")[0] in _FAMILY_FIRST
     if not family_first.any():

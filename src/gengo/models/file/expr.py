@@ -104,11 +104,7 @@ def _part(code: str) -> Callable[[Any], Any]:
 def _case(*args: Any) -> Any:
     if len(args) < 3 or len(args) % 2 == 0:
         raise GengoError("case() takes condition, value pairs and a final default: case(c1, v1, c2, v2, default)")
-    values = [*args[1::2], args[-1]]
-    if all(isinstance(v, str) for v in values):  # labels: one index per row, one take
-        conds = [np.asarray(_np(c), dtype=bool) for c in args[:-1:2]]
-        index = np.select(conds, np.arange(len(conds)), len(conds)) if conds else 0
-        return pa.array(values, pa.string()).take(pa.array(np.asarray(index, dtype=np.int64)))
+    # (A case whose values are all text literals never gets here: the evaluator takes it as labels.)
     out = args[-1]
     for i in range(len(args) - 3, -1, -2):
         out = _where(args[i], args[i + 1], out)
