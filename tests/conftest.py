@@ -5,8 +5,6 @@ from __future__ import annotations
 import compileall
 from pathlib import Path
 
-import pytest
-
 import gengo
 
 
@@ -15,13 +13,3 @@ def pytest_sessionstart(session) -> None:
     PYTHONDONTWRITEBYTECODE is set (CI images often set it) each one compiled all ~50 modules from
     source again, 0.1-0.16 s per process. An installed gengo has bytecode from pip; a checkout gets it here."""
     compileall.compile_dir(str(Path(gengo.__file__).parent), quiet=1)
-
-
-def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (``-n auto --dist loadgroup``), the modules that load the shared
-    PostgreSQL test database run on one worker, one test at a time: they create and drop schemas
-    and roles of fixed names."""
-    for item in items:
-        module = getattr(item, "module", None)
-        if module is not None and "PG_URL" in vars(module):
-            item.add_marker(pytest.mark.xdist_group("postgres"))

@@ -104,8 +104,10 @@ def test_lost_connection_is_one_line_and_the_command_ends():
             deadline = time.monotonic() + 60
             while not killed and time.monotonic() < deadline and proc.poll() is None:
                 for (pid,) in con.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'gengo' AND query LIKE 'COPY%%' "
-                    "AND state = 'active'"
+                    # this run's COPYs only: other tests load other schemas on the same server meanwhile
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = 'gengo' AND query LIKE %s "
+                    "AND state = 'active'",
+                    (f'COPY "{schema}".%',),
                 ).fetchall():
                     killed += con.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
                 time.sleep(0.01)
