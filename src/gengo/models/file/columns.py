@@ -57,6 +57,7 @@ class Env:
         self.extra_nulls: dict[str, np.ndarray] = {}  # nulls a strategy found (a lookup through a NULL key)
         self._fan = None
         self.memo: dict[Any, Any] = {}  # draws shared by several columns (an address block)
+        self.zone_numbers = False  # a time zone part gives its zones' numbers, not names (``lookup``)
 
     def key(self, *names: str) -> np.uint64:
         return rand.stream_key(self.seed, self.table, *names)
@@ -117,24 +118,29 @@ _WHOLE_BYTES = 64 << 20  # at most this much of them per process (the oldest go 
 _wholes: dict[tuple, tuple[Any, tuple[np.ndarray, np.ndarray | None]]] = {}
 
 
-def _whole_column(env: Env, table: str, column: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+def _whole_column(
+    env: Env, table: str, column: str, zone_numbers: bool = False
+) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Every row of a parent's numeric column, for lookups into it: an order line's price from its
     product's recomputes the price's columns (draws, exp) for every line otherwise. A cache of a
-    pure function of (model, seed, row counts), so it changes no value; None where not cached."""
+    pure function of (model, seed, row counts), so it changes no value; None where not cached.
+    ``zone_numbers``: a time zone column's numbers (see ``zones_only`` in compile)."""
     n = env.rows_of(table)
     t = env.model.types.get((table, column))
-    numeric = t is not None and (
-        pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_boolean(t)
+    numeric = zone_numbers or (
+        t is not None
+        and (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_boolean(t))
     )
     if not numeric or n > _WHOLE_MAX:
         return None
-    key = (id(env.model), env.seed, table, column, tuple(sorted(env.rows.items())))
+    key = (id(env.model), env.seed, table, column, zone_numbers, tuple(sorted(env.rows.items())))
     hit = _wholes.get(key)
     if hit is not None and hit[0] is env.model:
         return hit[1]
     blocks = []
     for a in range(0, n, _WHOLE_BLOCK):
         other = Env(env.model, table, env.seed, env.rows, np.arange(a, min(a + _WHOLE_BLOCK, n), dtype=np.int64))
+        other.zone_numbers = zone_numbers
         blocks.append((np.asarray(other.value(column)), other.null(column)))
     values = np.concatenate([v for v, _ in blocks])
     nulls = None
@@ -169,7 +175,7 @@ def parent_values(
     ``parents``: the parent rows of those rows, where ``table`` is a table of children and they are known."""
     col = env.model.tables[table].columns[column]
     if isinstance(col, s.Sequence) and col.null_rate == 0:  # keys: closed form, no Env
-        return col.start + parent_idx * col.step, None
+        return (parent_idx + col.start if col.step == 1 else col.start + parent_idx * col.step), None
     whole = _whole_column(env, table, column)
     # Sizing samples with pinned counts can ask for rows past a table's end (a fan-out's total
     # for the calibration seed differs from the pinned one): those are computed, not looked up.
@@ -247,6 +253,8 @@ def uniform(env: Env, name: str, col: s.Uniform) -> np.ndarray:
                 )
             return col.min + rand.Permutation(env.key(name, "permutation"), span)(env.idx)
         return rand.integers(env.key(name), env.idx, col.min, col.max)
+    if col.min == 0 and col.max == 1:  # the same values, two passes fewer
+        return env.uniform(name)
     return col.min + (col.max - col.min) * env.uniform(name)
 
 
@@ -445,7 +453,7 @@ def datetime(env: Env, name: str, col: s.DateTime) -> np.ndarray:
 def _to_utc(env: Env, column: str, local: np.ndarray, start: int, end: int) -> np.ndarray:
     value = env.value(column)
     codes = env.memo.get(("zone_codes", column))
-    if codes is not None and env.null(column) is None:  # an address's zones: numbers into the localities' zones
+    if codes is not None:  # an address's zones: numbers into the localities' zones (NULL rows' too)
         known = tuple(vocab.locality_zones().names.to_pylist())
         return timezones.to_utc_within(known, codes, local, start, end)
     zones = pc.dictionary_encode(_as_text(value))
@@ -640,7 +648,7 @@ def address(env: Env, name: str, col: s.Address) -> pa.Array:
     if col.part == "time_zone":
         zones = vocab.locality_zones()
         env.memo[("zone_codes", name)] = codes = zones.zone[loc]  # for local_time_in: no names to look up
-        return take(zones.names, codes)
+        return codes if env.zone_numbers else take(zones.names, codes)
     if col.part == "city":
         return take(pools.city, loc)
     if col.part == "state":
@@ -843,32 +851,48 @@ def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
     owner = env.target(col.via)
     if ("children", col.table, col.via) not in env.memo:  # billing and shipping of one customer: once
         fan = env.model.fanout(col.table, env.seed, env.rows)
-        env.memo[("children", col.table, col.via)] = (fan.offset(owner), fan.count(owner))
-    first, count = env.memo[("children", col.table, col.via)]
+        env.memo[("children", col.table, col.via)] = (fan.offset(owner), fan.count(owner), fan.low == 0)
+    first, count, childless = env.memo[("children", col.table, col.via)]
     u = env.uniform(name) if col.pick in ("random", "not_first") else None
+    # Rows whose owner has too few children for a clause get another clause's value (np.where) or
+    # none at all (below): the clauses need no guard of their own.
     if col.pick == "first":
         target = first
     elif col.pick == "last":
         target = first + count - 1
     elif col.pick == "not_first":
-        extra = np.minimum((u * (count - 1)).astype(np.int64), np.maximum(count - 2, 0))
+        extra = np.minimum((u * (count - 1)).astype(np.int64), count - 2)
         target = first + np.where(count <= 1, 0, 1 + extra)
     else:
-        target = first + np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))
-    none = count == 0
-    target = np.where(none, 0, target)
-    env.targets[name] = target
-    if not none.any():
+        target = first + np.minimum((u * count).astype(np.int64), count - 1)
+    none = count == 0 if childless else None  # a fan-out of at least one child per owner has no such rows
+    if none is not None and none.any():
+        target = np.where(none, 0, target)
+    else:
+        none = None
         env.owners[name] = owner
+    env.targets[name] = target
     values, _ = parent_values(env, col.table, env.model.referenced_column(env.table, name), target)
-    if none.any():
+    if none is not None:
         env.model.extra_nulls(env, name, none)
     return values
 
 
 def lookup(env: Env, name: str, col: s.Lookup) -> Any:
     table = env.model.referenced_table(env.table, col.via)
-    values, nulls = parent_values(env, table, col.column, env.target(col.via), env.owners.get(col.via), name)
+    if (env.table, name) in env.model.zone_numbers:  # only local_time_in reads it: the zones' numbers
+        target = env.target(col.via)
+        whole = _whole_column(env, table, col.column, zone_numbers=True)
+        if whole is not None and (len(target) == 0 or 0 <= target.min() <= target.max() < len(whole[0])):
+            values = whole[0][target]
+        else:
+            other = Env(env.model, table, env.seed, env.rows, target, env.owners.get(col.via))
+            other.zone_numbers = True
+            values = other.value(col.column)
+        env.memo[("zone_codes", name)] = values
+        nulls = None
+    else:
+        values, nulls = parent_values(env, table, col.column, env.target(col.via), env.owners.get(col.via), name)
     for mask in (nulls, env.null(col.via)):  # NULL where the parent's value is, or where there is no parent
         if mask is not None:
             env.model.extra_nulls(env, name, mask)

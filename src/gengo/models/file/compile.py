@@ -103,6 +103,9 @@ class CompiledModel:
     null_when: dict[tuple[str, str], expressions.Expression] = field(default_factory=dict)
     refs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # column -> (table, column)
     deps: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict)
+    # Hidden lookups of an address's time zone that only local_time_in reads: they carry the zone
+    # numbers, never the names (see ``zones_only``).
+    zone_numbers: set[tuple[str, str]] = field(default_factory=set)
 
     # --- what the strategies ask -------------------------------------------------------------
 
@@ -141,6 +144,25 @@ class CompiledModel:
         return build
 
 
+def zones_only(cm: CompiledModel) -> set[tuple[str, str]]:
+    """The hidden lookups of an address's ``time_zone`` whose every reader is a ``local_time_in``:
+    the conversion to UTC takes the zones' numbers, so the names (a take of strings per row) are
+    never built. A table with a Python column is left out: its function may read any column."""
+    found = set()
+    for (t, c), col in ((k, cm.tables[k[0]].columns[k[1]]) for k in cm.deps):
+        if not (col.hidden and isinstance(col, s.Lookup)):
+            continue
+        target = cm.tables[cm.referenced_table(t, col.via)].columns[col.column]
+        if not (isinstance(target, s.Address) and target.part == "time_zone" and target.null_rate == 0):
+            continue
+        if any(isinstance(o, s.Python) for o in cm.tables[t].columns.values()):
+            continue
+        readers = [(rt, rc) for (rt, rc), deps in cm.deps.items() if (t, c) in deps and (rt, rc) != (t, c)]
+        if all(rt == t and getattr(cm.tables[t].columns[rc], "local_time_in", None) == c for rt, rc in readers):
+            found.add((t, c))
+    return found
+
+
 def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -> pa.Array:
     """The internal value of a column as an Arrow array of its declared type, nulls applied."""
     mask = pa.array(nulls) if nulls is not None and nulls.any() else None
@@ -153,29 +175,34 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
     if pa.types.is_decimal(t):
         scaled = np.asarray(v, dtype=np.float64) * 10**t.scale
         limit = min(10.0**t.precision, 2.0**63)
-        if np.abs(scaled).max(initial=0.0) < limit:  # one pass where every value fits (NaN fails it)
-            units = np.rint(scaled).astype(np.int64)
+        rounded = np.rint(scaled, out=scaled)  # a fresh array: rounded in place
+        if len(rounded) == 0 or -limit < rounded.min() and rounded.max() < limit:  # NaN fails it
+            units = rounded.astype(np.int64)
         else:
-            bad = ~np.isfinite(scaled) | (np.abs(scaled) >= limit)
+            bad = ~np.isfinite(rounded) | (np.abs(rounded) >= limit)
             if nulls is not None:
                 bad &= ~nulls
             if bad.any():
                 raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
-            units = np.rint(np.where(np.isfinite(scaled), scaled, 0)).astype(np.int64)
+            units = np.where(np.isfinite(rounded), rounded, 0).astype(np.int64)
         arr = decimal_from_units(units, t.precision, t.scale)
         return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
     if pa.types.is_integer(t):
         info = np.iinfo(t.to_pandas_dtype())
+        if v.dtype == np.int64 and t == pa.int64():  # keys and counts: nothing to check or convert
+            return pa.array(v, mask=nulls, type=t)
         if v.dtype.kind == "f":
             v = np.rint(v)
             bad = ~np.isfinite(v) | (v < info.min) | (v >= -float(info.min))
+        elif v.dtype.kind in "iu" and (len(v) == 0 or info.min <= v.min() and v.max() <= info.max):
+            bad = None  # two reductions, no masks
         elif v.dtype.kind in "iu":
             bad = (v < info.min) | (v > info.max)
         else:
             bad = np.zeros(len(v), dtype=bool)
-        if nulls is not None:
+        if bad is not None and nulls is not None:
             bad &= ~nulls
-        if bad.any():
+        if bad is not None and bad.any():
             raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
         v = np.where(np.isfinite(v), v, 0).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64, copy=False)
     elif pa.types.is_floating(t):
@@ -449,6 +476,7 @@ class _Checker:
             self.check_quality(t)
         for t in self.cm.tables:
             self.check_changes(t)
+        self.cm.zone_numbers = zones_only(self.cm)
 
     def check_column(self, t: str, c: str, col: s.ColumnBase) -> None:
         path = (t, "columns", c)
