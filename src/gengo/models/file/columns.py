@@ -367,7 +367,7 @@ def conditional(env: Env, name: str, col: s.Conditional) -> Any:
         offsets.append(len(items_all))
         items_all.extend(items)
         weights.append(w)
-    which = case_index(group, [key for key, _ in cases[: len(col.cases)]])
+    which = group_index(env, col.by, [key for key, _ in cases[: len(col.cases)]]).copy()
     if col.default is not None:
         which[which < 0] = len(cases) - 1
     elif (which < 0).any():
@@ -378,12 +378,28 @@ def conditional(env: Env, name: str, col: s.Conditional) -> Any:
     return _pick_listed(env, name, items_all, np.asarray(offsets)[which] + pick)
 
 
-def case_index(group: Any, keys: list[str]) -> np.ndarray:
+def group_index(env: Env, by: str, keys: list[str]) -> np.ndarray:
+    """``case_index`` of column ``by``, once per chunk for every column that asks (the first and
+    last names of one locale choice); read-only."""
+    key = ("case", by, tuple(keys))
+    if key not in env.memo:
+        group = env.value(by)
+        which = case_index(group, keys, env.memo.get(("labels", by)) if isinstance(group, pa.Array) else None)
+        which.flags.writeable = False
+        env.memo[key] = which
+    return env.memo[key]
+
+
+def case_index(group: Any, keys: list[str], labels: tuple[np.ndarray, pa.Array] | None = None) -> np.ndarray:
     """Index in ``keys`` of each row's group value written as text (-1: none), computed over the
-    distinct values only (a dictionary of the strings, or the range of small integers)."""
+    distinct values only (a dictionary of the strings, or the range of small integers).
+    ``labels``: (indices, vocabulary) that ``group`` was taken from, where known: no strings to encode."""
     position = {k: i for i, k in enumerate(keys)}
     position.update({k.lower(): i for i, k in enumerate(keys) if k.lower() in ("true", "false")})
-    if isinstance(group, pa.Array):
+    if labels is not None:
+        codes, vocabulary = labels
+        distinct = vocabulary.to_pylist()
+    elif isinstance(group, pa.Array):
         encoded = pc.dictionary_encode(group)
         distinct, codes = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
     else:
@@ -487,7 +503,7 @@ def person(env: Env, name: str, col: s.Person) -> pa.Array:
     others: list[tuple[str, np.ndarray]] = []
     if col.locales is not None:
         cases = list(col.locales.cases.items())
-        which = case_index(env.value(col.locales.by), [k for k, _ in cases])
+        which = group_index(env, col.locales.by, [k for k, _ in cases])
         others = [(locale, np.flatnonzero(which == i)) for i, (_, locale) in enumerate(cases)]
         others = [(locale, rows) for locale, rows in others if len(rows)]
 
@@ -629,22 +645,20 @@ def address(env: Env, name: str, col: s.Address) -> pa.Array:
             country = rand.weighted_choice(country_key, env.target(col.country_by), weights)
         else:
             country = rand.weighted_choice(env.key("address", col.block, "country"), env.idx, weights)
-
-        def pick(what: str, offset: np.ndarray, count: np.ndarray) -> np.ndarray:
-            u = env.uniform("address", col.block, what)
-            return offset[country] + np.minimum((u * count[country]).astype(np.int64), count[country] - 1)
-
-        env.memo[key] = (country, pick("locality", pools.locality_offset, pools.locality_count))
-    country, loc = env.memo[key]
+        env.memo[key] = country
+    country = env.memo[key]
 
     def pick(what: str, offset: np.ndarray, count: np.ndarray) -> np.ndarray:  # not kept: no cycle through env
         u = env.uniform("address", col.block, what)
         return offset[country] + np.minimum((u * count[country]).astype(np.int64), count[country] - 1)
 
-    if col.part == "country":
-        return take(pools.countries, country)
-    if col.part == "country_code":
-        return take(_COUNTRY_CODES, country)
+    if col.part in ("country", "country_code"):
+        names = pools.countries if col.part == "country" else _COUNTRY_CODES
+        env.memo[("labels", name)] = (country, names)  # a case over this column compares numbers, not text
+        return take(names, country)
+    if (*key, "locality") not in env.memo:  # the block's locality: drawn once, where a part needs it
+        env.memo[(*key, "locality")] = pick("locality", pools.locality_offset, pools.locality_count)
+    loc = env.memo[(*key, "locality")]
     if col.part == "time_zone":
         zones = vocab.locality_zones()
         env.memo[("zone_codes", name)] = codes = zones.zone[loc]  # for local_time_in: no names to look up
