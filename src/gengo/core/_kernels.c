@@ -350,6 +350,43 @@ static PyObject *pow_(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- decimals -------------------------------------------------------------------------- */
+
+/* decimal_words(x, out, factor, limit): Decimal128 words (little-endian, two int64 per value) of
+ * rint(x * factor), the NumPy expression arrays.decimal_from_floats falls back to, in one pass
+ * instead of seven. Returns the first row whose rounded value is not strictly inside
+ * (-limit, limit), NaN included, or -1; the words are then incomplete and the caller checks. */
+static PyObject *decimal_words(PyObject *self, PyObject *args) {
+    Py_buffer xb, out;
+    double factor, limit;
+    if (!PyArg_ParseTuple(args, "y*w*dd", &xb, &out, &factor, &limit)) return NULL;
+    if (xb.itemsize != 8 || out.itemsize != 8 || out.len != 2 * xb.len || !PyBuffer_IsContiguous(&xb, 'C') ||
+        !PyBuffer_IsContiguous(&out, 'C')) {
+        PyBuffer_Release(&xb);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "_kernels: float64 values and twice as many int64 words expected");
+        return NULL;
+    }
+    const double *x = xb.buf;
+    int64_t *o = out.buf;
+    Py_ssize_t n = xb.len / 8, bad = -1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < n; r++) {
+        double v = nearbyint(x[r] * factor); /* round half to even, as np.rint */
+        if (!(v > -limit && v < limit)) {
+            bad = r;
+            break;
+        }
+        int64_t u = (int64_t)v;
+        o[2 * r] = u;
+        o[2 * r + 1] = u >> 63; /* sign extension */
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&out);
+    return PyLong_FromSsize_t(bad);
+}
+
 static PyMethodDef methods[] = {
     {"bits", bits, METH_VARARGS, "bits(key, idx, out): SplitMix64 of key + idx * golden into out (uint64)"},
     {"uniform", uniform, METH_VARARGS, "uniform(key, idx, out): the top 53 bits as a float64 in [0, 1)"},
@@ -359,6 +396,7 @@ static PyMethodDef methods[] = {
     {"log1p", log1p_, METH_VARARGS, "log1p(x, out)"},
     {"expm1", expm1_, METH_VARARGS, "expm1(x, out)"},
     {"power", pow_, METH_VARARGS, "power(x, y, out)"},
+    {"decimal_words", decimal_words, METH_VARARGS, "decimal_words(x, out, factor, limit): first bad row or -1"},
     {NULL, NULL, 0, NULL},
 };
 

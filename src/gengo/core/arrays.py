@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gengo.core import fmath
+
 
 def decimal_from_units(units: np.ndarray, precision: int, scale: int) -> pa.Array:
     """Decimal128 array from integers counted in units of 10**-scale (cents for scale 2).
@@ -18,6 +20,22 @@ def decimal_from_units(units: np.ndarray, precision: int, scale: int) -> pa.Arra
     words[:, 0] = units
     words[:, 1] = units >> 63  # sign extension
     return pa.Array.from_buffers(pa.decimal128(precision, scale), len(units), [None, pa.py_buffer(words)])
+
+
+def decimal_from_floats(values: np.ndarray, precision: int, scale: int) -> pa.Array | None:
+    """Decimal128 array of floats rounded to ``scale`` decimals (half to even), or None where a value
+    does not fit ``precision`` digits (or is NaN): the caller says which. One pass in C."""
+    x = np.ascontiguousarray(values, dtype=np.float64)
+    limit = min(10.0**precision, 2.0**63)
+    if fmath.C is not None:
+        words = np.empty(2 * len(x), dtype=np.int64)
+        if fmath.C.decimal_words(x, words, float(10**scale), limit) >= 0:
+            return None
+        return pa.Array.from_buffers(pa.decimal128(precision, scale), len(x), [None, pa.py_buffer(words)])
+    rounded = np.rint(x * 10**scale)
+    if len(rounded) and not (-limit < rounded.min() and rounded.max() < limit):  # NaN fails it
+        return None
+    return decimal_from_units(rounded.astype(np.int64), precision, scale)
 
 
 def timestamp_from_seconds(seconds: np.ndarray) -> pa.Array:

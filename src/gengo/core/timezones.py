@@ -53,7 +53,7 @@ class ZoneOffsets:
     def offset(self, zone: np.ndarray, utc: np.ndarray) -> np.ndarray:
         """UTC offset in seconds (local = UTC + offset) of each zone index at each UTC instant."""
         t = np.clip(utc - self.start, 0, self.days * _DAY - 1)
-        cell = zone * self.days + t // _DAY
+        cell = np.asarray(zone, dtype=np.int64) * self.days + t // _DAY  # a narrow zone dtype would wrap
         return np.where(t % _DAY >= self._change[cell], self._after[cell], self._before[cell])
 
     def to_utc(self, zone: np.ndarray, local: np.ndarray) -> np.ndarray:

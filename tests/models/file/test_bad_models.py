@@ -636,6 +636,18 @@ def test_control_character(tmp_path):
     assert "\n" not in str(e.value) and str(e.value).startswith(f"{file}:2:"), str(e.value)
 
 
+def test_a_name_with_a_newline_is_escaped_in_the_message(tmp_path):
+    """A quoted key can hold any character: the library's message (not only the CLI's line) stays one line."""
+    from gengo.core.errors import GengoError
+    from gengo.models.file import load_model_file
+
+    file = tmp_path / "nl.yaml"
+    file.write_text('model: x\ntables:\n  t:\n    rows: 5\n    columns:\n      "a\\nb": uuid\n')
+    with pytest.raises(GengoError) as e:
+        load_model_file(str(file))
+    assert str(e.value).startswith(f"{file}:6:7: column name 'a\\nb' must be"), str(e.value)
+
+
 def test_a_huge_poisson_mean_generates_in_bounded_memory():
     """A large mean takes the normal approximation: no table of the distribution, no Python loop."""
     import numpy as np

@@ -119,11 +119,12 @@ _wholes: dict[tuple, tuple[Any, tuple[np.ndarray, np.ndarray | None]]] = {}
 
 
 def _whole_column(
-    env: Env, table: str, column: str, zone_numbers: bool = False
+    env: Env, table: str, column: str, wanted: int, zone_numbers: bool = False
 ) -> tuple[np.ndarray, np.ndarray | None] | None:
     """Every row of a parent's numeric column, for lookups into it: an order line's price from its
     product's recomputes the price's columns (draws, exp) for every line otherwise. A cache of a
     pure function of (model, seed, row counts), so it changes no value; None where not cached.
+    ``wanted``: rows looked up, for a first computation to pay (a chunk, not a sizing sample).
     ``zone_numbers``: a time zone column's numbers (see ``zones_only`` in compile)."""
     n = env.rows_of(table)
     t = env.model.types.get((table, column))
@@ -133,15 +134,21 @@ def _whole_column(
     )
     if not numeric or n > _WHOLE_MAX:
         return None
-    key = (id(env.model), env.seed, table, column, zone_numbers, tuple(sorted(env.rows.items())))
+    column_key = (id(env.model), env.seed, table, column, zone_numbers)
+    key = (*column_key, tuple(sorted(env.rows.items())))
     hit = _wholes.get(key)
     if hit is not None and hit[0] is env.model:
         return hit[1]
+    if wanted * 8 < n:
+        return None
+    for stale in [k for k in _wholes if k[:-1] == column_key]:  # other counts (sizing rounds): not asked again
+        del _wholes[stale]
     blocks = []
     for a in range(0, n, _WHOLE_BLOCK):
         other = Env(env.model, table, env.seed, env.rows, np.arange(a, min(a + _WHOLE_BLOCK, n), dtype=np.int64))
         other.zone_numbers = zone_numbers
-        blocks.append((np.asarray(other.value(column)), other.null(column)))
+        v = np.asarray(other.value(column))
+        blocks.append((v.astype(np.int16) if zone_numbers else v, other.null(column)))  # a few dozen zones
     values = np.concatenate([v for v, _ in blocks])
     nulls = None
     if any(m is not None for _, m in blocks):
@@ -176,7 +183,7 @@ def parent_values(
     col = env.model.tables[table].columns[column]
     if isinstance(col, s.Sequence) and col.null_rate == 0:  # keys: closed form, no Env
         return (parent_idx + col.start if col.step == 1 else col.start + parent_idx * col.step), None
-    whole = _whole_column(env, table, column)
+    whole = _whole_column(env, table, column, len(parent_idx))
     # Sizing samples with pinned counts can ask for rows past a table's end (a fan-out's total
     # for the calibration seed differs from the pinned one): those are computed, not looked up.
     if whole is not None and (len(parent_idx) == 0 or 0 <= parent_idx.min() <= parent_idx.max() < len(whole[0])):
@@ -896,9 +903,9 @@ def lookup(env: Env, name: str, col: s.Lookup) -> Any:
     table = env.model.referenced_table(env.table, col.via)
     if (env.table, name) in env.model.zone_numbers:  # only local_time_in reads it: the zones' numbers
         target = env.target(col.via)
-        whole = _whole_column(env, table, col.column, zone_numbers=True)
+        whole = _whole_column(env, table, col.column, len(target), zone_numbers=True)
         if whole is not None and (len(target) == 0 or 0 <= target.min() <= target.max() < len(whole[0])):
-            values = whole[0][target]
+            values = whole[0][target].astype(np.int64)
         else:
             other = Env(env.model, table, env.seed, env.rows, target, env.owners.get(col.via))
             other.zone_numbers = True

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from gengo.core import rand
-from gengo.core.arrays import decimal_from_units
+from gengo.core.arrays import decimal_from_floats, decimal_from_units
 from gengo.core.errors import GengoError
 from gengo.core.schema import Check, ChunkContext, Column, Model, Table, TableChanges
 from gengo.models.file import columns as strategies
@@ -173,19 +173,17 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
         return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
     v = np.asarray(value)
     if pa.types.is_decimal(t):
-        scaled = np.asarray(v, dtype=np.float64) * 10**t.scale
-        limit = min(10.0**t.precision, 2.0**63)
-        rounded = np.rint(scaled, out=scaled)  # a fresh array: rounded in place
-        if len(rounded) == 0 or -limit < rounded.min() and rounded.max() < limit:  # NaN fails it
-            units = rounded.astype(np.int64)
-        else:
+        arr = decimal_from_floats(v, t.precision, t.scale)
+        if arr is None:  # a value that does not fit, or NaN (a NULL row's may be)
+            limit = min(10.0**t.precision, 2.0**63)
+            rounded = np.rint(np.asarray(v, dtype=np.float64) * 10**t.scale)
             bad = ~np.isfinite(rounded) | (np.abs(rounded) >= limit)
             if nulls is not None:
                 bad &= ~nulls
             if bad.any():
                 raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
             units = np.where(np.isfinite(rounded), rounded, 0).astype(np.int64)
-        arr = decimal_from_units(units, t.precision, t.scale)
+            arr = decimal_from_units(units, t.precision, t.scale)
         return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
     if pa.types.is_integer(t):
         info = np.iinfo(t.to_pandas_dtype())

@@ -40,7 +40,12 @@ class Source:
         return f"{self.name}:{line}:{col}"
 
     def error(self, path: Path, message: str) -> GengoError:
-        return GengoError(f"{self.at(path)}: {message}")
+        # One line whatever the file's names hold: a key can be any string, newlines included.
+        return GengoError(f"{self.at(path)}: {message.translate(_ESCAPES)}")
+
+
+# Control characters as Python writes them in a string literal (\n, \t, \x1b).
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in [*range(32), 127]}
 
 
 def read_source(name: str, text: str) -> Source:
