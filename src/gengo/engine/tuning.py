@@ -91,13 +91,23 @@ def skip_pandas_probe() -> None:
     """
     if not enabled() or "pandas" in sys.modules:
         return
+    import signal
+
     import pyarrow as pa
 
+    # pyarrow's probe runs in Cython code that drops any exception raised inside it, the
+    # KeyboardInterrupt of a Ctrl-C included: the run then went on to the end and reported the
+    # interrupt only after writing everything. Signals wait (blocked) until the probe is over.
+    mask = None
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # POSIX only
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     sys.meta_path.insert(0, _NoPandas)
     try:
         pa.array([0])
     finally:
         sys.meta_path.remove(_NoPandas)
+        if mask is not None:  # a signal that came meanwhile is handled now, as an exception here
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 class _NoPandas:
