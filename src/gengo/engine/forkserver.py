@@ -103,15 +103,19 @@ def prewarm(workers: int | None = None, model: str | None = None) -> None:
     if workers == 1 or _starting is not None:
         return
     PRELOAD[1:] = [preload_module(model)]
+    file = model if PRELOAD[1] == "gengo.models.file.compile" else None
     forkserver_context()
     # Python finds its temporary directory by creating and deleting a probe file: done here, in
     # the main thread, a quick exit (bad input) cannot cut that short and leave the file behind.
     tempfile.gettempdir()
-    _starting = threading.Thread(target=_start_in_background, daemon=True)
+    _starting = threading.Thread(target=_start_in_background, args=(file,), daemon=True)
     _starting.start()
 
 
-def _start_in_background() -> None:
+MODEL_FILE = "GENGO_FORKSERVER_MODEL_FILE"  # the model file the server compiles for its workers (preload)
+
+
+def _start_in_background(file: str | None = None) -> None:
     # The processes started here (the fork server, multiprocessing's resource tracker) inherit
     # this thread's signal mask. With SIGINT blocked, a Ctrl-C at the terminal, which reaches
     # the whole process group, interrupts only the command (which handles it and stops them),
@@ -121,7 +125,12 @@ def _start_in_background() -> None:
     multiprocessing.resource_tracker.ensure_running()
     with contextlib.suppress(AttributeError, OSError, ValueError):  # pthread_sigmask: POSIX only
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    multiprocessing.forkserver.ensure_running()
+    if file is not None:  # read by the server's preload, in its own environment (a copy of this one)
+        os.environ[MODEL_FILE] = file
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        os.environ.pop(MODEL_FILE, None)
 
 
 def finish_prewarm(timeout: float = 10.0) -> None:

@@ -31,6 +31,11 @@ from gengo.engine import spool, worker  # noqa: E402, F401
 atexit.register(spool.remove_spools_of, os.getppid())  # workers leave with os._exit: only the server runs it
 
 vocab.warm_up()
+_model_file = os.environ.pop("GENGO_FORKSERVER_MODEL_FILE", None)
+if _model_file:  # compiled once here, not in every worker: they find it in the cache (fork)
+    from gengo.models import file as _file
+
+    _file.prime_workers(_model_file)
 # polars (the text encoders' fallback, for column types the C codec does not take: no built-in
 # model has one) is left to the first worker that needs it: importing it here put 40 ms on the
 # critical path of every 2-worker start (the command waits for this server to be ready).

@@ -213,3 +213,21 @@ def test_a_model_file_without_a_suffix_is_found_but_built_in_names_win(shop, tmp
         timeout=120,
     )
     assert r.returncode == 0 and "fact_orders_header" in r.stdout, r.stderr
+
+
+def test_the_fork_server_primes_the_workers_cache(tmp_path):
+    """What the fork server compiles is what each worker asks for (the same cache key), and a
+    file it cannot compile leaves only the cache empty: the command reports the problem."""
+    from gengo.models import file
+
+    path = str(Path(__file__).parents[3] / "examples" / "models" / "saas.yaml")
+    file._CACHE.clear()
+    file.prime_workers(path)
+    model = file.load_model_file(path)
+    before = len(file._CACHE)
+    assert file.load_model_data(model.file.data, model.file.path) is not None
+    assert len(file._CACHE) == before  # a hit: no compilation in the worker
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: x\ntables: {t: {rows: 5, columns: {a: nosuchstrategy}}}\n")
+    file.prime_workers(str(bad))
+    file.prime_workers(str(tmp_path / "missing.yaml"))

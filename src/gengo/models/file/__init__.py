@@ -8,6 +8,7 @@ receive the text, never the path). Every problem is a ``GengoError`` of one line
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import os
@@ -61,6 +62,16 @@ def load_model_data(data: str, name: str = "<model>") -> Model:
         src = Source(name, data, from_json(data))
         model = _CACHE[digest] = compile_model(src, validate(src))
     return model
+
+
+def prime_workers(path: str) -> None:
+    """Compile the model file at ``path`` as workers receive it (``load_model_data``), in the fork
+    server before it forks them: each finds it compiled (the same file's data, the same cache key),
+    with pydantic's validators and the compiler's samples built. Any problem is the command's to
+    report: here it is only a cache left empty."""
+    with contextlib.suppress(Exception):
+        model = load_model_file(path)
+        load_model_data(model.file.data, model.file.path)
 
 
 def _compile(text: str, name: str) -> Model:
