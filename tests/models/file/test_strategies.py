@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from gengo.core.errors import GengoError
 from gengo.models.file import load_model_text
 
 SEED = 20240601
@@ -212,6 +213,36 @@ def test_expression_date_plus_days():
     assert gap.min() == 1 and gap.max() == 10
     assert np.array_equal(c["gap"], gap)
     assert isinstance(c["ship"][0], (dt.date, np.datetime64))
+
+
+def test_expression_constant_text_is_one_value_per_row():
+    """Text literals alone, or with numbers: the same text on every row (not one row, not code points)."""
+    c = one_table(
+        """
+        id: {primary_key: true}
+        a: {strategy: expr, expr: "'x' + 'y'"}
+        b: {strategy: expr, expr: "'n' + 1"}
+        c: {strategy: expr, expr: "upper(lower('AbC') + 'x')"}
+        d: {strategy: expr, expr: "length('abcd') + id"}
+        e: {strategy: expr, expr: "'n' + id + '-' + 2.5"}
+        """,
+        n=5,
+    )
+    assert list(c["a"]) == ["xy"] * 5 and list(c["b"]) == ["n1"] * 5 and list(c["c"]) == ["ABCX"] * 5
+    assert list(c["d"]) == [5, 6, 7, 8, 9]
+    assert list(c["e"]) == ["n1-2.5", "n2-2.5", "n3-2.5", "n4-2.5", "n5-2.5"]
+
+
+def test_a_timestamp_plus_a_bare_number_is_refused():
+    """It would add microseconds: the unit must be said (days(n), ...)."""
+    with pytest.raises(GengoError, match=r"t.yaml:\d+:\d+: .*a date or timestamp \+ a number: say the unit"):
+        one_table(
+            """
+            at: {strategy: datetime, start: 2024-01-01, end: 2024-06-01}
+            n: {strategy: uniform, min: 1, max: 9}
+            due: {strategy: expr, expr: "at + n"}
+            """
+        )
 
 
 # --- text --------------------------------------------------------------------------------------

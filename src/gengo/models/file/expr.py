@@ -111,6 +111,16 @@ def _case(*args: Any) -> Any:
     return out
 
 
+def _check_moment_arithmetic(a: Any, b: Any, op: str) -> None:
+    """A date or timestamp plus a bare number would count the number in the column's own unit
+    (microseconds for a timestamp): refused, a duration says which unit."""
+    kinds = [np.asarray(_np(x)).dtype.kind if not isinstance(x, str) else "U" for x in (a, b)]
+    if ("M" in kinds) and any(k in "iuf" for k in kinds):
+        raise GengoError(
+            f"a date or timestamp {op} a number: say the unit with days(n), hours(n), minutes(n) or seconds(n)"
+        )
+
+
 def _where(cond: Any, a: Any, b: Any) -> Any:
     cond = np.asarray(_np(cond), dtype=bool)
     if isinstance(a, str) and isinstance(b, str):
@@ -125,9 +135,35 @@ def _round(x: Any, digits: int = 0) -> Any:
     return np.round(np.asarray(_np(x), dtype=np.float64), int(digits))
 
 
-def _concat(*parts: Any) -> pa.Array:
-    n = max((len(p) for p in parts if not isinstance(p, (str, int, float))), default=1)
+def _scalar(x: Any) -> bool:
+    """A constant (a literal, or arithmetic of literals): one value for every row."""
+    return not isinstance(x, pa.Array | pa.ChunkedArray) and np.ndim(x) == 0
+
+
+def _scalar_text(x: Any) -> str:
+    """A constant as text, as Arrow casts a column of it (true/false, 3, 2.5)."""
+    v = x.item() if isinstance(x, np.generic | np.ndarray) else x
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v if isinstance(v, str) else _text(np.asarray([v]), 1)[0].as_py()
+
+
+def _concat(*parts: Any) -> Any:
+    if all(_scalar(p) for p in parts):  # constants only: one text for every row
+        return "".join(_scalar_text(p) for p in parts)
+    n = max(len(p) for p in parts if not _scalar(p))
     return pc.binary_join_element_wise(*[p if isinstance(p, str) else _text(_np(p), n) for p in parts], "")
+
+
+def _text_function(arrow: Callable[[Any], Any], python: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """lower, upper, length: of a column, or of a constant (a value for every row)."""
+
+    def apply(s: Any) -> Any:
+        if _scalar(s):
+            return python(_scalar_text(s))
+        return arrow(_text(_np(s), len(s)))
+
+    return apply
 
 
 def _date(x: Any) -> Any:
@@ -163,9 +199,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "hour": _part("hour"),
     "date": _date,
     "days_between": _days_between,
-    "lower": lambda s: pc.utf8_lower(_text(s, 1)),
-    "upper": lambda s: pc.utf8_upper(_text(s, 1)),
-    "length": lambda s: pc.utf8_length(_text(s, 1)).to_numpy().astype(np.int64),
+    "lower": _text_function(pc.utf8_lower, str.lower),
+    "upper": _text_function(pc.utf8_upper, str.upper),
+    "length": _text_function(lambda a: pc.utf8_length(a).to_numpy().astype(np.int64), len),
     "concat": _concat,
 }
 DESCRIPTIONS = {
@@ -271,6 +307,8 @@ def evaluate(
     """Value of ``e`` for ``n`` rows; ``column(name)`` gives a column, ``draw(k, fn, args)`` random
     draws, ``nulls(name)`` a column's NULL mask (or None)."""
     value = _Evaluator(column, draw, n, iter(range(e.draws)), nulls).ev(e.tree)
+    if isinstance(value, pa.Scalar):
+        value = value.as_py()
     arr = value if isinstance(value, pa.Array) else np.asarray(value)
     if not isinstance(arr, pa.Array) and arr.ndim == 0:
         arr = np.full(n, arr) if not isinstance(value, str) else pa.array([value] * n, pa.string())
@@ -305,6 +343,8 @@ class _Evaluator:
             a, b = ev(node.left), ev(node.right)
             if isinstance(node.op, ast.Add) and (_is_text(a) or _is_text(b)):
                 return _concat(a, b)
+            if isinstance(node.op, ast.Add | ast.Sub):
+                _check_moment_arithmetic(a, b, "+" if isinstance(node.op, ast.Add) else "-")
             with np.errstate(divide="ignore", invalid="ignore"):
                 return _BINOPS[type(node.op)](np.asarray(a), np.asarray(b))
         if isinstance(node, ast.BoolOp):
