@@ -657,3 +657,29 @@ def test_a_huge_poisson_mean_generates_in_bounded_memory():
     model = load_model_text(one("v: {strategy: poisson, mean: 1e9}"), "m.yaml")
     v = model.tables[0].generate(1, model.row_counts(20_000, 1), np.arange(20_000, dtype=np.int64))["v"].to_numpy()
     assert abs(v.mean() / 1e9 - 1) < 1e-4 and abs(v.std() / np.sqrt(1e9) - 1) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        ("v: {strategy: uniform, min: 1850, max: 1995, type: int8}", ("t.v: a value (1", "int8 (-128 to 127)")),
+        (
+            "v: {strategy: lognormal, median: 20, sigma: 0.3, min: 12, type: 'decimal(3,2)'}",
+            ("t.v: a value (", "decimal(3,2) (at most 9.99 either way)"),
+        ),
+    ],
+    ids=["int8", "decimal"],
+)
+def test_a_value_that_does_not_fit_its_type_names_the_column_the_type_and_its_range(column, expected):
+    """In the model's own type names (decimal(3,2), not Arrow's decimal128), with the range."""
+    import numpy as np
+
+    from gengo.core.errors import GengoError
+    from gengo.models.file import load_model_text
+
+    model = load_model_text(one(column), "m.yaml")
+    with pytest.raises(GengoError) as e:
+        model.tables[0].generate(1, model.row_counts(100, 1), np.arange(100, dtype=np.int64))
+    message = str(e.value)
+    assert message.startswith("m.yaml") and "\n" not in message, message
+    assert all(part in message for part in expected), message

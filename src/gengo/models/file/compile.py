@@ -129,16 +129,24 @@ class CompiledModel:
 
     # --- chunks ------------------------------------------------------------------------------
 
+    def _line_of(self, path: tuple[str, ...]) -> str:
+        """``file:line:column`` where the file's lines are known (the parent), else the file's name
+        (a worker receives the parsed data, without lines)."""
+        return self.source.at(path) if path in self.source.where else self.source.name
+
     def build(self, table: str):
         visible = [c for c, col in self.tables[table].columns.items() if not col.hidden]
 
         tspec = self.tables[table]
         defects = tspec.quality is not None or any(col.quality for col in tspec.columns.values())
 
+        # Where a value that does not fit its type is reported: the column's line in the file.
+        where = {c: f"{self._line_of((table, 'columns', c))}: {table}.{c}" for c in visible}
+
         def build(ctx: ChunkContext) -> dict[str, pa.Array]:
             idx = quality.source_rows(ctx.seed, table, tspec.quality, ctx.idx) if defects else ctx.idx
             env = strategies.Env(self, table, ctx.seed, ctx.rows, idx)
-            out = {c: to_arrow(env.value(c), self.types[(table, c)], env.null(c), f"{table}.{c}") for c in visible}
+            out = {c: to_arrow(env.value(c), self.types[(table, c)], env.null(c), where[c]) for c in visible}
             return quality.apply(env, out) if defects else out
 
         return build
@@ -181,7 +189,14 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
             if nulls is not None:
                 bad &= ~nulls
             if bad.any():
-                raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
+                limit = f"{10**t.precision - 1:d}"
+                largest = (
+                    f"{limit[: len(limit) - t.scale] or '0'}.{limit[len(limit) - t.scale :]}" if t.scale else limit
+                )
+                raise GengoError(
+                    f"{where}: a value ({v[bad][0]}) does not fit decimal({t.precision},{t.scale}) (at most "
+                    f"{largest} either way): give the column a wider type"
+                )
             units = np.where(np.isfinite(rounded), rounded, 0).astype(np.int64)
             arr = decimal_from_units(units, t.precision, t.scale)
         return pa.compute.if_else(mask, pa.nulls(len(arr), t), arr) if mask is not None else arr
@@ -201,7 +216,10 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
         if bad is not None and nulls is not None:
             bad &= ~nulls
         if bad is not None and bad.any():
-            raise GengoError(f"{where}: a value ({v[bad][0]}) does not fit {t}")
+            raise GengoError(
+                f"{where}: a value ({v[bad][0]}) does not fit {t} ({info.min} to {info.max}): "
+                "give the column a wider type or bound its values"
+            )
         v = np.where(np.isfinite(v), v, 0).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64, copy=False)
     elif pa.types.is_floating(t):
         v = v.astype(np.float64, copy=False)
