@@ -224,6 +224,16 @@ CASES = [
         ("not valid YAML", "expected ',' or '}'"),
         line=6,  # the parser notices the missing '}' at the end of the text
     ),
+    Case(  # a tab starting a line: the parser's words say nothing of tabs, the hint does
+        "tab-at-line-start",
+        "model: bad\ntables:\n  t:\n    rows: scale\n    columns:\n      id: {primary_key: true}\n\tx: uuid  # <-\n",
+        ("not valid YAML", "a tab: YAML indents with spaces only"),
+    ),
+    Case(
+        "indentation-off",
+        "model: bad\ntables:\n  t:\n    rows: scale\n    columns:\n      id: {primary_key: true}\n     x: uuid  # <-\n",
+        ("not valid YAML", "check this line's indentation"),
+    ),
     Case(
         "tab-indentation",
         one("x: uuid\n\ty: uuid  # <-"),

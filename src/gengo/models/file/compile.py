@@ -418,6 +418,10 @@ class _Checker:
         self.src, self.cm = src, cm
 
     def err(self, path: tuple, message: str) -> GengoError:
+        if len(path) >= 3 and path[1] == "columns" and not message.startswith("table '"):
+            message = f"{path[0]}.{path[2]}: {message}"  # the column, besides its line
+        elif len(path) >= 1 and not message.startswith("table '") and f"'{path[0]}'" not in message:
+            message = f"table '{path[0]}': {message}"
         return self.src.error(("tables", *path), message)
 
     def table_name(self, path: tuple, name: str, what: str = "table") -> str:

@@ -60,7 +60,13 @@ def read_source(name: str, text: str) -> Source:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise GengoError(f"{where}: not valid YAML: {e.problem or e.context}") from None
+        problem = e.problem or e.context or ""
+        hint = ""
+        if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+            hint = " (a tab: YAML indents with spaces only)"
+        elif "expected key" in problem or "mapping values are not allowed" in problem:
+            hint = " (check this line's indentation against the lines above, and a ': ' inside a value: quote it)"
+        raise GengoError(f"{where}: not valid YAML: {problem}{hint}") from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow: its line from the offset
         line = text.count("\n", 0, e.position) + 1
         column = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
