@@ -92,6 +92,16 @@ CASES = [
         ("unknown strategy 'lognormel'", "did you mean 'lognormal'"),
     ),
     Case(
+        "strategy-key-misspelt",
+        one("who: {stratgy: uuid}  # <-"),
+        ("column 'who' has no 'strategy'", "did you mean 'strategy' for 'stratgy'"),
+    ),
+    Case(
+        "option-value-misspelt",
+        one("ref: {strategy: reference, table: t, distribution: powerlaw, null_rate: 0.5}  # <-"),
+        ("'powerlaw' is not one of uniform, power_law", "did you mean 'power_law'"),
+    ),
+    Case(
         "unknown-strategy-short-form",
         one("who: frist_name  # <-"),
         ("unknown strategy 'frist_name'", "did you mean 'first_name'"),

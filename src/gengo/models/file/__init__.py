@@ -12,6 +12,7 @@ import contextlib
 import difflib
 import hashlib
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 from gengo.core.errors import GengoError
@@ -132,7 +133,9 @@ def validate(src: Any) -> Any:
                 if col.get("primary_key"):
                     col["strategy"] = "sequence"
                 else:
-                    raise src.error(cpath, f"column '{cname}' has no 'strategy'")
+                    typo = difflib.get_close_matches("strategy", [str(k) for k in col], n=1)
+                    hint = f": did you mean 'strategy' for '{typo[0]}'?" if typo else ""
+                    raise src.error(cpath, f"column '{cname}' has no 'strategy'{hint}")
             strategy = col["strategy"]
             if not isinstance(strategy, str) or strategy not in s.STRATEGIES:
                 close = difflib.get_close_matches(str(strategy), list(s.STRATEGIES), n=1)
@@ -234,6 +237,13 @@ def _first_error(src: Any, e: Any, prefix: tuple = ()) -> GengoError:
     msg = err["msg"]
     if err["type"] == "missing":
         msg = f"'{loc[-1]}' is required"
+    elif err["type"] == "literal_error" and isinstance(value, str):
+        allowed = [str(x) for x in (err.get("ctx") or {}).get("expected_values", ())] or re.findall(
+            r"'([^']*)'", str((err.get("ctx") or {}).get("expected", ""))
+        )
+        close = difflib.get_close_matches(value, allowed, n=1, cutoff=0.5)
+        choices = ", ".join(allowed)
+        msg = f"'{value}' is not one of {choices}" + (f"; did you mean '{close[0]}'?" if close else "")
     elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
         msg = f"{msg} (got {value!r})"
     return src.error(tuple(path), f"{where}{msg}")
