@@ -108,8 +108,13 @@ def model_info(name: str) -> ModelInfo:
     key = name.strip().lower()
     canonical = _LOOKUP.get(key)
     if canonical is None:
+        import os
+
+        files = [f"{name.strip()}{ext}" for ext in (".yaml", ".yml", ".json") if os.path.isfile(f"{name.strip()}{ext}")]
         close = difflib.get_close_matches(key, list(_LOOKUP), n=1, cutoff=0.6)
         hint = f"did you mean '{_LOOKUP[close[0]]}'? " if close else ""
+        if files:  # a model file of that name, without its extension
+            hint = f"did you mean the model file '{files[0]}'? "
         raise GengoError(f"unknown model '{name}': {hint}models are {', '.join(model_names())}")
     return _INFO[canonical]
 

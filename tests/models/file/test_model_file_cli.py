@@ -231,3 +231,13 @@ def test_the_fork_server_primes_the_workers_cache(tmp_path):
     bad.write_text("model: x\ntables: {t: {rows: 5, columns: {a: nosuchstrategy}}}\n")
     file.prime_workers(str(bad))
     file.prime_workers(str(tmp_path / "missing.yaml"))
+
+
+def test_a_model_name_with_a_file_of_that_name_suggests_the_file(tmp_path, monkeypatch):
+    from gengo.core.errors import GengoError
+    from gengo.models import model_info
+
+    (tmp_path / "library.yaml").write_text("model: library\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(GengoError, match="did you mean the model file 'library.yaml'"):
+        model_info("library")
