@@ -984,7 +984,10 @@ def _moves(seed: int, counts, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rank[order] = position
         mine = j[here]
         d = doctor[mine]
-        used = np.isin(d[:, None] * SLOTS + np.arange(SLOTS)[None, :], target["doctor"] * SLOTS + target["slot"])
+        # Slots the target day's own visits take, as one flag per (doctor, slot): a gather, not a sort.
+        taken = np.zeros((max(int(d.max(initial=0)), int(target["doctor"].max(initial=0))) + 1) * SLOTS, dtype=bool)
+        taken[target["doctor"] * SLOTS + target["slot"]] = True
+        used = taken[d[:, None] * SLOTS + np.arange(SLOTS)[None, :]]
         free = np.cumsum(~used, axis=1)  # free slots up to each slot
         q = rank[mine]
         ok = (free[:, -1] > q) & ~np.isin(layout["patient"][mine], target["patient"])
