@@ -26,12 +26,12 @@ def _excepthook(kind, value, tb) -> None:
 sys.excepthook = _excepthook  # the fork server's and its workers' (forked from it) only
 
 from gengo.core import vocab  # noqa: E402
-from gengo.engine import spool, worker  # noqa: E402, F401
+from gengo.engine import forkserver, spool, worker  # noqa: E402, F401
 
 atexit.register(spool.remove_spools_of, os.getppid())  # workers leave with os._exit: only the server runs it
 
 vocab.warm_up()
-_model_file = os.environ.pop("GENGO_FORKSERVER_MODEL_FILE", None)
+_model_file = os.environ.pop(forkserver.MODEL_FILE, None)
 if _model_file:  # compiled once here, not in every worker: they find it in the cache (fork)
     from gengo.models import file as _file
 

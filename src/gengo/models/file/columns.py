@@ -176,20 +176,29 @@ def _as_written(value: Any, t: pa.DataType | None) -> Any:
 
 
 def parent_values(
-    env: Env, table: str, column: str, parent_idx: np.ndarray, parents: np.ndarray | None = None, name: str = ""
+    env: Env,
+    table: str,
+    column: str,
+    parent_idx: np.ndarray,
+    parents: np.ndarray | None = None,
+    name: str = "",
+    zone_numbers: bool = False,
 ) -> tuple[Any, np.ndarray | None]:
     """Column ``column`` of ``table`` at rows ``parent_idx``, recomputed (the dimension is never held);
-    ``parents``: the parent rows of those rows, where ``table`` is a table of children and they are known."""
+    ``parents``: the parent rows of those rows, where ``table`` is a table of children and they are known;
+    ``zone_numbers``: a time zone column's numbers, not its names (``Env.zone_numbers``)."""
     col = env.model.tables[table].columns[column]
     if isinstance(col, s.Sequence) and col.null_rate == 0:  # keys: closed form, no Env
         return (parent_idx + col.start if col.step == 1 else col.start + parent_idx * col.step), None
-    whole = _whole_column(env, table, column, len(parent_idx))
+    whole = _whole_column(env, table, column, len(parent_idx), zone_numbers)
     # Sizing samples with pinned counts can ask for rows past a table's end (a fan-out's total
     # for the calibration seed differs from the pinned one): those are computed, not looked up.
     if whole is not None and (len(parent_idx) == 0 or 0 <= parent_idx.min() <= parent_idx.max() < len(whole[0])):
         values, nulls = whole
-        return values[parent_idx], (nulls[parent_idx] if nulls is not None else None)
+        picked = values[parent_idx].astype(np.int64) if zone_numbers else values[parent_idx]  # int16 kept
+        return picked, (nulls[parent_idx] if nulls is not None else None)
     other = Env(env.model, table, env.seed, env.rows, parent_idx, parents)
+    other.zone_numbers = zone_numbers
     values, nulls = other.value(column), other.null(column)
     if name and ("zone_codes", column) in other.memo:  # a looked-up time zone keeps its zone numbers
         env.memo[("zone_codes", name)] = other.memo[("zone_codes", column)]
@@ -901,19 +910,10 @@ def belongs_to(env: Env, name: str, col: s.BelongsTo) -> Any:
 
 def lookup(env: Env, name: str, col: s.Lookup) -> Any:
     table = env.model.referenced_table(env.table, col.via)
-    if (env.table, name) in env.model.zone_numbers:  # only local_time_in reads it: the zones' numbers
-        target = env.target(col.via)
-        whole = _whole_column(env, table, col.column, len(target), zone_numbers=True)
-        if whole is not None and (len(target) == 0 or 0 <= target.min() <= target.max() < len(whole[0])):
-            values = whole[0][target].astype(np.int64)
-        else:
-            other = Env(env.model, table, env.seed, env.rows, target, env.owners.get(col.via))
-            other.zone_numbers = True
-            values = other.value(col.column)
+    zones = (env.table, name) in env.model.zone_numbers  # only local_time_in reads it: the zones' numbers
+    values, nulls = parent_values(env, table, col.column, env.target(col.via), env.owners.get(col.via), name, zones)
+    if zones:
         env.memo[("zone_codes", name)] = values
-        nulls = None
-    else:
-        values, nulls = parent_values(env, table, col.column, env.target(col.via), env.owners.get(col.via), name)
     for mask in (nulls, env.null(col.via)):  # NULL where the parent's value is, or where there is no parent
         if mask is not None:
             env.model.extra_nulls(env, name, mask)

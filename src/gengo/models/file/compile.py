@@ -189,9 +189,9 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
             if nulls is not None:
                 bad &= ~nulls
             if bad.any():
-                limit = f"{10**t.precision - 1:d}"
+                nines = f"{10**t.precision - 1:d}"
                 largest = (
-                    f"{limit[: len(limit) - t.scale] or '0'}.{limit[len(limit) - t.scale :]}" if t.scale else limit
+                    f"{nines[: len(nines) - t.scale] or '0'}.{nines[len(nines) - t.scale :]}" if t.scale else nines
                 )
                 raise GengoError(
                     f"{where}: a value ({v[bad][0]}) does not fit decimal({t.precision},{t.scale}) (at most "
