@@ -685,6 +685,15 @@ def chosen(key: np.uint64, idx: np.ndarray, p: float) -> np.ndarray:
     return at[idx[at] == rows]
 
 
+def chosen_rows(key: np.uint64, lo: int, hi: int, p: float) -> np.ndarray:
+    """The rows of [lo, hi) that ``chosen`` picks for a share ``p`` up to ``SPARSE_SHARE`` from
+    any ``idx`` holding them (ascending): found without an ``idx``, so a sparse walk need not
+    list every row of its range."""
+    if p > SPARSE_SHARE:
+        raise ValueError(f"chosen_rows needs a share of at most {SPARSE_SHARE}, not {p}")
+    return sample(key ^ _SAMPLE_KEY, lo, hi, p)
+
+
 def chosen_mask(key: np.uint64, idx: np.ndarray, p: float) -> np.ndarray:
     """``chosen`` as a mask over ``idx``."""
     out = np.zeros(len(idx), dtype=bool)

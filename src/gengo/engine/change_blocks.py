@@ -47,7 +47,17 @@ from gengo.formats.checksum import file_checksum
 
 # Rows per walk task. Batch files do not depend on it (a batch's events are put in event-time
 # order whatever the blocks); history files are encoded a block at a time (Parquet row groups).
+# A sparse table's walk lists only the rows its batches draw (a few per ten thousand), so its
+# tasks take ranges this many times longer: a task's fixed cost is then shared by more events.
 WALK_ROWS = BLOCK_ROWS
+SPARSE_WALK = 16
+
+
+def walk_step(ch: Changes, table: str, history: bool) -> int:
+    """Rows per walk task of ``table``."""
+    return WALK_ROWS * SPARSE_WALK if not history and ch.sparse(table) else WALK_ROWS
+
+
 OP, TS = "__op", "__ts"  # event columns of the spooled blocks
 BEFORE = "__before__."  # prefix of an updated column's value before the event (Debezium's before image)
 
@@ -160,9 +170,11 @@ def walk_block(
     ch = cj.changes()
     t = ch.model.table(table)
     name, counts, n = t.name, ch.counts, cj.batches
-    idx = np.arange(start, stop, dtype=np.int64)
-    deleted = ch.deleted_in(name, idx, n)
     keep_history = name in cj.history
+    # The rows some batch may change: drawn directly for a sparse table, else every row of the block.
+    sparse = not keep_history and ch.sparse(name)
+    idx = ch.drawn(name, start, stop, n) if sparse else np.arange(start, stop, dtype=np.int64)
+    deleted = ch.deleted_in(name, idx, n)
     spec = ch._spec(name)
     # Rows with an event after their insert: deleted, chosen by a redraw, or by a move (which only
     # a value with a next state makes; known once the row is generated). History wants every row.
@@ -392,12 +404,13 @@ def run_batches(
     Returns the files in (batch, table) order."""
     ch = cj.changes()
     span = {name: walk_rows(ch, name, name in cj.history) for name in tables}
+    step = {name: walk_step(ch, name, name in cj.history) for name in tables}
     moving = moving or {}
     walks = {
         name: [
-            (cj, name, a, min(a + WALK_ROWS, hi), str(spool), _within(moving.get(name), a, a + WALK_ROWS))
+            (cj, name, a, min(a + step[name], hi), str(spool), _within(moving.get(name), a, a + step[name]))
             for lo, hi in [span[name]]
-            for a in range(lo, hi, WALK_ROWS)
+            for a in range(lo, hi, step[name])
         ]
         for name in tables
     }
@@ -443,7 +456,7 @@ def run_batches(
             waiting[r.start] = (r.history, r.history_rows)
             while history_next[r.table] in waiting:
                 history_sink(r.table, *waiting.pop(history_next[r.table]))
-                history_next[r.table] += WALK_ROWS
+                history_next[r.table] += step[r.table]
         left[r.table] -= 1
         return files_of(r.table) if left[r.table] == 0 else []
 

@@ -114,24 +114,53 @@ class Changes:
     def _spec(self, table: str) -> TableChanges:
         return self.model.changes.get(table) or TableChanges()
 
+    def _key(self, table: str, *names: object) -> np.uint64:
+        return rand.stream_key(self.seed, table, "_changes", *map(str, names))
+
     def _u(self, table: str, idx: np.ndarray, *names: object) -> np.ndarray:
-        return rand.uniform(rand.stream_key(self.seed, table, "_changes", *map(str, names)), idx)
+        return rand.uniform(self._key(table, *names), idx)
 
     def _below(self, table: str, idx: np.ndarray, rate: float, *names: object) -> np.ndarray:
         """Positions in ``idx`` (ascending) of the rows whose change of ``rate`` comes: every row for
         a share of 1 (a model's hook chooses), undrawn; a small share from draws per chosen row."""
-        return chosen(rand.stream_key(self.seed, table, "_changes", *map(str, names)), idx, rate)
+        return chosen(self._key(table, *names), idx, rate)
 
-    def _reach(self, table: str, idx: np.ndarray, b: int) -> tuple[int, int]:
-        """The slice of ``idx`` (ascending) whose rows batch b may update or delete: the model's
-        ``reach`` (a range of rows), else every row that existed before b."""
+    def _reach_rows(self, table: str, b: int) -> tuple[int, int]:
+        """The rows [lo, hi) batch b may update or delete: the model's ``reach`` (a range of rows),
+        else every row that existed before b."""
         hi, lo = self.counts[b - 1][table], 0
         reach = self._spec(table).reach
         if reach is not None:
             r_lo, r_hi = reach(self.context(table, b))
             lo, hi = max(lo, int(r_lo)), min(hi, int(r_hi))
-        i, j = np.searchsorted(idx, [lo, max(lo, hi)])
+        return lo, max(lo, hi)
+
+    def _reach(self, table: str, idx: np.ndarray, b: int) -> tuple[int, int]:
+        """The slice of ``idx`` (ascending) whose rows batch b may update or delete."""
+        i, j = np.searchsorted(idx, self._reach_rows(table, b))
         return int(i), int(j)
+
+    def sparse(self, table: str) -> bool:
+        """Whether every change of ``table`` is a share drawn per chosen row (no moves): then the
+        rows a batch may change are found without listing the rows (``drawn``)."""
+        spec = self._spec(table)
+        return not spec.moves and all(share <= rand.SPARSE_SHARE for share in (spec.delete, *spec.update.values()))
+
+    def drawn(self, table: str, lo: int, hi: int, upto: int) -> np.ndarray:
+        """For a ``sparse`` table: the rows of [lo, hi) that batches 1..upto draw for a delete or an
+        update (ascending), a superset of the rows with an event after their insert."""
+        spec = self._spec(table)
+        parts = [np.zeros(0, dtype=np.int64)]
+        for b in range(1, upto + 1):
+            r_lo, r_hi = self._reach_rows(table, b)
+            a, z = max(lo, r_lo), min(hi, r_hi)
+            if a >= z:
+                continue
+            if spec.delete > 0:
+                parts.append(rand.chosen_rows(self._key(table, "delete", b), a, z, spec.delete))
+            for column, share in spec.update.items():
+                parts.append(rand.chosen_rows(self._key(table, "update", column, b), a, z, share))
+        return np.unique(np.concatenate(parts))
 
     def _batch_seed(self, b: int) -> int:
         return int(rand.stream_key(self.seed, "_changes", "batch", str(b)))
