@@ -4,10 +4,11 @@ batch may reach (issue 18: batches at most 2x the per-row cost of plain generati
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from gengo import api
-from gengo.core import rand
+from gengo.core import fmath, rand
 from gengo.core.rand import SAMPLE_ROWS, chosen, sample
 from gengo.engine import change_blocks
 from gengo.engine.changes import Changes
@@ -52,18 +53,52 @@ def test_medical_walks_only_the_visits_booked_in_batches() -> None:
     assert change_blocks.walk_rows(ch, "fact_appointments", history=True) == (0, ch.counts[-1]["fact_appointments"])
 
 
-def test_financial_window_closes_noted_by_the_base_are_the_recomputed_bits() -> None:
+def test_financial_scattered_price_rows_are_the_base_rows_and_the_window_close_its_last() -> None:
+    """A batch's corrections regenerate scattered old rows and its new sessions start from the
+    window's last close: both from the walk's segments alone, with the base's bits."""
     from gengo.models import financial as fin
 
     p = api.plan("financial", "1MB", "parquet", 3)
     n, prices = p.rows[fin.COMPANIES], p.model.table(fin.PRICES)
-    fin._LAST_CLOSE.clear()
-    recomputed = fin._window_close(p.seed, n)
-    fin._LAST_CLOSE.clear()
     rows = p.rows[fin.PRICES]
-    for a in range(0, rows, 7_919):  # chunks cutting through companies
-        prices.generate(p.seed, p.rows, np.arange(a, min(a + 7_919, rows), dtype=np.int64))
-    noted = fin._known_closes(p.seed, n).copy()
-    assert not np.isnan(noted).any()  # every company's last close came from the base's walk
-    assert noted.tobytes() == recomputed.tobytes()
-    fin._LAST_CLOSE.clear()
+    full = pa.concat_tables(
+        prices.generate(p.seed, p.rows, np.arange(a, min(a + 7_919, rows), dtype=np.int64))  # chunks cut companies
+        for a in range(0, rows, 7_919)
+    )
+    scattered = np.unique(np.random.default_rng(0).integers(0, rows, 300))
+    assert prices.generate(p.seed, p.rows, scattered).equals(full.take(pa.array(scattered)))
+    company = np.arange(n, dtype=np.int64)
+    exchange, _ = fin.company_listing(p.seed, n, company)
+    drift_d, sigma_d, log_p0, _ = fin._company_params(p.seed, n, company, exchange)
+    log_p0 += fmath.log(fin._UNITS)
+    walk = (drift_d, sigma_d, log_p0)
+    last_day = fin._calendars()[2][exchange] - 1
+    _, close, _ = fin._walk(p.seed, company, exchange, walk, company, last_day)
+    assert close.tobytes() == fin._window_close(p.seed, company, exchange, walk).tobytes()
+
+
+def test_financial_walk_returns_are_independent_standard_normals_across_segments() -> None:
+    """The bridge inside a segment keeps daily returns i.i.d. N(0, 1) (drift 0, volatility 1):
+    on a segment's first and last day as on the others, uncorrelated day to day, and a segment's
+    total has variance equal to its sessions."""
+    from gengo.models import financial as fin
+
+    companies = 3_000
+    company = np.arange(companies, dtype=np.int64)
+    exchange = np.zeros(companies, dtype=np.int64)  # all on one calendar
+    days = int(fin._calendars()[2][0])
+    walk = (np.zeros(companies), np.ones(companies), np.zeros(companies))
+    row_of = np.repeat(company, days)
+    day = np.tile(np.arange(days, dtype=np.int64), companies)
+    previous, close, move = fin._walk(11, company, exchange, walk, row_of, day)
+    r = (close - previous).reshape(companies, days)
+    assert np.allclose(np.abs(r), move.reshape(companies, days))
+    assert abs(r.mean()) < 0.005 and abs(r.var() - 1) < 0.01
+    within = np.arange(days) % fin._SEGMENT
+    for k in (0, 1, fin._SEGMENT - 1):
+        assert abs(r[:, within == k].var() - 1) < 0.03, k
+    lag = (r[:, 1:] * r[:, :-1]).mean()
+    assert abs(lag) < 0.005
+    full = days // fin._SEGMENT * fin._SEGMENT
+    totals = r[:, :full].reshape(companies, -1, fin._SEGMENT).sum(axis=2)
+    assert abs(totals.var() / fin._SEGMENT - 1) < 0.03

@@ -209,6 +209,17 @@ def test_every_price_is_on_its_exchange_tick_grid(tick_data):
     assert np.any(rows["c"][exchange_id == 4] % 50_000 == 0) and np.any(rows["c"][exchange_id == 4] > 3_000 * 10_000)
 
 
+def test_a_price_rounded_up_past_a_band_end_takes_the_coarser_tick():
+    """HK$10.00005 rounded up on the 0.01 grid would be 10.01, inside the 0.02 band; TSE 3,000.5 yen
+    on the 1-yen grid 3,001, inside the 5-yen band: each goes to the next point of the band it lands in."""
+    units = financial._UNITS
+    hk = np.array([10.00005, 10.0, 9.995, 19.99999]) * units
+    tse = np.array([3_000.5, 2_999.2]) * units
+    regime = np.array([8] * len(hk) + [7] * len(tse))
+    (up,) = financial._on_ticks((np.concatenate([hk, tse]),), (np.ceil,), regime)
+    assert list(up) == [v * units for v in (10.02, 10.0, 10.0, 20.0)] + [3_005 * units, 3_000 * units]
+
+
 def test_price_levels_typical_of_each_market(tick_data):
     levels = dict(
         (e, (p05, med, p95))

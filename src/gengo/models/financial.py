@@ -271,9 +271,18 @@ def _on_ticks(prices: tuple[np.ndarray, ...], hows: tuple, regime: np.ndarray) -
                 own = band.copy()
                 own[moved] = np.searchsorted(_BOUNDS_F, price[moved], side="right") - 1
         tick = _TICKS_F[regime, own]
+        # Rounding up a price just under a band's end can land past it, on a point off the next
+        # band's coarser grid (HK$10.00005 to 10.01, where ticks are 0.02): those take that tick.
+        edge = np.flatnonzero(price > _BOUNDS_F[own + 1] - tick) if how is np.ceil else ()
+        below = price[edge] if len(edge) else None
         q = np.divide(price, tick, out=price)  # in place: the caller hands the prices over
         how(q, out=q)
         q *= tick
+        if below is not None:
+            past = q[edge] >= _BOUNDS_F[own[edge] + 1]
+            if past.any():
+                at, coarse = edge[past], _TICKS_F[regime[edge[past]], own[edge[past]] + 1]
+                q[at] = np.ceil(below[past] / coarse) * coarse
         out.append(q.astype(np.int64))
     return out
 
@@ -884,27 +893,17 @@ def _prices(ctx: ChunkContext) -> dict:
         at.touched_exchange,
         at.row_of,
     )
-    all_days, first_day, day_count = _calendars()
-    # The walk of every company this chunk touches, from its first session, in price units.
+    all_days, first_day, _ = _calendars()
     drift_d, sigma_d, log_p0, log_volume = _company_params(ctx.seed, n, touched, touched_exchange)
     log_p0 += fmath.log(_UNITS)
-    # Up to the chunk's last session: a cumulative sum's prefix has the same bits, and a chunk of
-    # scattered rows (a batch's corrections) needs half a window per company on average.
-    span = int(day.max(initial=-1)) + 1
-    grid = touched[:, None] * _SLOT + np.arange(span, dtype=np.int64)[None, :]
-    z = rand.normal(ctx.key("return"), grid.ravel()).reshape(grid.shape)
-    log_close = np.cumsum(drift_d[:, None] + sigma_d[:, None] * z, axis=1)
-    log_close += log_p0[:, None]
-    _note_closes(ctx.seed, n, touched, touched_exchange, log_close)
+    previous, close_today, move = _walk(ctx.seed, touched, touched_exchange, (drift_d, sigma_d, log_p0), row_of, day)
     slot = company * _SLOT + day  # (company, session): the same numbers in any chunking
-    close_today = log_close[row_of, day]
-    previous = np.where(day > 0, log_close[row_of, np.maximum(day - 1, 0)], log_p0[row_of])
     regime = tick_regime(ctx.seed, touched, touched_exchange)[row_of]
     lot = _LOT[touched_exchange]
     out = _bars(
         ctx.key,
         slot,
-        (previous, close_today, sigma_d[row_of], np.abs(z[row_of, day])),
+        (previous, close_today, sigma_d[row_of], move),
         (exchange, regime, lot[row_of], (log_volume - fmath.log(lot))[row_of], (-(-100 // lot))[row_of]),
     )
     return {
@@ -914,6 +913,73 @@ def _prices(ctx: ChunkContext) -> dict:
         "exchange_id": exchange + 1,
         **out,
     }
+
+
+# A company's walk (its log closes, in price units) is built in segments of this many sessions:
+# first each segment's total return (one draw, the sum of its daily returns), summed into the log
+# close at every segment's end; then the days inside a segment by a Brownian bridge between its
+# ends (its own daily draws, shifted to sum to the segment's total). The daily returns are exactly
+# independent normals, as a plain cumulative sum gives, but the close on any day costs a segment's
+# draws plus one per earlier segment, not one per earlier day: a batch's corrections (scattered
+# old rows) and the window's last close (where the batches go on) cost tens of draws, not a
+# thousand.
+_SEGMENT = 32
+
+
+def _segment_ends(seed: int, company: np.ndarray, exchange: np.ndarray, walk: tuple, segments: int) -> np.ndarray:
+    """Log close at the end of each of the first ``segments`` segments of each company (companies x
+    segments; a segment past the company's sessions adds nothing), and the standard normal that
+    set each segment's total return. ``walk``: (daily drift, daily volatility, log first price).
+    A prefix of a cumulative sum: the same bits for any ``segments``."""
+    drift_d, sigma_d, log_p0 = walk
+    length = _segment_lengths(exchange, segments)
+    j = np.arange(segments, dtype=np.int64)
+    w = rand.normal(rand.stream_key(seed, PRICES, "segment"), (company[:, None] * _SLOT + j[None, :]).ravel())
+    w = w.reshape(length.shape)
+    ends = np.cumsum(length * drift_d[:, None] + sigma_d[:, None] * np.sqrt(length) * w, axis=1)
+    ends += log_p0[:, None]
+    return ends, w
+
+
+def _segment_lengths(exchange: np.ndarray, segments: int) -> np.ndarray:
+    """Sessions in each of the first ``segments`` segments of each listing (0 past its last)."""
+    count = _calendars()[2][exchange]
+    j = np.arange(segments, dtype=np.int64)
+    return np.clip(count[:, None] - j[None, :] * _SEGMENT, 0, _SEGMENT).astype(np.float64)
+
+
+def _walk(
+    seed: int, touched: np.ndarray, exchange: np.ndarray, walk: tuple, row_of: np.ndarray, day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row (a session ``day`` of company ``touched[row_of]``, rows ascending): (previous log
+    close, log close, |the day's return draw|), from the segments the rows fall in. ``walk``:
+    (daily drift, daily volatility, log first price) of each touched company."""
+    drift_d, sigma_d, log_p0 = walk
+    if len(day) == 0:
+        empty = np.zeros(0)
+        return empty, empty, empty
+    seg = day // _SEGMENT
+    segments = int(seg.max()) + 1
+    ends, w = _segment_ends(seed, touched, exchange, walk, segments)
+    # The (company, segment) pairs the rows fall in: ascending, as the rows are.
+    pairs, pair_of = _distinct_sorted(row_of * segments + seg)
+    c, s = pairs // segments, pairs % segments
+    k = np.arange(_SEGMENT, dtype=np.int64)
+    idx = (touched[c] * _SLOT + s * _SEGMENT)[:, None] + k[None, :]
+    z = rand.normal(rand.stream_key(seed, PRICES, "return"), idx.ravel()).reshape(idx.shape)
+    length = _segment_lengths(exchange, segments)[c, s]
+    last = length.astype(np.int64) - 1
+    rows = np.arange(len(pairs))
+    drawn = np.cumsum(z, axis=1)[rows, last]  # the draws' own sum over the segment's sessions
+    z += ((np.sqrt(length) * w[c, s] - drawn) / length)[:, None]
+    start = np.where(s > 0, ends[c, np.maximum(s - 1, 0)], log_p0[c])
+    path = np.cumsum(drift_d[c, None] + sigma_d[c, None] * z, axis=1)
+    path += start[:, None]
+    path[rows, last] = ends[c, s]  # the segment's end is the sum of segment totals, whatever the rounding
+    within = day - seg * _SEGMENT
+    close = path[pair_of, within]
+    previous = np.where(within > 0, path[pair_of, np.maximum(within - 1, 0)], start[pair_of])
+    return previous, close, np.abs(z[pair_of, within])
 
 
 def _bars(key, slot: np.ndarray, walk: tuple, listing: tuple) -> dict:
@@ -966,7 +1032,6 @@ def row_counts(prices: int, seed: int) -> dict[str, int]:
 # --- change batches (gen --batches): the next session of every company, and corrections ------
 
 _AFTER_SLOT = 1 << 16  # streams of the sessions after the window index (company, session) as company * this + session
-_WALK_COMPANIES = 4096  # companies per block when the window's walks are recomputed
 _STEP_CELLS = 1 << 22  # companies x sessions per block of the walk after the window
 CORRECTED_CLOSE = 0.0001  # share of the price rows whose close a batch corrects
 CORRECTED_VOLUME = 0.0002  # ... whose volume it revises
@@ -978,47 +1043,25 @@ def sessions_after(exchange: int) -> np.ndarray:
     return days[first[exchange] : first[exchange] + count[exchange]]
 
 
-# (seed, companies) -> every company's last window close, NaN where not known yet: filled by the
-# base's own walks in this process (``_prices``) and by ``_window_close``. One run at a time.
-_LAST_CLOSE: dict[tuple[int, int], np.ndarray] = {}
-
-
-def _known_closes(seed: int, companies: int) -> np.ndarray:
-    out = _LAST_CLOSE.get((seed, companies))
-    if out is None:
-        _LAST_CLOSE.clear()
-        out = _LAST_CLOSE[(seed, companies)] = np.full(companies, np.nan)
+def _window_close(seed: int, company: np.ndarray, exchange: np.ndarray, walk: tuple) -> np.ndarray:
+    """Each company's log close (in price units) on its exchange's last session of the window:
+    the end of its last segment, the same bits as the base's walk has there (``_walk``). Every
+    batch starts from the same closes, so a range of companies is computed once per process."""
+    key = (seed, int(company[0]), len(company)) if len(company) else None
+    contiguous = key is not None and int(company[-1]) - int(company[0]) == len(company) - 1
+    if contiguous and key in _CLOSES:
+        return _CLOSES[key]
+    last = (_calendars()[2][exchange] - 1) // _SEGMENT
+    ends, _ = _segment_ends(seed, company, exchange, walk, int(last.max(initial=0)) + 1)
+    out = ends[np.arange(len(company)), last]
+    if contiguous:
+        if len(_CLOSES) >= 64:
+            _CLOSES.clear()
+        _CLOSES[key] = out
     return out
 
 
-def _note_closes(seed: int, companies: int, touched: np.ndarray, exchange: np.ndarray, log_close: np.ndarray) -> None:
-    """Keep the window's last close of the companies whose walk ``log_close`` reaches it."""
-    last = _calendars()[2][exchange] - 1
-    done = last < log_close.shape[1]
-    if done.any():
-        _known_closes(seed, companies)[touched[done]] = log_close[np.flatnonzero(done), last[done]]
-
-
-def _window_close(seed: int, companies: int) -> np.ndarray:
-    """Every company's log close (in price units) on its exchange's last session of the window:
-    the base's own walk (noted when this process generated it), else recomputed with the same
-    operations, so the values are the same bits."""
-    out = _known_closes(seed, companies)
-    missing = np.flatnonzero(np.isnan(out))
-    day_count = _calendars()[2]
-    key = rand.stream_key(seed, PRICES, "return")
-    for a in range(0, len(missing), _WALK_COMPANIES):  # blocks of companies, not rows
-        company = missing[a : a + _WALK_COMPANIES]
-        exchange, _ = company_listing(seed, companies, company)
-        drift_d, sigma_d, log_p0, _ = _company_params(seed, companies, company, exchange)
-        log_p0 += fmath.log(_UNITS)
-        span = int(day_count[exchange].max())
-        grid = company[:, None] * _SLOT + np.arange(span, dtype=np.int64)[None, :]
-        z = rand.normal(key, grid.ravel()).reshape(grid.shape)
-        log_close = np.cumsum(drift_d[:, None] + sigma_d[:, None] * z, axis=1)
-        log_close += log_p0[:, None]
-        out[company] = log_close[np.arange(len(company)), day_count[exchange] - 1]
-    return out.copy()
+_CLOSES: dict[tuple[int, int, int], np.ndarray] = {}  # (seed, first company, companies) -> window closes
 
 
 def _after_key(seed: int):
@@ -1035,9 +1078,9 @@ def _next_session(ctx: ChunkContext, batch: BatchContext) -> dict:
     k = batch.batch - 1  # 0-based session after the window
     company = ctx.idx - batch.counts[k][PRICES]
     exchange, _ = company_listing(ctx.seed, n, company)
-    drift_d, sigma_d, _, log_volume = _company_params(ctx.seed, n, company, exchange)
+    drift_d, sigma_d, log_p0, log_volume = _company_params(ctx.seed, n, company, exchange)
     key = _after_key(ctx.seed)
-    last = _window_close(ctx.seed, n)[company]
+    last = _window_close(ctx.seed, company, exchange, (drift_d, sigma_d, log_p0 + fmath.log(_UNITS)))
     close_today, previous, move = np.empty(len(company)), last.copy(), np.empty(len(company))
     step = max(1, _STEP_CELLS // (k + 1))
     for a in range(0, len(company), step):  # blocks of companies: the walk is companies x sessions
