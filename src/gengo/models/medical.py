@@ -913,10 +913,16 @@ def _gather(seed: int, base, n: np.ndarray, j: np.ndarray, names: tuple[str, ...
     return out
 
 
-@lru_cache(maxsize=1)
-def _zones_after() -> timezones.ZoneOffsets:
+_ZONE_SPAN = 130  # weekdays (half a year) per step of the time-zone table after the window
+
+
+@lru_cache(maxsize=4)
+def _zones_after(steps: int) -> timezones.ZoneOffsets:
+    """The clinics' zone offsets from the window's end over ``steps`` half-years: only as far as
+    the batches reach (building the table costs about 6 ms per half-year), and a table covering
+    more gives the same answers."""
     names = tuple(vocab.locality_zones().names.to_pylist())
-    last = int(weekday_day(WEEKDAYS + BATCH_LIMIT + LEAD + MOVE)) + 1
+    last = int(weekday_day(min(WEEKDAYS + steps * _ZONE_SPAN, WEEKDAYS + BATCH_LIMIT + LEAD + MOVE))) + 2
     return timezones.zone_offsets(names, (WINDOW_END + 1) * 86400, last * 86400)
 
 
@@ -924,7 +930,8 @@ def _instants(seed: int, clinic: np.ndarray, n: np.ndarray, doctor: np.ndarray, 
     """UTC seconds of a doctor's slot on weekday ``n``, local time at the clinic."""
     hour, minute = slot_clock(seed, doctor, n, slot)
     zone = vocab.locality_zones().zone[clinic_locality(seed, clinic)]
-    return _zones_after().to_utc(zone, weekday_day(n) * 86400 + hour * 3600 + minute * 60)
+    steps = -(-(int(n.max(initial=WEEKDAYS)) + 1 - WEEKDAYS) // _ZONE_SPAN)
+    return _zones_after(max(steps, 1)).to_utc(zone, weekday_day(n) * 86400 + hour * 3600 + minute * 60)
 
 
 def _book(ctx: ChunkContext, batch: BatchContext) -> dict:
@@ -957,44 +964,55 @@ def _first_pick(seed: int, idx: np.ndarray, booked: np.ndarray, n: np.ndarray) -
 
 
 def _moves(seed: int, counts, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(batch that moved each booked visit, 0 if none; its new UTC instant) for rows ``idx``.
-
-    A picked visit moves to the same doctor MOVE weekdays later, to the q-th slot free of that
-    day's own visits, q its rank among the same doctor's picked visits of its day (by batch, then
-    row); it stays if the patient has a visit that day or no free slot is left. Only one day
-    moves into any day, so moved visits never meet each other or the day's own.
-    """
+    """(batch that moved each booked visit, 0 if none; its new UTC instant) for rows ``idx``,
+    from the moves of their days (``_day_moves``)."""
     base = _key(counts[0])
     booked, n, j = _positions(seed, counts, idx)
     moved = _first_pick(seed, idx, booked, n)
     when = np.zeros(len(idx), dtype=np.int64)
     for day in np.unique(n[moved > 0]):  # a loop over days
         here = np.flatnonzero((n == day) & (moved > 0))
-        layout, target = _day_layout(seed, base, int(day)), _day_layout(seed, base, int(day) + MOVE)
-        first = _first_row(seed, counts, int(day))
-        rows = first + np.arange(len(layout["doctor"]), dtype=np.int64)
-        picked = _first_pick(seed, rows, np.full(len(rows), int(_booking_batch(day))), np.full(len(rows), day))
-        doctor = layout["doctor"]
-        # Rank of each picked visit among its doctor's picked visits of the day.
-        chosen = np.flatnonzero(picked > 0)
-        order = chosen[np.lexsort((rows[chosen], picked[chosen], doctor[chosen]))]
-        group_start = np.r_[True, doctor[order][1:] != doctor[order][:-1]]
-        position = np.arange(len(order)) - np.maximum.accumulate(np.where(group_start, np.arange(len(order)), 0))
-        rank = np.zeros(len(rows), dtype=np.int64)
-        rank[order] = position
-        mine = j[here]
-        d = doctor[mine]
-        # Slots the target day's own visits take, as one flag per (doctor, slot): a gather, not a sort.
-        taken = np.zeros((max(int(d.max(initial=0)), int(target["doctor"].max(initial=0))) + 1) * SLOTS, dtype=bool)
-        taken[target["doctor"] * SLOTS + target["slot"]] = True
-        used = taken[d[:, None] * SLOTS + np.arange(SLOTS)[None, :]]
-        free = np.cumsum(~used, axis=1)  # free slots up to each slot
-        q = rank[mine]
-        ok = (free[:, -1] > q) & ~np.isin(layout["patient"][mine], target["patient"])
-        slot = np.argmax(free > q[:, None], axis=1)
-        moved[here[~ok]] = 0
-        keep = here[ok]
-        when[keep] = _instants(seed, layout["clinic"][mine[ok]], np.full(ok.sum(), day + MOVE), d[ok], slot[ok])
+        day_moved, day_when = _day_moves(seed, base, int(day), _first_row(seed, counts, int(day)))
+        moved[here], when[here] = day_moved[j[here]], day_when[j[here]]
+    return moved, when
+
+
+@lru_cache(maxsize=64)
+def _day_moves(seed: int, base: tuple[int, int, int, int], day: int, first: int) -> tuple[np.ndarray, np.ndarray]:
+    """(batch that moved each visit of weekday ``day``, 0 if none; its new UTC instant), in the
+    day's booking order (``first``: the row of its first visit). Every hook of a batch asks about
+    the same few days, so each day's moves are worked out once per process.
+
+    A picked visit moves to the same doctor MOVE weekdays later, to the q-th slot free of that
+    day's own visits, q its rank among the same doctor's picked visits of its day (by batch, then
+    row); it stays if the patient has a visit that day or no free slot is left. Only one day
+    moves into any day, so moved visits never meet each other or the day's own.
+    """
+    layout, target = _day_layout(seed, base, day), _day_layout(seed, base, day + MOVE)
+    rows = first + np.arange(len(layout["doctor"]), dtype=np.int64)
+    moved = _first_pick(seed, rows, np.full(len(rows), int(_booking_batch(day))), np.full(len(rows), day))
+    when = np.zeros(len(rows), dtype=np.int64)
+    doctor = layout["doctor"]
+    # Rank of each picked visit among its doctor's picked visits of the day.
+    chosen = np.flatnonzero(moved > 0)
+    order = chosen[np.lexsort((rows[chosen], moved[chosen], doctor[chosen]))]
+    group_start = np.r_[True, doctor[order][1:] != doctor[order][:-1]]
+    position = np.arange(len(order)) - np.maximum.accumulate(np.where(group_start, np.arange(len(order)), 0))
+    rank = np.zeros(len(rows), dtype=np.int64)
+    rank[order] = position
+    d = doctor[chosen]
+    # Slots the target day's own visits take, as one flag per (doctor, slot): a gather, not a sort.
+    taken = np.zeros((max(int(d.max(initial=0)), int(target["doctor"].max(initial=0))) + 1) * SLOTS, dtype=bool)
+    taken[target["doctor"] * SLOTS + target["slot"]] = True
+    used = taken[d[:, None] * SLOTS + np.arange(SLOTS)[None, :]]
+    free = np.cumsum(~used, axis=1)  # free slots up to each slot
+    q = rank[chosen]
+    ok = (free[:, -1] > q) & ~np.isin(layout["patient"][chosen], target["patient"])
+    slot = np.argmax(free > q[:, None], axis=1)
+    moved[chosen[~ok]] = 0
+    stay = chosen[ok]
+    when[stay] = _instants(seed, layout["clinic"][stay], np.full(len(stay), day + MOVE), d[ok], slot[ok])
+    moved.flags.writeable = when.flags.writeable = False  # shared by every caller
     return moved, when
 
 
