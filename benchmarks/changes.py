@@ -72,12 +72,16 @@ def one(spec: dict) -> dict:
             change_rows = sum(e["rows"] for e in manifest["tables"] if e["table"] in info["changing"])
         else:
             change_rows = sum(f["rows"] for f in info["files"]) + sum(f["rows"] for f in info.get("history", ()))
+        change_bytes = sum(
+            p.stat().st_size for p in (out / "changes").rglob("*") if p.is_file() and p.suffix != ".json"
+        )
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)
     base_rows = sum(t.rows for t in summary.tables)
+    sizes = {"base_bytes": sum(t.bytes for t in summary.tables), "change_bytes": change_bytes}
     # CPU seconds of this process: everything with one worker (steadier than wall time on a shared machine)
     cpu = {"base_cpu": base_cpu, "change_cpu": change_cpu}
-    return {"base_rows": base_rows, "base_s": base_s, "change_rows": change_rows, "change_s": change_s} | cpu
+    return {"base_rows": base_rows, "base_s": base_s, "change_rows": change_rows, "change_s": change_s} | cpu | sizes
 
 
 def command(spec: dict, batches: bool) -> dict:
@@ -153,14 +157,25 @@ def main() -> None:
     print(f"  base:    {runs[0]['base_rows']:>10,} rows  {base:>12,.0f} rows/s")
     print(f"  changes: {runs[0]['change_rows']:>10,} rows  {change:>12,.0f} rows/s")
     print(f"  cost of a change row: {ratio:.2f} base rows (wall time)")
-    cpu_ratio = None
+    cpu_ratio = per_byte = None
     if args.workers == 1:
         cpu_ratio = statistics.median(
             (r["change_cpu"] / r["change_rows"]) / (r["base_cpu"] / r["base_rows"]) for r in runs
         )
         print(f"  cost of a change row: {cpu_ratio:.2f} base rows (CPU time, all in this process)")
+        # A batch row carries _op, _batch and _ts besides its columns: in text formats the rows of a
+        # narrow table are twice the bytes, so the cost per byte tells what the work per row hides.
+        if all(r["change_bytes"] for r in runs):
+            per_byte = statistics.median(
+                (r["change_cpu"] / r["change_bytes"]) / (r["base_cpu"] / r["base_bytes"]) for r in runs
+            )
+            width = statistics.median(
+                (r["change_bytes"] / r["change_rows"]) / (r["base_bytes"] / r["base_rows"]) for r in runs
+            )
+            print(f"  cost of a change byte: {per_byte:.2f} base bytes (CPU time)")
+            print(f"  a change row is {width:.2f}x a base row's bytes")
     if args.json:
-        summary = {"spec": spec, "runs": runs, "ratio": ratio, "cpu_ratio": cpu_ratio}
+        summary = {"spec": spec, "runs": runs, "ratio": ratio, "cpu_ratio": cpu_ratio, "cpu_per_byte_ratio": per_byte}
         Path(args.json).write_text(json.dumps(summary, indent=2) + "\n")
 
 

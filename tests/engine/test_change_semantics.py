@@ -114,6 +114,31 @@ def test_every_kind_of_change_happens(runs: Runs, model: str) -> None:
     assert {r[0] for r in ops.fetchall()} == expected
 
 
+@pytest.mark.parametrize("model", list(SIZES))
+def test_a_batch_inserts_in_key_order_over_its_day(runs: Runs, model: str) -> None:
+    """Inserts come in key order (ids rise with time, as a sequence hands them out), spread over the
+    batch's day; updates and deletes fall anywhere in it."""
+    m = resolve_model(model)
+    full = runs.get(model, "parquet")
+    con = duckdb.connect()
+    spread = []
+    # A table's rows run in the order of its single key, or (TPC-DS sales) of their ticket / order.
+    order = {"store_sales": "ss_ticket_number", "catalog_sales": "cs_order_number", "web_sales": "ws_order_number"}
+    for t in m.tables:
+        keys = [c.name for c in t.columns if c.primary_key]
+        key = keys[0] if len(keys) == 1 else order.get(t.name)
+        for b in range(1, BATCHES + 1):
+            path = full / "changes" / f"batch-{b:06d}" / f"{t.name}.parquet"
+            if key is None or not path.exists():
+                continue
+            rows = con.execute(f"SELECT {key}, epoch_us(_ts) FROM '{path}' WHERE _op = 'insert'").fetchall()
+            keys, ts = [r[0] for r in rows], [r[1] for r in rows]
+            assert keys == sorted(keys) and ts == sorted(ts), (t.name, b)  # in the file's (event) order
+            if len(ts) >= 8:
+                spread.append((max(ts) - min(ts)) / 86_400e6)
+    assert spread and min(spread) > 0.7, spread
+
+
 @pytest.mark.parametrize("model", ["financial", "medical", "ecommerce-ds"])
 def test_a_batch_alone_equals_the_full_run(runs: Runs, model: str, tmp_path: Path) -> None:
     """Batch 2 computed on its own (of a 2-batch history: no later batch known) has the bytes of the

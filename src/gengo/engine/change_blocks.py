@@ -102,11 +102,6 @@ def _walk(ch: Changes, t: Table, rows: np.ndarray, deleted: np.ndarray, cur: pa.
         yield b, was, cur, touched
 
 
-def event_ts(ch: Changes, table: str, rows: np.ndarray, b: int) -> np.ndarray:
-    """Event time (microseconds after ``EPOCH``) of rows' events in batch b, as ``Changes.events`` has it."""
-    return (b - 1) * DAY_US + (ch._u(table, rows, "ts", b) * DAY_US).astype(np.int64)
-
-
 @dataclass
 class BlockResult:
     table: str
@@ -199,13 +194,13 @@ def walk_block(
                 lo, hi = np.searchsorted(rows, [counts[b - 1][name], counts[b][name]])
                 inserted, gone = np.arange(lo, hi), np.flatnonzero(dead == b)
                 take = np.concatenate([inserted, np.flatnonzero(updated), gone])
-                versions.add(b, cur, inserted, np.flatnonzero(updated), gone, event_ts(ch, name, rows[take], b))
+                versions.add(b, cur, inserted, np.flatnonzero(updated), gone, ch.event_time(name, rows[take], b))
             if len(older) == 0:
                 continue
             # deleted rows are never touched in b: their state in ``cur`` is the one before b
             pick = pa.array(older)
             events = cur.take(pick).append_column(OP, pa.array(np.where(dead[older] == b, 2, 1).astype(np.int8)))
-            events = events.append_column(TS, pa.array(event_ts(ch, name, rows[older], b)))
+            events = events.append_column(TS, pa.array(ch.event_time(name, rows[older], b)))
             if cj.before:
                 for column in columns:
                     events = events.append_column(BEFORE + column, was.column(column).take(pick))
@@ -282,17 +277,19 @@ def gather(
     rows = np.arange(ch.counts[b - 1][name], ch.counts[b][name], dtype=np.int64)
     inserted = ch.original(t, rows)
     inserted = inserted.append_column(OP, pa.array(np.zeros(len(rows), dtype=np.int8)))
-    inserted = inserted.append_column(TS, pa.array(event_ts(ch, name, rows, b)))
+    inserted = inserted.append_column(TS, pa.array(ch.event_time(name, rows, b)))
     if cj.before:  # an insert has no before image (Debezium writes null): any value of the type
         for column in columns:
             inserted = inserted.append_column(BEFORE + column, inserted.column(column))
     # Every older row comes before every inserted one, and the blocks and their events are in row
     # order: the events are in row order, and (event time, position) puts them in (event time, row) order.
+    # The inserts alone are in that order already (``Changes.event_time``): no permutation of the rows.
     data = pa.concat_tables([pa.Table.from_batches(parts, schema=inserted.schema), inserted]) if parts else inserted
     ts = data.column(TS).to_numpy()
-    order = event_order(ts, b)
-    data = data.take(pa.array(order))
-    op, ts = data.column(OP).to_numpy(), ts[order]
+    if parts:
+        order = event_order(ts, b)
+        data, ts = data.take(pa.array(order)), ts[order]
+    op = data.column(OP).to_numpy()
     after = data.select(t.schema.names)
     before = after
     for column in columns:

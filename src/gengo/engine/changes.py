@@ -162,6 +162,16 @@ class Changes:
                 parts.append(rand.chosen_rows(self._key(table, "update", column, b), a, z, share))
         return np.unique(np.concatenate(parts))
 
+    def event_time(self, table: str, rows: np.ndarray, b: int) -> np.ndarray:
+        """Event time (microseconds after ``EPOCH``) of rows' events in batch b, within its day: a
+        row the batch inserts at its place among the batch's inserts (ids rise with time, as a
+        sequence hands them out, so the inserts are in event order already), an older row's update
+        or delete at a random instant."""
+        u = self._u(table, rows, "ts", b)
+        first = self.counts[b - 1][table]
+        share = (rows - first + u) / max(self.counts[b][table] - first, 1)
+        return (b - 1) * DAY_US + (np.where(rows >= first, share, u) * DAY_US).astype(np.int64)
+
     def _batch_seed(self, b: int) -> int:
         return int(rand.stream_key(self.seed, "_changes", "batch", str(b)))
 
@@ -302,7 +312,7 @@ class Changes:
         updated = cand[keep.to_numpy(zero_copy_only=False)]
         op = np.repeat(np.arange(3, dtype=np.int8), [len(inserted), len(updated), len(gone)])
         row = np.concatenate([inserted, updated, gone])
-        ts = (b - 1) * DAY_US + (self._u(name, row, "ts", b) * DAY_US).astype(np.int64)
+        ts = self.event_time(name, row, b)
         order = pa.array(np.lexsort((row, ts)))
         after_rows = pa.concat_tables([new_rows, now.filter(keep), gone_rows]).take(order)
         before_rows = pa.concat_tables([new_rows, was.filter(keep), gone_rows]).take(order)
