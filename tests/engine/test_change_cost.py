@@ -102,3 +102,23 @@ def test_financial_walk_returns_are_independent_standard_normals_across_segments
     full = days // fin._SEGMENT * fin._SEGMENT
     totals = r[:, :full].reshape(companies, -1, fin._SEGMENT).sum(axis=2)
     assert abs(totals.var() / fin._SEGMENT - 1) < 0.03
+
+
+@pytest.mark.parametrize(
+    ("model", "table"), [("ecommerce-ds", "customer_address"), ("financial", "fact_daily_stock_prices")]
+)
+def test_a_sparse_walk_lists_every_row_a_batch_changes_and_few_others(model: str, table: str) -> None:
+    """A pick that knows its rows (``among``) or a small share: the walk's rows, found without listing
+    the table's, hold every row some batch updates or deletes, and are a small part of the table."""
+    ch = _changes(model, "5MB")
+    assert ch.sparse(table)
+    n = ch.counts[0][table]
+    idx = np.arange(n, dtype=np.int64)
+    deleted = ch.deleted_in(table, idx, 3)
+    changed = set(idx[deleted > 0])
+    for b in range(1, 4):
+        for column in ch._spec(table).update:
+            changed |= set(idx[ch.updated_at(table, column, idx, b, deleted)])
+    drawn = ch.drawn(table, 0, n, 3)
+    assert changed and changed <= set(drawn)
+    assert len(drawn) < n / 10

@@ -189,6 +189,8 @@ class TableChanges:
       ``update[column]`` of them does); ``delete`` likewise with ``drop(batch, rows)``;
     - ``revise[column](batch, rows as they are, row indices)``: the column's new values, instead of
       a redraw or a move (a value equal to the old one is no event);
+    - ``among[column](batch, lo, hi)``: the rows of [lo, hi) the column's ``pick`` may choose (a
+      superset, ascending), when few are: the walk then lists only those, not every row;
     - ``reach(batch)``: the rows ``(lo, hi)`` the batch may update or delete (the rest are never
       drawn for nor shown to a hook), when a model's layout knows (visits booked in batches, the
       oldest sales days);
@@ -204,6 +206,7 @@ class TableChanges:
     grow: Callable[[BatchContext], int] | None = None
     append: Callable[[ChunkContext, BatchContext], Mapping[str, Any]] | None = None
     pick: Mapping[str, PickFn] = field(default_factory=dict)
+    among: Mapping[str, Callable[[BatchContext, int, int], np.ndarray]] = field(default_factory=dict)
     drop: PickFn | None = None
     revise: Mapping[str, Callable[[BatchContext, pa.Table, np.ndarray], Any]] = field(default_factory=dict)
     reach: Callable[[BatchContext], tuple[int, int]] | None = None

@@ -141,10 +141,12 @@ class Changes:
         return int(i), int(j)
 
     def sparse(self, table: str) -> bool:
-        """Whether every change of ``table`` is a share drawn per chosen row (no moves): then the
-        rows a batch may change are found without listing the rows (``drawn``)."""
+        """Whether every change of ``table`` is a share drawn per chosen row or a pick that knows
+        its rows (``among``), with no moves: then the rows a batch may change are found without
+        listing the rows (``drawn``)."""
         spec = self._spec(table)
-        return not spec.moves and all(share <= rand.SPARSE_SHARE for share in (spec.delete, *spec.update.values()))
+        shares = (share for column, share in spec.update.items() if column not in spec.among)
+        return not spec.moves and all(share <= rand.SPARSE_SHARE for share in (spec.delete, *shares))
 
     def drawn(self, table: str, lo: int, hi: int, upto: int) -> np.ndarray:
         """For a ``sparse`` table: the rows of [lo, hi) that batches 1..upto draw for a delete or an
@@ -158,8 +160,14 @@ class Changes:
                 continue
             if spec.delete > 0:
                 parts.append(rand.chosen_rows(self._key(table, "delete", b), a, z, spec.delete))
+            hooks = set()
             for column, share in spec.update.items():
-                parts.append(rand.chosen_rows(self._key(table, "update", column, b), a, z, share))
+                hook = spec.among.get(column)
+                if hook is None:
+                    parts.append(rand.chosen_rows(self._key(table, "update", column, b), a, z, share))
+                elif hook not in hooks:  # columns changed together share their hook
+                    hooks.add(hook)
+                    parts.append(np.asarray(hook(self.context(table, b), a, z), dtype=np.int64))
         return np.unique(np.concatenate(parts))
 
     def event_time(self, table: str, rows: np.ndarray, b: int) -> np.ndarray:

@@ -282,6 +282,11 @@ def _moving(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
     return batch.chosen(idx, MOVED, "moved")
 
 
+def _moving_rows(batch: BatchContext, lo: int, hi: int) -> np.ndarray:
+    """The addresses of [lo, hi) that ``_moving`` chooses, found without listing the others."""
+    return rand.chosen_rows(batch.key("moved"), lo, hi, MOVED)
+
+
 def _repriced(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.Array:
     """A price change of -10% .. +15%, in cents, 0.09 .. 999.99."""
     cents = pc.cast(pc.multiply(rows.column("i_current_price").combine_chunks(), 100), pa.int64()).to_numpy()
@@ -328,7 +333,11 @@ def _channel_changes() -> dict[str, TableChanges]:
 
 
 CHANGES: dict[str, TableChanges] = {
-    CUSTOMER_ADDRESS: TableChanges(update=dict.fromkeys(_ADDRESS, 1.0), pick=dict.fromkeys(_ADDRESS, _moving)),
+    CUSTOMER_ADDRESS: TableChanges(
+        update=dict.fromkeys(_ADDRESS, 1.0),
+        pick=dict.fromkeys(_ADDRESS, _moving),
+        among=dict.fromkeys(_ADDRESS, _moving_rows),
+    ),
     CUSTOMER: TableChanges(
         update={"c_preferred_cust_flag": PREFERRED, "c_email_address": EMAIL, "c_last_review_date_sk": REVIEW},
         revise={"c_preferred_cust_flag": _flipped, "c_email_address": _new_email, "c_last_review_date_sk": _reviewed},
