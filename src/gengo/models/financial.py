@@ -60,10 +60,16 @@ a price rounded across a band boundary lands on the boundary, a multiple of the 
 sides. Then high = max(high, open, close) and low = min(low, open, close), so low <= min(open,
 close) <= max(open, close) <= high holds exactly in the written data.
 
-A chunk of price rows finds its companies and sessions from the block layout, recomputes each
-touched company's whole walk (a cumulative sum over a companies x sessions array) from counter-
-based normals keyed by (company, session), so chunks are independent and any chunking gives
-the same values.
+A chunk of price rows finds its companies and sessions from the block layout and recomputes
+the part of each touched company's walk it needs from counter-based normals, so chunks are
+independent and any chunking gives the same values. The walk is built in segments of 32
+sessions: one normal per segment draws its total return (the cumulative sum of those gives the
+close at every segment's end), and the sessions inside a segment are a Brownian bridge between
+its ends (32 normals keyed by (company, session), shifted to sum to the segment's total). The
+daily returns are exactly i.i.d. normal, as a plain cumulative sum of daily draws gives, but a
+close on any day costs one segment's draws plus one per earlier segment: a change batch's
+corrections of scattered old rows and the window's last close (where batches go on) need tens of
+draws, not one per earlier session.
 """
 
 from __future__ import annotations
