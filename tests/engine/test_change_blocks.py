@@ -61,6 +61,31 @@ def test_small_blocks_write_the_reference_bytes(
     assert change_format == "debezium" or kinds == {"insert", "update", "delete"}
 
 
+@pytest.mark.parametrize(("fmt", "compression"), [("csv", None), ("csv", "gzip"), ("json", "zstd")])
+def test_streamed_text_batches_write_the_reference_bytes(
+    shop: Path, tmp_path: Path, monkeypatch, fmt: str, compression: str | None
+) -> None:
+    """Text batch files in blocks of 48 rows (a batch of inserts only: generated, encoded and written
+    a block at a time; compressed: one member per 16 rows of the file) are the reference's bytes."""
+    from gengo.formats import base as formats_base
+
+    monkeypatch.setattr(change_blocks, "BLOCK_ROWS", 48)
+    monkeypatch.setattr(formats_base, "COMPRESSED_BLOCK_ROWS", 16)
+    p = api.plan("ecommerce", 0.002, fmt, seed=SEED, workers=1, compression=compression)  # order items: inserts only
+    with api.prepare(p, tmp_path / "run", 1) as run:
+        run.execute()
+    info = api.write_changes(run.plan, tmp_path / "run", 3, None, workers=1)
+    ref = Changes(p.model, p.seed, p.rows, 3)
+    many = 0
+    for f in info["files"]:
+        data = ref.batch(p.model.table(f["table"]), f["batch"])
+        many += data.num_rows > 3 * 48
+        write_table(p.fmt, p.options, tmp_path / "ref" / f["file"], data.schema, [data], None)
+        assert (tmp_path / "run" / f["file"]).read_bytes() == (tmp_path / "ref" / f["file"]).read_bytes(), f["file"]
+    assert many  # files of several blocks
+    assert any(f["table"] == "fact_order_items" and f["rows"] > 3 * 48 for f in info["files"])
+
+
 def test_as_of_blocks_are_the_reference(shop: Path, tmp_path: Path) -> None:
     p = _base(shop, tmp_path / "run", "parquet")
     api.write_changes(p, tmp_path / "run", 4, 3, workers=1)
