@@ -976,16 +976,21 @@ def _walk(
     length = _segment_lengths(exchange, segments)[c, s]
     last = length.astype(np.int64) - 1
     rows = np.arange(len(pairs))
-    drawn = np.cumsum(z, axis=1)[rows, last]  # the draws' own sum over the segment's sessions
-    z += ((np.sqrt(length) * w[c, s] - drawn) / length)[:, None]
+    # The draws' running sums; each day's return is its draw plus one shift per segment, so
+    # that they sum to the segment's total: the k-th close is start + k (drift + sigma shift)
+    # + sigma (draws up to k), one cumulative sum for both.
+    path = np.cumsum(z, axis=1)
+    shift = (np.sqrt(length) * w[c, s] - path[rows, last]) / length
+    days = np.arange(1, _SEGMENT + 1, dtype=np.float64)
+    path *= sigma_d[c, None]
+    path += days[None, :] * (drift_d[c] + sigma_d[c] * shift)[:, None]
     start = np.where(s > 0, ends[c, np.maximum(s - 1, 0)], log_p0[c])
-    path = np.cumsum(drift_d[c, None] + sigma_d[c, None] * z, axis=1)
     path += start[:, None]
     path[rows, last] = ends[c, s]  # the segment's end is the sum of segment totals, whatever the rounding
     within = day - seg * _SEGMENT
     close = path[pair_of, within]
     previous = np.where(within > 0, path[pair_of, np.maximum(within - 1, 0)], start[pair_of])
-    return previous, close, np.abs(z[pair_of, within])
+    return previous, close, np.abs(z[pair_of, within] + shift[pair_of])
 
 
 def _bars(key, slot: np.ndarray, walk: tuple, listing: tuple) -> dict:
