@@ -1066,13 +1066,14 @@ def _window_close(seed: int, company: np.ndarray, exchange: np.ndarray, walk: tu
     ends, _ = _segment_ends(seed, company, exchange, walk, int(last.max(initial=0)) + 1)
     out = ends[np.arange(len(company)), last]
     if contiguous:
-        if len(_CLOSES) >= 64:
+        if sum(len(v) for v in _CLOSES.values()) + len(out) > _CLOSES_MAX:
             _CLOSES.clear()
         _CLOSES[key] = out
     return out
 
 
 _CLOSES: dict[tuple[int, int, int], np.ndarray] = {}  # (seed, first company, companies) -> window closes
+_CLOSES_MAX = 1 << 20  # closes kept at most (8 MB), whatever the number of companies
 
 
 def _after_key(seed: int):
