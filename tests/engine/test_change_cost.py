@@ -74,7 +74,20 @@ def test_financial_scattered_price_rows_are_the_base_rows_and_the_window_close_i
     walk = (drift_d, sigma_d, log_p0)
     last_day = fin._calendars()[2][exchange] - 1
     _, close, _ = fin._walk(p.seed, company, exchange, walk, company, last_day)
-    assert close.tobytes() == fin._window_close(p.seed, company, exchange, walk).tobytes()
+    assert close.tobytes() == fin._window_close(p.seed, n, company, exchange, walk).tobytes()
+    # A run of another size in the same process (another company count, so other listings and
+    # parameters for the same company numbers) does not get these closes from the cache.
+    m = n + 7
+    other = np.arange(m, dtype=np.int64)
+    ex_m, _ = fin.company_listing(p.seed, m, other)
+    d_m, s_m, p_m, _ = fin._company_params(p.seed, m, other, ex_m)
+    walk_m = (d_m, s_m, p_m + fmath.log(fin._UNITS))
+    _, close_m, _ = fin._walk(p.seed, other, ex_m, walk_m, other, fin._calendars()[2][ex_m] - 1)
+    fin._window_close(p.seed, m, other[:n], ex_m[:n], (d_m[:n], s_m[:n], walk_m[2][:n]))  # same key but the count
+    assert fin._window_close(p.seed, m, other[:n], ex_m[:n], (d_m[:n], s_m[:n], walk_m[2][:n])).tobytes() == (
+        close_m[:n].tobytes()
+    )
+    assert fin._window_close(p.seed, n, company, exchange, walk).tobytes() == close.tobytes()
 
 
 def test_financial_walk_returns_are_independent_standard_normals_across_segments() -> None:

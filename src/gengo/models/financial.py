@@ -932,11 +932,13 @@ def _prices(ctx: ChunkContext) -> dict:
 _SEGMENT = 32
 
 
-def _segment_ends(seed: int, company: np.ndarray, exchange: np.ndarray, walk: tuple, segments: int) -> np.ndarray:
+def _segment_ends(
+    seed: int, company: np.ndarray, exchange: np.ndarray, walk: tuple, segments: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Log close at the end of each of the first ``segments`` segments of each company (companies x
-    segments; a segment past the company's sessions adds nothing), and the standard normal that
-    set each segment's total return. ``walk``: (daily drift, daily volatility, log first price).
-    A prefix of a cumulative sum: the same bits for any ``segments``."""
+    segments; a segment past the company's sessions adds nothing), the standard normal that set
+    each segment's total return, and the segment's sessions. ``walk``: (daily drift, daily
+    volatility, log first price). A prefix of a cumulative sum: the same bits for any ``segments``."""
     drift_d, sigma_d, log_p0 = walk
     length = _segment_lengths(exchange, segments)
     j = np.arange(segments, dtype=np.int64)
@@ -944,7 +946,7 @@ def _segment_ends(seed: int, company: np.ndarray, exchange: np.ndarray, walk: tu
     w = w.reshape(length.shape)
     ends = np.cumsum(length * drift_d[:, None] + sigma_d[:, None] * np.sqrt(length) * w, axis=1)
     ends += log_p0[:, None]
-    return ends, w
+    return ends, w, length
 
 
 def _segment_lengths(exchange: np.ndarray, segments: int) -> np.ndarray:
@@ -966,14 +968,14 @@ def _walk(
         return empty, empty, empty
     seg = day // _SEGMENT
     segments = int(seg.max()) + 1
-    ends, w = _segment_ends(seed, touched, exchange, walk, segments)
+    ends, w, lengths = _segment_ends(seed, touched, exchange, walk, segments)
     # The (company, segment) pairs the rows fall in: ascending, as the rows are.
     pairs, pair_of = _distinct_sorted(row_of * segments + seg)
     c, s = pairs // segments, pairs % segments
     k = np.arange(_SEGMENT, dtype=np.int64)
     idx = (touched[c] * _SLOT + s * _SEGMENT)[:, None] + k[None, :]
     z = rand.normal(rand.stream_key(seed, PRICES, "return"), idx.ravel()).reshape(idx.shape)
-    length = _segment_lengths(exchange, segments)[c, s]
+    length = lengths[c, s]
     last = length.astype(np.int64) - 1
     rows = np.arange(len(pairs))
     # The draws' running sums; each day's return is its draw plus one shift per segment, so
@@ -1054,25 +1056,27 @@ def sessions_after(exchange: int) -> np.ndarray:
     return days[first[exchange] : first[exchange] + count[exchange]]
 
 
-def _window_close(seed: int, company: np.ndarray, exchange: np.ndarray, walk: tuple) -> np.ndarray:
+def _window_close(seed: int, companies: int, company: np.ndarray, exchange: np.ndarray, walk: tuple) -> np.ndarray:
     """Each company's log close (in price units) on its exchange's last session of the window:
     the end of its last segment, the same bits as the base's walk has there (``_walk``). Every
-    batch starts from the same closes, so a range of companies is computed once per process."""
-    key = (seed, int(company[0]), len(company)) if len(company) else None
+    batch starts from the same closes, so a range of companies is computed once per process
+    (``companies``, the count, sets each company's listing and parameters: part of the key)."""
+    key = (seed, companies, int(company[0]), len(company)) if len(company) else None
     contiguous = key is not None and int(company[-1]) - int(company[0]) == len(company) - 1
     if contiguous and key in _CLOSES:
         return _CLOSES[key]
     last = (_calendars()[2][exchange] - 1) // _SEGMENT
-    ends, _ = _segment_ends(seed, company, exchange, walk, int(last.max(initial=0)) + 1)
+    ends, _, _ = _segment_ends(seed, company, exchange, walk, int(last.max(initial=0)) + 1)
     out = ends[np.arange(len(company)), last]
     if contiguous:
+        out.flags.writeable = False  # shared by every batch
         if sum(len(v) for v in _CLOSES.values()) + len(out) > _CLOSES_MAX:
             _CLOSES.clear()
         _CLOSES[key] = out
     return out
 
 
-_CLOSES: dict[tuple[int, int, int], np.ndarray] = {}  # (seed, first company, companies) -> window closes
+_CLOSES: dict[tuple[int, int, int, int], np.ndarray] = {}  # (seed, companies, first, how many) -> closes
 _CLOSES_MAX = 1 << 20  # closes kept at most (8 MB), whatever the number of companies
 
 
@@ -1092,7 +1096,7 @@ def _next_session(ctx: ChunkContext, batch: BatchContext) -> dict:
     exchange, _ = company_listing(ctx.seed, n, company)
     drift_d, sigma_d, log_p0, log_volume = _company_params(ctx.seed, n, company, exchange)
     key = _after_key(ctx.seed)
-    last = _window_close(ctx.seed, company, exchange, (drift_d, sigma_d, log_p0 + fmath.log(_UNITS)))
+    last = _window_close(ctx.seed, n, company, exchange, (drift_d, sigma_d, log_p0 + fmath.log(_UNITS)))
     close_today, previous, move = np.empty(len(company)), last.copy(), np.empty(len(company))
     step = max(1, _STEP_CELLS // (k + 1))
     for a in range(0, len(company), step):  # blocks of companies: the walk is companies x sessions
