@@ -71,7 +71,7 @@ def test_streamed_text_batches_write_the_reference_bytes(
 
     monkeypatch.setattr(change_blocks, "BLOCK_ROWS", 48)
     monkeypatch.setattr(formats_base, "COMPRESSED_BLOCK_ROWS", 16)
-    p = api.plan("ecommerce", 0.002, fmt, seed=SEED, workers=1, compression=compression)  # order items: inserts only
+    p = api.plan("ecommerce", 0.001, fmt, seed=SEED, workers=1, compression=compression)  # order items: inserts only
     with api.prepare(p, tmp_path / "run", 1) as run:
         run.execute()
     info = api.write_changes(run.plan, tmp_path / "run", 3, None, workers=1)
