@@ -32,6 +32,21 @@ def run_gengo(*args: str, input: str | None = None, timeout: float = 600) -> sub
     )
 
 
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """The command line's ``main`` in this process, output captured: for the many one-line error
+    cases, which would each spend most of a second starting a ``gengo`` process. What only the
+    real command does (its launcher: signals, the fork server) is tested through ``run_gengo``."""
+    import contextlib
+    import io
+
+    from gengo import cli
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = cli.main(list(args))
+    return subprocess.CompletedProcess([GENGO, *args], code, stdout.getvalue(), stderr.getvalue())
+
+
 def assert_one_line_error(r: subprocess.CompletedProcess, *fragments: str) -> None:
     """A failed run: non-zero exit, one line on stderr naming ``fragments``, no traceback."""
     assert r.returncode != 0

@@ -278,6 +278,7 @@ def prepare(
     unchanged files: the result is byte-identical to an uninterrupted run. ``fsync=False`` skips
     flushing each file before it is renamed into place (faster; unsafe on power loss).
     ``changes``: ``write_changes`` follows; the run notes what spares it work (``Run.moving``).
+    ``workers``: processes (default one per CPU; this process alone for a plan under 16 MB).
     """
     from gengo.engine.pipeline import Run
 
@@ -499,11 +500,12 @@ def check_scheduler(scheduler: str | None) -> None:
 tune_process = tuning.tune_parent
 
 
-def prewarm(workers: int | None = None) -> None:
-    """Start the workers' fork server in the background (nothing to do for one worker)."""
+def prewarm(workers: int | None = None, size: str | float | None = None) -> None:
+    """Start the workers' fork server in the background (nothing to do for one worker, nor for a
+    ``size`` small enough to generate in this process when no worker count is given)."""
     from gengo.engine import forkserver
 
-    forkserver.prewarm(workers)
+    forkserver.prewarm(workers, size=size)
 
 
 def finish_prewarm() -> None:

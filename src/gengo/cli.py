@@ -142,7 +142,11 @@ def _numbers(seed, chunk_rows, row_group_size) -> tuple[int | None, int | None, 
 @cli.command()
 @_dataset_options
 @click.option("-o", "--output", help="Output directory (created if missing).")
-@click.option("-w", "--workers", help="Worker processes. Default: the number of CPUs.")
+@click.option(
+    "-w",
+    "--workers",
+    help="Worker processes. Default: the number of CPUs; one (this process) for a run planned under 16 MB.",
+)
 @click.option("--force", is_flag=True, help="Write into a non-empty directory, replacing only gengo's own files.")
 @click.option(
     "--resume",
@@ -261,7 +265,7 @@ def gen(
         raise GengoError("--partition-by applies to -f parquet, delta and iceberg, not --db (PostgreSQL)")
     workers_value = api.check_workers(_parse_int(workers, "--workers")) if workers is not None else None
     if not dry_run and engine == "local":
-        api.prewarm(workers_value)
+        api.prewarm(workers_value, size)
     started = time.perf_counter()
     fmt = _database_options(fmt, db, db_schema, keep_partial, connections, output, resume, catalog)
     numbers = _numbers(seed, chunk_rows, row_group_size)

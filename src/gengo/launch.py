@@ -125,14 +125,19 @@ def _needs_workers(args: list[str]) -> bool:
     return True
 
 
-def _model_argument(args: list[str]) -> str | None:
-    """The ``-m`` value, if given: the fork server then imports only what that model needs."""
+def _option(args: list[str], short: str, long: str) -> str | None:
+    """An option's value as given (``-m X``, ``--model X``, ``--model=X``), or None."""
     for i, a in enumerate(args):
-        if a in ("-m", "--model") and i + 1 < len(args):
+        if a in (short, long) and i + 1 < len(args):
             return args[i + 1]
-        if a.startswith("--model="):
+        if a.startswith(long + "="):
             return a.partition("=")[2]
     return None
+
+
+def _model_argument(args: list[str]) -> str | None:
+    """The ``-m`` value, if given: the fork server then imports only what that model needs."""
+    return _option(args, "-m", "--model")
 
 
 def main() -> int:
@@ -171,7 +176,7 @@ def _main() -> int:
     if _needs_workers(sys.argv[1:]):
         from gengo.engine.forkserver import prewarm
 
-        prewarm(model=_model_argument(sys.argv[2:]))
+        prewarm(model=_model_argument(sys.argv[2:]), size=_option(sys.argv[2:], "-s", "--size"))
     if _generates(sys.argv[1:]):
         tuning.skip_pandas_probe()  # imports pyarrow: never for the light commands (--help, models)
     from gengo.cli import main as cli_main

@@ -35,6 +35,14 @@ def test_fork_server_starts_early_only_for_runs_that_use_workers():
         assert not _needs_workers(args), args
 
 
+def test_no_fork_server_is_started_early_for_a_small_size_with_no_worker_count():
+    from gengo.engine.forkserver import small_run
+
+    assert small_run("1MB") and small_run("0.001") and small_run("15.9MB")
+    assert not small_run("16MB") and not small_run("0.5") and not small_run(None)
+    assert not small_run("ten")  # invalid: the command line reports it; the guess just says no
+
+
 def test_library_api_is_loaded_on_first_use():
     import gengo
     import gengo.api

@@ -28,3 +28,22 @@ def test_abort_ends_the_manager_thread_even_with_half_a_result_in_the_pipe():
     assert r.returncode == 0, r.stderr
     alive, seconds = r.stdout.split()
     assert alive == "False" and float(seconds) < 10, r.stdout
+
+
+def test_a_small_run_with_no_worker_count_generates_in_this_process(tmp_path):
+    from gengo import api
+    from gengo.engine.forkserver import IN_PROCESS_BYTES
+    from gengo.engine.inputs import default_workers, run_workers
+
+    assert run_workers(None, IN_PROCESS_BYTES - 1) == 1
+    assert run_workers(None, IN_PROCESS_BYTES) == default_workers()
+    assert run_workers(3, 10) == 3  # a count asked for is kept, however small the run
+    small = api.plan("ecommerce", "1MB", "csv", seed=1)
+    large = api.plan("ecommerce", "40MB", "csv", seed=1)
+    assert small.estimated_bytes < IN_PROCESS_BYTES <= large.estimated_bytes
+    with api.prepare(small, tmp_path / "a") as run:
+        assert run.workers == 1
+    with api.prepare(small, tmp_path / "b", workers=2) as run:
+        assert run.workers == 2
+    with api.prepare(large, tmp_path / "c") as run:
+        assert run.workers == default_workers()

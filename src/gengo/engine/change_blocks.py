@@ -521,7 +521,7 @@ def write_files(
     import shutil
 
     from gengo.engine.changes import EPOCH
-    from gengo.engine.inputs import check_workers
+    from gengo.engine.inputs import run_workers
     from gengo.engine.ledger import MANIFEST
     from gengo.engine.spool import remove_spool, spool_directory
 
@@ -541,7 +541,7 @@ def write_files(
         with contextlib.suppress(OSError):
             (out / "history").rmdir()  # only if nothing else is there
         shutil.rmtree(out / "changes")
-    with Pool(check_workers(workers)) as pool:
+    with Pool(run_workers(workers, p.estimated_bytes)) as pool:
         if as_of is not None:
             entries = {e["table"]: e for e in manifest["tables"]}
             files = {n: out / entries[n]["file"] for n in changing}

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from gengo.core.errors import GengoError
 from gengo.core.units import parse_size
+from gengo.engine.forkserver import IN_PROCESS_BYTES
 from gengo.engine.plan import Partitioning
 
 MAX_SEED = 2**63 - 1
@@ -32,6 +33,14 @@ def check_workers(workers: int | None) -> int:
     if workers > MAX_WORKERS:
         raise GengoError(f"invalid worker count '{workers}': at most {MAX_WORKERS}")
     return workers
+
+
+def run_workers(workers: int | None, planned_bytes: int) -> int:
+    """The worker count for a local run: the one asked for; else one per CPU, or just this process
+    when the plan is too small for a pool to pay for its start (``forkserver.IN_PROCESS_BYTES``)."""
+    if workers is not None:
+        return check_workers(workers)
+    return 1 if planned_bytes < IN_PROCESS_BYTES else default_workers()
 
 
 def check_seed(seed: int | None) -> int:

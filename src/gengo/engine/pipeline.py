@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gengo.core.errors import GengoError, Interrupted
 from gengo.engine import tuning
-from gengo.engine.inputs import DEFAULT_PART_BYTES, check_engine, check_workers
+from gengo.engine.inputs import DEFAULT_PART_BYTES, check_engine, check_workers, run_workers
 from gengo.engine.ledger import MANIFEST, Entry, Ledger, PriorRun
 from gengo.engine.parts import plan_parts, run_local
 from gengo.engine.plan import Partitioning, Plan
@@ -65,11 +65,12 @@ class Run:
         fsync: bool = True,
         changes: bool = False,
     ) -> None:
-        self.workers = check_workers(workers)
+        self.engine = check_engine(engine, scheduler)
+        # Dask: the local cluster's size; it is started for the run whatever the plan's size.
+        self.workers = check_workers(workers) if self.engine == "dask" else run_workers(workers, plan.estimated_bytes)
         # Change batches follow (``change_blocks.write_files``): the base's chunks note the rows
         # whose values can move, here per table, so that the batches need not regenerate the rest.
         self.moving: dict | None = {} if changes else None
-        self.engine = check_engine(engine, scheduler)
         if not fsync:
             plan = replace(plan, options=replace(plan.options, fsync=False))
         if plan.fmt.server:
@@ -295,7 +296,7 @@ def load(
     (and no ``as_of``) batches 1..``batches`` are then applied, one transaction each
     (``engine.change_apply``), and with ``history`` the ``<table>_history`` tables loaded."""
     p = plan
-    n_workers = check_workers(workers)
+    n_workers = run_workers(workers, p.estimated_bytes)
     out = Path(p.fmt.schema)  # a server format names its target; nothing is written there: results are <schema>/<table>
     started = time.perf_counter()
     applied: list[dict] = []

@@ -1,4 +1,5 @@
-"""Bad model files through the real ``gengo plan``: exit 1, one stderr line, ``file:line:`` at the right line.
+"""Bad model files through ``gengo plan`` (the command line's ``main`` in process; the file cases at
+the end through the real command): exit 1, one stderr line, ``file:line:`` at the right line.
 
 Each case's text marks the line the message must point at with a trailing ``# <-`` comment (or
 names it with ``line=``); cases whose problem has no line (an empty file, a missing file) say
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_gengo
+from tests.helpers import run_cli, run_gengo
 
 PREFIX = "gengo: error: "
 MARK = "# <-"
@@ -481,7 +482,7 @@ def test_enough_cases():
 @pytest.mark.parametrize("case", params())
 def test_bad_model(tmp_path, case):
     file = write(tmp_path, case)
-    r = run_gengo("plan", "-m", str(file), "-s", "1MB", "-f", "csv")
+    r = run_cli("plan", "-m", str(file), "-s", "1MB", "-f", "csv")
     check(r, str(file), case.expected_line(), case.fragments)
 
 
