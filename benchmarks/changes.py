@@ -52,7 +52,7 @@ def one(spec: dict) -> dict:
     for name in PREIMPORT:
         importlib.import_module(name)
     workers = spec["workers"]
-    api.prewarm(workers)
+    api.prewarm(workers, spec["size"])
     plan = api.plan(spec["model"], spec["size"], spec["format"], seed=spec["seed"], workers=workers)
     out = Path(tempfile.mkdtemp(prefix="gengo-bench-changes-", dir=spec.get("dir"))) / "out"
     try:

@@ -501,11 +501,12 @@ tune_process = tuning.tune_parent
 
 
 def prewarm(workers: int | None = None, size: str | float | None = None) -> None:
-    """Start the workers' fork server in the background (nothing to do for one worker, nor for a
-    ``size`` small enough to generate in this process when no worker count is given)."""
+    """Start the workers' fork server in the background, if the run will need one: a worker count
+    over one, or with none given a ``size`` (as given) of 16 MB or more (``forkserver.worth_starting``)."""
     from gengo.engine import forkserver
 
-    forkserver.prewarm(workers, size=size)
+    if forkserver.worth_starting(workers, size):
+        forkserver.prewarm(workers)
 
 
 def finish_prewarm() -> None:

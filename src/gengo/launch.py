@@ -174,9 +174,12 @@ def _main() -> int:
     # for the user, as the clean-up is done. Its command line copies these warning options.
     sys.warnoptions.append("ignore::UserWarning:multiprocessing.resource_tracker")
     if _needs_workers(sys.argv[1:]):
-        from gengo.engine.forkserver import prewarm
+        from gengo.engine.forkserver import prewarm, worth_starting
 
-        prewarm(model=_model_argument(sys.argv[2:]), size=_option(sys.argv[2:], "-s", "--size"))
+        given = _option(sys.argv[2:], "-w", "--workers")
+        workers = 2 if given is not None else None  # a count over one (``_needs_workers``), valid or not
+        if worth_starting(workers, _option(sys.argv[2:], "-s", "--size")):
+            prewarm(model=_model_argument(sys.argv[2:]))
     if _generates(sys.argv[1:]):
         tuning.skip_pandas_probe()  # imports pyarrow: never for the light commands (--help, models)
     from gengo.cli import main as cli_main

@@ -35,12 +35,13 @@ def test_fork_server_starts_early_only_for_runs_that_use_workers():
         assert not _needs_workers(args), args
 
 
-def test_no_fork_server_is_started_early_for_a_small_size_with_no_worker_count():
-    from gengo.engine.forkserver import small_run
+def test_no_fork_server_is_started_early_for_a_small_or_unknown_size_with_no_worker_count():
+    from gengo.engine.forkserver import worth_starting
 
-    assert small_run("1MB") and small_run("0.001") and small_run("15.9MB")
-    assert not small_run("16MB") and not small_run("0.5") and not small_run(None)
-    assert not small_run("ten")  # invalid: the command line reports it; the guess just says no
+    assert worth_starting(None, "16MB") and worth_starting(None, "0.5") and worth_starting(None, 1)
+    for size in ("1MB", "0.001", "15.9MB", None, "ten"):  # None: sized by --rows; "ten": refused later
+        assert not worth_starting(None, size), size
+    assert worth_starting(2, None) and worth_starting(2, "1MB") and not worth_starting(1, "1GB")
 
 
 def test_library_api_is_loaded_on_first_use():

@@ -37,16 +37,21 @@ PRELOAD = ["gengo.engine.preload", "gengo.models.every"]
 IN_PROCESS_BYTES = 16 * 10**6
 
 
-def small_run(size: str | float | None) -> bool:
-    """Whether a ``--size`` value (unparsed) is below ``IN_PROCESS_BYTES``; False when unknown or invalid."""
+def worth_starting(workers: int | None, size: str | float | None) -> bool:
+    """Whether to start the fork server before planning, from the options as given (unparsed):
+    for a worker count over one, or with none given for a ``--size`` of at least
+    ``IN_PROCESS_BYTES``. A run sized by ``--rows`` alone is planned first (its pool starts the
+    server if it needs one): started early, a server a small run never uses cost it 1.1 CPU-s."""
+    if workers is not None:
+        return workers > 1
     if size is None:
         return False
     from gengo.core.errors import GengoError
     from gengo.core.units import parse_size
 
     try:
-        return parse_size(size) < IN_PROCESS_BYTES
-    except GengoError:
+        return parse_size(size) >= IN_PROCESS_BYTES
+    except GengoError:  # the command line says so; no server meanwhile
         return False
 
 
@@ -112,15 +117,14 @@ def forkserver_context() -> multiprocessing.context.BaseContext:
     return _CONTEXT
 
 
-def prewarm(workers: int | None = None, model: str | None = None, size: str | float | None = None) -> None:
+def prewarm(workers: int | None = None, model: str | None = None) -> None:
     """Start the fork server in the background (once per process; nothing to do for one worker).
 
     ``model``: the model its workers will generate. The server imports that model's module once
     for all of them (a model file: the compiler), not every built-in model: the financial model
-    alone brings pandas, about 60 MB in the server. Unknown: every built-in model. ``size``: the
-    ``--size`` asked for; a small run with no worker count given generates in process."""
+    alone brings pandas, about 60 MB in the server. Unknown: every built-in model."""
     global _starting
-    if workers == 1 or _starting is not None or (workers is None and small_run(size)):
+    if workers == 1 or _starting is not None:
         return
     PRELOAD[1:] = [preload_module(model)]
     file = model if PRELOAD[1] == "gengo.models.file.compile" else None
