@@ -58,7 +58,9 @@ def assert_one_line_error(r: subprocess.CompletedProcess, *fragments: str) -> No
 
 
 def gen(out: Path, model: str = "ecommerce", size: str = "0.02", fmt: str = "csv", seed: int = 1, *extra: str) -> Path:
-    r = run_gengo("gen", "-m", model, "-s", size, "-f", fmt, "-o", str(out), "--seed", str(seed), *extra)
+    """A dataset written by ``gengo gen`` (in process: the datasets tests read back are many, and a
+    process start costs about twice a small run; the real command is ``run_gengo``'s)."""
+    r = run_cli("gen", "-m", model, "-s", size, "-f", fmt, "-o", str(out), "--seed", str(seed), *extra)
     assert r.returncode == 0, r.stderr + r.stdout
     return out
 

@@ -14,7 +14,7 @@ from gengo.cli import main
 from gengo.core.errors import GengoError
 from gengo.engine.verify import verify
 from gengo.models import resolve_model
-from tests.helpers import run_gengo
+from tests.helpers import run_cli, run_gengo
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +261,7 @@ VARIANTS = {"parts": ("json", "--parts", "2"), "duckdb": ("duckdb",)}
 def test_every_model_and_format_passes(tmp_path, model, variant):
     fmt, *extra = VARIANTS[variant]
     out = tmp_path / "out"
-    r = run_gengo("gen", "-m", model, "-s", "2MB", "-f", fmt, "-o", str(out), "--seed", "8", "-q", *extra)
+    r = run_cli("gen", "-m", model, "-s", "2MB", "-f", fmt, "-o", str(out), "--seed", "8", "-q", *extra)
     assert r.returncode == 0, r.stderr
     r = run_gengo("verify", str(out))
     assert r.returncode == 0, r.stdout + r.stderr

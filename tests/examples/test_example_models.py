@@ -16,7 +16,7 @@ import pytest
 from gengo import api
 from gengo.models import resolve_model
 from tests.db_helpers import PG_URL, orphan_insert
-from tests.helpers import EXT, connect, gen, manifest, run_gengo, sha256_files
+from tests.helpers import EXT, connect, gen, manifest, run_cli, run_gengo, sha256_files
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "models"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
@@ -53,7 +53,7 @@ def datasets(tmp_path_factory):
         pins = _pins(path)
         for fmt in FORMATS:
             d = root / f"{path.stem}-{fmt}"
-            r = run_gengo("gen", "-m", str(path), *pins, "-f", fmt, "-o", str(d), "--seed", str(SEED), "-q")
+            r = run_cli("gen", "-m", str(path), *pins, "-f", fmt, "-o", str(d), "--seed", str(SEED), "-q")
             assert r.returncode == 0, r.stderr + r.stdout
             out[(path.stem, fmt)] = d
     return out

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from gengo.engine.ledger import LIBRARIES  # the libraries the bytes depend on, as manifests record them
-from tests.helpers import run_gengo
+from tests.helpers import run_cli
 
 HERE = Path(__file__).parent
 MODELS = ("ecommerce", "ecommerce-ds", "financial", "medical")
@@ -68,7 +68,7 @@ def _load(model: str) -> dict:
 @pytest.mark.parametrize("model", MODELS)
 def test_bytes_match_golden(tmp_path, model, variant):
     out = tmp_path / "out"
-    r = run_gengo("gen", "-m", model, "-s", SIZE, "-o", str(out), "--seed", SEED, "--workers", "2", *VARIANTS[variant])
+    r = run_cli("gen", "-m", model, "-s", SIZE, "-o", str(out), "--seed", SEED, "--workers", "2", *VARIANTS[variant])
     assert r.returncode == 0, r.stderr + r.stdout
     got = _hashes(out)
     assert len(got) >= 3, got  # tables and schema.sql were written

@@ -18,7 +18,7 @@ import pytest
 
 from gengo import api
 from gengo.models import MODELS, resolve_model
-from tests.helpers import connect, gen, run_gengo, sha256_files
+from tests.helpers import connect, gen, run_cli, run_gengo, sha256_files
 from tests.model_checks import violations
 
 # Model files keep the contract too: the built-in ecommerce written as one.
@@ -47,7 +47,7 @@ def datasets(tmp_path_factory):
         pins = same_rows(model)
         for fmt in FORMATS:
             path = root / f"{Path(model).name}-{fmt}"
-            r = run_gengo("gen", "-m", model, *pins, "-f", fmt, "-o", str(path), "--seed", str(SEED), "-q")
+            r = run_cli("gen", "-m", model, *pins, "-f", fmt, "-o", str(path), "--seed", str(SEED), "-q")
             assert r.returncode == 0, r.stderr
             out[(model, fmt)] = path
     return out
@@ -171,7 +171,7 @@ def checked(tmp_path_factory):
     for model in MODEL_NAMES:
         pins = CHECK_ROWS.get(model) or same_rows(model)
         path = root / Path(model).name  # a model file's name, not its path
-        r = run_gengo("gen", "-m", model, *pins, "-f", "parquet", "-o", str(path), "--seed", str(SEED), "-q")
+        r = run_cli("gen", "-m", model, *pins, "-f", "parquet", "-o", str(path), "--seed", str(SEED), "-q")
         assert r.returncode == 0, r.stderr
         out[model] = path
     return out
