@@ -231,7 +231,7 @@ def _stream_plan(model: str, size, seed: int | None, chunk_rows: int | None, row
 def write_stdout(p: Plan, table: str | None, sink, workers: int | None = None, arrow: bool = False) -> int:
     """``table`` of the planned dataset to a binary ``sink`` (``sys.stdout.buffer``) in the plan's text
     format (CSV, JSON Lines), or as an Arrow IPC stream (``arrow``). Returns the rows written."""
-    from gengo.engine.inputs import check_workers, parse_tables
+    from gengo.engine.inputs import parse_tables, run_workers
     from gengo.engine.plan import select_tables
 
     names = parse_tables(table) or []
@@ -240,7 +240,8 @@ def write_stdout(p: Plan, table: str | None, sink, workers: int | None = None, a
     (name,) = select_tables(p.model, names)
     from gengo.engine.stream import write
 
-    return write(replace(p, tables=tuple(t for t in p.tables if t.name == name)), check_workers(workers), arrow, sink)
+    one = replace(p, tables=tuple(t for t in p.tables if t.name == name))
+    return write(one, run_workers(workers, one.estimated_bytes), arrow, sink)
 
 
 def table_format(p: Plan, catalog: str | None = None, namespace: str | None = None) -> Plan:
