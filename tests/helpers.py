@@ -34,8 +34,9 @@ def run_gengo(*args: str, input: str | None = None, timeout: float = 600) -> sub
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     """The command line's ``main`` in this process, output captured: for the many one-line error
-    cases, which would each spend most of a second starting a ``gengo`` process. What only the
-    real command does (its launcher: signals, the fork server) is tested through ``run_gengo``."""
+    cases and the datasets tests read back, which would each spend most of a second starting a
+    ``gengo`` process. What only the real command does (its launcher: signals, the fork server)
+    is tested through ``run_gengo``."""
     import contextlib
     import io
 

@@ -176,9 +176,9 @@ def _main() -> int:
     if _needs_workers(sys.argv[1:]):
         from gengo.engine.forkserver import prewarm, worth_starting
 
-        given = _option(sys.argv[2:], "-w", "--workers")
-        workers = 2 if given is not None else None  # a count over one (``_needs_workers``), valid or not
-        if worth_starting(workers, _option(sys.argv[2:], "-s", "--size")):
+        # A worker count given is over one here (``_needs_workers``); without one, the size decides.
+        counted = _option(sys.argv[2:], "-w", "--workers") is not None
+        if counted or worth_starting(None, _option(sys.argv[2:], "-s", "--size")):
             prewarm(model=_model_argument(sys.argv[2:]))
     if _generates(sys.argv[1:]):
         tuning.skip_pandas_probe()  # imports pyarrow: never for the light commands (--help, models)
