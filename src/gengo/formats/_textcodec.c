@@ -14,6 +14,8 @@
 enum { K_INT = 0, K_DECIMAL = 1, K_STRING = 2, K_TIMESTAMP = 3, K_DATE = 4, K_BOOL = 5, K_RAW = 6 };
 /* K_RAW: text written as it is (numbers polars rendered), read like a string column */
 enum { FIELD_MAX = 32 }; /* the longest non-string field and its separator: a quoted timestamp with microseconds */
+enum { PREFETCH_ROWS = 64 };   /* rows ahead: eight cache lines of a column */
+enum { PREFETCH_STREAMS = 8 }; /* columns from which loads are asked for ahead (below, the hardware follows them) */
 
 static char DIGITS2[200];
 static const char HEX[] = "0123456789abcdef";
@@ -323,6 +325,7 @@ static PyObject *rows(PyObject *args, int json) {
     int64_t fixed = (int64_t)ncols * FIELD_MAX + 2 + (json ? key_off[ncols] : 0);
     int64_t factor = json ? 6 : 2;
     int overflow = 0;
+    int prefetch = ncols + c.nstr >= PREFETCH_STREAMS;
     DayCache *days = PyMem_Malloc(sizeof(DayCache) * (size_t)(ncols ? ncols : 1));
     if (days == NULL) { release(&c); return PyErr_NoMemory(); }
     for (Py_ssize_t j = 0; j < ncols; j++) days[j].days = INT64_MIN;
@@ -336,6 +339,16 @@ static PyObject *rows(PyObject *args, int json) {
         if (need > limit - p) {
             overflow = 1;
             break;
+        }
+        /* The values are column-major: a row reads one word from each of ncols places far apart,
+           more streams than the hardware prefetcher follows (a wide fact table's loads then miss
+           cache and stall). One cache line holds eight rows of a column: ask for it ahead. */
+        if (prefetch && (i & 7) == 0 && i + PREFETCH_ROWS < n) {
+            for (Py_ssize_t j = 0; j < ncols; j++) __builtin_prefetch(&vals[j * n + i + PREFETCH_ROWS]);
+            for (Py_ssize_t k = 0; k < c.nstr; k++) __builtin_prefetch(&soff[k * (n + 1) + i + PREFETCH_ROWS]);
+            if (vw == n && (i & 63) == 0 && i + 128 < n) /* validity bytes: a line holds 64 rows */
+                for (Py_ssize_t j = 0; j < ncols; j++)
+                    if (nullable[j]) __builtin_prefetch(&valid[j * n + i + 128]);
         }
         for (Py_ssize_t j = 0; j < ncols; j++) {
             if (json) {
