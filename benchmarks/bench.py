@@ -100,6 +100,7 @@ def bench_one(
 
     tuning.tune_parent()  # first, as gengo.launch does (allocator settings act at import)
     prewarm(workers, model=model)  # before the heavy imports, as gengo.launch does
+    tuning.skip_pandas_probe()  # as gengo.launch does for a command that generates
     import gengo
     import gengo.api
 
