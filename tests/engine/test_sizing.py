@@ -145,6 +145,46 @@ def test_scale_search_gives_the_same_answer_from_any_starting_guess(model):
             assert sizing._solve(m, est, target, {}, max(1, guess)) == want, (target, guess)
 
 
+def _bisection(size, target, lo, hi):
+    """The scale search as it was before interpolation: the reference."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if size(mid) < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def test_interpolated_search_gives_bisections_answer_in_fewer_steps():
+    """``_first_reaching`` must find what bisection finds for any non-decreasing size (plans and
+    bytes depend on it), with steps, flats and jumps; on near-linear sizes in a handful of calls."""
+    import numpy as np
+
+    from gengo.engine import sizing
+
+    rng = np.random.default_rng(5)
+    for case in range(300):
+        n = int(rng.integers(2, 5000))
+        kind = case % 3
+        steps = rng.integers(0, 3 if kind else 1000, n) * (rng.random(n) < (0.3 if kind == 1 else 1.0))
+        values = np.cumsum(steps) + (np.arange(n) * 1000 if kind == 2 else 0)
+        calls = []
+
+        def size(s, values=values, calls=calls):
+            calls.append(s)  # distinct scales count: _solve memoizes its sizes
+            return int(values[s - 1])
+
+        lo = int(rng.integers(1, n + 1))
+        hi = int(rng.integers(lo, n + 1))
+        for target in {int(values[lo - 1]), int(values[hi - 1]), int(rng.integers(0, int(values[-1]) + 2))}:
+            want = _bisection(size, target, lo, hi)
+            calls.clear()
+            assert sizing._first_reaching(size, target, lo, hi) == want, (case, lo, hi, target)
+            if kind == 2 and hi - lo > 64:  # near-linear: interpolation lands at once
+                assert len(set(calls)) <= 6, (case, sorted(set(calls)))
+
+
 def test_pins_of_growing_tables_never_count_at_a_billion_parents():
     """A model file's nested fan-outs summed over 10**9 parents took seconds per pinned table."""
     from dataclasses import replace
