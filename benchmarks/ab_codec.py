@@ -12,7 +12,6 @@ buffers land) weighs on both alike. Both builds must write the same bytes (check
 from __future__ import annotations
 
 import importlib.util
-import json
 import statistics
 import sys
 import time
@@ -39,9 +38,7 @@ def encoder(data, as_json: bool):
     if not as_json:
         out = np.empty(p.bound(0, 2), np.uint8)
         return lambda c: c.csv_rows(p.kinds, p.params, p.vals, p.valid, p.nullable, p.soff, p.sdata, out, 0), out
-    keys = [(("{" if j == 0 else ",") + json.dumps(n) + ":").encode() for j, n in enumerate(data.column_names)]
-    key_data = np.frombuffer(b"".join(keys), np.uint8)
-    key_off = np.concatenate([[0], np.cumsum([len(k) for k in keys])]).astype(np.int64)
+    key_data, key_off = textcodec.json_keys(data.column_names)
     out = np.empty(p.bound(len(key_data), 6), np.uint8)
     args = (p.kinds, p.params, p.vals, p.valid, p.nullable, p.soff, p.sdata, key_data, key_off, out)
     return lambda c: c.json_rows(*args), out

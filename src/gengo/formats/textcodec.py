@@ -195,12 +195,7 @@ def encode_json(table: pa.Table) -> memoryview | None:
         return memoryview(b"")
     if any(pa.types.is_decimal(t) and t.scale > _MAX_JSON_SCALE for t in table.schema.types):
         return None
-    keys = [
-        ("{" if j == 0 else ",") + json.dumps(n, ensure_ascii=False) + ":" for j, n in enumerate(table.column_names)
-    ]
-    key_bytes = [k.encode() for k in keys]
-    key_data = np.frombuffer(b"".join(key_bytes), np.uint8)
-    key_off = np.concatenate([[0], np.cumsum([len(b) for b in key_bytes])]).astype(np.int64)
+    key_data, key_off = json_keys(table.column_names)
     try:
         p = Packed(table, json=True)
     except Unsupported:
@@ -208,3 +203,10 @@ def encode_json(table: pa.Table) -> memoryview | None:
     out = np.empty(p.bound(len(key_data), 6), np.uint8)
     end = c.json_rows(p.kinds, p.params, p.vals, p.valid, p.nullable, p.soff, p.sdata, key_data, key_off, out)
     return memoryview(out[:end])
+
+
+def json_keys(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """What ``json_rows`` writes before each field (``{"name":`` then ``,"name":``), as bytes and offsets."""
+    keys = [(("{" if j == 0 else ",") + json.dumps(n, ensure_ascii=False) + ":").encode() for j, n in enumerate(names)]
+    key_off = np.concatenate([[0], np.cumsum([len(k) for k in keys])]).astype(np.int64)
+    return np.frombuffer(b"".join(keys), np.uint8), key_off
