@@ -42,3 +42,14 @@ def test_a_value_that_does_not_fit_gives_none(monkeypatch, kernels, bad):
     assert arrays.decimal_from_floats(x, 6, 2) is None  # 6 digits: |units| < 10**6
     assert arrays.decimal_from_floats(x[:2], 6, 2).to_pylist() == [Decimal("1.25"), Decimal("3.50")]
     assert arrays.decimal_from_floats(np.array([9999.994]), 6, 2).to_pylist() == [Decimal("9999.99")]
+
+
+@pytest.mark.parametrize("kernels", [True, False], ids=["c", "numpy"])
+def test_decimals_from_units_are_the_values(monkeypatch, kernels):
+    if kernels and fmath.C is None:
+        pytest.skip("the C kernels are not built")
+    if not kernels:
+        monkeypatch.setattr(fmath, "C", None)
+    units = np.array([0, 1, -1, 12_345, -99_999, 2**62, -(2**62), 2**63 - 1, -(2**63)], dtype=np.int64)
+    arr = arrays.decimal_from_units(units[::-1][::-1], 38, 2)  # a view: made contiguous first
+    assert arr.to_pylist() == [Decimal(int(u)).scaleb(-2) for u in units]

@@ -387,6 +387,64 @@ static PyObject *decimal_words(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(bad);
 }
 
+/* decimal_units(units, out): Decimal128 words of int64 units (the value, then its sign
+ * extension), arrays.decimal_from_units's two strided NumPy assignments in one pass. */
+static PyObject *decimal_units(PyObject *self, PyObject *args) {
+    Py_buffer ub, out;
+    if (!PyArg_ParseTuple(args, "y*w*", &ub, &out)) return NULL;
+    if (ub.itemsize != 8 || out.itemsize != 8 || out.len != 2 * ub.len || !PyBuffer_IsContiguous(&ub, 'C') ||
+        !PyBuffer_IsContiguous(&out, 'C')) {
+        PyBuffer_Release(&ub);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "_kernels: int64 units and twice as many int64 words expected");
+        return NULL;
+    }
+    const int64_t *u = ub.buf;
+    int64_t *o = out.buf;
+    Py_ssize_t n = ub.len / 8;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < n; r++) {
+        o[2 * r] = u[r];
+        o[2 * r + 1] = u[r] >> 63;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&ub);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+/* repeats(pick, position, out): out[r] = 1 if pick[r] equals the pick of one of the position[r]
+ * rows just before it (its earlier siblings: a parent's rows are together, in position order),
+ * else 0. distinct.distinct_picks's NumPy loop over lags compares every row at every lag up to
+ * the largest position; this looks back only as far as each row's own position. */
+static PyObject *repeats(PyObject *self, PyObject *args) {
+    Py_buffer pb, qb, out;
+    if (!PyArg_ParseTuple(args, "y*y*w*", &pb, &qb, &out)) return NULL;
+    Py_ssize_t n = pb.len / 8;
+    if (pb.itemsize != 8 || qb.itemsize != 8 || qb.len != pb.len || out.len != n || !PyBuffer_IsContiguous(&pb, 'C') ||
+        !PyBuffer_IsContiguous(&qb, 'C') || !PyBuffer_IsContiguous(&out, 'C')) {
+        PyBuffer_Release(&pb);
+        PyBuffer_Release(&qb);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "_kernels: int64 picks and positions and as many bytes expected");
+        return NULL;
+    }
+    const int64_t *pick = pb.buf, *pos = qb.buf;
+    uint8_t *o = out.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < n; r++) {
+        int64_t back = pos[r] < r ? pos[r] : r;
+        uint8_t d = 0;
+        for (int64_t l = 1; l <= back; l++) d |= pick[r - l] == pick[r];
+        o[r] = d;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&pb);
+    PyBuffer_Release(&qb);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"bits", bits, METH_VARARGS, "bits(key, idx, out): SplitMix64 of key + idx * golden into out (uint64)"},
     {"uniform", uniform, METH_VARARGS, "uniform(key, idx, out): the top 53 bits as a float64 in [0, 1)"},
@@ -397,6 +455,8 @@ static PyMethodDef methods[] = {
     {"expm1", expm1_, METH_VARARGS, "expm1(x, out)"},
     {"power", pow_, METH_VARARGS, "power(x, y, out)"},
     {"decimal_words", decimal_words, METH_VARARGS, "decimal_words(x, out, factor, limit): first bad row or -1"},
+    {"decimal_units", decimal_units, METH_VARARGS, "decimal_units(units, out): Decimal128 words of int64 units"},
+    {"repeats", repeats, METH_VARARGS, "repeats(pick, position, out): 1 where a pick repeats an earlier sibling's"},
     {NULL, NULL, 0, NULL},
 };
 

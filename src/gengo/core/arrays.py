@@ -17,8 +17,12 @@ def decimal_from_units(units: np.ndarray, precision: int, scale: int) -> pa.Arra
     """
     units = np.ascontiguousarray(units, dtype=np.int64)
     words = np.empty((len(units), 2), dtype=np.int64)
-    words[:, 0] = units
-    words[:, 1] = units >> 63  # sign extension
+    fill = getattr(fmath.C, "decimal_units", None)
+    if fill is not None:
+        fill(units, words)
+    else:
+        words[:, 0] = units
+        words[:, 1] = units >> 63  # sign extension
     return pa.Array.from_buffers(pa.decimal128(precision, scale), len(units), [None, pa.py_buffer(words)])
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gengo.core import rand
+from gengo.core import fmath, rand
 
 REDRAWS = 16  # rounds of re-drawing a repeated pick before the walk
 
@@ -64,6 +64,12 @@ def distinct_picks(
     def repeats(sub: np.ndarray) -> np.ndarray:
         """Which rows of ``sub`` (whole parents) repeat the pick of an earlier sibling."""
         dup = np.zeros(len(sub), dtype=bool)
+        scan = getattr(fmath.C, "repeats", None)
+        if scan is not None:  # one pass, each row against its own earlier siblings only
+            every = len(sub) == len(rows)  # the first call: no copies
+            picks = np.ascontiguousarray(pick if every else pick[sub], dtype=np.int64)
+            scan(picks, np.ascontiguousarray(position if every else position[sub]), dup.view(np.uint8))
+            return dup
         if base is not None:
             k = base[sub] + pick[sub]
             for lag in lags:  # positions within a parent, not rows
