@@ -128,14 +128,32 @@ CSV_OPTIONS = gengo.formats.WriteOptions()
 def test_inconsistent_buffers_are_refused_not_overrun():
     c = textcodec.codec()
     kinds, params = np.zeros(2, np.int64), np.zeros(2, np.int64)
-    vals, valid, nullable = np.zeros((2, 3), np.int64), np.ones((2, 1), np.uint8), np.zeros(2, np.uint8)
-    soff, sdata = np.zeros((0, 4), np.int64), np.empty(0, np.uint8)
-    with pytest.raises(ValueError):
-        c.csv_rows(kinds, params, np.zeros(5, np.int64), valid, nullable, soff, sdata, np.empty(99, np.uint8), 0)
-    with pytest.raises(ValueError):  # a string column that is not there
-        c.csv_rows(np.array([0, 2]), params, vals, valid, nullable, soff, sdata, np.empty(99, np.uint8), 0)
+    vals = np.zeros(3, np.int64)
+    ints = ((vals, 1, None, 0, None, None),) * 2
+    out = np.empty(999, np.uint8)
+    assert c.csv_rows(kinds, params, 3, ints, out, 0) == 12  # "0,0\n" three times
+    with pytest.raises(ValueError):  # values for fewer rows than asked
+        c.csv_rows(kinds, params, 4, ints, out, 0)
+    with pytest.raises(ValueError):  # Decimal128 words: every other one read, twice as many needed
+        c.csv_rows(np.array([0, 1]), params, 3, (ints[0], (vals, 2, None, 0, None, None)), out, 0)
+    with pytest.raises(ValueError):  # one column described for two
+        c.csv_rows(kinds, params, 3, ints[:1], out, 0)
+    with pytest.raises(ValueError):  # validity bits for fewer rows
+        c.csv_rows(kinds, params, 3, ((vals, 1, np.ones(1, np.uint8), 6, None, None), ints[1]), out, 0)
+    text = pa.array(["ab", "c", ""])
+    offsets = np.frombuffer(text.buffers()[1], np.int32, 4)
+    good = (None, 1, None, 0, offsets, text.buffers()[2])
+    assert c.csv_rows(np.array([0, 2]), params, 3, (ints[0], good), out, 0) == len(
+        b'0,ab\n0,c\n0,""\n'
+    )  # an empty string is quoted, as polars writes it
+    with pytest.raises(ValueError):  # offsets past the string bytes
+        c.csv_rows(np.array([0, 2]), params, 3, (ints[0], (None, 1, None, 0, offsets + 5, good[5])), out, 0)
+    with pytest.raises(ValueError):  # offsets going backwards
+        c.csv_rows(np.array([0, 2]), params, 3, (ints[0], (None, 1, None, 0, offsets[::-1].copy(), good[5])), out, 0)
+    with pytest.raises(ValueError):  # a string column without its offsets
+        c.csv_rows(np.array([0, 2]), params, 3, ints, out, 0)
     with pytest.raises(RuntimeError):  # an output buffer smaller than the rows
-        c.csv_rows(kinds, params, vals + 10**17, valid, nullable, soff, sdata, np.empty(40, np.uint8), 0)
+        c.csv_rows(kinds, params, 3, ((vals + 10**17, 1, None, 0, None, None),) * 2, np.empty(40, np.uint8), 0)
 
 
 def test_switched_off_the_formats_write_the_same_bytes_through_polars(tmp_path):

@@ -1,8 +1,8 @@
 /* CSV and JSON Lines row writers for gengo.formats.textcodec (see its docstring).
  *
- * A chunk arrives packed by textcodec.Packed: per column a kind and a parameter, its values as
- * int64 (column-major, ncols x n), a validity byte per value (or one column of ones), and the
- * string columns' bytes with int64 offsets. Every field is formatted straight into `out`, which
+ * A chunk arrives described by textcodec.Packed: per column a kind, a parameter and its Arrow
+ * buffers as they are (int64 values or Decimal128 words, validity bits, string offsets and
+ * bytes; narrower integers and dates widened to int64 first). Every field is formatted straight into `out`, which
  * the caller sized for the worst case. The output must be byte for byte what polars writes:
  * tests/formats/test_textcodec.py compares the two on every model and on adversarial values.
  */
@@ -256,51 +256,113 @@ static inline char *put_json_string(char *p, const unsigned char *s, int64_t len
     return p;
 }
 
+/* One column as the loop reads it, straight from the Arrow buffers (no copy into a matrix):
+ * int64 values every `stride` words (2 for Decimal128: the low word), validity bits from bit
+ * `boff` of `bm` (NULL: no nulls), string offsets (int32 or int64) into `data`. */
 typedef struct {
-    Py_buffer kinds, params, vals, valid, nullable, soff, sdata, keys, key_off, out;
-    Py_ssize_t ncols, n, nstr, valid_width;
+    const int64_t *v;
+    Py_ssize_t stride;
+    const uint8_t *bm;
+    Py_ssize_t boff;
+    const int32_t *off32;
+    const int64_t *off64;
+    const char *data;
+} Col;
+
+enum { BUFS = 4 }; /* per column: values, validity, offsets, string data */
+
+typedef struct {
+    Py_buffer kinds, params, keys, key_off, out;
+    Py_buffer *bufs; /* ncols * BUFS, unused ones with obj == NULL */
+    Col *cols;
+    Py_ssize_t ncols, n, nstr;
 } Chunk;
 
 static void release(Chunk *c) {
-    Py_buffer *all[] = {&c->kinds, &c->params, &c->vals, &c->valid, &c->nullable,
-                        &c->soff, &c->sdata, &c->keys, &c->key_off, &c->out};
+    Py_buffer *all[] = {&c->kinds, &c->params, &c->keys, &c->key_off, &c->out};
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
         if (all[i]->obj) PyBuffer_Release(all[i]);
+    if (c->bufs) {
+        for (Py_ssize_t i = 0; i < c->ncols * BUFS; i++)
+            if (c->bufs[i].obj) PyBuffer_Release(&c->bufs[i]);
+        PyMem_Free(c->bufs);
+    }
+    PyMem_Free(c->cols);
 }
 
-/* Shapes checked once, so the loops index without checks. */
-static int check(Chunk *c, int json) {
+static inline int64_t str_at(const Col *col, Py_ssize_t i) { return col->off64 ? col->off64[i] : col->off32[i]; }
+
+static int bad_chunk(void) {
+    PyErr_SetString(PyExc_ValueError, "textcodec: inconsistent chunk buffers");
+    return -1;
+}
+
+/* A buffer of the column tuple, or none for None. */
+static int get(PyObject *o, Py_buffer *b) {
+    if (o == Py_None) return 0;
+    return PyObject_GetBuffer(o, b, PyBUF_C_CONTIGUOUS);
+}
+
+/* Reads the column descriptors and checks every shape and offset once, so the loops index
+ * without checks: a column tuple is (values, stride, validity, bit offset, offsets, data). */
+static int load(Chunk *c, PyObject *cols, int json) {
     c->ncols = c->kinds.len / 8;
-    if (c->params.len != c->kinds.len || c->nullable.len != c->ncols) goto bad;
-    c->n = c->ncols ? c->vals.len / 8 / c->ncols : 0;
-    if (c->vals.len != 8 * c->ncols * c->n) goto bad;
-    c->valid_width = c->ncols ? c->valid.len / c->ncols : 0;
-    if (c->valid.len != c->ncols * c->valid_width || (c->valid_width != c->n && c->valid_width != 1)) goto bad;
-    c->nstr = c->soff.len / 8 / (c->n + 1);
-    if (c->soff.len != 8 * c->nstr * (c->n + 1)) goto bad;
-    if (json && c->key_off.len != 8 * (c->ncols + 1)) goto bad;
-    const int64_t *kinds = c->kinds.buf, *params = c->params.buf;
-    const int64_t *soff = c->soff.buf;
-    for (Py_ssize_t j = 0; j < c->ncols; j++) {
-        if (kinds[j] < 0 || kinds[j] > K_RAW) goto bad;
-        if ((kinds[j] == K_STRING || kinds[j] == K_RAW) && (params[j] < 0 || params[j] >= c->nstr)) goto bad;
-        if (kinds[j] == K_DECIMAL && (params[j] < 0 || params[j] > 18)) goto bad;
-        if (c->valid_width != c->n && ((const uint8_t *)c->nullable.buf)[j]) goto bad;
+    if (c->params.len != c->kinds.len || !PyTuple_Check(cols) || PyTuple_GET_SIZE(cols) != c->ncols) return bad_chunk();
+    if (json && c->key_off.len != 8 * (c->ncols + 1)) return bad_chunk();
+    c->bufs = PyMem_Calloc((size_t)(c->ncols ? c->ncols : 1) * BUFS, sizeof(Py_buffer));
+    c->cols = PyMem_Calloc((size_t)(c->ncols ? c->ncols : 1), sizeof(Col));
+    if (!c->bufs || !c->cols) {
+        PyErr_NoMemory();
+        return -1;
     }
-    for (Py_ssize_t k = 0; k < c->nstr; k++)
-        for (Py_ssize_t i = 0; i <= c->n; i++) {
-            int64_t o = soff[k * (c->n + 1) + i];
-            if (o < 0 || o > c->sdata.len || (i && o < soff[k * (c->n + 1) + i - 1])) goto bad;
+    const int64_t *kinds = c->kinds.buf, *params = c->params.buf;
+    Py_ssize_t n = c->n;
+    for (Py_ssize_t j = 0; j < c->ncols; j++) {
+        PyObject *t = PyTuple_GET_ITEM(cols, j);
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 6) return bad_chunk();
+        Py_buffer *b = c->bufs + j * BUFS;
+        Col *col = c->cols + j;
+        Py_ssize_t stride = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 1)), boff = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 3));
+        if (PyErr_Occurred()) return -1;
+        if (get(PyTuple_GET_ITEM(t, 0), &b[0]) < 0 || get(PyTuple_GET_ITEM(t, 2), &b[1]) < 0 ||
+            get(PyTuple_GET_ITEM(t, 4), &b[2]) < 0 || get(PyTuple_GET_ITEM(t, 5), &b[3]) < 0)
+            return -1;
+        int64_t kind = kinds[j];
+        if (kind < 0 || kind > K_RAW || boff < 0) return bad_chunk();
+        if (kind == K_DECIMAL && (params[j] < 0 || params[j] > 18)) return bad_chunk();
+        if (b[1].obj) { /* validity bits */
+            if (b[1].len * 8 < boff + n) return bad_chunk();
+            col->bm = b[1].buf;
+            col->boff = boff;
         }
+        if (kind == K_STRING || kind == K_RAW) {
+            if (!b[2].obj || !b[3].obj || (b[2].itemsize != 4 && b[2].itemsize != 8) || b[2].len != b[2].itemsize * (n + 1))
+                return bad_chunk();
+            if (b[2].itemsize == 8) col->off64 = b[2].buf; else col->off32 = b[2].buf;
+            col->data = b[3].buf;
+            for (Py_ssize_t i = 0; i <= n; i++) {
+                int64_t o = str_at(col, i);
+                if (o < 0 || o > b[3].len || (i && o < str_at(col, i - 1))) return bad_chunk();
+            }
+            c->nstr++;
+        } else {
+            if (!b[0].obj || b[0].itemsize != 8 || stride < 1 || (n && b[0].len < 8 * ((n - 1) * stride + 1)))
+                return bad_chunk();
+            col->v = b[0].buf;
+            col->stride = stride;
+        }
+    }
     if (json) {
         const int64_t *ko = c->key_off.buf;
         for (Py_ssize_t j = 0; j <= c->ncols; j++)
-            if (ko[j] < 0 || ko[j] > c->keys.len || (j && ko[j] < ko[j - 1])) goto bad;
+            if (ko[j] < 0 || ko[j] > c->keys.len || (j && ko[j] < ko[j - 1])) return bad_chunk();
     }
     return 0;
-bad:
-    PyErr_SetString(PyExc_ValueError, "textcodec: inconsistent chunk buffers");
-    return -1;
+}
+
+static inline int is_valid(const Col *col, Py_ssize_t i) {
+    Py_ssize_t b = col->boff + i;
+    return (col->bm[b >> 3] >> (b & 7)) & 1;
 }
 
 /* The rows of a checked chunk into p; sets *overflow and stops where a row might not fit. Inlined
@@ -310,36 +372,38 @@ bad:
 static inline __attribute__((always_inline)) char *
 encode_rows(const Chunk *cp, char *p, char *limit, DayCache *days, const int json, int prefetch, int *overflow) {
     const Chunk c = *cp;
-    const int64_t *kinds = c.kinds.buf, *params = c.params.buf, *vals = c.vals.buf, *soff = c.soff.buf;
-    const uint8_t *valid = c.valid.buf, *nullable = c.nullable.buf;
-    const char *sdata = c.sdata.buf, *keys = json ? c.keys.buf : NULL;
+    const int64_t *kinds = c.kinds.buf, *params = c.params.buf;
+    const Col *cols = c.cols;
+    const char *keys = json ? c.keys.buf : NULL;
     const int64_t *key_off = json ? c.key_off.buf : NULL;
-    Py_ssize_t n = c.n, ncols = c.ncols, vw = c.valid_width;
+    Py_ssize_t n = c.n, ncols = c.ncols;
     /* Before each row: room for the longest it can be (FIELD_MAX per field, strings at their
        worst escaping), else an error instead of a write past the buffer. */
     int64_t fixed = (int64_t)ncols * FIELD_MAX + 2 + (json ? key_off[ncols] : 0);
     const int64_t factor = json ? 6 : 2;
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t need = fixed;
-        for (Py_ssize_t k = 0; k < c.nstr; k++) {
-            const int64_t *o = soff + k * (n + 1);
-            need += factor * (o[i + 1] - o[i]) + 2;
-        }
+        if (c.nstr)
+            for (Py_ssize_t j = 0; j < ncols; j++)
+                if (cols[j].data) need += factor * (str_at(&cols[j], i + 1) - str_at(&cols[j], i)) + 2;
         if (need > limit - p) {
             *overflow = 1;
             break;
         }
-        /* The values are column-major: a row reads one word from each of ncols places far apart,
-           more streams than the hardware prefetcher follows (a wide fact table's loads then miss
-           cache and stall). One cache line holds eight rows of a column: ask for it ahead. */
+        /* A row reads one word from each of ncols places far apart, more streams than the
+           hardware prefetcher follows (a wide fact table's loads then miss cache and stall).
+           One cache line holds eight rows of an int64 column: ask for it ahead. */
         if (prefetch && (i & 7) == 0 && i + PREFETCH_ROWS < n) {
-            for (Py_ssize_t j = 0; j < ncols; j++) __builtin_prefetch(&vals[j * n + i + PREFETCH_ROWS]);
-            for (Py_ssize_t k = 0; k < c.nstr; k++) __builtin_prefetch(&soff[k * (n + 1) + i + PREFETCH_ROWS]);
-            if (vw == n && (i & 63) == 0 && i + 128 < n) /* validity bytes: a line holds 64 rows */
-                for (Py_ssize_t j = 0; j < ncols; j++)
-                    if (nullable[j]) __builtin_prefetch(&valid[j * n + i + 128]);
+            for (Py_ssize_t j = 0; j < ncols; j++) {
+                const Col *col = &cols[j];
+                if (col->v) __builtin_prefetch(&col->v[(i + PREFETCH_ROWS) * col->stride]);
+                else if (col->off64) __builtin_prefetch(&col->off64[i + PREFETCH_ROWS]);
+                else __builtin_prefetch(&col->off32[i + PREFETCH_ROWS]);
+                if (col->bm && (i & 511) == 0 && i + 1024 < n) __builtin_prefetch(&col->bm[(col->boff + i + 1024) >> 3]);
+            }
         }
         for (Py_ssize_t j = 0; j < ncols; j++) {
+            const Col *col = &cols[j];
             if (json) {
                 int64_t a = key_off[j], b = key_off[j + 1];
                 memcpy(p, keys + a, (size_t)(b - a));
@@ -347,37 +411,38 @@ encode_rows(const Chunk *cp, char *p, char *limit, DayCache *days, const int jso
             } else if (j) {
                 *p++ = ',';
             }
-            if (nullable[j] && !valid[j * vw + i]) {
+            if (col->bm && !is_valid(col, i)) {
                 if (json) { memcpy(p, "null", 4); p += 4; }
                 continue;
             }
-            int64_t v = vals[j * n + i];
             switch (kinds[j]) {
-            case K_INT: p = put_int(p, v); break;
-            case K_DECIMAL: p = put_decimal(p, v, (int)params[j], json); break;
+            case K_INT: p = put_int(p, col->v[i * col->stride]); break;
+            case K_DECIMAL: p = put_decimal(p, col->v[i * col->stride], (int)params[j], json); break;
             case K_STRING: {
-                const int64_t *o = soff + params[j] * (n + 1);
-                p = json ? put_json_string(p, (const unsigned char *)sdata + o[i], o[i + 1] - o[i])
-                         : put_csv_string(p, sdata + o[i], o[i + 1] - o[i]);
+                int64_t a = str_at(col, i), b = str_at(col, i + 1);
+                p = json ? put_json_string(p, (const unsigned char *)col->data + a, b - a)
+                         : put_csv_string(p, col->data + a, b - a);
                 break;
             }
-            case K_TIMESTAMP:
+            case K_TIMESTAMP: {
+                int64_t v = col->v[i * col->stride];
                 if (json) *p++ = '"';
                 p = params[j] ? put_timestamp_us(p, v, &days[j]) : put_timestamp(p, v, &days[j]);
                 if (json) *p++ = '"';
                 break;
+            }
             case K_DATE:
                 if (json) *p++ = '"';
-                p = put_date(p, v);
+                p = put_date(p, col->v[i * col->stride]);
                 if (json) *p++ = '"';
                 break;
             case K_RAW: {
-                const int64_t *o = soff + params[j] * (n + 1);
-                memcpy(p, sdata + o[i], (size_t)(o[i + 1] - o[i]));
-                p += o[i + 1] - o[i];
+                int64_t a = str_at(col, i), b = str_at(col, i + 1);
+                memcpy(p, col->data + a, (size_t)(b - a));
+                p += b - a;
                 break;
             }
-            default: p = put_bool(p, v); break;
+            default: p = put_bool(p, col->v[i * col->stride]); break;
             }
         }
         if (json) *p++ = '}';
@@ -390,12 +455,16 @@ static PyObject *rows(PyObject *args, int json) {
     Chunk c;
     memset(&c, 0, sizeof c);
     Py_ssize_t start = 0;
-    int ok = json ? PyArg_ParseTuple(args, "y*y*y*y*y*y*y*y*y*w*", &c.kinds, &c.params, &c.vals, &c.valid,
-                                     &c.nullable, &c.soff, &c.sdata, &c.keys, &c.key_off, &c.out)
-                  : PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*n", &c.kinds, &c.params, &c.vals, &c.valid,
-                                     &c.nullable, &c.soff, &c.sdata, &c.out, &start);
+    PyObject *cols;
+    int ok = json ? PyArg_ParseTuple(args, "y*y*nO!y*y*w*", &c.kinds, &c.params, &c.n, &PyTuple_Type, &cols, &c.keys,
+                                     &c.key_off, &c.out)
+                  : PyArg_ParseTuple(args, "y*y*nO!w*n", &c.kinds, &c.params, &c.n, &PyTuple_Type, &cols, &c.out, &start);
     if (!ok) { release(&c); return NULL; }
-    if (check(&c, json) < 0) { release(&c); return NULL; }
+    if (c.n < 0 || start < 0 || start > c.out.len || load(&c, cols, json) < 0) {
+        if (!PyErr_Occurred()) bad_chunk();
+        release(&c);
+        return NULL;
+    }
     char *out = c.out.buf, *p = out + start, *limit = out + c.out.len;
     Py_ssize_t ncols = c.ncols;
     int overflow = 0;
@@ -403,7 +472,7 @@ static PyObject *rows(PyObject *args, int json) {
     if (days == NULL) { release(&c); return PyErr_NoMemory(); }
     for (Py_ssize_t j = 0; j < ncols; j++) days[j].days = INT64_MIN;
     Py_BEGIN_ALLOW_THREADS
-    int prefetch = ncols + c.nstr >= PREFETCH_STREAMS;
+    int prefetch = ncols >= PREFETCH_STREAMS;
     p = json ? encode_rows(&c, p, limit, days, 1, prefetch, &overflow)
              : encode_rows(&c, p, limit, days, 0, prefetch, &overflow);
     Py_END_ALLOW_THREADS
@@ -422,9 +491,9 @@ static PyObject *json_rows(PyObject *self, PyObject *args) { return rows(args, 1
 
 static PyMethodDef methods[] = {
     {"csv_rows", csv_rows, METH_VARARGS,
-     "csv_rows(kinds, params, vals, valid, nullable, soff, sdata, out, start) -> end"},
+     "csv_rows(kinds, params, n, cols, out, start) -> end; cols: per column (values, stride, validity, bit offset, offsets, data)"},
     {"json_rows", json_rows, METH_VARARGS,
-     "json_rows(kinds, params, vals, valid, nullable, soff, sdata, keys, key_off, out) -> end"},
+     "json_rows(kinds, params, n, cols, keys, key_off, out) -> end"},
     {NULL, NULL, 0, NULL},
 };
 

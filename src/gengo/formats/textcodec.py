@@ -52,63 +52,46 @@ class Unsupported(Exception):
 
 
 class Packed:
-    """A chunk's columns as the codec reads them: kinds, parameters, int64 values (column-major),
-    validity bytes, and the string columns' bytes with int64 offsets into them."""
+    """A chunk's columns as the codec reads them: kinds, parameters, and per column its Arrow
+    buffers as they are (``cols``: values, stride, validity bits and their offset, string offsets
+    and bytes). Only what is not an int64 in Arrow is converted (narrow integers, timestamps,
+    dates, booleans); int64 and Decimal128 values, validity and strings are read in place."""
 
     def __init__(self, table: pa.Table, json: bool = False) -> None:
         n, ncols = len(table), table.num_columns
+        self.rows = n
         self.kinds = np.empty(ncols, np.int64)
         self.params = np.zeros(ncols, np.int64)
-        self.vals = np.empty((ncols, n), np.int64)  # string columns' rows are never read
-        self.nullable = np.zeros(ncols, np.uint8)
-        any_nulls = any(table.column(j).null_count for j in range(ncols))
-        self.valid = np.ones((ncols, n if any_nulls else 1), np.uint8)
-        strings: list[pa.Array] = []
+        cols = []
+        self.strings = self.string_bytes = 0
         for j, field in enumerate(table.schema):
-            arr = table.column(j).combine_chunks()
+            column = table.column(j)
+            # combine_chunks copies even a single chunk (a chunk's worth of memory per column)
+            arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
             kind, values = _column(arr, field.type)
             if kind == RAW:
-                arr, values = _float_text(arr, json), None
-                if arr.null_count and self.valid.shape[1] != n:
-                    self.valid = np.ones((ncols, len(table)), np.uint8)  # JSON: NaN and infinities are null
+                arr = _float_text(arr, json)  # JSON: NaN and infinities are null
             self.kinds[j] = TIMESTAMP if kind == TIMESTAMP_US else kind
+            bitmap = arr.buffers()[0] if arr.null_count else None
             if kind in (STRING, RAW):
-                self.params[j] = len(strings)
-                strings.append(arr)
+                width = np.dtype(np.int64 if pa.types.is_large_string(arr.type) else np.int32)
+                offsets = np.frombuffer(arr.buffers()[1], width, n + 1, arr.offset * width.itemsize)
+                data = arr.buffers()[2]
+                if data is None:  # every value empty or null
+                    data = np.empty(0, np.uint8)
+                self.strings += 1
+                self.string_bytes += int(offsets[-1]) - int(offsets[0])
+                cols.append((None, 1, bitmap, arr.offset, offsets, data))
             else:
                 self.params[j] = field.type.scale if kind == DECIMAL else int(kind == TIMESTAMP_US)
-                self.vals[j] = values
-            if arr.null_count:
-                self.nullable[j] = 1
-                self.valid[j] = _validity(arr)
-        self.strings = len(strings)
-        self.soff = np.zeros((len(strings), n + 1), np.int64)
-        parts, base = [], 0
-        for k, arr in enumerate(strings):
-            width = np.dtype(np.int64 if pa.types.is_large_string(arr.type) else np.int32)
-            offsets = np.frombuffer(arr.buffers()[1], width, n + 1, arr.offset * width.itemsize)
-            start, stop = int(offsets[0]), int(offsets[-1])
-            data = arr.buffers()[2]
-            parts.append(np.frombuffer(data, np.uint8, stop - start, start) if stop > start else np.empty(0, np.uint8))
-            self.soff[k] = offsets - start + base
-            base += stop - start
-        self.sdata = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else np.empty(0, np.uint8))
-        self.string_bytes = base
+                stride = 2 if kind == DECIMAL else 1
+                cols.append((values, stride, bitmap, arr.offset, None, None))
+        self.cols = tuple(cols)
 
     def bound(self, keys: int, string_factor: int) -> int:
         """Bytes the encoded rows can take at most: what the codec checks there is room for, row by row."""
-        rows = self.vals.shape[1]
         per_row = len(self.kinds) * _FIELD_MAX + 2 + keys + 2 * self.strings
-        return rows * per_row + string_factor * self.string_bytes
-
-
-def _validity(arr: pa.Array) -> np.ndarray:
-    """One byte per value, 1 where valid, unpacked from the array's bitmap (no Arrow boolean array in between)."""
-    bits = np.frombuffer(arr.buffers()[0], np.uint8)
-    start = arr.offset
-    return np.unpackbits(bits[start // 8 : (start + len(arr) + 7) // 8 + 1], bitorder="little")[
-        start % 8 : start % 8 + len(arr)
-    ]
+        return self.rows * per_row + string_factor * self.string_bytes
 
 
 def _column(arr: pa.Array, t: pa.DataType) -> tuple[int, Any]:
@@ -119,12 +102,13 @@ def _column(arr: pa.Array, t: pa.DataType) -> tuple[int, Any]:
     if pa.types.is_integer(t):
         if t == pa.uint64():
             raise Unsupported
-        return INT, np.frombuffer(arr.buffers()[1], t.to_pandas_dtype(), len(arr), arr.offset * t.bit_width // 8)
+        values = np.frombuffer(arr.buffers()[1], t.to_pandas_dtype(), len(arr), arr.offset * t.bit_width // 8)
+        return INT, values if values.dtype == np.int64 else values.astype(np.int64)
     if pa.types.is_decimal(t):
         if not pa.types.is_decimal128(t) or t.precision > _MAX_DECIMAL_PRECISION or t.scale < 0:
             raise Unsupported
-        words = np.frombuffer(arr.buffers()[1], np.int64, 2 * len(arr), arr.offset * 16)
-        return DECIMAL, words[0::2]  # the low 64 bits: precision <= 15 fits; nulls never read
+        # Read every other word, the low 64 bits: precision <= 15 fits; nulls never read.
+        return DECIMAL, np.frombuffer(arr.buffers()[1], np.int64, 2 * len(arr), arr.offset * 16)
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         return STRING, None
     if pa.types.is_timestamp(t):
@@ -141,9 +125,9 @@ def _column(arr: pa.Array, t: pa.DataType) -> tuple[int, Any]:
     if pa.types.is_date32(t):
         days = arr.view(pa.int32()).fill_null(0).to_numpy()
         _check_days(days)
-        return DATE, days
+        return DATE, days.astype(np.int64)
     if pa.types.is_boolean(t):
-        return BOOL, np.asarray(arr.fill_null(False))
+        return BOOL, np.asarray(arr.fill_null(False)).astype(np.int64)
     if pa.types.is_floating(t) and not pa.types.is_float16(t):
         return RAW, None
     raise Unsupported
@@ -182,7 +166,7 @@ def encode_csv(table: pa.Table, first: bool) -> memoryview | None:
         return None
     out = np.empty(len(header) + p.bound(0, 2), np.uint8)
     out[: len(header)] = np.frombuffer(header, np.uint8)
-    end = c.csv_rows(p.kinds, p.params, p.vals, p.valid, p.nullable, p.soff, p.sdata, out, len(header))
+    end = c.csv_rows(p.kinds, p.params, p.rows, p.cols, out, len(header))
     return memoryview(out[:end])
 
 
@@ -201,7 +185,7 @@ def encode_json(table: pa.Table) -> memoryview | None:
     except Unsupported:
         return None
     out = np.empty(p.bound(len(key_data), 6), np.uint8)
-    end = c.json_rows(p.kinds, p.params, p.vals, p.valid, p.nullable, p.soff, p.sdata, key_data, key_off, out)
+    end = c.json_rows(p.kinds, p.params, p.rows, p.cols, key_data, key_off, out)
     return memoryview(out[:end])
 
 
