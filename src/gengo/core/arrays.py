@@ -9,8 +9,9 @@ import pyarrow.compute as pc
 from gengo.core import fmath
 
 
-def decimal_from_units(units: np.ndarray, precision: int, scale: int) -> pa.Array:
-    """Decimal128 array from integers counted in units of 10**-scale (cents for scale 2).
+def decimal_from_units(units: np.ndarray, precision: int, scale: int, validity: pa.Buffer | None = None) -> pa.Array:
+    """Decimal128 array from integers counted in units of 10**-scale (cents for scale 2), NULL
+    where the ``validity`` bitmap (Arrow's: 1 = valid) says so.
 
     Built straight from the 16-byte little-endian two's-complement layout: no Python
     Decimal objects, no per-value formatting.
@@ -23,7 +24,7 @@ def decimal_from_units(units: np.ndarray, precision: int, scale: int) -> pa.Arra
     else:
         words[:, 0] = units
         words[:, 1] = units >> 63  # sign extension
-    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(units), [None, pa.py_buffer(words)])
+    return pa.Array.from_buffers(pa.decimal128(precision, scale), len(units), [validity, pa.py_buffer(words)])
 
 
 def decimal_from_floats(values: np.ndarray, precision: int, scale: int) -> pa.Array | None:

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from gengo.core import rand, vocab
-from gengo.core.arrays import take
+from gengo.core.arrays import decimal_from_units, take
 
 # --- table names ---------------------------------------------------------------------------
 
@@ -187,12 +187,7 @@ def _validity(mask: np.ndarray | None) -> pa.Buffer | None:
 
 def money(cents: np.ndarray, mask: np.ndarray | None = None, precision: int = 7, scale: int = 2) -> pa.Array:
     """Decimal array from integer units of 10**-scale, NULL where ``mask``."""
-    units = np.ascontiguousarray(cents, dtype=np.int64)
-    words = np.empty((len(units), 2), dtype=np.int64)
-    words[:, 0] = units
-    words[:, 1] = units >> 63
-    typ = pa.decimal128(precision, scale)
-    return pa.Array.from_buffers(typ, len(units), [_validity(mask), pa.py_buffer(words)])
+    return decimal_from_units(cents, precision, scale, _validity(mask))
 
 
 def ints(values: np.ndarray, mask: np.ndarray | None = None, typ: pa.DataType = SK) -> pa.Array:
@@ -231,12 +226,12 @@ def pick(ctx_key: np.uint64, idx: np.ndarray, pool: pa.Array) -> pa.Array:
 
 def scaled(field: np.ndarray, n: int, bits: int) -> np.ndarray:
     """A ``bits``-bit unsigned field mapped uniformly onto ``[0, n)`` as int64."""
-    return ((field.astype(np.int64) * n) >> bits).astype(np.int64)
+    return (field.astype(np.int64, copy=False) * n) >> bits
 
 
 def field(h: np.ndarray, shift: int, bits: int) -> np.ndarray:
     """Bits ``shift .. shift+bits`` of a uint64 hash as int64."""
-    return ((h >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.int64)
+    return ((h >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).view(np.int64)  # < 2**63: the same values
 
 
 # --- vocabularies --------------------------------------------------------------------------
