@@ -265,7 +265,7 @@ def prepare(
     scheduler: str | None = None,
     storage_options: dict | None = None,
     fsync: bool = True,
-    changes: bool = False,
+    changes: bool | str = False,
 ) -> Run:
     """Check everything about writing ``p`` into ``output`` and return the run, not started yet.
 
@@ -278,8 +278,10 @@ def prepare(
     finishes the run recorded there (refused if its parameters differ), keeping its complete,
     unchanged files: the result is byte-identical to an uninterrupted run. ``fsync=False`` skips
     flushing each file before it is renamed into place (faster; unsafe on power loss).
-    ``changes``: ``write_changes`` follows; the run notes what spares it work (``Run.moving``).
-    ``workers``: processes (default one per CPU; this process alone for a plan under 16 MB).
+    ``changes``: ``write_changes`` follows; the run notes what spares it work (``Run.moving``),
+    and its manifest says ``"complete": false`` until ``write_changes`` is done (a string:
+    what is pending, as ``verify`` names it). ``workers``: processes (default one per CPU; this
+    process alone for a plan under 16 MB).
     """
     from gengo.engine.pipeline import Run
 
@@ -326,6 +328,23 @@ def previous_run(output: str | os.PathLike, storage_options: dict | None = None)
     """The gengo run recorded in ``output``: ``{"complete", "run", "files"}``, or None."""
     prior = _previous(output, storage_options)
     return None if prior is None else {"complete": prior.complete, "run": prior.run, "files": prior.files}
+
+
+def as_written(summary: Summary) -> Summary:
+    """``summary`` with each table's rows and bytes as its manifest records them now: after
+    ``write_changes(..., as_of=K)`` replaced the tables by their state after batch K."""
+    import json
+    from pathlib import Path
+
+    from gengo.engine.ledger import MANIFEST
+
+    doc = json.loads((Path(summary.output) / MANIFEST).read_text())
+    entries = {e["file"]: e for e in doc["tables"]}
+    tables = []
+    for t in summary.tables:
+        e = entries.get(str(Path(t.path).relative_to(summary.output)))
+        tables.append(t if e is None else replace(t, rows=e["rows"], bytes=e["bytes"], checksum=e.get("blake3")))
+    return replace(summary, tables=tuple(tables))
 
 
 def _previous(output: str | os.PathLike, storage_options: dict | None):
@@ -652,10 +671,23 @@ def write_changes(
     batches an interrupted run did not."""
     from pathlib import Path
 
-    from gengo.engine.change_blocks import write_files
+    from gengo.engine.change_blocks import remove_temporaries, write_files
+    from gengo.engine.ledger import complete_pending
 
-    if p.fmt.name == "delta":
-        from gengo.engine.change_lake import write_delta
+    out = Path(output)
+    try:
+        if p.fmt.name == "delta":
+            from gengo.engine.change_lake import write_delta
 
-        return write_delta(p, Path(output), batches, workers, history, moving, resume)
-    return write_files(p, Path(output), batches, as_of, change_format, workers, history, moving)
+            info = write_delta(p, out, batches, workers, history, moving, resume)
+        else:
+            info = write_files(p, out, batches, as_of, change_format, workers, history, moving)
+    except KeyboardInterrupt as exc:
+        remove_temporaries(out)
+        what = f"the state after batch {as_of}" if as_of is not None else f"{batches} change batches"
+        raise Interrupted(getattr(exc, "signum", 2), tuple(t.name for t in p.tables), (what,), str(out)) from exc
+    except BaseException:
+        remove_temporaries(out)
+        raise
+    complete_pending(out)
+    return info

@@ -249,8 +249,6 @@ def gen(
     changing = batches_value is not None or as_of_value is not None or change_format is not None or history
     if changing and (to_stdout or engine != "local" or partition_by):
         raise GengoError("--batches, --as-of and --history: leave out --stdout, --engine and --partition-by")
-    if resume and as_of_value is not None:
-        raise GengoError("--resume finishes --batches runs, not --as-of: rerun with --force")
     if db and change_format is not None:
         raise GengoError("--db applies the batches to the database: --change-format writes files")
     if to_stdout:
@@ -306,7 +304,10 @@ def gen(
         changes = (n_batches if batches_value is not None else None, as_of_value, history)
         _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started, changes)
         return
-    with api.prepare(plan, output, workers_value, force, resume, engine, scheduler, changes=changing) as run:
+    pending = False
+    if changing:
+        pending = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
+    with api.prepare(plan, output, workers_value, force, resume, engine, scheduler, changes=pending) as run:
         if not quiet and run.plan.partitioning is not None:
             _print_parts(run.plan, engine, scheduler, workers_value)
         if quiet:
@@ -328,6 +329,8 @@ def gen(
                 )
             for h in info.get("history", ()):
                 out.print(f"History of {h['table']}: {h['rows']:,} versions in {Path(output) / h['file']}")
+        if as_of_value is not None and not quiet:
+            summary = api.as_written(summary)  # the snapshot's rows, not the base's
     if quiet:
         return
     _print_summary(summary, time.perf_counter() - started)

@@ -246,6 +246,8 @@ def test_one_batch_alone_equals_the_full_run(shop: Path, tmp_path: Path) -> None
     [
         (("--batches", "3", "--as-of", "5"), "beyond --batches"),
         (("--batches", "-1"), "--batches"),
+        (("--batches", "10001"), "at most 10,000 change batches"),
+        (("--as-of", "99999999999"), "at most 10,000 change batches"),
         (("--batches", "2", "--parts", "2"), "no parts"),
         (("--batches", "2", "-f", "duckdb"), "-f csv"),
     ],
@@ -419,3 +421,21 @@ def test_force_removes_the_batch_files_of_a_run_stopped_while_writing_them(tmp_p
     assert not written[0].exists() and not written[0].parent.exists()
     assert (out / "changes" / "notes.txt").read_text() == "the user's own file"
     assert not (out / "changes" / "manifest.json").exists()
+
+
+def test_as_of_prints_the_rows_it_wrote(shop: Path, tmp_path: Path) -> None:
+    """The summary table of ``--as-of`` counts the snapshot's rows and bytes, as its manifest does."""
+    out = tmp_path / "out"
+    r = run_gengo("gen", "-m", str(shop), "--rows", ROWS, "-o", str(out), "-f", "csv", "--seed", "1", "--as-of", "2")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((out / "manifest.json").read_text())
+    assert doc["complete"] is True and "pending" not in doc
+    printed = {}
+    for line in r.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) == 4 and cells[1].replace(",", "").isdigit():
+            printed[cells[0]] = int(cells[1].replace(",", ""))
+    assert printed.pop("total") == doc["total_rows"]
+    assert printed == {Path(e["file"]).name: e["rows"] for e in doc["tables"]}
+    base = {Path(e["file"]).name: e["rows"] for e in doc["tables"]}
+    assert base != {f"{t}.csv": n for t, n in doc["as_of"]["counts"][0].items() if f"{t}.csv" in base}

@@ -271,3 +271,30 @@ def test_every_model_and_format_passes(tmp_path, model, variant):
         assert f"{n} tables have the manifest's row counts" in r.stdout
     if variant == "parts":
         assert any(p.is_dir() for p in out.iterdir())
+
+
+def test_change_files_are_checked_against_their_manifest(tmp_path):
+    """--batches: a batch file changed, removed or left unfinished fails verify, naming it."""
+    from gengo import api
+
+    p = api.plan("ecommerce", 0.005, "csv", seed=5, workers=1)
+    with api.prepare(p, tmp_path / "run", 1) as run:
+        run.execute()
+    api.write_changes(run.plan, tmp_path / "run", 2, workers=1, history=True)
+    good = verify(tmp_path / "run", keys=False)
+    assert good.ok, good.problems
+    assert any("change files match changes/manifest.json (2 batches, history)" in c for c in good.checks)
+
+    bad = copy(tmp_path / "run", tmp_path / "bad")
+    info = json.loads((bad / "changes" / "manifest.json").read_text())
+    first, second = info["files"][0]["file"], info["files"][1]["file"]
+    with (bad / first).open("ab") as f:
+        f.write(b"junk\n")
+    (bad / second).unlink()
+    report = verify(bad, keys=False)
+    assert any(p.startswith(first) and "bytes" in p for p in report.problems), report.problems
+    assert f"{second}: missing" in report.problems
+
+    info["complete"] = False
+    (bad / "changes" / "manifest.json").write_text(json.dumps(info))
+    assert any("change batches are not complete" in p for p in verify(bad, keys=False).problems)

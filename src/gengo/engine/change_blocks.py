@@ -42,7 +42,7 @@ from gengo.engine.changes import (
 from gengo.engine.pool import Pool
 from gengo.engine.worker import Job
 from gengo.formats import FORMATS
-from gengo.formats.base import ByteSink, TextFormat
+from gengo.formats.base import TEMP_SUFFIX, ByteSink, TextFormat
 from gengo.formats.checksum import file_checksum
 
 # Rows per walk task. Batch files do not depend on it (a batch's events are put in event-time
@@ -522,7 +522,7 @@ def write_files(
 
     from gengo.engine.changes import EPOCH
     from gengo.engine.inputs import run_workers
-    from gengo.engine.ledger import MANIFEST
+    from gengo.engine.ledger import MANIFEST, PENDING, mark_pending
     from gengo.engine.spool import remove_spool, spool_directory
 
     names = [t.name for t in p.tables]
@@ -543,6 +543,9 @@ def write_files(
         shutil.rmtree(out / "changes")
     with Pool(run_workers(workers, p.estimated_bytes)) as pool:
         if as_of is not None:
+            if manifest.get("complete") is True:  # a complete base (not ``prepare(changes=...)``'s): no longer
+                mark_pending(out, f"the state after batch {as_of}")
+                manifest = {**manifest, "complete": False, PENDING: f"the state after batch {as_of}"}
             entries = {e["table"]: e for e in manifest["tables"]}
             files = {n: out / entries[n]["file"] for n in changing}
             for name, rows, _, digest in write_as_of(pool, cj, changing, as_of, files.__getitem__, p.fmt):
@@ -591,6 +594,16 @@ def write_files(
     (out / "changes").mkdir(exist_ok=True)
     (out / "changes" / MANIFEST).write_text(json.dumps(info, indent=2) + "\n")
     return info
+
+
+def remove_temporaries(out: Path) -> None:
+    """After a failure or an interruption: the temporary files (``.<name>.gengo-tmp``) of the batch
+    and history files, which a worker stopped mid-file leaves."""
+    for d in ("changes", "history"):
+        if (out / d).is_dir():
+            for tmp in (out / d).rglob(f".*{TEMP_SUFFIX}"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
 
 def write_as_of(pool: Pool, cj: ChangeJob, tables: list[str], k: int, path, fmt) -> Iterator[tuple]:

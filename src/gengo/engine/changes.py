@@ -47,6 +47,11 @@ FILE_FORMATS = ("csv", "json", "parquet")
 CHANGE_FORMATS = ("rows", "debezium")  # rows: the table's format plus _op, _batch, _ts
 
 
+# Batch directories are numbered with six digits; a snapshot's work grows with the batches before
+# it (every row's state is looked up batch by batch), so a mistyped count is refused, not run for hours.
+MAX_BATCHES = 10_000
+
+
 def check(model: Model, fmt: Format, batches: int | None, as_of: int | None, partitioned: bool) -> int:
     """The number of batches to compute, after checking the options; refused with one line."""
     if batches is None and as_of is None:
@@ -55,6 +60,9 @@ def check(model: Model, fmt: Format, batches: int | None, as_of: int | None, par
         raise GengoError(f"invalid --batches {batches}: it must be >= 1")
     if as_of is not None and as_of < 0:
         raise GengoError(f"invalid --as-of {as_of}: it must be >= 0")
+    for option, value in (("--batches", batches), ("--as-of", as_of)):
+        if value is not None and value > MAX_BATCHES:
+            raise GengoError(f"invalid {option} {value:,}: at most {MAX_BATCHES:,} change batches")
     if as_of is not None and batches is not None and as_of > batches:
         raise GengoError(f"--as-of {as_of} is beyond --batches {batches}")
     if not model.changes:

@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from gengo._version import __version__
@@ -45,9 +46,11 @@ _DATA_NAME = re.compile(
     r"^[A-Za-z0-9_][A-Za-z0-9_-]*(\.[a-z0-9]+){1,2}$|^[A-Za-z0-9_]+/([A-Za-z0-9_]+=[^/\x00-\x1f]+/)?part-\d{5,}(\.[a-z0-9]+){1,2}$"
 )
 _OBJECT_STORES = ("s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl")
+PENDING = "pending"  # a manifest's note of what a run has still to write after its tables
 _RESULT_KEYS = (
     *("total_rows", "total_bytes", "complete", "tables", "libraries", "run", "model_text", "quality"),
     "changes",  # -f delta --batches: the batches committed after the run
+    PENDING,
 )
 
 
@@ -180,6 +183,31 @@ def read_previous(out: Output) -> PriorRun | None:
     if progress and isinstance(progress.get("run"), dict) and isinstance(progress.get("files"), list):
         return PriorRun(False, progress["run"], progress["files"])
     return None
+
+
+def mark_pending(root: Path, what: str) -> dict:
+    """Before the tables of a complete run are replaced (``--as-of``): its manifest says it is not
+    complete, naming ``what``; returns the manifest as it was."""
+    doc = json.loads((root / MANIFEST).read_text())
+    _write_json(root / MANIFEST, {**doc, "complete": False, PENDING: what})
+    return doc
+
+
+def complete_pending(root: Path, doc: dict | None = None) -> None:
+    """What ``finish(pending=...)`` left to do is written: the manifest (``doc``, or the one on
+    disk) says ``"complete": true`` from now on, and the progress file goes."""
+    doc = dict(doc if doc is not None else json.loads((root / MANIFEST).read_text()))
+    doc.pop(PENDING, None)
+    _write_json(root / MANIFEST, {**doc, "complete": True})
+    with contextlib.suppress(FileNotFoundError):
+        (root / PROGRESS).unlink()
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    """Written whole or not at all (a temporary file renamed over it): a reader never sees half."""
+    tmp = path.with_name(f".{path.name}{TEMP_SUFFIX}")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 def _describe_difference(before: dict, now: dict) -> str:
@@ -517,8 +545,13 @@ class Ledger:
         doc = {"complete": False, "run": self.params, "files": [e.to_json() for e in self.entries]}
         self.out.write_text(PROGRESS, json.dumps(doc, indent=2) + "\n")
 
-    def finish(self) -> None:
-        """schema.sql and the manifest (last: from then on the run is complete)."""
+    def finish(self, pending: str | None = None) -> None:
+        """schema.sql and the manifest (last: from then on the run is complete).
+
+        ``pending``: what is still to be written after the tables (the change batches or an
+        as-of snapshot): the manifest then says ``"complete": false`` and names it, and the
+        progress file stays, so an interruption before ``complete_pending`` leaves a run that
+        ``--resume`` finishes and ``verify`` refuses, never one that looks done."""
         p = self.plan
         order = {name: i for i, name in enumerate(p.model.table_names)}
         self.entries.sort(key=lambda e: (order[e.table], e.part or 0, e.file))
@@ -538,15 +571,19 @@ class Ledger:
             path = self.out.path / self.entries[0].file
             digest = checksum.file_checksum(path)
             database = {"file": path.name, "bytes": path.stat().st_size, checksum.ALGORITHM: digest}
+        doc = manifest(p, self.entries, database)
+        if pending is not None:
+            doc = {**doc, "complete": False, PENDING: pending}
         try:
             self.out.write_text(SCHEMA_SQL, ddl.ddl(p.model, "duckdb", [t.name for t in p.tables]))
-            self.out.write_text(MANIFEST, json.dumps(manifest(p, self.entries, database), indent=2) + "\n")
+            self.out.write_text(MANIFEST, json.dumps(doc, indent=2) + "\n")
         except Exception as exc:
             raise GengoError(
                 f"cannot write '{self.out.join(MANIFEST)}': {getattr(exc, 'strerror', None) or exc} "
                 "(all data files are complete; rerun with --resume to write the manifest)"
             ) from exc
-        self._remove(PROGRESS)
+        if pending is None:
+            self._remove(PROGRESS)
         self.release()
 
     def abandon(self) -> None:

@@ -63,7 +63,7 @@ class Run:
         scheduler: str | None = None,
         storage_options: dict | None = None,
         fsync: bool = True,
-        changes: bool = False,
+        changes: bool | str = False,
     ) -> None:
         self.engine = check_engine(engine, scheduler)
         # Dask: the local cluster's size; it is started for the run whatever the plan's size.
@@ -71,6 +71,8 @@ class Run:
         # Change batches follow (``change_blocks.write_files``): the base's chunks note the rows
         # whose values can move, here per table, so that the batches need not regenerate the rest.
         self.moving: dict | None = {} if changes else None
+        # Until they are written (``api.write_changes``) the run is not complete: its manifest says so.
+        self.pending = (changes if isinstance(changes, str) else "the change batches") if changes else None
         if not fsync:
             plan = replace(plan, options=replace(plan.options, fsync=False))
         if plan.fmt.server:
@@ -132,7 +134,7 @@ class Run:
                 if not committed:
                     p.fmt.commit_tables(self.out, p, files)  # once every part is complete: readers never see half
             p.fmt.end_run(self.out.path, p)
-            ledger.finish()
+            ledger.finish(self.pending)
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 p.fmt.abort_run(self.out.path, p)

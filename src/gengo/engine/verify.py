@@ -154,7 +154,11 @@ def verify(
     report = Report(shown, model.name, fmt, engine if keys else "none")
 
     if doc.get("complete") is not True:
-        _fail(report, None, f"{MANIFEST}: the run is not marked complete")
+        pending = doc.get("pending")
+        if isinstance(pending, str):  # the tables are written, what follows them is not
+            _fail(report, None, f"{MANIFEST}: {pending} not written yet; finish with gengo gen ... --resume")
+        else:
+            _fail(report, None, f"{MANIFEST}: the run is not marked complete")
     with contextlib.suppress(Exception):  # a listing is only for this note
         leftovers = [n for n in out.listing() if n.startswith(".") and n.endswith(TEMP_SUFFIX)]
         if leftovers:
@@ -225,6 +229,7 @@ def verify(
     if files_ok:
         what = "present" if database and any(r is None for r in records.values()) else "present, bytes, checksum"
         report.checks.append(f"{files_ok} of {len(records)} files match the manifest ({what})")
+    _check_changes(out, report)
 
     if keys:
         # A table is one file, a directory of part files (each listed in the manifest), or a
@@ -264,6 +269,56 @@ def verify(
         finally:
             reader.close()
     return report
+
+
+CHANGES = f"changes/{MANIFEST}"
+
+
+def _check_changes(out: Output, report: Report) -> None:
+    """The batch and history files of ``--batches`` against ``changes/manifest.json``: present, with
+    the recorded size and checksum (their rows are the batches' own, not the model's keys)."""
+    try:
+        data = out.read_bytes(CHANGES)
+    except Exception as exc:
+        _fail(report, None, f"{CHANGES}: cannot be read: {_short(exc)}")
+        return
+    if data is None:
+        return
+    try:
+        info = json.loads(data)
+    except ValueError as exc:
+        _fail(report, None, f"{CHANGES}: not JSON: {exc}")
+        return
+    if not isinstance(info, dict) or info.get("complete") is False:
+        _fail(report, None, f"{CHANGES}: the change batches are not complete; finish with gengo gen ... --resume")
+        return
+    entries = [e for e in [*info.get("files", ()), *info.get("history", ())] if isinstance(e, dict)]
+    bad = 0
+    for e in entries:
+        name = e.get("file")
+        if not isinstance(name, str) or not _inside(out, name):
+            _fail(report, None, f"{CHANGES}: {name!r} is not a file inside the dataset")
+            bad += 1
+            continue
+        found = checksum.recorded(e)
+        try:
+            size = out.size(name) if out.is_file(name) else None
+            digest = _digest(out, name, found[0]) if size is not None and found else None
+        except Exception as exc:
+            _fail(report, None, f"{name}: cannot be read: {_short(exc)}")
+            bad += 1
+            continue
+        problems = len(report.problems)
+        if size is None:
+            _fail(report, None, f"{name}: missing")
+        elif size != e.get("bytes"):
+            _fail(report, None, f"{name}: {size:,} bytes, {CHANGES} says {_num(e.get('bytes'))}")
+        elif found is not None and digest != found[1]:
+            _fail(report, None, f"{name}: {found[0]} {digest[:16]}... differs from {CHANGES}")
+        bad += len(report.problems) > problems
+    if entries and bad < len(entries):
+        what = f"{info.get('batches')} batches" + (", history" if info.get("history") else "")
+        report.checks.append(f"{len(entries) - bad} of {len(entries)} change files match {CHANGES} ({what})")
 
 
 def _attempt(fn: Callable, *args):
