@@ -19,21 +19,31 @@ import contextlib
 import os
 import signal
 import sys
+import time
 
 from gengo.core.errors import Interrupted
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+# The same signal again within this many seconds is the first one delivered twice: ``timeout``
+# signals its command and then the command's process group, which holds the command too.
+_REPEAT_S = 0.5
+
+
 class _State:
     fired: int | None = None  # the signal being handled
+    fired_at = 0.0  # when (time.monotonic)
     pending: int | None = None  # a signal put off until the code it interrupted can take an exception
     reported = False  # a line about it was printed: a later signal exits silently
 
 
 def _on_signal(signum: int, frame) -> None:
-    """Unwind as Ctrl-C does (the command line removes what it started); a second signal exits at once."""
+    """Unwind as Ctrl-C does (the command line removes what it started); a second signal exits at
+    once (unless it is the first one delivered twice, within ``_REPEAT_S``)."""
     if _State.fired is not None:
+        if signum == _State.fired and time.monotonic() - _State.fired_at < _REPEAT_S:
+            return  # the same signal, sent to the process and to its group: unwinding goes on
         _exit_now(signum)
     if _swallowed(frame):
         # An exception raised here would be printed and dropped ("Exception ignored in ..."),
@@ -43,7 +53,7 @@ def _on_signal(signum: int, frame) -> None:
         signal.signal(signal.SIGALRM, _deliver_pending)
         signal.setitimer(signal.ITIMER_REAL, 0.002)
         return
-    _State.fired = signum
+    _State.fired, _State.fired_at = signum, time.monotonic()
     raise Interrupted(signum)
 
 

@@ -328,3 +328,20 @@ def test_manifest_checksums_match_the_files(tmp_path):
         again = tmp_path / f"{fmt}-again"
         gengo.generate("ecommerce", 0.003, fmt, again, seed=2, workers=2, **extra)
         assert (again / "manifest.json").read_text() == (out / "manifest.json").read_text()  # deterministic
+
+
+def test_a_signal_delivered_twice_still_cleans_up(tmp_path, reference):
+    """``timeout -s INT`` signals the command and then its process group: the same signal twice at
+    once is one interruption (clean-up, resume hint, no lock file), not the "exit at once" of a
+    second Ctrl-C."""
+    out = tmp_path / "out"
+    proc = start(out)
+    wait_for_first_table(out, proc)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.005)  # as timeout's second kill: after the first signal's handler has run
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "temporary files removed" in stderr and "--resume" in stderr, stderr
+    assert temp_files(out) == [] and not (out / ".gengo-lock").exists()
+    assert_final_files_complete(out, reference)

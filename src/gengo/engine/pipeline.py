@@ -211,8 +211,9 @@ class Run:
         # A table is complete when all its files are; a database is removed on failure (abort_run).
         finished = () if p.fmt.database else tuple(t.name for t in p.tables if done[t.name] == planned[t.name] > 0)
         pending = tuple(t.name for t in p.tables if t.name not in finished)
-        if isinstance(exc, KeyboardInterrupt):
-            return Interrupted(getattr(exc, "signum", 2), finished, pending, str(self.out.root))
+        stop = _interruption(exc)
+        if stop is not None:  # an error raised while unwinding from Ctrl-C is the Ctrl-C
+            return Interrupted(getattr(stop, "signum", 2), finished, pending, str(self.out.root))
         error = exc
         if isinstance(exc, OSError):
             error = GengoError(f"cannot write to '{exc.filename or self.out.root}': {exc.strerror or exc}")
@@ -238,6 +239,18 @@ class _Recorder:
         self.ledger.record(Entry(result.name, result.path.name, result.rows, result.bytes, result.checksum))
         if self.inner:
             self.inner.table_done(result)
+
+
+def _interruption(exc: BaseException | None) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt behind ``exc``: itself, or one it was raised while handling (a clean-up
+    that fails because the interrupted frames still hold a buffer, for instance)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 # What an earlier run's changes manifest may name: batch files and history tables, as gengo names them.

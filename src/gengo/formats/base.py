@@ -215,12 +215,17 @@ def add_spooled(sink: Sink, path: Path | str, size: int) -> None:
         return
     if getattr(sink, "add_from_file", None) is not None and sink.add_from_file(path, size):
         return
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ) as mapped:
-        view = memoryview(mapped)
-        try:
-            sink.add(view)
-        finally:
+    with open(path, "rb") as f:
+        mapped = mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ)
+    view = memoryview(mapped)
+    try:
+        sink.add(view)
+    finally:
+        # Interrupted inside ``add``, the frames of the exception may still hold a buffer of the
+        # map: closing would raise BufferError over the interruption; the map goes with them.
+        with contextlib.suppress(BufferError):
             view.release()
+            mapped.close()
 
 
 class LocalFile:
