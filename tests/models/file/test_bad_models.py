@@ -9,14 +9,16 @@ names it with ``line=``); cases whose problem has no line (an empty file, a miss
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli, run_gengo
+from tests.helpers import GENGO, run_cli, run_gengo
 
 PREFIX = "gengo: error: "
 MARK = "# <-"
@@ -704,3 +706,32 @@ def test_a_value_that_does_not_fit_its_type_names_the_column_the_type_and_its_ra
     message = str(e.value)
     assert message.startswith("m.yaml") and "\n" not in message, message
     assert all(part in message for part in expected), message
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("def f(ctx, columns):\n    raise ValueError('kaboom')\n", "bad_fn:f raised ValueError: kaboom"),
+        ("import numpy as np\ndef f(ctx, columns):\n    return np.zeros(3)\n", "bad_fn:f returned 3 values for"),
+    ],
+)
+def test_a_python_function_that_fails_is_one_line_naming_it(tmp_path, body, message):
+    """The user's function raises or returns the wrong number of values: the command says so in one
+    line with the model file's position, on one worker as on two."""
+    (tmp_path / "bad_fn.py").write_text(body)
+    model = tmp_path / "pyfn.yaml"
+    model.write_text(
+        "model: pyfn\ntables:\n  a:\n    rows: scale\n    columns:\n      id: {primary_key: true}\n"
+        "      v: {strategy: python, function: 'bad_fn:f', type: float64}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    for workers in ("1", "2"):
+        out = tmp_path / f"out{workers}"
+        r = subprocess.run(
+            [GENGO, "gen", "-m", str(model), "--rows", "a=20000", "-f", "csv", "-o", str(out), "-w", workers],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert "Traceback" not in r.stderr and "pyfn.yaml:7:" in r.stderr and message in r.stderr, r.stderr

@@ -950,7 +950,16 @@ def python(env: Env, name: str, col: s.Python) -> Any:
     from gengo.core.schema import ChunkContext
 
     ctx = ChunkContext(seed=env.seed, rows=env.rows, table=env.table, idx=env.idx)
-    return fn(ctx, env.value)
+    where = f"{env.model.function_at.get((env.table, name), env.model.name)}: {env.table}.{name}: {col.function}"
+    try:
+        value = fn(ctx, env.value)
+    except GengoError:
+        raise
+    except Exception as e:  # the user's code: one line naming it, not gengo's traceback
+        raise GengoError(f"{where} raised {type(e).__name__}: {e}") from None
+    if hasattr(value, "__len__") and not isinstance(value, str | bytes) and len(value) != env.n:
+        raise GengoError(f"{where} returned {len(value):,} values for {env.n:,} rows (one per row of ctx.idx)")
+    return value
 
 
 def load_function(ref: str) -> Callable[..., Any]:

@@ -99,6 +99,7 @@ class CompiledModel:
     types: dict[tuple[str, str], pa.DataType] = field(default_factory=dict)
     expressions: dict[tuple[str, str], expressions.Expression] = field(default_factory=dict)
     functions: dict[tuple[str, str], Any] = field(default_factory=dict)
+    function_at: dict[tuple[str, str], str] = field(default_factory=dict)  # where each is named: file:line:column
     inherits_nulls: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     null_when: dict[tuple[str, str], expressions.Expression] = field(default_factory=dict)
     refs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # column -> (table, column)
@@ -620,6 +621,7 @@ class _Checker:
                 self.cm.functions[(t, c)] = strategies.load_function(col.function)
             except GengoError as e:
                 raise self.err((*path, "function"), str(e)) from None
+            self.cm.function_at[(t, c)] = self.src.at(("tables", *path, "function"))
             if col.type is None:
                 raise self.err(path, "a python column needs its 'type'")
         if isinstance(col, s.Address) and col.countries:
