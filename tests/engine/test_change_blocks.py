@@ -86,15 +86,37 @@ def test_streamed_text_batches_write_the_reference_bytes(
     assert any(f["table"] == "fact_order_items" and f["rows"] > 3 * 48 for f in info["files"])
 
 
-def test_as_of_blocks_are_the_reference(shop: Path, tmp_path: Path) -> None:
-    p = _base(shop, tmp_path / "run", "parquet")
-    api.write_changes(p, tmp_path / "run", 4, 3, workers=1)
+@pytest.mark.parametrize("rows", [300, 3000])
+def test_as_of_blocks_are_the_reference(shop: Path, tmp_path: Path, rows: int) -> None:
+    """The snapshot's blocks are the base's row groups, encoded with its choices (hints)."""
+    p = api.plan(str(shop), None, "parquet", seed=SEED, rows=[f"orders={rows}"], workers=1, chunk_rows=512)
+    with api.prepare(p, tmp_path / "run", 1) as run:
+        run.execute()
+    api.write_changes(run.plan, tmp_path / "run", 4, 3, workers=1)
     ref = Changes(p.model, p.seed, p.rows, 4)
+    hints = {t.name: t.hints for t in run.plan.tables}
     for t in p.model.tables:
-        write_table(p.fmt, p.options, tmp_path / "ref" / f"{t.name}.parquet", t.schema, ref.as_of_blocks(t, 3))
+        step = p.fmt.unit_rows(p.options, hints[t.name])
+        blocks = ref.as_of_blocks(t, 3, step * max(1, change_blocks.BLOCK_ROWS // step))
+        write_table(p.fmt, p.options, tmp_path / "ref" / f"{t.name}.parquet", t.schema, blocks, hints[t.name])
         assert (tmp_path / "run" / f"{t.name}.parquet").read_bytes() == (
             tmp_path / "ref" / f"{t.name}.parquet"
         ).read_bytes()
+        groups = pq.ParquetFile(tmp_path / "run" / f"{t.name}.parquet").metadata.num_row_groups
+        assert groups == -(-ref.counts[3][t.name] // step) or ref.counts[3][t.name] == 0
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_as_of_zero_is_the_base_byte_for_byte(shop: Path, tmp_path: Path, fmt: str) -> None:
+    p = api.plan(str(shop), None, fmt, seed=SEED, rows=["orders=2000"], workers=1, chunk_rows=512)
+    with api.prepare(p, tmp_path / "base", 1) as run:
+        run.execute()
+    with api.prepare(p, tmp_path / "zero", 1) as run:
+        run.execute()
+    api.write_changes(run.plan, tmp_path / "zero", 2, 0, workers=1)
+    for t in p.model.tables:
+        name = run.plan.file_name(t.name)
+        assert (tmp_path / "zero" / name).read_bytes() == (tmp_path / "base" / name).read_bytes(), name
 
 
 def test_status_moves_are_applied_column_wise(shop: Path) -> None:

@@ -398,14 +398,19 @@ def as_of_block(cj: ChangeJob, table: str, start: int, stop: int, k: int) -> tup
     idx = np.arange(start, stop, dtype=np.int64)
     live = idx[ch.deleted_in(table, idx, k) == 0]
     data = ch.state(t, live, k, np.zeros(len(live), dtype=np.int64))
-    return data.num_rows, _payload(FORMATS[cj.job.format].encode(data, start == 0, cj.job.options, None))
+    fmt = FORMATS[cj.job.format]
+    return data.num_rows, _payload(fmt.encode(data, start == 0, cj.job.options, cj.job.hints.get(table)))
 
 
 def as_of_tasks(ch: Changes, cj: ChangeJob, tables: list[str], k: int) -> Iterator[tuple]:
-    """The as-of tasks of ``tables`` in table and row order (blocks as ``Changes.as_of_blocks`` cuts them)."""
+    """The as-of tasks of ``tables`` in table and row order. A block is a row group of the base
+    (Parquet: its rows and dictionary choices), so that ``--as-of 0`` writes the base's bytes."""
+    fmt = FORMATS[cj.job.format]
     for name in tables:
-        for a in range(0, ch.counts[k][name], BLOCK_ROWS):
-            yield (cj, name, a, min(a + BLOCK_ROWS, ch.counts[k][name]), k)
+        unit = fmt.unit_rows(cj.job.options, cj.job.hints.get(name))
+        step = BLOCK_ROWS if unit is None else unit * max(1, BLOCK_ROWS // unit)  # whole units
+        for a in range(0, ch.counts[k][name], step):
+            yield (cj, name, a, min(a + step, ch.counts[k][name]), k)
 
 
 def _describe(task: tuple, exc: BaseException) -> GengoError:

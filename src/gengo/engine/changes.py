@@ -345,11 +345,11 @@ class Changes:
         after, before, op, ts = self.events(t, b)
         return debezium_lines(self.model.name, t.name, b, after, before, op, ts, json_lines)
 
-    def as_of_blocks(self, t: Table, k: int):
-        """The state of ``t`` after batch k, in key order, block by block."""
+    def as_of_blocks(self, t: Table, k: int, step: int = BLOCK_ROWS):
+        """The state of ``t`` after batch k, in key order, a block per ``step`` rows of ids."""
         n = self.counts[k][t.name]
-        for a in range(0, n, BLOCK_ROWS):
-            idx = np.arange(a, min(a + BLOCK_ROWS, n), dtype=np.int64)
+        for a in range(0, n, step):
+            idx = np.arange(a, min(a + step, n), dtype=np.int64)
             deleted = self.deleted_in(t.name, idx, k)
             live = idx[deleted == 0]
             yield self.state(t, live, k, np.zeros(len(live), dtype=np.int64))
