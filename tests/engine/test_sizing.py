@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import gengo
+from gengo.core.errors import GengoError
 from tests.helpers import gen, manifest, run_gengo
 
 MODELS = ["ecommerce", "ecommerce-ds", "financial", "medical"]
@@ -208,3 +209,16 @@ def test_pins_of_growing_tables_never_count_at_a_billion_parents():
     for t in fixed:  # a fixed table asked to change still gets the closer look, and the refusal
         with pytest.raises(GengoError, match="always has"):
             check_pins(spy, {t: rows[t] + 1})
+
+
+def test_a_pinned_child_count_that_size_overrides_is_refused():
+    """--rows on a table whose count follows from its parent's, with --size sizing the parent: one
+    line saying so (the plan used to keep the size's count and print a note)."""
+    from gengo import api
+
+    with pytest.raises(GengoError, match="--rows fact_order_items=1,000 cannot hold with --size"):
+        api.plan("ecommerce", 0.01, "csv", seed=1, rows=["fact_order_items=1000"])
+    p = api.plan("ecommerce", 0.01, "csv", seed=1, rows=["dim_customers=1000"])  # a count that holds
+    assert p.rows["dim_customers"] == 1000
+    p = api.plan("ecommerce", None, "csv", seed=1, rows=["fact_order_items=1000"])  # --rows alone: the nearest
+    assert abs(p.rows["fact_order_items"] - 1000) < 100

@@ -242,6 +242,15 @@ def resolve_rows(
         return rows, estimate(model, rows, fmt, _CALIBRATION_SEED, tables, options, threads=threads)
     scale, est = _calibrate(model, fmt, target_bytes, pins, tables, options, threads)
     rows = _counts(model, scale, seed, pins)
+    for name, n in pins.items():
+        # A count that follows from a parent's (an order's lines) cannot be fixed while --size
+        # sizes the parent: say so rather than write a count nobody asked for.
+        if abs(rows[name] - n) > max(10, PINS_SLACK * n):
+            raise GengoError(
+                f"--rows {name}={n:,} cannot hold with --size: the count of {name} follows from its parent "
+                f"table's, which --size sets ({rows[name]:,} rows here); pin the parent table instead, "
+                "or leave out --size to size the dataset by --rows"
+            )
     if pins and scale == 1:  # the smallest scale, and maybe still too large
         _check_pins_fit(model, fmt, target_bytes, pins, predict(est, _counts(model, scale, _CALIBRATION_SEED, pins)))
     return rows, {name: replace(e, rows=rows[name]) for name, e in est.items()}
