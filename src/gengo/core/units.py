@@ -28,7 +28,10 @@ def parse_size(value: str | float | int) -> int:
     if isinstance(value, int | float) and not isinstance(value, bool):
         number, unit = float(value), ""
     else:
-        m = _SIZE_RE.match(str(value))
+        text = str(value).strip()
+        if text.startswith("-") and _SIZE_RE.match(text[1:]):
+            raise GengoError(f"invalid size '{value}': it must be a positive number")
+        m = _SIZE_RE.match(text)
         if not m or m.group(2).lower() not in _UNITS:
             raise GengoError(f"invalid size '{value}': give a number of GB (e.g. 0.5) or a size like 500MB")
         number, unit = float(m.group(1)), m.group(2).lower()
