@@ -72,9 +72,14 @@ class Env:
     def value(self, name: str) -> Any:
         if name not in self.values:
             col = self.spec.columns[name]
-            value = _as_written(
-                STRATEGY_FUNCTIONS[col.strategy](self, name, col), self.model.types.get((self.table, name))
-            )
+            try:
+                value = _as_written(
+                    STRATEGY_FUNCTIONS[col.strategy](self, name, col), self.model.types.get((self.table, name))
+                )
+            except GengoError as e:  # found while generating: the column's place in the file first
+                if str(e).startswith(f"{self.model.source.name}:"):
+                    raise
+                raise GengoError(f"{self.model.line_of(('tables', self.table, 'columns', name))}: {e}") from None
             self.values[name] = value
             self.nulls[name] = self._null_mask(name, col)
         return self.values[name]
@@ -950,7 +955,7 @@ def python(env: Env, name: str, col: s.Python) -> Any:
     from gengo.core.schema import ChunkContext
 
     ctx = ChunkContext(seed=env.seed, rows=env.rows, table=env.table, idx=env.idx)
-    where = f"{env.model.function_at.get((env.table, name), env.model.name)}: {env.table}.{name}: {col.function}"
+    where = f"{env.table}.{name}: {col.function}"  # Env.value puts the file's line first
     try:
         value = fn(ctx, env.value)
     except GengoError:

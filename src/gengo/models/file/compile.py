@@ -99,7 +99,6 @@ class CompiledModel:
     types: dict[tuple[str, str], pa.DataType] = field(default_factory=dict)
     expressions: dict[tuple[str, str], expressions.Expression] = field(default_factory=dict)
     functions: dict[tuple[str, str], Any] = field(default_factory=dict)
-    function_at: dict[tuple[str, str], str] = field(default_factory=dict)  # where each is named: file:line:column
     inherits_nulls: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     null_when: dict[tuple[str, str], expressions.Expression] = field(default_factory=dict)
     refs: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # column -> (table, column)
@@ -130,7 +129,7 @@ class CompiledModel:
 
     # --- chunks ------------------------------------------------------------------------------
 
-    def _line_of(self, path: tuple[str, ...]) -> str:
+    def line_of(self, path: tuple[str, ...]) -> str:
         """``file:line:column`` where the file's lines are known (the parent), else the file's name
         (a worker receives the parsed data, without lines)."""
         return self.source.at(path) if path in self.source.where else self.source.name
@@ -142,7 +141,7 @@ class CompiledModel:
         defects = tspec.quality is not None or any(col.quality for col in tspec.columns.values())
 
         # Where a value that does not fit its type is reported: the column's line in the file.
-        where = {c: f"{self._line_of((table, 'columns', c))}: {table}.{c}" for c in visible}
+        where = {c: f"{self.line_of(('tables', table, 'columns', c))}: {table}.{c}" for c in visible}
 
         def build(ctx: ChunkContext) -> dict[str, pa.Array]:
             idx = quality.source_rows(ctx.seed, table, tspec.quality, ctx.idx) if defects else ctx.idx
@@ -621,7 +620,6 @@ class _Checker:
                 self.cm.functions[(t, c)] = strategies.load_function(col.function)
             except GengoError as e:
                 raise self.err((*path, "function"), str(e)) from None
-            self.cm.function_at[(t, c)] = self.src.at(("tables", *path, "function"))
             if col.type is None:
                 raise self.err(path, "a python column needs its 'type'")
         if isinstance(col, s.Address) and col.countries:
