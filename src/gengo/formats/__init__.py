@@ -43,6 +43,8 @@ _ALIASES = {
 def resolve_format(name: str) -> Format:
     """The format called ``name`` (any case, any alias), or a GengoError with a suggestion."""
     key = name.strip().lower()
+    if key in ("arrow", "ipc"):  # a stream, not files: the command line's --stdout writes it
+        raise GengoError("-f arrow writes one table as an Arrow IPC stream to standard output: add --stdout --tables T")
     if key not in _ALIASES:
         close = difflib.get_close_matches(key, list(_ALIASES), n=1, cutoff=0.6) if len(key) > 1 else []
         if not close:  # a prefix of a single format ("parq", "duck") is close too
@@ -51,7 +53,8 @@ def resolve_format(name: str) -> Format:
         hint = f"did you mean '{_ALIASES[close[0]]}'? " if close else ""
         raise GengoError(
             f"unknown format '{name}': {hint}"
-            "choose csv, json (JSON Lines, alias jsonl), parquet, duckdb, postgres (--db), delta, iceberg"
+            "choose csv, json (JSON Lines, alias jsonl), parquet, duckdb, postgres (--db), delta, iceberg "
+            "(or arrow with --stdout)"
         )
     return FORMATS[_ALIASES[key]]
 

@@ -747,7 +747,8 @@ def test_a_python_function_that_fails_is_one_line_naming_it(tmp_path, body, mess
 def test_errors_found_while_generating_name_the_column_line(tmp_path, column, message):
     model = tmp_path / "gen.yaml"
     model.write_text(
-        f"model: gen\ntables:\n  a:\n    rows: scale\n    columns:\n      id: {{primary_key: true}}\n      v: {column}\n"
+        "model: gen\ntables:\n  a:\n    rows: scale\n    columns:\n"
+        f"      id: {{primary_key: true}}\n      v: {column}\n"
     )
     r = run_gengo("gen", "-m", str(model), "--rows", "a=20000", "-f", "csv", "-o", str(tmp_path / "out"))
     assert r.returncode == 1 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
