@@ -742,6 +742,9 @@ def test_a_python_function_that_fails_is_one_line_naming_it(tmp_path, body, mess
     [
         ("{strategy: uniform, min: 1, max: 1000, type: int8}", "gen.yaml:7:7: a.v: a value"),
         ("{strategy: uniform, min: 1, max: 10, unique: true}", "gen.yaml:7:7: a.v: 20000 rows cannot have unique"),
+        ("{strategy: expr, expr: 'id / (id - id)', type: int32}", "gen.yaml:7:7: a.v: a value is inf"),
+        # found by a worker (the first rows, which sizing's samples skip): workers have no lines
+        ("{strategy: expr, expr: 'log(id - 5)', type: 'decimal(10,2)'}", "gen.yaml: a.v: a value is nan"),
     ],
 )
 def test_errors_found_while_generating_name_the_column_line(tmp_path, column, message):

@@ -174,7 +174,9 @@ def _as_written(value: Any, t: pa.DataType | None) -> Any:
     if pa.types.is_decimal(t):
         return np.round(np.asarray(value, dtype=np.float64), t.scale)
     if pa.types.is_integer(t) and np.asarray(value).dtype.kind == "f":
-        return np.rint(value).astype(np.int64)
+        rounded = np.rint(value)
+        # NaN or infinity stays a float: writing the column refuses it, naming it (not -2**63)
+        return rounded.astype(np.int64) if np.isfinite(rounded).all() else rounded
     if pa.types.is_date(t) and np.asarray(value).dtype.kind == "M":  # a timestamp written as a date is a date
         return np.asarray(value).astype("datetime64[D]")
     return value

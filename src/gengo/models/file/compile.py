@@ -171,6 +171,14 @@ def zones_only(cm: CompiledModel) -> set[tuple[str, str]]:
     return found
 
 
+def _refuse_non_finite(value: Any, t: pa.DataType, where: str) -> None:
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        raise GengoError(
+            f"{where}: a value is {value} (an expression without a finite result: log or sqrt out of range, "
+            f"a division by zero?); {t} holds finite numbers only: guard it with where(...)"
+        )
+
+
 def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -> pa.Array:
     """The internal value of a column as an Arrow array of its declared type, nulls applied."""
     mask = pa.array(nulls) if nulls is not None and nulls.any() else None
@@ -189,6 +197,7 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
             if nulls is not None:
                 bad &= ~nulls
             if bad.any():
+                _refuse_non_finite(v[bad][0], t, where)
                 nines = f"{10**t.precision - 1:d}"
                 largest = (
                     f"{nines[: len(nines) - t.scale] or '0'}.{nines[len(nines) - t.scale :]}" if t.scale else nines
@@ -216,6 +225,7 @@ def to_arrow(value: Any, t: pa.DataType, nulls: np.ndarray | None, where: str) -
         if bad is not None and nulls is not None:
             bad &= ~nulls
         if bad is not None and bad.any():
+            _refuse_non_finite(v[bad][0], t, where)
             raise GengoError(
                 f"{where}: a value ({v[bad][0]}) does not fit {t} ({info.min} to {info.max}): "
                 "give the column a wider type or bound its values"
