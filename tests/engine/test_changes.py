@@ -439,3 +439,39 @@ def test_as_of_prints_the_rows_it_wrote(shop: Path, tmp_path: Path) -> None:
     assert printed == {Path(e["file"]).name: e["rows"] for e in doc["tables"]}
     base = {Path(e["file"]).name: e["rows"] for e in doc["tables"]}
     assert base != {f"{t}.csv": n for t, n in doc["as_of"]["counts"][0].items() if f"{t}.csv" in base}
+
+
+def test_ecommerce_new_orders_are_pending_after_the_window_at_current_prices(tmp_path: Path) -> None:
+    """A batch's new orders are placed after the base's window (batch b: the b-th local day from
+    2025-01-01), all Pending; their lines cost the product's price after the batch before."""
+    out = tmp_path / "run"
+    r = run_gengo(
+        "gen", "-q", "-m", "ecommerce", "-s", "0.002", "-f", "parquet", "-o", str(out), "--seed", "3", "--batches", "3"
+    )
+    assert r.returncode == 0, r.stderr
+    con = duckdb.connect()
+    DAY1 = "TIMESTAMPTZ '2025-01-01 00:00:00+00'"  # noqa: N806 - the local day of batch 1 (zones -12..+14 h)
+    rows = con.execute(
+        f"""SELECT _batch, count(*), count(*) FILTER (WHERE order_status <> 'Pending'),
+                   min(order_timestamp) >= {DAY1} + INTERVAL (_batch - 1) DAY - INTERVAL 14 HOUR,
+                   max(order_timestamp) < {DAY1} + INTERVAL (_batch) DAY + INTERVAL 12 HOUR
+            FROM '{out}/changes/batch-*/fact_orders_header.parquet' WHERE _op = 'insert' GROUP BY _batch ORDER BY 1"""
+    ).fetchall()
+    assert [r[0] for r in rows] == [1, 2, 3] and all(n > 0 and late == 0 and a and z for _, n, late, a, z in rows), rows
+    prices = con.execute(
+        f"""WITH pr AS (SELECT product_id, base_price, 0 AS b FROM '{out}/dim_products.parquet' UNION ALL
+                        SELECT product_id, base_price, _batch FROM '{out}/changes/batch-*/dim_products.parquet'),
+                 now AS (SELECT i._batch, i.unit_price, (SELECT base_price FROM pr WHERE pr.product_id = i.product_id
+                         AND pr.b < i._batch ORDER BY b DESC LIMIT 1) AS current,
+                         (SELECT base_price FROM pr WHERE pr.product_id = i.product_id ORDER BY b LIMIT 1) AS first
+                         FROM '{out}/changes/batch-*/fact_order_items.parquet' i)
+            SELECT count(*) FILTER (WHERE current <> first), count(*) FILTER (WHERE unit_price <> current) FROM now"""
+    ).fetchone()
+    assert prices[0] > 0 and prices[1] == 0, prices  # repriced products sold again, at the new price
+    ratio = con.execute(
+        f"""SELECT min(n.base_price / o.base_price), max(n.base_price / o.base_price)
+            FROM '{out}/changes/batch-000001/dim_products.parquet' n
+            JOIN '{out}/dim_products.parquet' o USING (product_id)
+            WHERE n._op = 'update' AND o.base_price >= 20"""
+    ).fetchone()
+    assert ratio[0] >= 0.88 and ratio[1] <= 1.17, ratio  # -10% .. +15%, whole dollars

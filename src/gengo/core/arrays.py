@@ -27,6 +27,15 @@ def decimal_from_units(units: np.ndarray, precision: int, scale: int, validity: 
     return pa.Array.from_buffers(pa.decimal128(precision, scale), len(units), [validity, pa.py_buffer(words)])
 
 
+def units_of_decimal(arr: pa.Array) -> np.ndarray:
+    """The unscaled integers of a DECIMAL(p <= 18) array without nulls: each value's low 64-bit
+    word (two's complement, so negatives too), read in place."""
+    if arr.null_count or arr.type.precision > 18:
+        raise ValueError("units_of_decimal: a DECIMAL(p <= 18) array without nulls")
+    words = np.frombuffer(arr.buffers()[1], dtype=np.int64)
+    return words[2 * arr.offset : 2 * (arr.offset + len(arr)) : 2].copy()
+
+
 def decimal_from_floats(values: np.ndarray, precision: int, scale: int) -> pa.Array | None:
     """Decimal128 array of floats rounded to ``scale`` decimals (half to even), or None where a value
     does not fit ``precision`` digits (or is NaN): the caller says which. One pass in C."""

@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 
 from gengo.core import distinct, fmath, rand, timezones, vocab
-from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text
-from gengo.core.schema import Check, ChunkContext, Column, Model, Table, TableChanges
+from gengo.core.arrays import decimal_from_units, join, take, timestamp_from_seconds, to_text, units_of_decimal
+from gengo.core.schema import BatchContext, Check, ChunkContext, Column, Model, Table, TableChanges
 from gengo.models._checks import daily_fanout, fanout_independence
 
 CUSTOMERS, ADDRESSES, SUPPLIERS = "dim_customers", "dim_customer_addresses", "dim_suppliers"
@@ -520,16 +520,21 @@ def billing_zone(seed: int, customer: np.ndarray, address: np.ndarray) -> np.nda
     return vocab.locality_zones().zone[_pick_in_group(u, pools.locality_offset, pools.locality_count, country)]
 
 
-def _order_seconds(ctx: ChunkContext, customer: np.ndarray, billing: np.ndarray) -> np.ndarray:
-    """UTC instant of each order: the day grows over the window, the hour follows the billing
-    address's local daily rhythm (its zone, daylight saving time included)."""
-    n = ctx.rows[ORDERS]
-    frac = (ctx.idx + ctx.uniform("order_timestamp")) / n
-    seconds = (WINDOW_START + (WINDOW_END - WINDOW_START) * fmath.power(frac, 1.0 / _GROWTH)).astype(np.int64)
+def _order_seconds(ctx: ChunkContext, customer: np.ndarray, billing: np.ndarray, day: int | None) -> np.ndarray:
+    """UTC instant of each order: the day grows over the window (or is ``day``, a change batch's,
+    in seconds), the hour follows the billing address's local daily rhythm (its zone, daylight
+    saving time included)."""
+    if day is None:
+        n = ctx.rows[ORDERS]
+        frac = (ctx.idx + ctx.uniform("order_timestamp")) / n
+        seconds = (WINDOW_START + (WINDOW_END - WINDOW_START) * fmath.power(frac, 1.0 / _GROWTH)).astype(np.int64)
+        start, end = WINDOW_START, WINDOW_END
+    else:
+        seconds, start, end = np.full(len(ctx.idx), day, dtype=np.int64), day - 86400, day + 2 * 86400
     hour = rand.weighted_choice(ctx.key("order_timestamp", "hour"), ctx.idx, _HOUR_WEIGHTS)
     local = seconds - seconds % 86400 + hour * 3600 + ctx.integers(0, 3599, "order_timestamp", "second")
     names = tuple(vocab.locality_zones().names.to_pylist())
-    return timezones.to_utc_within(names, billing_zone(ctx.seed, customer, billing), local, WINDOW_START, WINDOW_END)
+    return timezones.to_utc_within(names, billing_zone(ctx.seed, customer, billing), local, start, end)
 
 
 def _order_status(ctx: ChunkContext, seconds: np.ndarray) -> np.ndarray:
@@ -543,6 +548,10 @@ def _order_status(ctx: ChunkContext, seconds: np.ndarray) -> np.ndarray:
 
 
 def _orders(ctx: ChunkContext) -> dict:
+    return _orders_columns(ctx, None)
+
+
+def _orders_columns(ctx: ChunkContext, day: int | None) -> dict:
     customers = ctx.rows[CUSTOMERS]
     customer = _popular(ctx.seed, ORDERS, "customer_id", ctx.idx, customers, CUSTOMER_EXPONENT)
     fan = address_fanout(ctx.seed, customers)
@@ -550,7 +559,7 @@ def _orders(ctx: ChunkContext) -> dict:
     # Billing: the customer's first address; shipping: one of the others (or the only one).
     extra = np.minimum((ctx.uniform("shipping_address_id") * (count - 1)).astype(np.int64), count - 2)
     shipping = first + np.where(count == 1, 0, 1 + extra)
-    seconds = _order_seconds(ctx, customer, first)
+    seconds = _order_seconds(ctx, customer, first, day)
     return {
         "order_id": ctx.ids,
         "customer_id": customer + 1,
@@ -715,12 +724,81 @@ CHECKS = (
 # gen --batches: new customers (with their addresses), products and orders (with their items)
 # arrive; open orders move on, Pending -> Processing -> Shipped -> Delivered or Returned (or a
 # Pending order is cancelled); customers change email; products change price, while order items
-# keep the price they were sold at (unit_price is the product's original price).
+# keep the price they were sold at: a line sold in batch b has its product's price after b - 1.
+
+_REPRICED = 0.02  # share of the products whose price changes in a batch
+_REPRICE_RANGE = (0.9, 1.15)  # a new price is -10% .. +15% of the current one
+
+
+def _repriced(batch: BatchContext, idx: np.ndarray) -> np.ndarray:
+    """Which products of ``idx`` batch ``batch`` reprices (one draw per product and batch)."""
+    return batch.chosen(idx, _REPRICED, "repriced")
+
+
+def _repriced_rows(batch: BatchContext, lo: int, hi: int) -> np.ndarray:
+    """The products of [lo, hi) that ``_repriced`` chooses, found without listing the others."""
+    return rand.chosen_rows(batch.key("repriced"), lo, hi, _REPRICED)
+
+
+def _reprice_cents(batch: BatchContext, idx: np.ndarray, cents: np.ndarray) -> np.ndarray:
+    """New prices in cents of products ``idx`` at ``cents``: -10% .. +15% in whole dollars, the
+    product's ending (.99, .95, .49, .00) kept, and never the same price."""
+    off = _CENTS_OFF[rand.weighted_choice(rand.stream_key(batch.seed, PRODUCTS, "cents_off"), idx, _CENTS_OFF_WEIGHTS)]
+    lo, hi = _REPRICE_RANGE
+    factor = lo + (hi - lo) * batch.uniform(idx, "price_factor")
+    dollars = (cents + off) // 100
+    new = np.maximum(1, np.rint(dollars * factor).astype(np.int64))
+    new = np.where(new == dollars, dollars + 1, new)
+    return new * 100 - off
+
+
+def _new_base_price(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.Array:
+    cents = units_of_decimal(rows.column("base_price").combine_chunks())
+    return decimal_from_units(_reprice_cents(batch, idx, cents), 12, 2)
+
+
+def price_after(seed: int, counts, product: np.ndarray, upto: int) -> np.ndarray:
+    """Cents: each product's price after batches 1..``upto`` (``counts[k]``: the rows after batch
+    k), the repricings of ``CHANGES`` replayed: what a line sold in batch ``upto + 1`` costs."""
+    uniq, back = np.unique(product, return_inverse=True)  # ascending, as the draws of a batch are
+    cents = product_price_cents(seed, uniq)  # products of any batch: not the base's price table
+    for k in range(1, upto + 1):  # a loop over batches, vectorized over the products
+        batch = BatchContext(seed, counts, k, PRODUCTS)
+        hit = np.flatnonzero((uniq < counts[k - 1][PRODUCTS]) & _repriced(batch, uniq))
+        if len(hit):
+            cents[hit] = _reprice_cents(batch, uniq[hit], cents[hit])
+    return cents[back]
+
+
+def _new_orders(ctx: ChunkContext, batch: BatchContext) -> dict:
+    """Orders batch b takes: placed on the b-th day after the base's window (in the customer's
+    local day, as the base's), all Pending; later batches move them on."""
+    v = _orders_columns(ctx, 86400 * (WINDOW_END // 86400 + batch.batch - 1))
+    v["order_status"] = take(_STATUSES, np.zeros(len(ctx.idx), dtype=np.int64))
+    return v
+
+
+def _new_items(ctx: ChunkContext, batch: BatchContext) -> dict:
+    """The lines of the orders batch b takes, at their products' prices after batch b - 1."""
+    v = _items(ctx)
+    product = np.asarray(v["product_id"]) - 1
+    v["unit_price"] = decimal_from_units(price_after(ctx.seed, batch.counts, product, batch.batch - 1), 12, 2)
+    return v
+
+
 CHANGES = {
     CUSTOMERS: TableChanges(insert=0.02, update={"email": 0.01}),
-    PRODUCTS: TableChanges(insert=0.01, update={"base_price": 0.05}),
+    PRODUCTS: TableChanges(
+        insert=0.01,
+        update={"base_price": 1.0},  # of the products ``_repriced`` picks: the model knows which
+        pick={"base_price": _repriced},
+        among={"base_price": _repriced_rows},
+        revise={"base_price": _new_base_price},
+    ),
+    ITEMS: TableChanges(append=_new_items),  # rows arrive with their orders
     ORDERS: TableChanges(
         insert=0.03,
+        append=_new_orders,
         update={"order_status": 0.6},
         moves={
             "order_status": {
