@@ -296,6 +296,17 @@ BREAKS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
             _replace_where("dim_patients", "date_of_birth", "DATE '2025-06-01'", f"patient_id = {_PATIENT_1}"),
         )
     ],
+    ("medical", "no_teen_or_adult_diagnosis_under_5"): [
+        (
+            "a toddler's visit diagnosed with acne",
+            "fact_appointments",
+            """SELECT a.* EXCLUDE (local) REPLACE (CASE WHEN a.local::DATE < p.date_of_birth + INTERVAL 5 YEAR
+                                                    THEN 'L70.0' ELSE a.diagnosis_code END AS diagnosis_code)
+               FROM (SELECT x.*, timezone(c.time_zone, x.appointment_date) AS local
+                     FROM fact_appointments x JOIN dim_clinics c USING (clinic_id)) a
+               JOIN dim_patients p USING (patient_id)""",
+        )
+    ],
     ("medical", "one_patient_per_doctor_and_slot"): [
         (
             "a second patient in a doctor's slot",

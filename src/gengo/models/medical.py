@@ -34,12 +34,13 @@ patient is in two places at once, while every row stays a pure function of its i
   on evenly spaced days, so on each day exactly those already born are on it; each is twice as
   active as the average patient (well-baby visits).
 * Specialization. The point's position inside its patient's segment is a uniform draw that
-  picks the specialization by the patient's age band at the visit (under 18, 18-44, 45+) and
-  sex (children see pediatrics, only women see obstetrics and gynecology, ...), among the
+  picks the specialization by the patient's age band at the visit (under 5, 5-17, 18-44, 45+)
+  and sex (children see pediatrics, only women see obstetrics and gynecology, a child under 5
+  no psychiatrist, neurologist or orthopedist, ...), among the
   specializations that have doctors. The diagnosis is a real ICD-10-CM code with its official
   description (appended ``diagnosis_code`` column), drawn from a curated list per
   specialization that respects age band and sex (no prostate cancer for women, no well-child
-  visit for adults).
+  visit for adults, no acne, migraine, ADHD or depression under 5).
 * Doctor and slot. A doctor has 33 bookable quarter-hours a day between 08:00 and 17:45,
   fewer at lunch and late in the afternoon (which quarters of a part-booked hour rotates per
   doctor and day). The (doctor, quarter) cells of a specialization are numbered, and the
@@ -137,9 +138,12 @@ SPECIALIZATIONS = (
 )
 _S = len(SPECIALIZATIONS)
 _DOCTOR_SHARES = np.array([22, 12, 9, 5, 3, 3, 4, 5, 6, 6, 4, 3, 4, 2, 3, 3], dtype=np.float64)
-# Share of visits per specialization for (age band, sex): rows child F, child M, 18-44 F, 18-44 M, 45+ F, 45+ M.
+# Share of visits per specialization for (age band, sex): rows under 5 F, under 5 M, 5-17 F,
+# 5-17 M, 18-44 F, 18-44 M, 45+ F, 45+ M. Under 5: the pediatrician, and skin, eye and ear doctors.
 _VISIT_WEIGHTS = np.array(
     [
+        [0, 0, 92, 0, 0, 0, 2, 0, 0, 0, 1, 5, 0, 0, 0, 0],
+        [0, 0, 92, 0, 0, 0, 2, 0, 0, 0, 1, 5, 0, 0, 0, 0],
         [0, 0, 85, 0, 1, 0, 4, 2, 0, 3, 3, 5, 0, 0, 0, 0],
         [0, 0, 85, 0, 1, 0, 4, 2, 0, 3, 3, 5, 0, 0, 0, 0],
         [30, 12, 0, 2, 4, 1, 6, 6, 14, 9, 3, 4, 4, 3, 2, 1],
@@ -151,7 +155,7 @@ _VISIT_WEIGHTS = np.array(
 )
 
 # specialization key (_SPEC_KEYS) | ICD-10-CM code | official description | weight
-# | age bands allowed (0: under 18, 1: 18-44, 2: 45+) | sex (A any, F, M)
+# | age bands allowed (0: under 18, 1: 18-44, 2: 45+; under 18 splits at 5, ``_NOT_UNDER_5``) | sex (A any, F, M)
 _DIAGNOSES_TEXT = """
 GP|Z00.00|Encounter for general adult medical examination without abnormal findings|12|12|A
 GP|J06.9|Acute upper respiratory infection, unspecified|10|012|A
@@ -324,16 +328,30 @@ _SPEC_KEYS = (
 )
 
 
+# Diagnoses of children that a child under 5 does not get (acne, migraine, ADHD, depression, ...).
+_NOT_UNDER_5 = ("F", "L70.0", "G43.909", "G44.209", "S93.401A", "M25.561")
+_BANDS = 4  # under 5, 5-17, 18-44, 45+
+
+
+def _age_band(day: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """The age band (``_BANDS``) on ``day`` of patients born ``offset`` days after the first birth day."""
+    return (day >= _EARLY_DAY[offset]).astype(np.int64) + (day >= _ADULT_DAY[offset]) + (day >= _MIDDLE_AGE_DAY[offset])
+
+
 def _diagnosis_table():
     rows = [line.split("|") for line in _DIAGNOSES_TEXT.strip().splitlines()]
     spec = np.array([_SPEC_KEYS.index(r[0]) for r in rows])
     weight = np.array([float(r[3]) for r in rows])
-    band_ok = np.array([[str(b) in r[4] for b in range(3)] for r in rows])  # D x 3
+    under_5 = np.array([not r[1].startswith(_NOT_UNDER_5) for r in rows])
+    child = np.array([["0" in r[4]] for r in rows])[:, 0]
+    band_ok = np.stack(  # D x 4: the file's bands 0, 1, 2 are ours 0-1, 2, 3
+        [child & under_5, child, np.array(["1" in r[4] for r in rows]), np.array(["2" in r[4] for r in rows])], axis=1
+    )
     sex = np.array([r[5] for r in rows])
-    # Weights for every (specialization, band, male) group: G x D, G = S * 3 * 2.
-    g_spec = np.repeat(np.arange(_S), 6)
-    g_band = np.tile(np.repeat(np.arange(3), 2), _S)
-    g_male = np.tile(np.arange(2), 3 * _S)
+    # Weights for every (specialization, band, male) group: G x D, G = S * _BANDS * 2.
+    g_spec = np.repeat(np.arange(_S), 2 * _BANDS)
+    g_band = np.tile(np.repeat(np.arange(_BANDS), 2), _S)
+    g_male = np.tile(np.arange(2), _BANDS * _S)
     same = spec[None, :] == g_spec[:, None]
     sex_ok = (sex[None, :] == "A") | ((sex[None, :] == "M") == (g_male[:, None] == 1))
     w = np.where(same & band_ok.T[g_band] & sex_ok, weight[None, :], 0.0)
@@ -444,8 +462,9 @@ def _anniversary(birth: np.ndarray, years: int) -> np.ndarray:
     return target.astype("datetime64[D]").astype(np.int64) + np.minimum(day_of_month, month_length - 1)
 
 
-# The 18th and 45th birthday of everyone born on each possible birth day (a table of ~34,000 days).
+# The 5th, 18th and 45th birthday of everyone born on each possible birth day (a table of ~34,000 days).
 _BIRTH_DAYS = np.arange(_YEAR_START[0], _YEAR_START[-1])
+_EARLY_DAY = _anniversary(_BIRTH_DAYS, 5)
 _ADULT_DAY = _anniversary(_BIRTH_DAYS, 18)
 _MIDDLE_AGE_DAY = _anniversary(_BIRTH_DAYS, 45)
 
@@ -750,7 +769,7 @@ def _appointments(ctx: ChunkContext) -> dict:
     birth = patient_birth_day(ctx.seed, patients, patient)
     male = (~patient_female(ctx.seed, patient)).astype(np.int64)
     offset = birth - _YEAR_START[0]
-    band = (day >= _ADULT_DAY[offset]).astype(np.int64) + (day >= _MIDDLE_AGE_DAY[offset])
+    band = _age_band(day, offset)
     # Specialization by age band and sex, among specializations that have doctors.
     spec = _specialization_choice(doctors).choose(position, band * 2 + male)
     doctor, hour, minute = appointment_slot(ctx.seed, doctors, n, j, spec)
@@ -758,7 +777,7 @@ def _appointments(ctx: ChunkContext) -> dict:
     # Wall-clock time at the clinic, stored as the UTC instant.
     zone = vocab.locality_zones().zone[clinic_locality(ctx.seed, clinic)]
     seconds = _zones().to_utc(zone, day * 86400 + hour * 3600 + minute * 60)
-    diagnosis = _diagnosis_choice().choose(ctx.uniform("diagnosis"), (spec * 3 + band) * 2 + male)
+    diagnosis = _diagnosis_choice().choose(ctx.uniform("diagnosis"), (spec * _BANDS + band) * 2 + male)
     return {
         "appointment_id": ctx.ids,
         "patient_id": patient + 1,
@@ -870,7 +889,7 @@ def _day_layout(seed: int, base: tuple[int, int, int, int], n: int) -> dict[str,
     patient, position = appointment_patient(seed, registered, day, j, np.full(m, max(m, 1)))
     offset = _birth_days(seed, patients, patient) - _YEAR_START[0]
     today = weekday_day(n)
-    band = (today >= _ADULT_DAY[offset]).astype(np.int64) + (today >= _MIDDLE_AGE_DAY[offset])
+    band = _age_band(today, offset)
     male = (~patient_female(seed, patient)).astype(np.int64)
     spec = _specialization_choice(doctors).choose(position, band * 2 + male)
     doctor, slot = _doctor_slot(seed, doctors, day, j, spec)
@@ -879,7 +898,7 @@ def _day_layout(seed: int, base: tuple[int, int, int, int], n: int) -> dict[str,
         "doctor": doctor,
         "slot": slot,
         "clinic": doctor_clinic(seed, clinics, doctor),
-        "group": (spec * 3 + band) * 2 + male,
+        "group": (spec * _BANDS + band) * 2 + male,
     }
 
 
@@ -1111,6 +1130,8 @@ def _fk(table: str, column: str) -> str:
 _LOCAL = f"""SELECT a.*, c.time_zone, timezone(c.time_zone, a.appointment_date) AS local
              FROM {APPOINTMENTS} a JOIN {CLINICS} c USING (clinic_id)"""
 
+_LISTED_NOT_UNDER_5 = ", ".join(f"'{c}'" for c in _NOT_UNDER_5 if c != "F")
+
 CHECKS = (
     Check(
         "appointments_in_local_clinic_hours",
@@ -1146,6 +1167,14 @@ CHECKS = (
                 FROM {APPOINTMENTS})
             WHERE appointment_date - previous < INTERVAL 15 MINUTE""",
         "no patient has two appointments less than 15 minutes apart, in one clinic or two (issue 20, item 12)",
+    ),
+    Check(
+        "no_teen_or_adult_diagnosis_under_5",
+        f"""SELECT a.appointment_id, p.date_of_birth, a.local, a.diagnosis_code
+            FROM ({_LOCAL}) a JOIN {PATIENTS} p USING (patient_id)
+            WHERE a.local::DATE < p.date_of_birth + INTERVAL 5 YEAR
+              AND (a.diagnosis_code LIKE 'F%' OR a.diagnosis_code IN ({_LISTED_NOT_UNDER_5}))""",
+        "a child under 5 gets no psychiatric diagnosis, acne, migraine, sprain or knee pain",
     ),
     Check(
         "one_appointment_per_patient_and_day",
