@@ -207,6 +207,42 @@ def test_return_amounts_add_up(con):
     assert bad == 0
 
 
+@pytest.mark.parametrize(
+    ("ret", "sales", "join", "amount", "paid"),
+    [
+        (
+            "store_returns",
+            "store_sales",
+            "sr_ticket_number = ss_ticket_number AND sr_item_sk = ss_item_sk",
+            "sr_return_amt",
+            "ss_net_paid * sr_return_quantity / ss_quantity",
+        ),
+        (
+            "catalog_returns",
+            "catalog_sales",
+            "cr_order_number = cs_order_number AND cr_item_sk = cs_item_sk",
+            "cr_return_amount",
+            "cs_net_paid * cr_return_quantity / cs_quantity",
+        ),
+        (
+            "web_returns",
+            "web_sales",
+            "wr_order_number = ws_order_number AND wr_item_sk = ws_item_sk",
+            "wr_return_amt",
+            "ws_net_paid * wr_return_quantity / ws_quantity",
+        ),
+    ],
+)
+def test_a_refund_is_the_returned_share_of_what_was_paid(con, ret, sales, join, amount, paid):
+    """Never more than the line's net paid (after its coupon): the returned quantity's share of it."""
+    total, over, off = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE {amount} > {paid.split(" * ")[0]}),
+                   count(*) FILTER (WHERE abs({amount} - {paid}) > 0.01)
+            FROM {ret} JOIN {sales} ON {join}"""
+    ).fetchone()
+    assert total > 100 and over == 0 and off == 0, (total, over, off)
+
+
 def _faker_names(locale: str) -> tuple[set[str], set[str], set[str], set[str]]:
     """Faker's (female first, male first, female last, male last) names of a locale, as published."""
     import importlib

@@ -401,7 +401,8 @@ def _return_values(ctx: ChunkContext, ch: Channel, v: dict | None = None, days: 
     h = rand.bits(ctx.key("amounts"), r)
     q = v["quantity"]
     rq = 1 + scaled(field(h, 0, 16), 1 << 16, 16) * q // (1 << 16)  # 1 .. sold quantity
-    amt = v["sales_price"] * rq
+    # The refund is the returned share of what was paid: after the line's coupon, never more.
+    amt = (v["net_paid"] * rq + q // 2) // q
     tax = (amt * v["tax"] + 50) // 100
     inc_tax = amt + tax
     cash = inc_tax * scaled(field(h, 16, 8), 101, 8) // 100
