@@ -68,3 +68,15 @@ def test_locality_zones_follow_country_and_state():
     postcode = np.array(pools.postcode.to_pylist(), dtype=object)
     assert set(names[texas & np.array([p.startswith("799") for p in postcode])]) <= {"America/Denver"}
     assert set(names[texas & np.array([p[:2] in ("75", "76", "77") for p in postcode])]) == {"America/Chicago"}
+
+
+def test_a_short_window_before_a_change_of_offset():
+    """A window of a few days that ends within a week before a zone's change (Anchorage starts
+    daylight saving time on 2025-03-09, 10:00 UTC; the window ends 2025-03-01): the weekly sampling
+    finds the change past the end, which is left out of the table, and times convert."""
+    from gengo.core.timezones import to_utc_within
+
+    day = 1_740_614_400  # 2025-02-27 00:00 UTC
+    local = np.array([day + 12 * 3600])
+    utc = to_utc_within(("America/Anchorage",), np.array([0]), local, day - 86400, day + 2 * 86400)
+    assert utc[0] == local[0] + 9 * 3600  # still standard time: UTC-9

@@ -46,6 +46,8 @@ class ZoneOffsets:
             after[z] = before[z]
             for t, o in changes[1:]:
                 d = (t - self.start) // _DAY
+                if d >= self.days:  # the weekly sampling looks up to a week past the end
+                    break
                 change[z, d], after[z, d] = t - self.start - d * _DAY, o
         self._before, self._after, self._change = before.ravel(), after.ravel(), change.ravel()
         self.max_offset = np.maximum(before, after).max(axis=1)
