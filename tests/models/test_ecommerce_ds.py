@@ -243,6 +243,19 @@ def test_a_refund_is_the_returned_share_of_what_was_paid(con, ret, sales, join, 
     assert total > 100 and over == 0 and off == 0, (total, over, off)
 
 
+def test_a_customer_first_buys_as_an_adult_and_reviews_after(con):
+    """The first sale comes after the 18th birthday, the last review after the first sale (dsdgen
+    draws the three alone: customers who bought before they were born)."""
+    total, minor, early = con.execute(
+        """SELECT count(*),
+                  count(*) FILTER (WHERE f.d_date < make_date(c_birth_year + 18, c_birth_month, c_birth_day)),
+                  count(*) FILTER (WHERE r.d_date < f.d_date)
+           FROM customer JOIN date_dim f ON f.d_date_sk = c_first_sales_date_sk
+           JOIN date_dim r ON r.d_date_sk = c_last_review_date_sk"""
+    ).fetchone()
+    assert total > 1000 and minor == 0 and early == 0, (total, minor, early)
+
+
 def _faker_names(locale: str) -> tuple[set[str], set[str], set[str], set[str]]:
     """Faker's (female first, male first, female last, male last) names of a locale, as published."""
     import importlib

@@ -279,8 +279,16 @@ def _customer(ctx: ChunkContext) -> dict:
     salutation = pc.if_else(pa.array(female), take(_SALUTATION_F, sal), take(_SALUTATION_M, sal))
     ln = vocab.last_names()
     last = take(ln.values, rand.weighted_choice(ctx.key("last_name"), i, ln.weights))
-    first_sales = SALES_FIRST - 3650 + ctx.integers(0, 3650 + SALES_DAYS - 1, "first_sales")
-    birth_year = ctx.integers(1924, 1992, "birth_year")
+    # Born 1924-1984 (dsdgen: to 1992), so that every customer is an adult by the last sales day;
+    # the first sale falls after the 18th birthday, the last review after the first sale.
+    birth_year = ctx.integers(1924, 1984, "birth_year")
+    birth_month, birth_day = ctx.integers(1, 12, "birth_month"), ctx.integers(1, 28, "birth_day")
+    adult = _days_of(birth_year + 18, birth_month, birth_day)
+    earliest = np.maximum(SALES_FIRST - 3650, adult)
+    last_day = SALES_FIRST + SALES_DAYS - 1
+    first_sales = earliest + (ctx.uniform("first_sales") * (last_day - earliest + 1)).astype(np.int64)
+    review_from = np.maximum(SALES_LAST_REVIEW, first_sales)
+    review = review_from + (ctx.uniform("review") * (SALES_LAST_REVIEW + 366 - review_from)).astype(np.int64)
     countries = _birth_countries()[0]
     country = rand.integers(ctx.key("birth_country"), i, 0, len(countries) - 1)  # as ``pick`` draws it
     first, last, first_ascii, last_ascii = _names_from_abroad(ctx, female, country, first, last)
@@ -297,17 +305,23 @@ def _customer(ctx: ChunkContext) -> dict:
         "c_first_name": first,
         "c_last_name": last,
         "c_preferred_cust_flag": flag(ctx.uniform("preferred") < 0.5),
-        "c_birth_day": ctx.integers(1, 28, "birth_day"),
-        "c_birth_month": ctx.integers(1, 12, "birth_month"),
+        "c_birth_day": birth_day,
+        "c_birth_month": birth_month,
         "c_birth_year": birth_year,
         "c_birth_country": take(countries, country),
         "c_login": join(pc.utf8_lower(first_ascii), to_text(birth_year % 100), to_text(ctx.ids % 1000)),
         "c_email_address": join(first_ascii, ".", last_ascii, "@", domain),
-        "c_last_review_date_sk": julian(SALES_LAST_REVIEW + ctx.integers(0, 365, "review")),
+        "c_last_review_date_sk": julian(review),
     }
 
 
 SALES_LAST_REVIEW = SALES_FIRST + SALES_DAYS - 366
+
+
+def _days_of(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of dates given by parts (day <= 28: every month has it)."""
+    months = (np.asarray(year, dtype=np.int64) - 1970) * 12 + np.asarray(month, dtype=np.int64) - 1
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + np.asarray(day) - 1
 
 
 # --- items and promotions --------------------------------------------------------------------
