@@ -316,6 +316,8 @@ def gen(
             with _ProgressReporter(run.plan) as progress:
                 summary = run.execute(progress)
     if changing:
+        if not quiet:  # the base's progress bars are done; this step has none of its own
+            out.print(f"Writing {pending} ...")
         info = api.write_changes(
             run.plan, output, n_batches, as_of_value, change_format, workers_value, history, run.moving, resume
         )
