@@ -589,7 +589,8 @@ _QUANTITY_P = 0.5934  # geometric: 1 for about 60% of lines, rarely above 5
 _DISCOUNTED = 0.3  # share of lines with a discount of 5-25%
 
 
-def _items(ctx: ChunkContext) -> dict:
+def _items(ctx: ChunkContext, price=None) -> dict:
+    """Order lines; ``price(product)``: their unit prices in cents (default: the list price)."""
     fan = item_fanout(ctx.seed, ctx.rows[ORDERS])
     # Products are distinct within an order: draw them for the whole orders the chunk touches.
     ext_line, ext_order, ext_position, pick = distinct.widen(fan, ctx.idx)
@@ -602,7 +603,9 @@ def _items(ctx: ChunkContext) -> dict:
         "order_id": order + 1,
         "product_id": product + 1,
         "quantity": quantity.astype(np.int32),
-        "unit_price": decimal_from_units(line_price_cents(ctx.seed, ctx.rows[PRODUCTS], product), 12, 2),
+        "unit_price": decimal_from_units(
+            line_price_cents(ctx.seed, ctx.rows[PRODUCTS], product) if price is None else price(product), 12, 2
+        ),
         "discount": decimal_from_units(discount, 4, 2),
     }
 
@@ -760,14 +763,22 @@ def _new_base_price(batch: BatchContext, rows: pa.Table, idx: np.ndarray) -> pa.
 def price_after(seed: int, counts, product: np.ndarray, upto: int) -> np.ndarray:
     """Cents: each product's price after batches 1..``upto`` (``counts[k]``: the rows after batch
     k), the repricings of ``CHANGES`` replayed: what a line sold in batch ``upto + 1`` costs."""
-    uniq, back = np.unique(product, return_inverse=True)  # ascending, as the draws of a batch are
-    cents = product_price_cents(seed, uniq)  # products of any batch: not the base's price table
-    for k in range(1, upto + 1):  # a loop over batches, vectorized over the products
+    base = counts[0][PRODUCTS]
+    cents = line_price_cents(seed, base, np.minimum(product, base - 1))  # the base's: looked up
+    new = np.flatnonzero(product >= base)
+    if len(new):  # a product a batch added: priced by the function, not in the base's table
+        cents[new] = product_price_cents(seed, product[new])
+    for k in range(1, upto + 1):  # a loop over batches, vectorized over the lines
         batch = BatchContext(seed, counts, k, PRODUCTS)
-        hit = np.flatnonzero((uniq < counts[k - 1][PRODUCTS]) & _repriced(batch, uniq))
+        chosen = _repriced_rows(batch, 0, counts[k - 1][PRODUCTS])  # those it reprices
+        if len(chosen) == 0:
+            continue
+        marked = np.zeros(int(product.max()) + 1, dtype=bool)  # a gather per line, not a search
+        marked[chosen[chosen < len(marked)]] = True
+        hit = np.flatnonzero(marked[product])
         if len(hit):
-            cents[hit] = _reprice_cents(batch, uniq[hit], cents[hit])
-    return cents[back]
+            cents[hit] = _reprice_cents(batch, product[hit], cents[hit])
+    return cents
 
 
 def _new_orders(ctx: ChunkContext, batch: BatchContext) -> dict:
@@ -780,10 +791,7 @@ def _new_orders(ctx: ChunkContext, batch: BatchContext) -> dict:
 
 def _new_items(ctx: ChunkContext, batch: BatchContext) -> dict:
     """The lines of the orders batch b takes, at their products' prices after batch b - 1."""
-    v = _items(ctx)
-    product = np.asarray(v["product_id"]) - 1
-    v["unit_price"] = decimal_from_units(price_after(ctx.seed, batch.counts, product, batch.batch - 1), 12, 2)
-    return v
+    return _items(ctx, lambda product: price_after(ctx.seed, batch.counts, product, batch.batch - 1))
 
 
 CHANGES = {
