@@ -280,6 +280,16 @@ def test_a_model_without_changes_is_refused(tmp_path: Path) -> None:
         ("changes: {update: {qty: 0.1}, delete: 0.05}", "changes: {insert: 0.1}", "parent"),
         ("changes: {insert: 0.1, update: {email: 0.05, tier: 0.1}}", "changes: {update: {first_name: 0.1}}", "email"),
         ("changes: {insert: 0.1, update: {email: 0.05, tier: 0.1}}", "changes: {update: {tear: 0.1}}", "tier"),
+        # an update's {rate, moves} checked on its own: the option named, with the closest one
+        ("          rate: 0.5\n", "          rat: 0.5\n", "unknown option 'rat' for the update of 'status'"),
+        ("          rate: 0.5\n", "          rate: 1.5\n", "status.rate: Input should be less than or equal to 1"),
+        ("{Processing: 9, Cancelled: 1}", "{Processing: 9, Cancelled: 0}", "Pending -> Cancelled has weight 0"),
+        # a column computed from the row's others: a redraw would not follow the row
+        (
+            "qty: {strategy: uniform, min: 1, max: 5, type: int32}",
+            "qty: {strategy: expr, expr: 'line_no * 2', type: int32}",
+            "'qty' cannot be updated: it is computed from 'line_no'",
+        ),
     ],
 )
 def test_changes_that_would_break_a_key_are_refused(tmp_path: Path, old: str, new: str, fragment: str) -> None:

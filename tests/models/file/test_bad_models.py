@@ -408,6 +408,14 @@ CASES = [
         ("3 values but 2 weights",),
     ),
     Case(
+        "country-by-other-countries",
+        "model: bad\ntables:\n  c:\n    rows: scale\n    columns:\n      id: {primary_key: true}\n"
+        "      home: {strategy: address, part: country_code, countries: {US: 1, GB: 1}}\n"
+        "  a:\n    rows: {each: c, min: 1, max: 2}\n    columns:\n      id: {primary_key: true}\n"
+        "      c_id: parent\n      city: {strategy: address, part: city, country_by: c_id}  # <-\n",
+        ("give this column the same 'countries' as c.home",),
+    ),
+    Case(
         "python-function-missing",
         one("x:\n  strategy: python\n  type: int64\n  function: 'os:no_such_function'  # <-"),
         ("os has no 'no_such_function'",),
@@ -755,3 +763,37 @@ def test_errors_found_while_generating_name_the_column_line(tmp_path, column, me
     )
     r = run_gengo("gen", "-m", str(model), "--rows", "a=20000", "-f", "csv", "-o", str(tmp_path / "out"))
     assert r.returncode == 1 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_commands_that_do_not_generate_need_no_python_module(tmp_path):
+    """verify, ddl and plan's reading of the file need not import a python column's module; a run
+    that generates says it cannot, in one line with the column's place."""
+    (tmp_path / "lz_mod.py").write_text("import numpy as np\ndef f(ctx, columns):\n    return np.ones(len(ctx.idx))\n")
+    model = tmp_path / "lz.yaml"
+    model.write_text(
+        "model: lz\ntables:\n  a:\n    rows: scale\n    columns:\n      id: {primary_key: true}\n"
+        "      v: {strategy: python, function: 'lz_mod:f', type: float64}\n"
+    )
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    r = subprocess.run(
+        [GENGO, "gen", "-q", "-m", str(model), "--rows", "a=100", "-f", "csv", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert r.returncode == 0, r.stderr
+    elsewhere = tmp_path / "elsewhere"  # neither the module nor PYTHONPATH here
+    elsewhere.mkdir()
+    bare = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    for args in (["verify", str(out)], ["ddl", "-m", str(model)]):
+        r = subprocess.run([GENGO, *args], capture_output=True, text=True, env=bare, cwd=elsewhere)
+        assert r.returncode == 0, (args, r.stderr)
+    r = subprocess.run(
+        [GENGO, "gen", "-m", str(model), "--rows", "a=100", "-f", "csv", "-o", str(tmp_path / "out2")],
+        capture_output=True,
+        text=True,
+        env=bare,
+        cwd=elsewhere,
+    )
+    assert r.returncode == 1 and "lz.yaml:7:7: a.v: function 'lz_mod:f': cannot import lz_mod" in r.stderr, r.stderr

@@ -117,6 +117,8 @@ def validate(src: Any) -> Any:
             if need not in table:
                 raise src.error(tpath, f"table '{tname}' has no '{need}'")
         _check_rows(src, (*tpath, "rows"), table["rows"])
+        if isinstance(table.get("changes"), dict):
+            _check_changes(src, (*tpath, "changes"), table["changes"])
         cols = table["columns"]
         if not isinstance(cols, dict) or not cols:
             raise src.error((*tpath, "columns"), f"'columns' of table '{tname}' must map column names to columns")
@@ -186,6 +188,34 @@ def _known_keys(src: Any, path: tuple, data: dict, cls: Any, what: str | None = 
             hint = f"; did you mean '{close[0]}'?" if close else f"; options are {', '.join(sorted(fields))}"
             where = f" for {what}" if what else ""
             raise src.error((*path, key), f"unknown option '{key}'{where}{hint}")
+
+
+def _check_changes(src: Any, path: tuple, changes: dict) -> None:
+    """A table's ``changes``: each option named, and an update's ``{rate, moves}`` checked on its
+    own (as a union with a bare rate, pydantic would only say that it is not a number)."""
+    from pydantic import ValidationError
+
+    from gengo.models.file import spec as s
+
+    _known_keys(src, path, changes, s.Changes, "changes")
+    update = changes.get("update")
+    if not isinstance(update, dict):
+        return
+    for column, up in update.items():
+        if isinstance(up, dict):
+            _known_keys(src, (*path, "update", column), up, s.Update, f"the update of '{column}'")
+            moves = up.get("moves")
+            for value, targets in moves.items() if isinstance(moves, dict) else ():
+                for target, w in targets.items() if isinstance(targets, dict) else ():
+                    if not isinstance(w, bool) and isinstance(w, int | float) and w <= 0:
+                        raise src.error(
+                            (*path, "update", column, "moves", value, target),
+                            f"the move {value} -> {target} has weight {w}: a weight is > 0 (leave the move out)",
+                        )
+            try:
+                s.Update.model_validate(up)
+            except ValidationError as e:
+                raise _first_error(src, e, (*path, "update", column)) from None
 
 
 def _check_rows(src: Any, path: tuple, rows: Any) -> None:

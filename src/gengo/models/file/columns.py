@@ -960,13 +960,36 @@ def python(env: Env, name: str, col: s.Python) -> Any:
     where = f"{env.table}.{name}: {col.function}"  # Env.value puts the file's line first
     try:
         value = fn(ctx, env.value)
-    except GengoError:
-        raise
+    except GengoError as e:
+        if str(e).startswith(f"{env.model.source.name}:"):  # another column's, placed already
+            raise
+        raise GengoError(f"{env.table}.{name}: {e}") from None
     except Exception as e:  # the user's code: one line naming it, not gengo's traceback
         raise GengoError(f"{where} raised {type(e).__name__}: {e}") from None
     if hasattr(value, "__len__") and not isinstance(value, str | bytes) and len(value) != env.n:
         raise GengoError(f"{where} returned {len(value):,} values for {env.n:,} rows (one per row of ctx.idx)")
     return value
+
+
+class LazyFunction:
+    """A python column's function, imported at its first call: commands that read a model without
+    generating it (verify, ddl, diagram, models) need not import the user's module."""
+
+    def __init__(self, ref: str) -> None:
+        module, _, attr = ref.partition(":")
+        if not module or not attr:
+            raise GengoError(f"function '{ref}' must be written 'package.module:function'")
+        self.ref, self._fn = ref, None
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return  # said when the column is generated: reading the model needs no import
+        self._fn = load_function(ref)  # a missing or misspelt function: said now
+
+    def __call__(self, *args: Any) -> Any:
+        if self._fn is None:
+            self._fn = load_function(self.ref)
+        return self._fn(*args)
 
 
 def load_function(ref: str) -> Callable[..., Any]:

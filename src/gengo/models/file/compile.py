@@ -618,6 +618,25 @@ class _Checker:
             self.column_name((*path, "country_by"), t, col.country_by)
             if spec.columns[col.country_by].strategy not in _REFERENCE_LIKE:
                 raise self.err((*path, "country_by"), f"'{col.country_by}' must be a reference column")
+            ref = spec.columns[col.country_by]
+            target = getattr(ref, "table", None) or (spec.rows.each if isinstance(spec.rows, s.Each) else None)
+            theirs = (
+                [
+                    (name, other.countries)
+                    for name, other in self.cm.tables[target].columns.items()
+                    if isinstance(other, s.Address)
+                ]
+                if target in self.cm.tables
+                else []
+            )
+            for name, countries in theirs:
+                # The country is drawn as the referenced row's address would draw it: among the same shares.
+                if countries != col.countries:
+                    raise self.err(
+                        (*path, "country_by"),
+                        f"country_by {col.country_by}: give this column the same 'countries' as {target}.{name} "
+                        f"({countries or 'the default shares'}), or its addresses fall in other countries",
+                    )
             local.append(col.country_by)
         elif isinstance(col, s.Person) and col.locales is not None:
             self.column_name((*path, "locales", "by"), t, col.locales.by)
@@ -627,7 +646,7 @@ class _Checker:
             local.append(col.local_time_in)
         elif isinstance(col, s.Python):
             try:
-                self.cm.functions[(t, c)] = strategies.load_function(col.function)
+                self.cm.functions[(t, c)] = strategies.LazyFunction(col.function)
             except GengoError as e:
                 raise self.err((*path, "function"), str(e)) from None
             if col.type is None:
@@ -933,6 +952,17 @@ class _Checker:
             readers = [o for o in spec.columns if (t, c) in self.cm.deps.get((t, o), set()) and o != c]
             if readers:
                 raise self.err((*path, "update", c), f"'{c}' cannot be updated: '{readers[0]}' is computed from it")
+            reads = sorted(o for tt, o in self.cm.deps.get((t, c), set()) if (tt, o) != (t, c))
+            if isinstance(col, s.Python):  # its function may read any column of the row
+                reads = reads or ["the row's other columns"]
+            if isinstance(col, (s.Expression, s.Python, s.Conditional)) and reads:
+                # A redraw regenerates the row's other columns too: the new value would follow
+                # values the row does not hold (a thermometer's reading drawn as a hygrometer's).
+                raise self.err(
+                    (*path, "update", c),
+                    f"'{c}' cannot be updated: it is computed from '{reads[0]}' (a batch's new value would not "
+                    "follow the row's); update a column drawn on its own",
+                )
             up = ch.update[c]
             if isinstance(up, s.Update) and up.moves:
                 if not isinstance(col, s.Choice) or self.cm.types[(t, c)] != pa.string():
