@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 
-from gengo.core.errors import Interrupted
+from gengo.core.errors import Interrupted, interruption
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -102,18 +102,6 @@ def _ignore_signals() -> None:
 def _write_line(text: str) -> None:
     with contextlib.suppress(OSError):
         os.write(2, (text + "\n").encode())
-
-
-def interruption(exc: BaseException | None) -> KeyboardInterrupt | None:
-    """The KeyboardInterrupt behind ``exc``: itself, or one it was raised from. Python 3.11 wraps
-    one raised while a class is created (``__set_name__``) in a RuntimeError, for instance."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def _generates(args: list[str]) -> bool:

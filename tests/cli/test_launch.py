@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gengo.launch import _needs_workers, interruption
+from gengo.core.errors import interruption
+from gengo.launch import _needs_workers
 from tests.helpers import GENGO
 
 SHM = Path("/dev/shm")

@@ -18,11 +18,11 @@ from tests.engine.test_changes import SHOP
 SEED = 7
 
 
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("model") / "shop.yaml"
-    path.write_text(SHOP)
-    return path
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "shop.yaml").write_text(SHOP)
+    return tmp_path / "model" / "shop.yaml"
 
 
 def _run(shop: Path, out: Path, as_of: int | None, resume: bool = False) -> None:

@@ -34,3 +34,16 @@ class Interrupted(KeyboardInterrupt):
     def exit_code(self) -> int:
         """The shell's convention: 128 + signal number (130 for SIGINT, 143 for SIGTERM)."""
         return 128 + self.signum
+
+
+def interruption(exc: BaseException | None) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt behind ``exc``: itself, or one it was raised from or while handling
+    (Python 3.11 wraps one raised while a class is created in a RuntimeError; a clean-up may fail
+    because the interrupted frames still hold a buffer)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from gengo.core.errors import GengoError, Interrupted
+from gengo.core.errors import GengoError, Interrupted, interruption
 from gengo.engine import tuning
 from gengo.engine.inputs import DEFAULT_PART_BYTES, check_engine, check_workers, run_workers
 from gengo.engine.ledger import MANIFEST, Entry, Ledger, PriorRun
@@ -211,7 +211,7 @@ class Run:
         # A table is complete when all its files are; a database is removed on failure (abort_run).
         finished = () if p.fmt.database else tuple(t.name for t in p.tables if done[t.name] == planned[t.name] > 0)
         pending = tuple(t.name for t in p.tables if t.name not in finished)
-        stop = _interruption(exc)
+        stop = interruption(exc)
         if stop is not None:  # an error raised while unwinding from Ctrl-C is the Ctrl-C
             return Interrupted(getattr(stop, "signum", 2), finished, pending, str(self.out.root))
         error = exc
@@ -239,18 +239,6 @@ class _Recorder:
         self.ledger.record(Entry(result.name, result.path.name, result.rows, result.bytes, result.checksum))
         if self.inner:
             self.inner.table_done(result)
-
-
-def _interruption(exc: BaseException | None) -> KeyboardInterrupt | None:
-    """The KeyboardInterrupt behind ``exc``: itself, or one it was raised while handling (a clean-up
-    that fails because the interrupted frames still hold a buffer, for instance)."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 # What an earlier run's changes manifest may name: batch files and history tables, as gengo names them.
