@@ -73,3 +73,36 @@ def test_quebec_pools_are_french_and_well_formed():
         assert any(not v.isascii() for v in words.values.to_pylist())
         assert all(re.fullmatch(r"[a-z0-9.-]+", s) for s in words.lower.to_pylist())  # email-safe
     assert all("'" in s for s in vocab.apostrophe_surnames().to_pylist())
+
+
+def test_canadian_and_australian_postcodes_follow_their_post_offices():
+    """Canada: A1A 1A1, always with the space (Faker drops it about half the time); Australia: the
+    state's leading digits (Faker draws any state's)."""
+    import re
+
+    from gengo.core import vocab
+
+    pools = vocab.address_pools()
+    names = pools.countries.to_pylist()
+    lead = {
+        "New South Wales": "2",
+        "Victoria": "3",
+        "Queensland": "4",
+        "South Australia": "5",
+        "Western Australia": "6",
+        "Tasmania": "7",
+        "Northern Territory": "08",
+        "Australian Capital Territory": "26",
+    }
+    seen = {"ca": 0, "au": 0}
+    for country, name in enumerate(names):
+        a, n = int(pools.locality_offset[country]), int(pools.locality_count[country])
+        codes = pools.postcode.slice(a, n).to_pylist()
+        regions = pools.region.slice(a, n).to_pylist()
+        if name == "Canada":
+            assert all(re.fullmatch(r"[A-Z]\d[A-Z] \d[A-Z]\d", c) for c in codes), codes[:5]
+            seen["ca"] += n
+        if name == "Australia":
+            assert all(c.startswith(lead[r]) and len(c) == 4 for c, r in zip(codes, regions, strict=True))
+            seen["au"] += n
+    assert seen["ca"] > 100 and seen["au"] > 100, seen

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _POOL_SEED = 20240601
-_CACHE_VERSION = 2  # bump when a pool's construction changes (2: Quebec pools)
+_CACHE_VERSION = 3  # bump when a pool's construction changes (2: Quebec pools, 3: CA/AU postcodes)
 
 
 def _cache_dir() -> Path | None:
@@ -408,9 +408,15 @@ def _ca_localities(f, n: int):
         abbr = f.province_abbr()
         while abbr == "QC":  # Quebec has its own French pool
             abbr = f.province_abbr()
-        city, post = f.city(), f.postcode_in_province(abbr)
+        city, post = f.city(), _ca_postcode(f.postcode_in_province(abbr))
         rows.append((city, _CA_PROVINCES[abbr], post, f"{city}, {abbr} {post}"))
     return rows
+
+
+def _ca_postcode(code: str) -> str:
+    """Canada Post's form, ``A1A 1A1``: Faker leaves the space out of about half its codes."""
+    code = code.replace(" ", "")
+    return f"{code[:3]} {code[3:]}"
 
 
 _CA_PROVINCES = {
@@ -436,7 +442,7 @@ def _qc_localities(f, n: int):
     cities = _unique((c for c in (f.city() for _ in range(50 * n)) if not re.search(r"'\s|-\s|--|\s-", c)), n)
     rows = []
     for i in range(n):
-        city, post = cities[i % len(cities)], f.postcode_in_province("QC")
+        city, post = cities[i % len(cities)], _ca_postcode(f.postcode_in_province("QC"))
         rows.append((city, "Québec", post, f"{city} (QC) {post}"))
     return rows
 
@@ -457,9 +463,19 @@ def _au_localities(f, n: int):
     rows = []
     for _ in range(n):
         k = f.random_int(0, len(abbrs) - 1)
-        city, post = f.city(), f.postcode()
+        city, post = f.city(), _au_postcode(abbrs[k], f.postcode())
         rows.append((city, names[k], post, f"{city} {abbrs[k]} {post}"))
     return rows
+
+
+# Australia Post's ranges begin with the state's digits (NSW 2xxx, ACT 26xx, NT 08xx, ...).
+_AU_POSTCODE_LEAD = {"ACT": "26", "NSW": "2", "NT": "08", "QLD": "4", "SA": "5", "TAS": "7", "VIC": "3", "WA": "6"}
+
+
+def _au_postcode(state: str, code: str) -> str:
+    """Faker's code (any state's) with the state's leading digits, its other digits kept."""
+    lead = _AU_POSTCODE_LEAD[state]
+    return lead + code[len(lead) :]
 
 
 _LOCALITY_BUILDERS = {
