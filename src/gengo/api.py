@@ -647,6 +647,13 @@ def check_changes(
     return n
 
 
+def describe_changes(batches: int, as_of: int | None = None) -> str:
+    """What ``write_changes(p, out, batches, as_of)`` writes, in words ("3 change batches")."""
+    from gengo.engine.changes import describe
+
+    return describe(batches, as_of)
+
+
 def write_changes(
     p: Plan,
     output: str | os.PathLike,
@@ -684,7 +691,7 @@ def write_changes(
             info = write_files(p, out, batches, as_of, change_format, workers, history, moving)
     except KeyboardInterrupt as exc:
         remove_temporaries(out)
-        what = f"the state after batch {as_of}" if as_of is not None else f"{batches} change batches"
+        what = describe_changes(batches, as_of)
         raise Interrupted(getattr(exc, "signum", 2), tuple(t.name for t in p.tables), (what,), str(out)) from exc
     except BaseException:
         remove_temporaries(out)

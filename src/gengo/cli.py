@@ -304,9 +304,7 @@ def gen(
         changes = (n_batches if batches_value is not None else None, as_of_value, history)
         _load_database(plan, db, db_schema, workers_value, force, keep_partial, connections, quiet, started, changes)
         return
-    pending = False
-    if changing:
-        pending = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
+    pending = api.describe_changes(n_batches, as_of_value) if changing else False
     with api.prepare(plan, output, workers_value, force, resume, engine, scheduler, changes=pending) as run:
         if not quiet and run.plan.partitioning is not None:
             _print_parts(run.plan, engine, scheduler, workers_value)
@@ -322,9 +320,8 @@ def gen(
             run.plan, output, n_batches, as_of_value, change_format, workers_value, history, run.moving, resume
         )
         if not quiet:
-            what = f"the state after batch {as_of_value}" if as_of_value is not None else f"{n_batches} change batches"
             files = len(info.get("files", ()))
-            out.print(f"Wrote {what}" + (f" ({files} files in {Path(output) / 'changes'})" if files else ""))
+            out.print(f"Wrote {pending}" + (f" ({files} files in {Path(output) / 'changes'})" if files else ""))
             if "delta" in info:
                 out.print(
                     f"Committed each batch to the Delta tables: version k is the state after batch k (1..{n_batches})"

@@ -525,9 +525,9 @@ def write_files(
     import json
     import shutil
 
-    from gengo.engine.changes import EPOCH
+    from gengo.engine.changes import EPOCH, describe
     from gengo.engine.inputs import run_workers
-    from gengo.engine.ledger import MANIFEST, PENDING, mark_pending
+    from gengo.engine.ledger import MANIFEST, mark_pending
     from gengo.engine.spool import remove_spool, spool_directory
 
     names = [t.name for t in p.tables]
@@ -549,8 +549,7 @@ def write_files(
     with Pool(run_workers(workers, p.estimated_bytes)) as pool:
         if as_of is not None:
             if manifest.get("complete") is True:  # a complete base (not ``prepare(changes=...)``'s): no longer
-                mark_pending(out, f"the state after batch {as_of}")
-                manifest = {**manifest, "complete": False, PENDING: f"the state after batch {as_of}"}
+                manifest = mark_pending(out, describe(batches, as_of))
             entries = {e["table"]: e for e in manifest["tables"]}
             files = {n: out / entries[n]["file"] for n in changing}
             for name, rows, _, digest in write_as_of(pool, cj, changing, as_of, files.__getitem__, p.fmt):

@@ -52,6 +52,11 @@ CHANGE_FORMATS = ("rows", "debezium")  # rows: the table's format plus _op, _bat
 MAX_BATCHES = 10_000
 
 
+def describe(batches: int, as_of: int | None) -> str:
+    """What a change run writes after its base, in words (progress lines, the manifest's pending)."""
+    return f"the state after batch {as_of}" if as_of is not None else f"{batches} change batches"
+
+
 def check(model: Model, fmt: Format, batches: int | None, as_of: int | None, partitioned: bool) -> int:
     """The number of batches to compute, after checking the options; refused with one line."""
     if batches is None and as_of is None:

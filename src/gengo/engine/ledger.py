@@ -187,16 +187,16 @@ def read_previous(out: Output) -> PriorRun | None:
 
 def mark_pending(root: Path, what: str) -> dict:
     """Before the tables of a complete run are replaced (``--as-of``): its manifest says it is not
-    complete, naming ``what``; returns the manifest as it was."""
-    doc = json.loads((root / MANIFEST).read_text())
-    _write_json(root / MANIFEST, {**doc, "complete": False, PENDING: what})
+    complete, naming ``what``; returns the manifest as written."""
+    doc = {**json.loads((root / MANIFEST).read_text()), "complete": False, PENDING: what}
+    _write_json(root / MANIFEST, doc)
     return doc
 
 
-def complete_pending(root: Path, doc: dict | None = None) -> None:
-    """What ``finish(pending=...)`` left to do is written: the manifest (``doc``, or the one on
-    disk) says ``"complete": true`` from now on, and the progress file goes."""
-    doc = dict(doc if doc is not None else json.loads((root / MANIFEST).read_text()))
+def complete_pending(root: Path) -> None:
+    """What ``finish(pending=...)`` left to do is written: the manifest says ``"complete": true``
+    from now on, and the progress file goes."""
+    doc = json.loads((root / MANIFEST).read_text())
     doc.pop(PENDING, None)
     _write_json(root / MANIFEST, {**doc, "complete": True})
     with contextlib.suppress(FileNotFoundError):

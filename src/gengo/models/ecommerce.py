@@ -768,13 +768,14 @@ def price_after(seed: int, counts, product: np.ndarray, upto: int) -> np.ndarray
     new = np.flatnonzero(product >= base)
     if len(new):  # a product a batch added: priced by the function, not in the base's table
         cents[new] = product_price_cents(seed, product[new])
+    size = int(product.max()) + 1 if len(product) else 0
     for k in range(1, upto + 1):  # a loop over batches, vectorized over the lines
         batch = BatchContext(seed, counts, k, PRODUCTS)
         chosen = _repriced_rows(batch, 0, counts[k - 1][PRODUCTS])  # those it reprices
         if len(chosen) == 0:
             continue
-        marked = np.zeros(int(product.max()) + 1, dtype=bool)  # a gather per line, not a search
-        marked[chosen[chosen < len(marked)]] = True
+        marked = np.zeros(size, dtype=bool)  # a gather per line, not a search
+        marked[chosen[chosen < size]] = True
         hit = np.flatnonzero(marked[product])
         if len(hit):
             cents[hit] = _reprice_cents(batch, product[hit], cents[hit])

@@ -343,7 +343,7 @@ def _diagnosis_table():
     spec = np.array([_SPEC_KEYS.index(r[0]) for r in rows])
     weight = np.array([float(r[3]) for r in rows])
     under_5 = np.array([not r[1].startswith(_NOT_UNDER_5) for r in rows])
-    child = np.array([["0" in r[4]] for r in rows])[:, 0]
+    child = np.array(["0" in r[4] for r in rows])
     band_ok = np.stack(  # D x 4: the file's bands 0, 1, 2 are ours 0-1, 2, 3
         [child & under_5, child, np.array(["1" in r[4] for r in rows]), np.array(["2" in r[4] for r in rows])], axis=1
     )

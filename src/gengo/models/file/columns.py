@@ -9,6 +9,7 @@ the 0-based row of the row they point to, so lookups and belongs-to never search
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import importlib
@@ -976,20 +977,20 @@ class LazyFunction:
     generating it (verify, ddl, diagram, models) need not import the user's module."""
 
     def __init__(self, ref: str) -> None:
-        module, _, attr = ref.partition(":")
-        if not module or not attr:
-            raise GengoError(f"function '{ref}' must be written 'package.module:function'")
         self.ref, self._fn = ref, None
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            return  # said when the column is generated: reading the model needs no import
-        self._fn = load_function(ref)  # a missing or misspelt function: said now
+        # A bad reference or a missing function is said now; a module that cannot be imported
+        # here, when the column is generated: reading the model needs no import.
+        with contextlib.suppress(_NotImportable):
+            self._fn = load_function(ref)
 
     def __call__(self, *args: Any) -> Any:
         if self._fn is None:
             self._fn = load_function(self.ref)
         return self._fn(*args)
+
+
+class _NotImportable(GengoError):
+    """The module of a python column's function cannot be imported (here, now)."""
 
 
 def load_function(ref: str) -> Callable[..., Any]:
@@ -999,7 +1000,7 @@ def load_function(ref: str) -> Callable[..., Any]:
     try:
         fn = getattr(importlib.import_module(module), attr)
     except ImportError as e:
-        raise GengoError(f"function '{ref}': cannot import {module} ({e})") from None
+        raise _NotImportable(f"function '{ref}': cannot import {module} ({e})") from None
     except AttributeError:
         raise GengoError(f"function '{ref}': {module} has no '{attr}'") from None
     if not callable(fn):

@@ -620,22 +620,14 @@ class _Checker:
                 raise self.err((*path, "country_by"), f"'{col.country_by}' must be a reference column")
             ref = spec.columns[col.country_by]
             target = getattr(ref, "table", None) or (spec.rows.each if isinstance(spec.rows, s.Each) else None)
-            theirs = (
-                [
-                    (name, other.countries)
-                    for name, other in self.cm.tables[target].columns.items()
-                    if isinstance(other, s.Address)
-                ]
-                if target in self.cm.tables
-                else []
-            )
-            for name, countries in theirs:
+            parent = self.cm.tables.get(target)
+            for name, other in parent.columns.items() if parent is not None else ():
                 # The country is drawn as the referenced row's address would draw it: among the same shares.
-                if countries != col.countries:
+                if isinstance(other, s.Address) and other.countries != col.countries:
                     raise self.err(
                         (*path, "country_by"),
                         f"country_by {col.country_by}: give this column the same 'countries' as {target}.{name} "
-                        f"({countries or 'the default shares'}), or its addresses fall in other countries",
+                        f"({other.countries or 'the default shares'}), or its addresses fall in other countries",
                     )
             local.append(col.country_by)
         elif isinstance(col, s.Person) and col.locales is not None:
